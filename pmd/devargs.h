@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Devargs of the vhost-user port: parsed with rte_kvargs, validated here. */
+#ifndef FJ_DEVARGS_H
+#define FJ_DEVARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FJ_MAX_QUEUE_PAIRS   16
+#define FJ_QUEUE_SIZE_MIN    64
+#define FJ_QUEUE_SIZE_MAX    32768
+#define FJ_QUEUE_SIZE_DEFAULT 1024
+
+struct fj_vhost_args {
+	char path[108];        /* sun_path of a struct sockaddr_un */
+	uint16_t queues;       /* queue pairs */
+	uint16_t queue_size;   /* descriptors per virtqueue (max and default) */
+	bool has_mac;
+	uint8_t mac[6];
+	uint64_t disabled;     /* feature bits switched off (mrg_rxbuf=0, in_order=0) */
+};
+
+#define FJ_VHOST_PARAMS                                                          \
+	"path=<unix socket> queues=<1-16> queue_size=<64-32768, power of 2> "    \
+	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1>"
+
+/*
+ * Parse @args ("path=/x,queues=2"). Returns 0, or -EINVAL with a sentence
+ * naming the offending key and value in @err.
+ */
+int fj_vhost_args_parse(const char *args, struct fj_vhost_args *out, char *err, size_t errlen);
+
+#endif

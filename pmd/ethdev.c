@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ethdev operations of fjord's virtio-net port, common to all transports:
+ * configuration, queues, start/stop, link, statistics.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ethdev_driver.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+
+#include "virtio_features.h"
+#include "fjord.h"
+
+RTE_LOG_REGISTER_DEFAULT(fj_logtype, NOTICE);
+
+/* Largest frame with mergeable buffers: a jumbo 9000 MTU plus headroom. */
+#define FJ_MAX_RX_PKTLEN 9728
+#define FJ_MIN_MTU 68
+#define FJ_VLAN_FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN)
+#define FJ_RING_ALIGN 4096
+
+static struct fj_dev *
+to_dev(struct rte_eth_dev *eth_dev)
+{
+	return eth_dev->data->dev_private;
+}
+
+struct fj_rxq *
+fj_dev_rxq(struct fj_dev *dev, uint16_t q)
+{
+	struct rte_eth_dev_data *d = dev->eth_dev->data;
+	return q < d->nb_rx_queues ? d->rx_queues[q] : NULL;
+}
+
+struct fj_txq *
+fj_dev_txq(struct fj_dev *dev, uint16_t q)
+{
+	struct rte_eth_dev_data *d = dev->eth_dev->data;
+	return q < d->nb_tx_queues ? d->tx_queues[q] : NULL;
+}
+
+uint16_t
+fj_dev_nb_rxq(struct fj_dev *dev)
+{
+	return dev->eth_dev->data->nb_rx_queues;
+}
+
+uint16_t
+fj_dev_nb_txq(struct fj_dev *dev)
+{
+	return dev->eth_dev->data->nb_tx_queues;
+}
+
+static uint16_t
+ring_size(struct fj_dev *dev, uint16_t nb_desc)
+{
+	uint32_t n = nb_desc ? nb_desc : dev->queue_size;
+
+	/* Split queues are powers of two (VIRTIO 1.2 §2.7): round up. */
+	n = rte_align32pow2(n);
+	return (uint16_t)RTE_MIN(RTE_MAX(n, (uint32_t)FJ_QUEUE_SIZE_MIN),
+				 (uint32_t)FJ_QUEUE_SIZE_MAX);
+}
+
+/* ------------------------------------------------------------ config */
+
+static int
+fj_configure(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	struct rte_eth_dev_data *d = eth_dev->data;
+	const struct rte_eth_conf *conf = &d->dev_conf;
+
+	if (d->nb_rx_queues != d->nb_tx_queues) {
+		FJ_LOG(ERR, "%s: virtio-net queues come in pairs: %u rx vs %u tx queues",
+		       dev->name, d->nb_rx_queues, d->nb_tx_queues);
+		return -EINVAL;
+	}
+	if (d->nb_rx_queues > dev->max_pairs) {
+		FJ_LOG(ERR, "%s: %u queue pairs asked, the device has %u", dev->name,
+		       d->nb_rx_queues, dev->max_pairs);
+		return -EINVAL;
+	}
+	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG) {
+		FJ_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
+		       dev->name);
+		return -ENOTSUP;
+	}
+	if (d->mtu > dev->max_mtu || d->mtu < FJ_MIN_MTU) {
+		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
+		       dev->max_mtu);
+		return -EINVAL;
+	}
+	dev->pairs = d->nb_rx_queues;
+	dev->mtu = d->mtu;
+	return 0;
+}
+
+static int
+fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	bool mrg = dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF);
+
+	info->max_rx_queues = dev->max_pairs;
+	info->max_tx_queues = dev->max_pairs;
+	info->max_mac_addrs = 1;
+	info->min_mtu = FJ_MIN_MTU;
+	info->max_mtu = dev->max_mtu;
+	info->max_rx_pktlen = (uint32_t)dev->max_mtu + FJ_VLAN_FRAME_OVERHEAD;
+	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
+	info->rx_offload_capa = mrg ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	info->rx_desc_lim.nb_max = FJ_QUEUE_SIZE_MAX;
+	info->rx_desc_lim.nb_min = FJ_QUEUE_SIZE_MIN;
+	info->rx_desc_lim.nb_align = 1;
+	info->tx_desc_lim = info->rx_desc_lim;
+	info->tx_desc_lim.nb_seg_max = 64;
+	info->tx_desc_lim.nb_mtu_seg_max = 64;
+	info->default_rxportconf.ring_size = dev->queue_size;
+	info->default_txportconf.ring_size = dev->queue_size;
+	info->default_rxportconf.burst_size = 32;
+	info->default_txportconf.burst_size = 32;
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	return 0;
+}
+
+/* ------------------------------------------------------------ queues */
+
+static void
+fj_rxq_free(struct fj_rxq *q)
+{
+	if (q == NULL)
+		return;
+	fj_rxq_drain(q);
+	rte_free(q->sw);
+	rte_free(q->refill);
+	rte_free(q->link);
+	rte_memzone_free(q->mz);
+	rte_free(q);
+}
+
+static void
+fj_txq_free(struct fj_txq *q)
+{
+	if (q == NULL)
+		return;
+	fj_txq_drain(q);
+	rte_free(q->sw);
+	rte_free(q->link);
+	rte_memzone_free(q->mz);
+	rte_free(q);
+}
+
+static void
+fj_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	fj_rxq_free(eth_dev->data->rx_queues[qid]);
+	eth_dev->data->rx_queues[qid] = NULL;
+}
+
+static void
+fj_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	fj_txq_free(eth_dev->data->tx_queues[qid]);
+	eth_dev->data->tx_queues[qid] = NULL;
+}
+
+static const struct rte_memzone *
+ring_zone(struct fj_dev *dev, const char *kind, uint16_t qid, size_t size, int socket)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+
+	snprintf(name, sizeof(name), "fj_%u_%s%u", dev->port_id, kind, qid);
+	return rte_memzone_reserve_aligned(name, size, socket, RTE_MEMZONE_IOVA_CONTIG,
+					   FJ_RING_ALIGN);
+}
+
+static int
+fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket, const struct rte_eth_rxconf *conf,
+		  struct rte_mempool *mp)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	uint16_t nb = ring_size(dev, nb_desc);
+	uint32_t room = rte_pktmbuf_data_room_size(mp);
+	struct fj_rxq *q;
+
+	RTE_SET_USED(conf);
+	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
+		FJ_LOG(ERR, "%s: rxq %u: mbufs of pool %s have no room past the headroom",
+		       dev->name, qid, mp->name);
+		return -EINVAL;
+	}
+	room = room - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
+	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
+	    room < (uint32_t)dev->mtu + FJ_VLAN_FRAME_OVERHEAD + VIRTIO_NET_HDR_LEN) {
+		FJ_LOG(ERR, "%s: rxq %u: without mergeable buffers an mbuf must hold a whole "
+			    "frame: pool %s has %u bytes, MTU %u needs more",
+		       dev->name, qid, mp->name, room - VIRTIO_NET_HDR_LEN, dev->mtu);
+		return -EINVAL;
+	}
+	fj_rx_queue_release(eth_dev, qid);
+
+	q = rte_zmalloc_socket("fj_rxq", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->dev = dev;
+	q->queue_id = qid;
+	q->port_id = dev->port_id;
+	q->nb_desc = nb;
+	q->mp = mp;
+	q->buf_room = room;
+	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
+				       : offsetof(struct rte_mbuf, buf_iova);
+	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
+	q->mz = ring_zone(dev, "rx", qid, q->lay.size, (int)socket);
+	q->sw = rte_zmalloc_socket("fj_rx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
+				   (int)socket);
+	q->refill = rte_zmalloc_socket("fj_rx_refill", sizeof(uint16_t) * nb, 0, (int)socket);
+	q->link = rte_zmalloc_socket("fj_rx_link", sizeof(uint16_t) * nb, 0, (int)socket);
+	if (q->mz == NULL || q->sw == NULL || q->refill == NULL || q->link == NULL) {
+		FJ_LOG(ERR, "%s: rxq %u: out of memory for %u descriptors", dev->name, qid, nb);
+		fj_rxq_free(q);
+		return -ENOMEM;
+	}
+	eth_dev->data->rx_queues[qid] = q;
+	return 0;
+}
+
+static int
+fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
+		  unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	uint16_t nb = ring_size(dev, nb_desc);
+	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.txmode.offloads;
+	struct fj_txq *q;
+
+	fj_tx_queue_release(eth_dev, qid);
+	q = rte_zmalloc_socket("fj_txq", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->dev = dev;
+	q->queue_id = qid;
+	q->nb_desc = nb;
+	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
+				       : offsetof(struct rte_mbuf, buf_iova);
+	q->free_thresh = conf->tx_free_thresh ? conf->tx_free_thresh
+					      : (uint16_t)RTE_MIN(32, nb / 4);
+	q->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) &&
+		       !(offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
+	/* Ring, then one zeroed header per descriptor for non-pushable mbufs. */
+	q->mz = ring_zone(dev, "tx", qid, q->lay.size + (size_t)nb * VIRTIO_NET_HDR_LEN,
+			  (int)socket);
+	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
+				   (int)socket);
+	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
+	if (q->mz == NULL || q->sw == NULL || q->link == NULL) {
+		FJ_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
+		fj_txq_free(q);
+		return -ENOMEM;
+	}
+	q->hdr_base = (dev->ops->use_va ? (uint64_t)(uintptr_t)q->mz->addr : q->mz->iova) +
+		      q->lay.size;
+	eth_dev->data->tx_queues[qid] = q;
+	return 0;
+}
+
+static void
+fj_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid, struct rte_eth_rxq_info *qi)
+{
+	struct fj_rxq *q = eth_dev->data->rx_queues[qid];
+
+	qi->mp = q->mp;
+	qi->nb_desc = q->nb_desc;
+	qi->scattered_rx = q->dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) ? 1 : 0;
+	qi->rx_buf_size = (uint16_t)(q->buf_room - VIRTIO_NET_HDR_LEN);
+}
+
+static void
+fj_txq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid, struct rte_eth_txq_info *qi)
+{
+	struct fj_txq *q = eth_dev->data->tx_queues[qid];
+
+	qi->nb_desc = q->nb_desc;
+	qi->conf.tx_free_thresh = q->free_thresh;
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+static int
+fj_link_update(struct rte_eth_dev *eth_dev, int wait)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_UNKNOWN,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+	};
+
+	RTE_SET_USED(wait);
+	link.link_status = dev->started && dev->ops->link_up(dev) ? RTE_ETH_LINK_UP
+								   : RTE_ETH_LINK_DOWN;
+	dev->link = link.link_status;
+	return rte_eth_linkstatus_set(eth_dev, &link);
+}
+
+void
+fj_ethdev_link_changed(struct fj_dev *dev)
+{
+	bool was = dev->link;
+
+	fj_link_update(dev->eth_dev, 0);
+	if (was && !dev->link)
+		dev->link_down_events++;
+	if (was != dev->link)
+		rte_eth_dev_callback_process(dev->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static void
+fj_queues_drain(struct fj_dev *dev)
+{
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
+		if (fj_dev_rxq(dev, q) != NULL)
+			fj_rxq_drain(fj_dev_rxq(dev, q));
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
+		if (fj_dev_txq(dev, q) != NULL)
+			fj_txq_drain(fj_dev_txq(dev, q));
+}
+
+static int
+fj_start(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	int rc = 0;
+
+	for (uint16_t q = 0; q < dev->pairs && rc == 0; q++) {
+		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
+		struct fj_txq *txq = fj_dev_txq(dev, q);
+
+		if (rxq == NULL || txq == NULL) {
+			FJ_LOG(ERR, "%s: queue pair %u is not set up", dev->name, q);
+			rc = -EINVAL;
+			break;
+		}
+		rc = fj_rxq_start(rxq);
+		if (rc == 0)
+			rc = fj_txq_start(txq);
+	}
+	if (rc == 0)
+		rc = dev->ops->start(dev);
+	if (rc < 0) {
+		fj_queues_drain(dev);
+		return rc;
+	}
+	for (uint16_t q = 0; q < dev->pairs; q++) {
+		eth_dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	}
+	dev->started = true;
+	fj_link_update(eth_dev, 0);
+	return 0;
+}
+
+static int
+fj_stop(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	if (!dev->started)
+		return 0;
+	dev->started = false;
+	/* The device gives the rings back before their buffers are freed. */
+	dev->ops->stop(dev);
+	fj_queues_drain(dev);
+	for (uint16_t q = 0; q < dev->pairs; q++) {
+		eth_dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+	}
+	fj_link_update(eth_dev, 0);
+	return 0;
+}
+
+static int
+fj_close(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	fj_stop(eth_dev);
+	for (uint16_t q = 0; q < eth_dev->data->nb_rx_queues; q++)
+		fj_rx_queue_release(eth_dev, q);
+	for (uint16_t q = 0; q < eth_dev->data->nb_tx_queues; q++)
+		fj_tx_queue_release(eth_dev, q);
+	if (dev->ops->close != NULL)
+		dev->ops->close(dev);
+	return 0;
+}
+
+/* ------------------------------------------------------------ stats */
+
+#define RXS(f) offsetof(struct fj_rxq_stats, f)
+#define TXS(f) offsetof(struct fj_txq_stats, f)
+
+static const struct {
+	const char *fmt;
+	size_t off;
+} rx_xstats[] = {
+	{ "rx_q%u_packets", RXS(packets) },
+	{ "rx_q%u_bytes", RXS(bytes) },
+	{ "rx_q%u_mbuf_allocation_errors", RXS(nombuf) },
+	{ "rx_q%u_bad_length_errors", RXS(bad_len) },
+	{ "rx_q%u_bad_id_errors", RXS(bad_id) },
+	{ "rx_q%u_ring_errors", RXS(bad_ring) },
+	{ "rx_q%u_filtered_packets", RXS(filtered) },
+	{ "rx_q%u_merged_buffers", RXS(merged_segs) },
+	{ "rx_q%u_notifications", RXS(kicks) },
+}, tx_xstats[] = {
+	{ "tx_q%u_packets", TXS(packets) },
+	{ "tx_q%u_bytes", TXS(bytes) },
+	{ "tx_q%u_ring_full", TXS(ring_full) },
+	{ "tx_q%u_oversized_chain_drops", TXS(too_many_segs) },
+	{ "tx_q%u_header_descriptors", TXS(hdr_desc) },
+	{ "tx_q%u_bad_id_errors", TXS(bad_id) },
+	{ "tx_q%u_ring_errors", TXS(bad_ring) },
+	{ "tx_q%u_notifications", TXS(kicks) },
+};
+
+#define DEV_XSTATS 1 /* link_down_events */
+
+static unsigned int
+xstats_count(struct fj_dev *dev)
+{
+	return DEV_XSTATS + fj_dev_nb_rxq(dev) * RTE_DIM(rx_xstats) +
+	       fj_dev_nb_txq(dev) * RTE_DIM(tx_xstats);
+}
+
+static int
+fj_xstats_get_names(struct rte_eth_dev *eth_dev, struct rte_eth_xstat_name *names,
+		    unsigned int size)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	unsigned int n = xstats_count(dev), k = 0;
+
+	if (names == NULL || size < n)
+		return (int)n;
+	snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "link_down_events");
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
+		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++)
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, rx_xstats[i].fmt, q);
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
+		for (unsigned int i = 0; i < RTE_DIM(tx_xstats); i++)
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, tx_xstats[i].fmt, q);
+	return (int)n;
+}
+
+static int
+fj_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs, unsigned int size)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	unsigned int n = xstats_count(dev), k = 0;
+
+	if (xs == NULL || size < n)
+		return (int)n;
+	xs[k].id = k;
+	xs[k++].value = dev->link_down_events;
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
+		struct fj_rxq *rq = fj_dev_rxq(dev, q);
+		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++, k++) {
+			xs[k].id = k;
+			xs[k].value = rq ? *(const uint64_t *)((const char *)&rq->st +
+							       rx_xstats[i].off) : 0;
+		}
+	}
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {
+		struct fj_txq *tq = fj_dev_txq(dev, q);
+		for (unsigned int i = 0; i < RTE_DIM(tx_xstats); i++, k++) {
+			xs[k].id = k;
+			xs[k].value = tq ? *(const uint64_t *)((const char *)&tq->st +
+							       tx_xstats[i].off) : 0;
+		}
+	}
+	return (int)n;
+}
+
+static int
+fj_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *s)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
+		struct fj_rxq *rq = fj_dev_rxq(dev, q);
+		if (rq == NULL)
+			continue;
+		s->ipackets += rq->st.packets;
+		s->ibytes += rq->st.bytes;
+		s->rx_nombuf += rq->st.nombuf;
+		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring;
+		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			s->q_ipackets[q] = rq->st.packets;
+			s->q_ibytes[q] = rq->st.bytes;
+			s->q_errors[q] = rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring;
+		}
+	}
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {
+		struct fj_txq *tq = fj_dev_txq(dev, q);
+		if (tq == NULL)
+			continue;
+		s->opackets += tq->st.packets;
+		s->obytes += tq->st.bytes;
+		s->oerrors += tq->st.too_many_segs + tq->st.bad_id + tq->st.bad_ring;
+		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			s->q_opackets[q] = tq->st.packets;
+			s->q_obytes[q] = tq->st.bytes;
+		}
+	}
+	return 0;
+}
+
+static int
+fj_stats_reset(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
+		if (fj_dev_rxq(dev, q) != NULL)
+			memset(&fj_dev_rxq(dev, q)->st, 0, sizeof(struct fj_rxq_stats));
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
+		if (fj_dev_txq(dev, q) != NULL)
+			memset(&fj_dev_txq(dev, q)->st, 0, sizeof(struct fj_txq_stats));
+	dev->link_down_events = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ filters */
+
+/*
+ * A vhost-user back-end delivers every frame (no VIRTIO_NET_F_CTRL_RX), so
+ * promiscuous off and allmulticast off are enforced in software in the rx
+ * burst, counted as rx_qN_filtered_packets.
+ */
+static void
+sync_filters(struct fj_dev *dev)
+{
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
+		struct fj_rxq *rq = fj_dev_rxq(dev, q);
+		if (rq == NULL)
+			continue;
+		rq->mac = dev->mac;
+		rq->allmulti = dev->allmulti;
+		rq->filter = !dev->promisc;
+	}
+}
+
+static int
+fj_promisc_enable(struct rte_eth_dev *eth_dev)
+{
+	to_dev(eth_dev)->promisc = true;
+	sync_filters(to_dev(eth_dev));
+	return 0;
+}
+
+static int
+fj_promisc_disable(struct rte_eth_dev *eth_dev)
+{
+	to_dev(eth_dev)->promisc = false;
+	sync_filters(to_dev(eth_dev));
+	return 0;
+}
+
+static int
+fj_allmulti_enable(struct rte_eth_dev *eth_dev)
+{
+	to_dev(eth_dev)->allmulti = true;
+	sync_filters(to_dev(eth_dev));
+	return 0;
+}
+
+static int
+fj_allmulti_disable(struct rte_eth_dev *eth_dev)
+{
+	to_dev(eth_dev)->allmulti = false;
+	sync_filters(to_dev(eth_dev));
+	return 0;
+}
+
+static int
+fj_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *addr)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	if (!rte_is_valid_assigned_ether_addr(addr))
+		return -EINVAL;
+	dev->mac = *addr;
+	sync_filters(dev);
+	return 0;
+}
+
+static int
+fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	if (mtu < FJ_MIN_MTU || mtu > dev->max_mtu) {
+		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, mtu, FJ_MIN_MTU,
+		       dev->max_mtu);
+		return -EINVAL;
+	}
+	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
+		for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
+			struct fj_rxq *rq = fj_dev_rxq(dev, q);
+			if (rq != NULL && rq->buf_room < (uint32_t)mtu + FJ_VLAN_FRAME_OVERHEAD +
+								 VIRTIO_NET_HDR_LEN) {
+				FJ_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
+					    "mergeable buffers", dev->name, mtu, q);
+				return -EINVAL;
+			}
+		}
+	}
+	dev->mtu = mtu;
+	return 0;
+}
+
+static const struct eth_dev_ops fj_ops = {
+	.dev_configure = fj_configure,
+	.dev_infos_get = fj_infos_get,
+	.dev_start = fj_start,
+	.dev_stop = fj_stop,
+	.dev_close = fj_close,
+	.link_update = fj_link_update,
+	.rx_queue_setup = fj_rx_queue_setup,
+	.rx_queue_release = fj_rx_queue_release,
+	.tx_queue_setup = fj_tx_queue_setup,
+	.tx_queue_release = fj_tx_queue_release,
+	.rxq_info_get = fj_rxq_info_get,
+	.txq_info_get = fj_txq_info_get,
+	.stats_get = fj_stats_get,
+	.stats_reset = fj_stats_reset,
+	.xstats_get = fj_xstats_get,
+	.xstats_get_names = fj_xstats_get_names,
+	.xstats_reset = fj_stats_reset,
+	.promiscuous_enable = fj_promisc_enable,
+	.promiscuous_disable = fj_promisc_disable,
+	.allmulticast_enable = fj_allmulti_enable,
+	.allmulticast_disable = fj_allmulti_disable,
+	.mac_addr_set = fj_mac_addr_set,
+	.mtu_set = fj_mtu_set,
+};
+
+int
+fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
+{
+	const char *why;
+	char names[256];
+	int rc;
+
+	dev->eth_dev = eth_dev;
+	dev->port_id = eth_dev->data->port_id;
+	rte_spinlock_init(&dev->lock);
+
+	/* VIRTIO 1.2 §3.1.1 steps 4-6: read the offer, accept a subset. */
+	rc = dev->ops->get_features(dev, &dev->offered);
+	if (rc < 0)
+		return rc;
+	rc = fj_features_negotiate(dev->offered, dev->disabled, dev->ops->transport_features,
+				   &dev->features, &why);
+	if (rc < 0) {
+		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		return rc;
+	}
+	rc = dev->ops->set_features(dev, dev->features);
+	if (rc < 0)
+		return rc;
+	fj_features_str(dev->features, names, sizeof(names));
+	FJ_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
+
+	rc = dev->ops->max_queue_pairs(dev, &dev->max_pairs);
+	if (rc < 0)
+		return rc;
+	dev->max_mtu = (dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))
+			       ? FJ_MAX_RX_PKTLEN - FJ_VLAN_FRAME_OVERHEAD
+			       : RTE_ETHER_MTU;
+	if ((dev->features & FJ_BIT(VIRTIO_NET_F_MTU)) && dev->ops->read_config != NULL) {
+		uint16_t mtu;
+		/* §5.1.4: the device's maximum MTU for the driver to use. */
+		if (dev->ops->read_config(dev, VIRTIO_NET_CFG_MTU, &mtu, sizeof(mtu)) == 0 &&
+		    mtu >= FJ_MIN_MTU)
+			dev->max_mtu = RTE_MIN(dev->max_mtu, mtu);
+	}
+	if ((dev->features & FJ_BIT(VIRTIO_NET_F_MAC)) && dev->ops->read_config != NULL)
+		dev->ops->read_config(dev, VIRTIO_NET_CFG_MAC, dev->mac.addr_bytes,
+				      RTE_ETHER_ADDR_LEN);
+	dev->mtu = RTE_MIN((uint16_t)RTE_ETHER_MTU, dev->max_mtu);
+	dev->promisc = true;
+
+	eth_dev->data->mac_addrs = rte_zmalloc("fj_mac", RTE_ETHER_ADDR_LEN, 0);
+	if (eth_dev->data->mac_addrs == NULL)
+		return -ENOMEM;
+	rte_ether_addr_copy(&dev->mac, eth_dev->data->mac_addrs);
+	eth_dev->dev_ops = &fj_ops;
+	eth_dev->rx_pkt_burst = fj_rx_burst;
+	eth_dev->tx_pkt_burst = fj_tx_burst;
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fjord's virtio-net PMD: the device, its queues and the transport seam.
+ *
+ * The data path (rxtx.c) and the ethdev operations (ethdev.c) see a
+ * transport only through struct fj_transport_ops; vhost-user (vhost_user.c)
+ * is one such table, PCI another.
+ */
+#ifndef FJ_FJORD_H
+#define FJ_FJORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_dev.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_spinlock.h>
+
+#include "devargs.h"
+#include "virtqueue.h"
+
+extern int fj_logtype;
+#define FJ_LOG(level, fmt, ...)                                                  \
+	rte_log(RTE_LOG_##level, fj_logtype, "fjord: " fmt "\n", ##__VA_ARGS__)
+
+struct fj_dev;
+struct rte_eth_dev;
+
+/* How the data path tells the device a queue has new buffers. */
+struct fj_notify {
+	void (*fn)(const struct fj_notify *n);
+	int fd;              /* vhost-user: kick eventfd */
+	volatile void *addr; /* PCI: notify register */
+	uint16_t vq_index;
+};
+
+struct fj_rxq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t nombuf;      /* refill could not get mbufs */
+	uint64_t bad_len;     /* device reported an impossible length */
+	uint64_t bad_id;      /* device returned an id it does not own */
+	uint64_t bad_ring;    /* used->idx ran ahead of the ring */
+	uint64_t filtered;    /* software MAC filter dropped (promiscuous off) */
+	uint64_t merged_segs; /* buffers beyond the first of mergeable packets */
+	uint64_t kicks;
+};
+
+struct fj_txq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t ring_full;   /* bursts cut short for lack of descriptors */
+	uint64_t too_many_segs;
+	uint64_t hdr_desc;    /* packets whose header could not go in headroom */
+	uint64_t bad_id;
+	uint64_t bad_ring;
+	uint64_t kicks;
+};
+
+struct fj_rxq {
+	struct fj_vring vr;
+	struct rte_mbuf **sw;   /* mbuf posted in each descriptor, by id */
+	uint16_t *refill;       /* FIFO of descriptor ids waiting for an mbuf */
+	uint16_t refill_head;
+	uint16_t refill_count;
+	uint16_t addr_off;      /* offsetof(rte_mbuf, buf_iova or buf_addr) */
+	uint16_t port_id;
+	bool mrg_rxbuf;
+	bool filter;            /* drop frames not for us (promiscuous off) */
+	bool broken;            /* the device broke the ring contract */
+	bool allmulti;
+	struct rte_ether_addr mac;
+	struct rte_mempool *mp;
+	uint32_t buf_room;      /* bytes a descriptor offers the device */
+	struct fj_notify notify;
+	struct fj_rxq_stats st;
+	/* control path */
+	struct fj_dev *dev;
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	const struct rte_memzone *mz;
+	struct fj_vring_layout lay;
+	uint16_t *link;
+};
+
+struct fj_tx_slot {
+	struct rte_mbuf *m;
+	uint16_t ndesc;
+};
+
+struct fj_txq {
+	struct fj_vring vr;
+	struct fj_tx_slot *sw;  /* by head descriptor id */
+	uint16_t clean_head;    /* in-order: oldest outstanding head */
+	uint16_t addr_off;
+	uint16_t free_thresh;
+	bool broken;
+	bool fast_free;         /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
+	uint64_t hdr_base;      /* device address of hdrs[0] */
+	struct fj_notify notify;
+	struct fj_txq_stats st;
+	/* control path */
+	struct fj_dev *dev;
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	const struct rte_memzone *mz;
+	struct fj_vring_layout lay;
+	uint16_t *link;
+};
+
+/*
+ * A transport: how features, status, configuration and queues reach the
+ * device. Every operation returns 0 or a negative errno.
+ */
+struct fj_transport_ops {
+	const char *name;
+	/* Device offer, including transport-owned bits. */
+	int (*get_features)(struct fj_dev *dev, uint64_t *features);
+	/* Bits the transport itself negotiates when offered. */
+	uint64_t transport_features;
+	int (*set_features)(struct fj_dev *dev, uint64_t features);
+	/* Optional: -ENOTSUP when the device space cannot be read. */
+	int (*read_config)(struct fj_dev *dev, uint32_t off, void *buf, uint32_t len);
+	int (*max_queue_pairs)(struct fj_dev *dev, uint16_t *pairs);
+	/* Bring the configured rings live and set DRIVER_OK. */
+	int (*start)(struct fj_dev *dev);
+	/* Take the rings back from the device: it stops touching them. */
+	void (*stop)(struct fj_dev *dev);
+	/* Whether the device is there and running. */
+	bool (*link_up)(struct fj_dev *dev);
+	void (*close)(struct fj_dev *dev);
+	/* Descriptors and rings carry virtual addresses instead of IOVAs. */
+	bool use_va;
+	/* Queue size the device imposes (0: the driver chooses). */
+	uint16_t (*queue_size)(struct fj_dev *dev, uint16_t vq_index);
+};
+
+struct fj_dev {
+	const struct fj_transport_ops *ops;
+	void *tp;                 /* transport private state */
+	struct rte_eth_dev *eth_dev;
+	uint16_t port_id;
+	char name[RTE_DEV_NAME_MAX_LEN];
+
+	uint64_t offered;         /* device features */
+	uint64_t features;        /* negotiated */
+	uint64_t disabled;        /* switched off by devargs */
+	uint16_t max_pairs;       /* device maximum */
+	uint16_t pairs;           /* configured */
+	uint16_t queue_size;      /* default/maximum descriptors per queue */
+	uint16_t max_mtu;
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+	bool started;
+	bool promisc;
+	bool allmulti;
+	bool link;                /* last reported link state */
+	rte_spinlock_t lock;      /* link state vs. the interrupt thread */
+	uint64_t link_down_events;
+};
+
+/* A queue's virtqueue index (VIRTIO 1.2 §5.1.2: receiveq N = 2N, transmitq N = 2N+1). */
+static inline uint16_t fj_rx_vq(uint16_t q) { return (uint16_t)(2 * q); }
+static inline uint16_t fj_tx_vq(uint16_t q) { return (uint16_t)(2 * q + 1); }
+
+/* ethdev.c */
+int fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev);
+void fj_ethdev_link_changed(struct fj_dev *dev);
+struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q);
+struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q);
+uint16_t fj_dev_nb_rxq(struct fj_dev *dev);
+uint16_t fj_dev_nb_txq(struct fj_dev *dev);
+
+/* rxtx.c */
+uint16_t fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+int fj_rxq_start(struct fj_rxq *q);
+void fj_rxq_drain(struct fj_rxq *q);
+int fj_txq_start(struct fj_txq *q);
+void fj_txq_drain(struct fj_txq *q);
+
+#endif

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RX and TX bursts over split virtqueues (VIRTIO 1.2 §2.7, §5.1.6). The
+ * transport is invisible here: descriptors carry whichever mbuf address the
+ * transport's device understands (addr_off), and a kick is a function call.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "fjord.h"
+
+#define RX_REFILL_BATCH 32
+#define FREE_BATCH 64
+
+static inline uint64_t
+mbuf_dev_addr(uint16_t addr_off, const struct rte_mbuf *m)
+{
+	/* buf_iova or buf_addr, both 64-bit, chosen per transport. */
+	return *(const uint64_t *)((const char *)m + addr_off);
+}
+
+static void
+rx_ring_broken(struct fj_rxq *q)
+{
+	if (!q->broken)
+		FJ_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
+			    "queue stopped until the port is restarted",
+		       q->port_id, q->queue_id);
+	q->broken = true;
+}
+
+static void
+tx_ring_broken(struct fj_txq *q)
+{
+	if (!q->broken)
+		FJ_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
+			    "queue stopped until the port is restarted",
+		       q->dev->port_id, q->queue_id);
+	q->broken = true;
+}
+
+/* ---------------------------------------------------------------- RX */
+
+/*
+ * Post fresh mbufs in every descriptor the device has given back. Each RX
+ * buffer is one device-writable descriptor whose length and flags were set
+ * once at start, so a refill writes only the address and the avail slot.
+ */
+static void
+rx_refill(struct fj_rxq *q)
+{
+	struct fj_vring *vr = &q->vr;
+	struct rte_mbuf *fresh[RX_REFILL_BATCH];
+	uint16_t posted = 0;
+
+	while (q->refill_count > 0) {
+		uint16_t n = RTE_MIN(q->refill_count, (uint16_t)RX_REFILL_BATCH);
+
+		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, fresh, n) != 0)) {
+			q->st.nombuf += n;
+			break;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			uint16_t id = q->refill[q->refill_head];
+			struct rte_mbuf *m = fresh[i];
+
+			q->refill_head = (uint16_t)((q->refill_head + 1) & vr->mask);
+			q->sw[id] = m;
+			/* The header lands in headroom, the frame at data_off. */
+			vr->desc[id].addr = mbuf_dev_addr(q->addr_off, m) +
+					    RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
+			fj_vring_push_avail(vr, id);
+		}
+		q->refill_count = (uint16_t)(q->refill_count - n);
+		posted = (uint16_t)(posted + n);
+	}
+	if (posted == 0)
+		return;
+	fj_vring_publish(vr);
+	if (fj_vring_need_notify(vr)) {
+		q->notify.fn(&q->notify);
+		q->st.kicks++;
+	}
+}
+
+/* Take back the mbuf of descriptor @id, or NULL if the device does not own it. */
+static inline struct rte_mbuf *
+rx_take(struct fj_rxq *q, uint32_t id)
+{
+	struct fj_vring *vr = &q->vr;
+	struct rte_mbuf *m;
+
+	if (unlikely(id >= vr->num))
+		return NULL;
+	m = q->sw[id];
+	if (unlikely(m == NULL))
+		return NULL;
+	q->sw[id] = NULL;
+	q->refill[(q->refill_head + q->refill_count) & vr->mask] = (uint16_t)id;
+	q->refill_count++;
+	return m;
+}
+
+static inline bool
+rx_wanted(const struct fj_rxq *q, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_is_same_ether_addr(&eh->dst_addr, &q->mac))
+		return true;
+	if (rte_is_broadcast_ether_addr(&eh->dst_addr))
+		return true;
+	return q->allmulti && rte_is_multicast_ether_addr(&eh->dst_addr);
+}
+
+uint16_t
+fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fj_rxq *q = rxq;
+	struct fj_vring *vr = &q->vr;
+	uint16_t nb_rx = 0;
+	uint64_t bytes = 0;
+	int pending;
+	uint16_t k = 0;
+
+	if (unlikely(q->broken))
+		return 0;
+	pending = fj_vring_used_pending(vr);
+	if (unlikely(pending < 0)) {
+		q->st.bad_ring++;
+		rx_ring_broken(q);
+		return 0;
+	}
+
+	while (k < pending && nb_rx < n) {
+		struct vring_used_elem e = fj_vring_used_elem(vr, k);
+		struct rte_mbuf *head = rx_take(q, e.id);
+		uint16_t nbuf = 1;
+
+		if (unlikely(head == NULL)) {
+			q->st.bad_id++;
+			rx_ring_broken(q);
+			break;
+		}
+		if (q->mrg_rxbuf) {
+			const struct virtio_net_hdr *h = rte_pktmbuf_mtod_offset(
+				head, const struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
+			nbuf = __atomic_load_n(&h->num_buffers, __ATOMIC_RELAXED);
+			if (unlikely(nbuf == 0 || nbuf > vr->num)) {
+				/* §5.1.6.4: num_buffers is at least 1. */
+				q->st.bad_len++;
+				rte_pktmbuf_free(head);
+				k++;
+				continue;
+			}
+			if (unlikely(k + nbuf > pending)) {
+				/*
+				 * The rest of this packet is not published yet:
+				 * give the head back and wait for it.
+				 */
+				q->refill_count--;
+				q->sw[e.id] = head;
+				break;
+			}
+		}
+		k++;
+		if (unlikely(e.len < VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN ||
+			     e.len > q->buf_room)) {
+			q->st.bad_len++;
+			for (uint16_t j = 1; j < nbuf; j++) {
+				struct vring_used_elem s = fj_vring_used_elem(vr, k);
+				struct rte_mbuf *m = rx_take(q, s.id);
+				if (m == NULL) {
+					q->st.bad_id++;
+					rx_ring_broken(q);
+					break;
+				}
+				rte_pktmbuf_free(m);
+				k++;
+			}
+			rte_pktmbuf_free(head);
+			if (q->broken)
+				break;
+			continue;
+		}
+		head->data_len = (uint16_t)(e.len - VIRTIO_NET_HDR_LEN);
+		head->pkt_len = head->data_len;
+		head->port = q->port_id;
+
+		bool bad = false;
+		struct rte_mbuf *tail = head;
+		for (uint16_t j = 1; j < nbuf; j++) {
+			/* §5.1.6.4: later buffers hold frame data only, no header. */
+			struct vring_used_elem s = fj_vring_used_elem(vr, k);
+			struct rte_mbuf *m = rx_take(q, s.id);
+
+			if (unlikely(m == NULL)) {
+				q->st.bad_id++;
+				rx_ring_broken(q);
+				bad = true;
+				break;
+			}
+			k++;
+			m->data_off = RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
+			if (unlikely(s.len == 0 || s.len > q->buf_room)) {
+				q->st.bad_len++;
+				rte_pktmbuf_free(m);
+				bad = true;
+				continue;
+			}
+			m->data_len = (uint16_t)s.len;
+			tail->next = m;
+			tail = m;
+			head->pkt_len += s.len;
+			head->nb_segs++;
+			q->st.merged_segs++;
+		}
+		if (unlikely(bad)) {
+			rte_pktmbuf_free(head);
+			if (q->broken)
+				break;
+			continue;
+		}
+		if (unlikely(q->filter) && !rx_wanted(q, head)) {
+			q->st.filtered++;
+			rte_pktmbuf_free(head);
+			continue;
+		}
+		bytes += head->pkt_len;
+		pkts[nb_rx++] = head;
+	}
+	vr->used_seen = (uint16_t)(vr->used_seen + k);
+	q->st.packets += nb_rx;
+	q->st.bytes += bytes;
+	if (q->refill_count >= RX_REFILL_BATCH || (q->refill_count > 0 && nb_rx == 0))
+		rx_refill(q);
+	return nb_rx;
+}
+
+int
+fj_rxq_start(struct fj_rxq *q)
+{
+	struct fj_dev *dev = q->dev;
+	struct fj_vring *vr = &q->vr;
+	int rc;
+
+	rc = fj_vring_init(vr, q->mz->addr, &q->lay, q->nb_desc,
+			   (dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0, q->link);
+	if (rc < 0)
+		return rc;
+	q->mrg_rxbuf = (dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	q->broken = false;
+	q->filter = !dev->promisc;
+	q->allmulti = dev->allmulti;
+	q->mac = dev->mac;
+	for (uint16_t i = 0; i < vr->num; i++) {
+		vr->desc[i].len = q->buf_room;
+		vr->desc[i].flags = VRING_DESC_F_WRITE;
+		q->refill[i] = i;
+		q->sw[i] = NULL;
+	}
+	q->refill_head = 0;
+	q->refill_count = vr->num;
+	rx_refill(q);
+	if (q->refill_count != 0) {
+		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
+		       q->port_id, q->queue_id, q->mp->name, vr->num);
+		fj_rxq_drain(q);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+fj_rxq_drain(struct fj_rxq *q)
+{
+	for (uint16_t i = 0; i < q->nb_desc; i++) {
+		if (q->sw[i] != NULL) {
+			rte_pktmbuf_free(q->sw[i]);
+			q->sw[i] = NULL;
+		}
+	}
+	q->refill_count = 0;
+}
+
+/* ---------------------------------------------------------------- TX */
+
+static inline void
+tx_free_flush(struct fj_txq *q, struct rte_mbuf **m, unsigned int n)
+{
+	if (n == 0)
+		return;
+	if (q->fast_free)
+		rte_mempool_put_bulk(m[0]->pool, (void **)m, n);
+	else
+		rte_pktmbuf_free_bulk(m, n);
+}
+
+/* Reclaim what the device has consumed (§2.7.8), freeing mbufs in bulk. */
+static void
+tx_reclaim(struct fj_txq *q)
+{
+	struct fj_vring *vr = &q->vr;
+	struct rte_mbuf *done[FREE_BATCH];
+	unsigned int nd = 0;
+	int pending = fj_vring_used_pending(vr);
+	uint16_t k;
+
+	if (pending <= 0) {
+		if (unlikely(pending < 0)) {
+			q->st.bad_ring++;
+			tx_ring_broken(q);
+		}
+		return;
+	}
+	for (k = 0; k < pending; k++) {
+		uint32_t id = fj_vring_used_elem(vr, k).id;
+
+		if (unlikely(id >= vr->num || q->sw[id].m == NULL)) {
+			q->st.bad_id++;
+			tx_ring_broken(q);
+			break;
+		}
+		if (vr->in_order) {
+			/*
+			 * §2.7.9: with IN_ORDER a device may write one used
+			 * entry for a batch; every chain up to and including
+			 * @id is complete.
+			 */
+			uint16_t h;
+			do {
+				h = q->clean_head;
+				struct fj_tx_slot *s = &q->sw[h];
+				q->clean_head = (uint16_t)((h + s->ndesc) & vr->mask);
+				fj_vring_free_chain(vr, h, s->ndesc);
+				done[nd++] = s->m;
+				s->m = NULL;
+				if (nd == FREE_BATCH) {
+					tx_free_flush(q, done, nd);
+					nd = 0;
+				}
+			} while (h != id);
+		} else {
+			struct fj_tx_slot *s = &q->sw[id];
+			fj_vring_free_chain(vr, (uint16_t)id, s->ndesc);
+			done[nd++] = s->m;
+			s->m = NULL;
+			if (nd == FREE_BATCH) {
+				tx_free_flush(q, done, nd);
+				nd = 0;
+			}
+		}
+	}
+	vr->used_seen = (uint16_t)(vr->used_seen + k);
+	tx_free_flush(q, done, nd);
+}
+
+/*
+ * The 12-byte header may go in the first segment's headroom (one
+ * descriptor, VIRTIO_F_VERSION_1 implies ANY_LAYOUT, §5.1.6.6) when that
+ * headroom is ours alone to write.
+ */
+static inline bool
+tx_can_push(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+	       rte_pktmbuf_headroom(m) >= VIRTIO_NET_HDR_LEN;
+}
+
+uint16_t
+fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fj_txq *q = txq;
+	struct fj_vring *vr = &q->vr;
+	const uint16_t addr_off = q->addr_off;
+	uint64_t bytes = 0;
+	uint16_t i, pushed = 0;
+
+	if (unlikely(q->broken))
+		return 0;
+	if (vr->nfree < q->free_thresh) {
+		tx_reclaim(q);
+		if (unlikely(q->broken))
+			return 0;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		bool push = tx_can_push(m);
+		uint16_t need = (uint16_t)(m->nb_segs + !push);
+		uint16_t head;
+
+		if (unlikely(need > vr->nfree)) {
+			tx_reclaim(q);
+			if (unlikely(q->broken))
+				break;
+			if (need > vr->nfree) {
+				if (need > vr->num) {
+					/* Can never fit: drop it, counted. */
+					q->st.too_many_segs++;
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				q->st.ring_full++;
+				break;
+			}
+		}
+		if (likely(need == 1)) {
+			struct vring_desc *d;
+
+			head = fj_vring_alloc_one(vr);
+			d = &vr->desc[head];
+			memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
+			       VIRTIO_NET_HDR_LEN);
+			d->addr = mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
+			d->len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+			d->flags = 0;
+		} else {
+			uint16_t ids[need];
+			uint16_t j = 0;
+			struct rte_mbuf *seg = m;
+
+			head = fj_vring_alloc_chain(vr, need, ids);
+			if (push) {
+				memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN),
+				       0, VIRTIO_NET_HDR_LEN);
+				vr->desc[ids[0]].addr = mbuf_dev_addr(addr_off, m) +
+							m->data_off - VIRTIO_NET_HDR_LEN;
+				vr->desc[ids[0]].len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+				seg = m->next;
+			} else {
+				/* A zeroed per-slot header; the driver never writes it. */
+				vr->desc[ids[0]].addr = q->hdr_base +
+							(uint64_t)head * VIRTIO_NET_HDR_LEN;
+				vr->desc[ids[0]].len = VIRTIO_NET_HDR_LEN;
+				q->st.hdr_desc++;
+			}
+			for (j = 1; seg != NULL; seg = seg->next, j++) {
+				vr->desc[ids[j]].addr =
+					mbuf_dev_addr(addr_off, seg) + seg->data_off;
+				vr->desc[ids[j]].len = seg->data_len;
+			}
+		}
+		q->sw[head].m = m;
+		q->sw[head].ndesc = need;
+		fj_vring_push_avail(vr, head);
+		bytes += m->pkt_len;
+		pushed++;
+	}
+	if (likely(pushed != 0)) {
+		fj_vring_publish(vr);
+		if (fj_vring_need_notify(vr)) {
+			q->notify.fn(&q->notify);
+			q->st.kicks++;
+		}
+	}
+	q->st.packets += pushed;
+	q->st.bytes += bytes;
+	return i;
+}
+
+int
+fj_txq_start(struct fj_txq *q)
+{
+	struct fj_dev *dev = q->dev;
+	int rc = fj_vring_init(&q->vr, q->mz->addr, &q->lay, q->nb_desc,
+			       (dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0, q->link);
+
+	if (rc < 0)
+		return rc;
+	/* Header slots follow the ring in the same zone, zeroed once here. */
+	memset((char *)q->mz->addr + q->lay.size, 0,
+	       (size_t)q->nb_desc * VIRTIO_NET_HDR_LEN);
+	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
+	q->clean_head = 0;
+	q->broken = false;
+	return 0;
+}
+
+void
+fj_txq_drain(struct fj_txq *q)
+{
+	for (uint16_t i = 0; i < q->nb_desc; i++) {
+		if (q->sw[i].m != NULL) {
+			rte_pktmbuf_free(q->sw[i].m);
+			q->sw[i].m = NULL;
+		}
+	}
+}

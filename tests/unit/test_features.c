@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Feature negotiation, VIRTIO 1.2 §2.2 and §3.1.1. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "virtio_features.h"
+
+#define PROTO FJ_BIT(30)
+
+static void
+test_device_without_version_1_is_refused_with_a_reason(void **state)
+{
+	uint64_t acc = 0xdead;
+	const char *why = NULL;
+	(void)state;
+	uint64_t legacy = FJ_BIT(VIRTIO_NET_F_MAC) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	assert_int_equal(fj_features_negotiate(legacy, 0, 0, &acc, &why), -ENOTSUP);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "VERSION_1"));
+}
+
+static void
+test_only_offered_and_supported_bits_are_accepted(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	uint64_t offer = FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+			 FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_F_RING_PACKED) |
+			 FJ_BIT(VIRTIO_F_EVENT_IDX) | FJ_BIT(VIRTIO_F_INDIRECT_DESC) |
+			 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_F_IN_ORDER);
+	assert_int_equal(fj_features_negotiate(offer, 0, 0, &acc, &why), 0);
+	assert_int_equal(acc, FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+				      FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_F_IN_ORDER));
+}
+
+static void
+test_supported_bits_not_offered_are_never_accepted(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(FJ_BIT(VIRTIO_F_VERSION_1), 0, PROTO, &acc, &why), 0);
+	assert_int_equal(acc, FJ_BIT(VIRTIO_F_VERSION_1));
+}
+
+static void
+test_devargs_can_switch_off_mergeable_buffers_and_in_order(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	uint64_t offer = FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+			 FJ_BIT(VIRTIO_F_IN_ORDER) | FJ_BIT(VIRTIO_NET_F_STATUS);
+	assert_int_equal(fj_features_negotiate(offer,
+			 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_F_IN_ORDER), 0, &acc, &why), 0);
+	assert_int_equal(acc, FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_STATUS));
+}
+
+static void
+test_version_1_cannot_be_switched_off(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(FJ_BIT(VIRTIO_F_VERSION_1),
+			 FJ_BIT(VIRTIO_F_VERSION_1), 0, &acc, &why), 0);
+	assert_true(acc & FJ_BIT(VIRTIO_F_VERSION_1));
+}
+
+static void
+test_access_platform_is_accepted_when_offered(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	uint64_t offer = FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_F_ACCESS_PLATFORM);
+	assert_int_equal(fj_features_negotiate(offer, FJ_BIT(VIRTIO_F_ACCESS_PLATFORM), 0,
+					       &acc, &why), 0);
+	assert_true(acc & FJ_BIT(VIRTIO_F_ACCESS_PLATFORM));
+}
+
+static void
+test_transport_bits_are_accepted_only_when_offered(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(FJ_BIT(VIRTIO_F_VERSION_1) | PROTO, 0, PROTO,
+					       &acc, &why), 0);
+	assert_true(acc & PROTO);
+	assert_int_equal(fj_features_negotiate(FJ_BIT(VIRTIO_F_VERSION_1) | PROTO, 0, 0,
+					       &acc, &why), 0);
+	assert_false(acc & PROTO);
+}
+
+static void
+test_feature_names_are_listed_for_logs(void **state)
+{
+	char buf[128];
+	(void)state;
+	fj_features_str(FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF), buf, sizeof(buf));
+	assert_string_equal(buf, "MRG_RXBUF VERSION_1");
+	/* Truncation never overruns. */
+	fj_features_str(~UINT64_C(0), buf, 16);
+	assert_true(strlen(buf) < 16);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_device_without_version_1_is_refused_with_a_reason),
+		cmocka_unit_test(test_only_offered_and_supported_bits_are_accepted),
+		cmocka_unit_test(test_supported_bits_not_offered_are_never_accepted),
+		cmocka_unit_test(test_devargs_can_switch_off_mergeable_buffers_and_in_order),
+		cmocka_unit_test(test_version_1_cannot_be_switched_off),
+		cmocka_unit_test(test_access_platform_is_accepted_when_offered),
+		cmocka_unit_test(test_transport_bits_are_accepted_only_when_offered),
+		cmocka_unit_test(test_feature_names_are_listed_for_logs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
