@@ -699,7 +699,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 		dev->ops->read_config(dev, VIRTIO_NET_CFG_MAC, dev->mac.addr_bytes,
 				      RTE_ETHER_ADDR_LEN);
 	dev->mtu = RTE_MIN((uint16_t)RTE_ETHER_MTU, dev->max_mtu);
-	dev->promisc = true;
+	dev->promisc = false; /* as ethdev's own default */
 
 	eth_dev->data->mac_addrs = rte_zmalloc("fj_mac", RTE_ETHER_ADDR_LEN, 0);
 	if (eth_dev->data->mac_addrs == NULL)

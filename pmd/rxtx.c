@@ -51,7 +51,7 @@ tx_ring_broken(struct fj_txq *q)
  * once at start, so a refill writes only the address and the avail slot.
  */
 static void
-rx_refill(struct fj_rxq *q)
+rx_refill(struct fj_rxq *q, bool live)
 {
 	struct fj_vring *vr = &q->vr;
 	struct rte_mbuf *fresh[RX_REFILL_BATCH];
@@ -81,7 +81,8 @@ rx_refill(struct fj_rxq *q)
 	if (posted == 0)
 		return;
 	fj_vring_publish(vr);
-	if (fj_vring_need_notify(vr)) {
+	/* Before the device is live there is nobody to notify. */
+	if (live && fj_vring_need_notify(vr)) {
 		q->notify.fn(&q->notify);
 		q->st.kicks++;
 	}
@@ -237,7 +238,7 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 	q->st.packets += nb_rx;
 	q->st.bytes += bytes;
 	if (q->refill_count >= RX_REFILL_BATCH || (q->refill_count > 0 && nb_rx == 0))
-		rx_refill(q);
+		rx_refill(q, true);
 	return nb_rx;
 }
 
@@ -265,7 +266,7 @@ fj_rxq_start(struct fj_rxq *q)
 	}
 	q->refill_head = 0;
 	q->refill_count = vr->num;
-	rx_refill(q);
+	rx_refill(q, false);
 	if (q->refill_count != 0) {
 		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
 		       q->port_id, q->queue_id, q->mp->name, vr->num);

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""fjord's PMD over vhost-user against DPDK's own net_vhost back-end.
+
+The back-end is Debian's dpdk-testpmd with --vdev net_vhost0; fjord runs in a
+second dpdk-testpmd loading librte_net_fjord.so with -d (or in fj-pktcheck).
+Each process gets its own core for forwarding (2 cores on this machine).
+"""
+import os
+import re
+import shutil
+import time
+
+import harness as h
+from harness import check, log
+
+PKTCHECK = os.environ.get("FJ_PKTCHECK", os.path.join(h.BUILD, "tests", "integration",
+                                                      "fj-pktcheck"))
+
+
+class Pair:
+    """A back-end and a fjord testpmd; always torn down, by PID."""
+
+    def __init__(self):
+        self.dir = h.workdir()
+        self.sock = os.path.join(self.dir, "vu.sock")
+        self.procs = []
+
+    def add(self, p):
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_tx_counts():
+    """fjord txonly -> back-end rxonly: every packet fjord sent arrives."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=rxonly"]))
+        be.cmd("start")
+        fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=txonly", "--txpkts=64"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        time.sleep(3)
+        fj.cmd("stop")
+        time.sleep(1)
+        be.cmd("stop")
+        sent = fj.port_stats()["tx"]
+        got = be.port_stats()["rx"]
+        log(f"fjord sent {sent}, back-end received {got}")
+        check(sent > 100000, f"fjord sent only {sent} packets in 3 s")
+        check(sent == got, f"fjord sent {sent} but the back-end received {got}")
+        xs = fj.xstats()
+        check(xs.get("tx_q0_packets") == sent, f"xstats tx_q0_packets {xs.get('tx_q0_packets')}")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
+
+
+def test_rx_counts():
+    """back-end txonly -> fjord rxonly: every packet the back-end sent arrives."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=txonly", "--txpkts=64"]))
+        fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=rxonly"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        be.cmd("start")
+        time.sleep(3)
+        be.cmd("stop")
+        time.sleep(1)
+        fj.cmd("stop")
+        sent = be.port_stats()["tx"]
+        st = fj.port_stats()
+        log(f"back-end sent {sent}, fjord received {st['rx']}")
+        check(sent > 100000, f"back-end sent only {sent} packets in 3 s")
+        check(st["rx"] == sent, f"back-end sent {sent} but fjord received {st['rx']}")
+        check(st["rx_bytes"] == 64 * sent, f"fjord rx bytes {st['rx_bytes']} != 64 * {sent}")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
+
+
+def pktcheck(p, args, name="pktcheck", timeout=240, devargs=""):
+    prefix = f"fjit_{name}_{os.getpid()}"
+    h.cleanup_prefix(prefix)
+    argv = [PKTCHECK, "-l", "0", "--file-prefix", prefix, "--single-file-segments", "-m",
+            "512", "--no-pci", "-d", h.PMD, "--vdev", f"net_fjord_vhost0,path={p.sock}" + ("," + devargs if devargs else ""),
+            "--log-level=pmd.net.fjord:info", "--"] + args
+    pc = p.add(h.Proc(argv, name, prefix))
+    rc = pc.wait(timeout)
+    log(pc.tail(30))
+    check(rc == 0, f"fj-pktcheck exited with {rc}")
+    check("pktcheck: PASS" in pc.output(), "fj-pktcheck did not pass")
+    return pc.output()
+
+
+def test_macswap_payload():
+    """Numbered frames of 60 B to 9000 B (chained mbufs, mergeable rx
+    buffers) go through the back-end's macswap and come back byte-exact."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=macswap",
+                                                "--max-pkt-len=9018"],
+                             lcores="0,1", main=0))
+        be.cmd("start")
+        out = pktcheck(p, ["--count", "20000"])
+        m = re.search(r"q0: (\d+) frames", out)
+        check(m and int(m.group(1)) == 20000, "not all 20000 frames came back")
+        xs_out = be.cmd("show port stats 0")
+        log(xs_out)
+
+
+def test_restart_cycles():
+    """Stop, reconfigure (1 <-> 2 queue pairs) and restart the port 6 times,
+    exchanging checked frames on every queue after each restart; a stopped
+    port holds no mbufs."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, queues=2,
+                             fwd_args=["--forward-mode=macswap", "--rxq=2", "--txq=2",
+                                       "--max-pkt-len=9018"]))
+        be.cmd("start")
+        out = pktcheck(p, ["--count", "4000", "--cycles", "6", "--max-queues", "2"],
+                       devargs="queues=2")
+        check(out.count("queue pair(s) ok") == 6, "not every restart cycle passed")
+
+
+def test_restart_under_traffic():
+    """The back-end keeps sending on two queues while fjord's testpmd stops,
+    reconfigures (2 <-> 1 queue pairs) and restarts the port 6 times."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, queues=2,
+                             fwd_args=["--forward-mode=txonly", "--rxq=2", "--txq=2"]))
+        fj = p.add(h.fjord(p.sock, devargs="queues=2",
+                           fwd_args=["--forward-mode=rxonly", "--rxq=2", "--txq=2"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        be.cmd("start")
+        for i in range(6):
+            before = fj.port_stats()["rx"]
+            time.sleep(0.7)
+            after = fj.port_stats()["rx"]
+            check(after > before, f"cycle {i}: nothing received ({before} -> {after})")
+            n = 1 + i % 2
+            fj.cmd("stop")
+            fj.cmd("port stop 0")
+            fj.cmd(f"port config all rxq {n}")
+            fj.cmd(f"port config all txq {n}")
+            fj.cmd("port start 0")
+            fj.wait_link(True)
+            fj.cmd("start")
+            log(f"cycle {i}: received {after - before} in 0.7 s; restarted with {n} pair(s)")
+        be.cmd("stop")
+        fj.cmd("stop")
+        check(fj.alive() and be.alive(), "a testpmd died")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
+
+
+def test_multiqueue():
+    """Two queue pairs: back-end txonly on both, fjord receives on both."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, queues=2,
+                             fwd_args=["--forward-mode=txonly", "--rxq=2", "--txq=2"]))
+        fj = p.add(h.fjord(p.sock, devargs="queues=2",
+                           fwd_args=["--forward-mode=rxonly", "--rxq=2", "--txq=2"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        be.cmd("start")
+        time.sleep(3)
+        be.cmd("stop")
+        time.sleep(1)
+        fj.cmd("stop")
+        sent = be.port_stats()["tx"]
+        xs = fj.xstats()
+        q0, q1 = xs.get("rx_q0_packets", 0), xs.get("rx_q1_packets", 0)
+        log(f"back-end sent {sent}; fjord rx_q0 {q0}, rx_q1 {q1}")
+        check(q0 > 0 and q1 > 0, "a queue received nothing")
+        check(q0 + q1 == sent, f"{q0}+{q1} received, {sent} sent")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
+
+
+def test_backend_killed():
+    """Kill the back-end mid-traffic: fjord reports link down, keeps running,
+    closes cleanly; a restarted back-end is reached again on port restart."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=io"]))
+        be.cmd("start")
+        fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=txonly"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        time.sleep(1.5)
+        mark = len(fj.output())
+        be.kill()
+        be.wait(10)
+        fj.wait_for(r"Port 0: link state change event", 15, mark)
+        time.sleep(1)
+        check(fj.alive(), "fjord's testpmd died with the back-end")
+        fj.cmd("stop")
+        check(not fj.link_up(), "link still up after the back-end died")
+        xs = fj.xstats()
+        check(xs.get("link_down_events") == 1, f"link_down_events = {xs.get('link_down_events')}")
+        # A new back-end on the same socket: restarting the port reconnects.
+        be.close()
+        be2 = p.add(h.backend(p.sock, name="backend2", fwd_args=["--forward-mode=rxonly"]))
+        be2.cmd("start")
+        fj.cmd("port stop 0")
+        fj.cmd("port start 0")
+        fj.wait_link(True)
+        fj.cmd("start")
+        time.sleep(2)
+        fj.cmd("stop")
+        time.sleep(0.5)
+        be2.cmd("stop")
+        got = be2.port_stats()["rx"]
+        check(got > 1000, f"reconnected back-end received only {got}")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly after the back-end died")
+
+
+BAD_DEVARGS = [
+    ("", "path=<unix socket> is required"),
+    ("queues=0", "queues=0"),
+    ("queues=99", "queues=99"),
+    ("queue_size=1000", "power of two"),
+    ("mac=01:02:03:04:05:06", "unicast"),
+    ("colour=blue", "unknown key"),
+    ("in_order=maybe", "0 or 1"),
+]
+
+
+def test_bad_devargs():
+    """Bad devargs fail the probe with a clear message, never a crash; a
+    socket nobody listens on is an error too."""
+    d = h.workdir()
+    try:
+        cases = [(f"path={d}/none.sock," + a if a else "", msg) for a, msg in BAD_DEVARGS]
+        cases[0] = ("", "path=<unix socket> is required")
+        cases.append((f"path={d}/none.sock", "cannot connect to vhost-user socket"))
+        for i, (args, msg) in enumerate(cases):
+            vdev = "net_fjord_vhost0" + ("," + args if args else "")
+            prefix = f"fjit_bad{i}_{os.getpid()}"
+            argv = [h.TESTPMD, "-l", "0,1", "--file-prefix", prefix, "--single-file-segments",
+                    "-m", "256", "--no-pci", "-d", h.PMD, "--vdev", vdev, "--", "-i"]
+            pr = h.Proc(argv, f"bad{i}", prefix)
+            pr.p.stdin.close()  # testpmd leaves at end of input
+            rc = pr.wait(60)
+            pr.close()
+            out = pr.output()
+            log(f"{vdev!r}: exit {rc}; " + " | ".join(l for l in out.splitlines()
+                                                     if "fjord" in l))
+            check(rc is not None and 0 <= rc < 128, f"{vdev}: exit status {rc} (crash or hang?)")
+            check(msg in out, f"{vdev}: no message containing {msg!r}:\n{out}")
+            check("failed to initialize net_fjord_vhost0" in out, f"{vdev}: probe did not fail")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    h.run({n[5:]: f for n, f in globals().items() if n.startswith("test_")})
