@@ -18,63 +18,25 @@
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
 
-#include "fjord.h"
+#include "simq.h"
 
 int fj_logtype;
 
 static struct rte_mempool *mp;
-static unsigned int kicks;
-static unsigned int zone_seq;
 
-static void
-count_kick(const struct fj_notify *n)
+static int
+dev_next_avail(struct simq *s, bool rx)
 {
-	(void)n;
-	kicks++;
+	int id = simq_next_avail(s, rx);
+	assert_true(id >= 0);
+	return id;
 }
 
-/* ------------------------------------------------------- the device */
-
-struct sim {
-	struct fj_dev dev;
-	struct fj_rxq *rxq;
-	struct fj_txq *txq;
-	uint16_t avail_seen; /* device's position in the avail ring */
-	uint16_t pending;    /* used entries written, not yet published */
-};
-
-static struct fj_vring *
-sim_vr(struct sim *s, bool rx)
-{
-	return rx ? &s->rxq->vr : &s->txq->vr;
-}
-
-static uint16_t
-dev_next_avail(struct sim *s, bool rx)
-{
-	struct fj_vring *vr = sim_vr(s, rx);
-	assert_true(s->avail_seen != vr->avail->idx);
-	return vr->avail->ring[s->avail_seen++ & vr->mask];
-}
-
-static void
-dev_used(struct sim *s, bool rx, uint32_t id, uint32_t len, bool publish)
-{
-	struct fj_vring *vr = sim_vr(s, rx);
-	uint16_t at = (uint16_t)(vr->used->idx + s->pending);
-
-	vr->used->ring[at & vr->mask].id = id;
-	vr->used->ring[at & vr->mask].len = len;
-	s->pending++;
-	if (publish) {
-		vr->used->idx = (uint16_t)(vr->used->idx + s->pending);
-		s->pending = 0;
-	}
-}
+#define dev_used simq_used
 
 /* Write @len bytes of @frame into rx buffers as a mergeable device would. */
 static unsigned int
-dev_deliver(struct sim *s, const uint8_t *frame, uint32_t len, bool publish_all)
+dev_deliver(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all)
 {
 	struct fj_vring *vr = &s->rxq->vr;
 	uint32_t room = s->rxq->buf_room;
@@ -116,66 +78,18 @@ make_frame(uint8_t *f, uint32_t len, uint8_t seed, const uint8_t *dst)
 static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 
-static struct sim *
+static struct simq *
 sim_new(uint16_t nb, uint64_t features)
 {
-	struct sim *s = calloc(1, sizeof(*s));
-	char name[32];
-
-	s->dev.features = FJ_BIT(VIRTIO_F_VERSION_1) | features;
-	s->dev.promisc = true;
-	memcpy(s->dev.mac.addr_bytes, our_mac, 6);
-
-	s->rxq = calloc(1, sizeof(*s->rxq));
-	s->rxq->dev = &s->dev;
-	s->rxq->nb_desc = nb;
-	s->rxq->mp = mp;
-	s->rxq->buf_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
-	s->rxq->addr_off = offsetof(struct rte_mbuf, buf_addr);
-	s->rxq->notify.fn = count_kick;
-	fj_vring_layout(nb, 64, &s->rxq->lay);
-	snprintf(name, sizeof(name), "t_rx%u", zone_seq++);
-	s->rxq->mz = rte_memzone_reserve_aligned(name, s->rxq->lay.size, SOCKET_ID_ANY, 0, 4096);
-	assert_non_null(s->rxq->mz);
-	s->rxq->sw = calloc(nb, sizeof(*s->rxq->sw));
-	s->rxq->refill = calloc(nb, sizeof(uint16_t));
-	s->rxq->link = calloc(nb, sizeof(uint16_t));
-	assert_int_equal(fj_rxq_start(s->rxq), 0);
-
-	s->txq = calloc(1, sizeof(*s->txq));
-	s->txq->dev = &s->dev;
-	s->txq->nb_desc = nb;
-	s->txq->addr_off = offsetof(struct rte_mbuf, buf_addr);
-	s->txq->free_thresh = 32;
-	s->txq->notify.fn = count_kick;
-	fj_vring_layout(nb, 64, &s->txq->lay);
-	snprintf(name, sizeof(name), "t_tx%u", zone_seq++);
-	s->txq->mz = rte_memzone_reserve_aligned(name, s->txq->lay.size + nb * VIRTIO_NET_HDR_LEN,
-						 SOCKET_ID_ANY, 0, 4096);
-	assert_non_null(s->txq->mz);
-	s->txq->hdr_base = (uint64_t)(uintptr_t)s->txq->mz->addr + s->txq->lay.size;
-	s->txq->sw = calloc(nb, sizeof(*s->txq->sw));
-	s->txq->link = calloc(nb, sizeof(uint16_t));
-	assert_int_equal(fj_txq_start(s->txq), 0);
-	kicks = 0;
+	struct simq *s = simq_new(mp, nb, features);
+	assert_non_null(s);
 	return s;
 }
 
 static void
-sim_free(struct sim *s)
+sim_free(struct simq *s)
 {
-	fj_rxq_drain(s->rxq);
-	fj_txq_drain(s->txq);
-	rte_memzone_free(s->rxq->mz);
-	rte_memzone_free(s->txq->mz);
-	free(s->rxq->sw);
-	free(s->rxq->refill);
-	free(s->rxq->link);
-	free(s->txq->sw);
-	free(s->txq->link);
-	free(s->rxq);
-	free(s->txq);
-	free(s);
+	simq_free(s);
 	/* Every mbuf is back: nothing leaked across a queue's life. */
 	assert_int_equal(rte_mempool_in_use_count(mp), 0);
 }
@@ -198,7 +112,7 @@ static void
 test_rx_delivers_frames_byte_for_byte(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	struct simq *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	uint8_t f[3][1514];
 	uint32_t lens[3] = { 60, 1514, 333 };
 	struct rte_mbuf *pk[8];
@@ -222,7 +136,7 @@ static void
 test_rx_merges_the_buffers_of_a_jumbo_frame(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	struct simq *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	static uint8_t f[9000];
 	struct rte_mbuf *pk[4];
 
@@ -241,7 +155,7 @@ static void
 test_rx_waits_for_every_buffer_of_a_merged_frame(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	struct simq *s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	static uint8_t f[5000];
 	struct rte_mbuf *pk[4];
 	struct fj_vring *vr = &s->rxq->vr;
@@ -252,7 +166,7 @@ test_rx_waits_for_every_buffer_of_a_merged_frame(void **state)
 	vr->used->idx = 1;
 	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 0);
 	vr->used->idx = 3;
-	s->pending = 0;
+	s->pending[1] = 0;
 	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 1);
 	assert_mbuf_holds(pk[0], f, sizeof(f));
 	rte_pktmbuf_free(pk[0]);
@@ -263,7 +177,7 @@ static void
 test_rx_refills_every_buffer_it_hands_up(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(128, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	struct simq *s = sim_new(128, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	uint8_t f[128];
 	struct rte_mbuf *pk[32];
 
@@ -274,7 +188,7 @@ test_rx_refills_every_buffer_it_hands_up(void **state)
 		assert_int_equal(fj_rx_burst(s->rxq, pk, 32), 32);
 		rte_pktmbuf_free_bulk(pk, 32);
 		/* The ring is full again: 128 buffers posted, 128 owned. */
-		assert_int_equal((uint16_t)(s->rxq->vr.avail->idx - s->avail_seen), 128);
+		assert_int_equal((uint16_t)(s->rxq->vr.avail->idx - s->avail_seen[1]), 128);
 	}
 	/* Only the rx ring's own buffers are out of the pool. */
 	assert_int_equal(rte_mempool_in_use_count(mp), 128);
@@ -285,7 +199,7 @@ static void
 test_rx_drops_and_counts_impossible_lengths(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
 	uint8_t f[100];
 	struct rte_mbuf *pk[4];
 	struct virtio_net_hdr *h;
@@ -319,7 +233,7 @@ static void
 test_rx_stops_a_ring_whose_device_returns_ids_it_was_not_given(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *pk[4];
 
 	dev_used(s, true, 5000, 100, true);
@@ -335,7 +249,7 @@ static void
 test_rx_rejects_the_same_id_returned_twice(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *pk[4];
 	uint8_t f[80];
 
@@ -353,7 +267,7 @@ static void
 test_rx_used_index_running_past_the_ring_stops_the_queue(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *pk[4];
 
 	s->rxq->vr.used->idx = 1000;
@@ -367,7 +281,7 @@ static void
 test_rx_filters_other_hosts_frames_when_not_promiscuous(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *pk[4];
 	uint8_t mine[64], other[64], bcast[64], mcast[64];
 	const uint8_t bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -399,7 +313,7 @@ static void
 test_rx_without_mergeable_buffers_ignores_num_buffers(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *pk[4];
 	uint8_t f[200];
 
@@ -430,7 +344,7 @@ static void
 test_tx_puts_the_header_in_headroom_in_one_descriptor(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m = mk_pkt(60, 1);
 	uint8_t copy[60];
 
@@ -446,7 +360,7 @@ test_tx_puts_the_header_in_headroom_in_one_descriptor(void **state)
 	static const uint8_t zero[12];
 	assert_memory_equal(buf, zero, 12);
 	assert_memory_equal(buf + 12, copy, 60);
-	assert_int_equal(kicks, 1);
+	assert_int_equal(simq_kicks, 1);
 	assert_int_equal(s->txq->st.packets, 1);
 	assert_int_equal(s->txq->st.bytes, 60);
 	sim_free(s);
@@ -456,18 +370,18 @@ static void
 test_tx_does_not_kick_a_device_that_polls(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m[4];
 
 	s->txq->vr.used->flags = VRING_USED_F_NO_NOTIFY;
 	for (int i = 0; i < 4; i++)
 		m[i] = mk_pkt(100, (uint8_t)i);
 	assert_int_equal(fj_tx_burst(s->txq, m, 4), 4);
-	assert_int_equal(kicks, 0);
+	assert_int_equal(simq_kicks, 0);
 	s->txq->vr.used->flags = 0;
 	m[0] = mk_pkt(100, 9);
 	assert_int_equal(fj_tx_burst(s->txq, m, 1), 1);
-	assert_int_equal(kicks, 1);
+	assert_int_equal(simq_kicks, 1);
 	sim_free(s);
 }
 
@@ -475,7 +389,7 @@ static void
 test_tx_chains_one_descriptor_per_segment(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m = mk_pkt(1000, 1);
 	struct rte_mbuf *m2 = mk_pkt(1500, 2);
 	struct rte_mbuf *m3 = mk_pkt(7, 3);
@@ -507,7 +421,7 @@ static void
 test_tx_uses_a_header_descriptor_for_shared_mbufs(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m = mk_pkt(200, 4);
 
 	rte_mbuf_refcnt_update(m, 1); /* someone else holds it too */
@@ -527,7 +441,7 @@ static void
 test_tx_frees_mbufs_completed_out_of_order(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m[64];
 	uint16_t ids[64];
 
@@ -549,7 +463,7 @@ static void
 test_tx_in_order_device_may_complete_a_batch_with_one_entry(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, FJ_BIT(VIRTIO_F_IN_ORDER));
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_F_IN_ORDER));
 	struct rte_mbuf *m[40];
 	uint16_t last = 0;
 
@@ -572,7 +486,7 @@ static void
 test_tx_stops_at_a_full_ring_and_keeps_the_rest(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m[70];
 
 	for (int i = 0; i < 70; i++)
@@ -587,7 +501,7 @@ static void
 test_tx_drops_a_chain_longer_than_the_ring(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m = mk_pkt(10, 0);
 
 	for (int i = 0; i < 70; i++)
@@ -602,7 +516,7 @@ static void
 test_tx_stops_a_ring_whose_device_completes_unknown_ids(void **state)
 {
 	(void)state;
-	struct sim *s = sim_new(64, 0);
+	struct simq *s = sim_new(64, 0);
 	struct rte_mbuf *m[64];
 
 	for (int i = 0; i < 64; i++)

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer: a hostile device drives fjord's rx and tx queues. The input is
+ * a script of device actions (used entries with any id and length, header
+ * num_buffers of its choice, used->idx jumps, flag flips) interleaved with
+ * the driver's bursts. Whatever the script, the driver must not crash, and
+ * once the queues are drained every mbuf must be back in the pool.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "simq.h"
+
+int fj_logtype;
+static struct rte_mempool *mp;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *eal[] = { "fuzz_ring", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+			"--log-level=*:crit", NULL };
+	(void)argc;
+	(void)argv;
+	if (rte_eal_init(7, eal) < 0)
+		abort();
+	fj_logtype = rte_log_register("fuzz.fjord");
+	rte_log_set_level(fj_logtype, RTE_LOG_CRIT);
+	mp = rte_pktmbuf_pool_create("fuzz", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		abort();
+	return 0;
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	uint64_t features = 0;
+	if (data[0] & 1)
+		features |= FJ_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (data[0] & 2)
+		features |= FJ_BIT(VIRTIO_F_IN_ORDER);
+	struct simq *s = simq_new(mp, 64, features);
+	if (s == NULL)
+		abort();
+	s->rxq->filter = data[0] & 4;
+	s->rxq->mac = s->dev.mac;
+
+	struct rte_mbuf *pk[32];
+	for (size_t i = 1; i + 10 <= size; i += 10) {
+		const uint8_t *c = data + i;
+		uint8_t op = c[0] % 8;
+		uint32_t a = rd32(c + 1), b = rd32(c + 5);
+		bool rx = c[9] & 1;
+
+		switch (op) {
+		case 0: { /* device returns a buffer it took, honest id, chosen length */
+			int id = simq_next_avail(s, rx);
+			if (id >= 0)
+				simq_used(s, rx, (uint32_t)id, a % 20000, c[9] & 2);
+			break;
+		}
+		case 1: /* any id, any length */
+			simq_used(s, rx, a, b, c[9] & 2);
+			break;
+		case 2: { /* write a header into a buffer the device holds */
+			int id = simq_next_avail(s, true);
+			if (id >= 0) {
+				struct vring_desc *d = &s->rxq->vr.desc[id];
+				struct virtio_net_hdr *h = (void *)(uintptr_t)d->addr;
+				h->num_buffers = (uint16_t)a;
+				memcpy((uint8_t *)h + VIRTIO_NET_HDR_LEN, c + 5, 4);
+				simq_used(s, true, (uint32_t)id, b % 5000, c[9] & 2);
+			}
+			break;
+		}
+		case 3: /* used->idx jumps */
+			simq_vr(s, rx)->used->idx = (uint16_t)a;
+			break;
+		case 4: { /* driver receives */
+			uint16_t n = fj_rx_burst(s->rxq, pk, (uint16_t)(1 + a % 32));
+			for (uint16_t k = 0; k < n; k++) {
+				/* Everything handed up must be a sane mbuf chain. */
+				uint32_t len = 0;
+				for (struct rte_mbuf *m = pk[k]; m; m = m->next)
+					len += m->data_len;
+				if (len != pk[k]->pkt_len)
+					abort();
+			}
+			rte_pktmbuf_free_bulk(pk, n);
+			break;
+		}
+		case 5: { /* driver sends */
+			uint16_t n = (uint16_t)(1 + a % 8), k;
+			for (k = 0; k < n; k++) {
+				pk[k] = rte_pktmbuf_alloc(mp);
+				if (pk[k] == NULL)
+					break;
+				if (rte_pktmbuf_append(pk[k], (uint16_t)(60 + b % 1400)) == NULL) {
+					rte_pktmbuf_free(pk[k]);
+					break;
+				}
+				if (k > 0 && (c[9] & 4) && rte_pktmbuf_chain(pk[0], pk[k]) == 0) {
+					k--;
+					n--;
+				}
+			}
+			uint16_t sent = fj_tx_burst(s->txq, pk, k);
+			rte_pktmbuf_free_bulk(pk + sent, k - sent);
+			break;
+		}
+		case 6: /* device polls or wants kicks */
+			simq_vr(s, rx)->used->flags = (uint16_t)a;
+			break;
+		case 7: /* publish what is pending */
+			simq_vr(s, rx)->used->idx =
+				(uint16_t)(simq_vr(s, rx)->used->idx + s->pending[rx]);
+			s->pending[rx] = 0;
+			break;
+		}
+	}
+	simq_free(s);
+	if (rte_mempool_in_use_count(mp) != 0) {
+		fprintf(stderr, "fuzz_ring: %u mbufs leaked\n", rte_mempool_in_use_count(mp));
+		abort();
+	}
+	return 0;
+}
