@@ -301,15 +301,26 @@ tx_free_flush(struct fj_txq *q, struct rte_mbuf **m, unsigned int n)
 		rte_pktmbuf_free_bulk(m, n);
 }
 
-/* Reclaim what the device has consumed (§2.7.8), freeing mbufs in bulk. */
-static void
-tx_reclaim(struct fj_txq *q)
+static inline void
+tx_done(struct fj_txq *q, struct rte_mbuf **done, unsigned int *nd, struct rte_mbuf *m)
 {
-	struct fj_vring *vr = &q->vr;
+	done[(*nd)++] = m;
+	if (*nd == FREE_BATCH) {
+		tx_free_flush(q, done, *nd);
+		*nd = 0;
+	}
+}
+
+/*
+ * Reclaim what the device has consumed (§2.7.8), freeing mbufs in bulk.
+ * @vr is the burst's working copy of the ring state.
+ */
+static inline void
+tx_reclaim(struct fj_txq *q, struct fj_vring *vr)
+{
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	int pending = fj_vring_used_pending(vr);
-	uint16_t k;
 
 	if (pending <= 0) {
 		if (unlikely(pending < 0)) {
@@ -318,45 +329,52 @@ tx_reclaim(struct fj_txq *q)
 		}
 		return;
 	}
-	for (k = 0; k < pending; k++) {
-		uint32_t id = fj_vring_used_elem(vr, k).id;
+	if (vr->in_order) {
+		/*
+		 * §2.7.9: with IN_ORDER, buffers complete in the order they
+		 * were made available, and a device may write one used entry
+		 * for a batch: the newest entry says everything up to and
+		 * including its chain is done.
+		 */
+		uint32_t last = fj_vring_used_elem(vr, (uint16_t)(pending - 1)).id;
+		uint16_t h = q->clean_head, nfree = vr->nfree;
 
-		if (unlikely(id >= vr->num || q->sw[id].m == NULL)) {
+		if (unlikely(last >= vr->num || q->sw[last].m == NULL)) {
 			q->st.bad_id++;
 			tx_ring_broken(q);
-			break;
+			return;
 		}
-		if (vr->in_order) {
-			/*
-			 * §2.7.9: with IN_ORDER a device may write one used
-			 * entry for a batch; every chain up to and including
-			 * @id is complete.
-			 */
-			uint16_t h;
-			do {
-				h = q->clean_head;
-				struct fj_tx_slot *s = &q->sw[h];
-				q->clean_head = (uint16_t)((h + s->ndesc) & vr->mask);
-				fj_vring_free_chain(vr, h, s->ndesc);
-				done[nd++] = s->m;
-				s->m = NULL;
-				if (nd == FREE_BATCH) {
-					tx_free_flush(q, done, nd);
-					nd = 0;
-				}
-			} while (h != id);
-		} else {
-			struct fj_tx_slot *s = &q->sw[id];
-			fj_vring_free_chain(vr, (uint16_t)id, s->ndesc);
-			done[nd++] = s->m;
+		for (;;) {
+			struct fj_tx_slot *s = &q->sw[h];
+			uint16_t cur = h;
+
+			tx_done(q, done, &nd, s->m);
 			s->m = NULL;
-			if (nd == FREE_BATCH) {
-				tx_free_flush(q, done, nd);
-				nd = 0;
-			}
+			nfree = (uint16_t)(nfree + s->ndesc);
+			h = (uint16_t)((h + s->ndesc) & vr->mask);
+			if (cur == last)
+				break;
 		}
+		q->clean_head = h;
+		vr->nfree = nfree;
+		vr->used_seen = (uint16_t)(vr->used_seen + pending);
+	} else {
+		uint16_t k;
+
+		for (k = 0; k < pending; k++) {
+			uint32_t id = fj_vring_used_elem(vr, k).id;
+
+			if (unlikely(id >= vr->num || q->sw[id].m == NULL)) {
+				q->st.bad_id++;
+				tx_ring_broken(q);
+				break;
+			}
+			fj_vring_free_chain(vr, (uint16_t)id, q->sw[id].ndesc);
+			tx_done(q, done, &nd, q->sw[id].m);
+			q->sw[id].m = NULL;
+		}
+		vr->used_seen = (uint16_t)(vr->used_seen + k);
 	}
-	vr->used_seen = (uint16_t)(vr->used_seen + k);
 	tx_free_flush(q, done, nd);
 }
 
@@ -372,21 +390,56 @@ tx_can_push(const struct rte_mbuf *m)
 	       rte_pktmbuf_headroom(m) >= VIRTIO_NET_HDR_LEN;
 }
 
+/* A chained or shared packet: header descriptor and/or one per segment. */
+static inline uint16_t
+tx_enqueue_chain(struct fj_txq *q, struct fj_vring *vr, struct rte_mbuf *m, bool push,
+		 uint16_t need)
+{
+	const uint16_t addr_off = q->addr_off;
+	uint16_t ids[need];
+	struct rte_mbuf *seg = m;
+	uint16_t head = fj_vring_alloc_chain(vr, need, ids);
+
+	if (push) {
+		memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
+		       VIRTIO_NET_HDR_LEN);
+		vr->desc[ids[0]].addr = mbuf_dev_addr(addr_off, m) + m->data_off -
+					VIRTIO_NET_HDR_LEN;
+		vr->desc[ids[0]].len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+		seg = m->next;
+	} else {
+		/* A zeroed per-slot header; the driver never writes it. */
+		vr->desc[ids[0]].addr = q->hdr_base + (uint64_t)head * VIRTIO_NET_HDR_LEN;
+		vr->desc[ids[0]].len = VIRTIO_NET_HDR_LEN;
+		q->st.hdr_desc++;
+	}
+	for (uint16_t j = 1; seg != NULL; seg = seg->next, j++) {
+		vr->desc[ids[j]].addr = mbuf_dev_addr(addr_off, seg) + seg->data_off;
+		vr->desc[ids[j]].len = seg->data_len;
+	}
+	return head;
+}
+
 uint16_t
 fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct fj_txq *q = txq;
-	struct fj_vring *vr = &q->vr;
+	/*
+	 * Work on a copy of the ring state: the compiler keeps it in
+	 * registers instead of reloading it after every descriptor store.
+	 */
+	struct fj_vring v = q->vr;
+	struct fj_vring *vr = &v;
 	const uint16_t addr_off = q->addr_off;
 	uint64_t bytes = 0;
-	uint16_t i, pushed = 0;
+	uint16_t i = 0, pushed = 0;
 
 	if (unlikely(q->broken))
 		return 0;
 	if (vr->nfree < q->free_thresh) {
-		tx_reclaim(q);
+		tx_reclaim(q, vr);
 		if (unlikely(q->broken))
-			return 0;
+			goto out;
 	}
 
 	for (i = 0; i < n; i++) {
@@ -396,7 +449,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		uint16_t head;
 
 		if (unlikely(need > vr->nfree)) {
-			tx_reclaim(q);
+			tx_reclaim(q, vr);
 			if (unlikely(q->broken))
 				break;
 			if (need > vr->nfree) {
@@ -421,30 +474,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 			d->len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
 			d->flags = 0;
 		} else {
-			uint16_t ids[need];
-			uint16_t j = 0;
-			struct rte_mbuf *seg = m;
-
-			head = fj_vring_alloc_chain(vr, need, ids);
-			if (push) {
-				memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN),
-				       0, VIRTIO_NET_HDR_LEN);
-				vr->desc[ids[0]].addr = mbuf_dev_addr(addr_off, m) +
-							m->data_off - VIRTIO_NET_HDR_LEN;
-				vr->desc[ids[0]].len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
-				seg = m->next;
-			} else {
-				/* A zeroed per-slot header; the driver never writes it. */
-				vr->desc[ids[0]].addr = q->hdr_base +
-							(uint64_t)head * VIRTIO_NET_HDR_LEN;
-				vr->desc[ids[0]].len = VIRTIO_NET_HDR_LEN;
-				q->st.hdr_desc++;
-			}
-			for (j = 1; seg != NULL; seg = seg->next, j++) {
-				vr->desc[ids[j]].addr =
-					mbuf_dev_addr(addr_off, seg) + seg->data_off;
-				vr->desc[ids[j]].len = seg->data_len;
-			}
+			head = tx_enqueue_chain(q, vr, m, push, need);
 		}
 		q->sw[head].m = m;
 		q->sw[head].ndesc = need;
@@ -461,6 +491,8 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 	}
 	q->st.packets += pushed;
 	q->st.bytes += bytes;
+out:
+	q->vr = v;
 	return i;
 }
 
