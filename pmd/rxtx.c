@@ -337,26 +337,29 @@ tx_reclaim(struct fj_txq *q, struct fj_vring *vr)
 		 * including its chain is done.
 		 */
 		uint32_t last = fj_vring_used_elem(vr, (uint16_t)(pending - 1)).id;
-		uint16_t h = q->clean_head, nfree = vr->nfree;
+		uint16_t h = q->clean_head;
 
 		if (unlikely(last >= vr->num || q->sw[last].m == NULL)) {
 			q->st.bad_id++;
 			tx_ring_broken(q);
 			return;
 		}
-		for (;;) {
-			struct fj_tx_slot *s = &q->sw[h];
-			uint16_t cur = h;
+		/*
+		 * Descriptors clean_head .. end of @last's chain are free; only
+		 * chain heads carry an mbuf. Walking ids (not chain lengths)
+		 * keeps the loop free of load-to-address dependencies.
+		 */
+		uint16_t count = (uint16_t)(((last - h) & vr->mask) + q->sw[last].ndesc);
+		for (uint16_t k = 0; k < count; k++) {
+			struct fj_tx_slot *s = &q->sw[(h + k) & vr->mask];
 
-			tx_done(q, done, &nd, s->m);
-			s->m = NULL;
-			nfree = (uint16_t)(nfree + s->ndesc);
-			h = (uint16_t)((h + s->ndesc) & vr->mask);
-			if (cur == last)
-				break;
+			if (s->m != NULL) {
+				tx_done(q, done, &nd, s->m);
+				s->m = NULL;
+			}
 		}
-		q->clean_head = h;
-		vr->nfree = nfree;
+		q->clean_head = (uint16_t)((h + count) & vr->mask);
+		vr->nfree = (uint16_t)(vr->nfree + count);
 		vr->used_seen = (uint16_t)(vr->used_seen + pending);
 	} else {
 		uint16_t k;
