@@ -10,7 +10,7 @@
 #include "virtio_spec.h"
 
 static const char *const valid_keys[] = {
-	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", NULL,
+	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", NULL,
 };
 
 struct parse_ctx {
@@ -89,9 +89,11 @@ on_key(const char *key, const char *value, void *opaque)
 			why = "must be a unicast address like 02:00:00:00:00:01";
 		else
 			a->has_mac = true;
-	} else if (strcmp(key, "mrg_rxbuf") == 0 || strcmp(key, "in_order") == 0) {
-		uint64_t bit = key[0] == 'm' ? FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)
-					     : FJ_BIT(VIRTIO_F_IN_ORDER);
+	} else if (strcmp(key, "mrg_rxbuf") == 0 || strcmp(key, "in_order") == 0 ||
+		   strcmp(key, "packed_vq") == 0) {
+		uint64_t bit = key[0] == 'm'   ? FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)
+			       : key[0] == 'i' ? FJ_BIT(VIRTIO_F_IN_ORDER)
+					       : FJ_BIT(VIRTIO_F_RING_PACKED);
 		if (parse_uint(value, 0, 1, &n) < 0)
 			why = "must be 0 or 1";
 		else if (n == 0)
@@ -117,6 +119,8 @@ fj_vhost_args_parse(const char *args, struct fj_vhost_args *out, char *err, size
 	memset(out, 0, sizeof(*out));
 	out->queues = 1;
 	out->queue_size = FJ_QUEUE_SIZE_DEFAULT;
+	/* Split rings unless packed_vq=1: every virtio 1.x device has them. */
+	out->disabled = FJ_BIT(VIRTIO_F_RING_PACKED);
 	snprintf(err, errlen, "no error");
 
 	kv = rte_kvargs_parse(args ? args : "", valid_keys);

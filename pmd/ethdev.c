@@ -153,6 +153,7 @@ fj_txq_free(struct fj_txq *q)
 	fj_txq_drain(q);
 	rte_free(q->sw);
 	rte_free(q->link);
+	rte_free(q->inflight);
 	rte_memzone_free(q->mz);
 	rte_free(q);
 }
@@ -218,8 +219,10 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->buf_room = room;
 	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
 				       : offsetof(struct rte_mbuf, buf_iova);
+	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
 	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
-	q->mz = ring_zone(dev, "rx", qid, q->lay.size, (int)socket);
+	fj_pring_layout(nb, &q->play);
+	q->mz = ring_zone(dev, "rx", qid, q->packed ? q->play.size : q->lay.size, (int)socket);
 	q->sw = rte_zmalloc_socket("fj_rx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
 				   (int)socket);
 	q->refill = rte_zmalloc_socket("fj_rx_refill", sizeof(uint16_t) * nb, 0, (int)socket);
@@ -255,20 +258,22 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 					      : (uint16_t)RTE_MIN(32, nb / 4);
 	q->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) &&
 		       !(offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
 	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
+	fj_pring_layout(nb, &q->play);
+	size_t ring = q->packed ? q->play.size : q->lay.size;
 	/* Ring, then one zeroed header per descriptor for non-pushable mbufs. */
-	q->mz = ring_zone(dev, "tx", qid, q->lay.size + (size_t)nb * VIRTIO_NET_HDR_LEN,
-			  (int)socket);
+	q->mz = ring_zone(dev, "tx", qid, ring + (size_t)nb * VIRTIO_NET_HDR_LEN, (int)socket);
 	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
 				   (int)socket);
 	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
-	if (q->mz == NULL || q->sw == NULL || q->link == NULL) {
+	q->inflight = rte_zmalloc_socket("fj_tx_inflight", sizeof(uint16_t) * nb, 0, (int)socket);
+	if (q->mz == NULL || q->sw == NULL || q->link == NULL || q->inflight == NULL) {
 		FJ_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
 		fj_txq_free(q);
 		return -ENOMEM;
 	}
-	q->hdr_base = (dev->ops->use_va ? (uint64_t)(uintptr_t)q->mz->addr : q->mz->iova) +
-		      q->lay.size;
+	q->hdr_base = (dev->ops->use_va ? (uint64_t)(uintptr_t)q->mz->addr : q->mz->iova) + ring;
 	eth_dev->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -350,10 +355,14 @@ fj_start(struct rte_eth_dev *eth_dev)
 			rc = -EINVAL;
 			break;
 		}
-		rc = fj_rxq_start(rxq);
+		rc = rxq->packed ? fj_rxq_start_packed(rxq) : fj_rxq_start(rxq);
 		if (rc == 0)
-			rc = fj_txq_start(txq);
+			rc = txq->packed ? fj_txq_start_packed(txq) : fj_txq_start(txq);
 	}
+	/* Queues were laid out for the ring format negotiated at probe. */
+	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
+	eth_dev->rx_pkt_burst = packed ? fj_rx_burst_packed : fj_rx_burst;
+	eth_dev->tx_pkt_burst = packed ? fj_tx_burst_packed : fj_tx_burst;
 	if (rc == 0)
 		rc = dev->ops->start(dev);
 	if (rc < 0) {

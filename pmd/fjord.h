@@ -21,6 +21,7 @@
 
 #include "devargs.h"
 #include "virtqueue.h"
+#include "virtqueue_packed.h"
 
 extern int fj_logtype;
 #define FJ_LOG(level, fmt, ...)                                                  \
@@ -61,7 +62,8 @@ struct fj_txq_stats {
 };
 
 struct fj_rxq {
-	struct fj_vring vr;
+	struct fj_vring vr;     /* split layout */
+	struct fj_pring pr;     /* packed layout (VIRTIO_F_RING_PACKED) */
 	struct rte_mbuf **sw;   /* mbuf posted in each descriptor, by id */
 	uint16_t *refill;       /* FIFO of descriptor ids waiting for an mbuf */
 	uint16_t refill_head;
@@ -83,7 +85,9 @@ struct fj_rxq {
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
 	struct fj_vring_layout lay;
-	uint16_t *link;
+	struct fj_pring_layout play;
+	bool packed;
+	uint16_t *link;         /* split: free list; packed: free buffer ids */
 };
 
 struct fj_tx_slot {
@@ -92,8 +96,12 @@ struct fj_tx_slot {
 };
 
 struct fj_txq {
-	struct fj_vring vr;
-	struct fj_tx_slot *sw;  /* by head descriptor id */
+	struct fj_vring vr;     /* split layout */
+	struct fj_pring pr;     /* packed layout */
+	struct fj_tx_slot *sw;  /* split: by head descriptor id; packed: by buffer id */
+	uint16_t *inflight;     /* packed: buffer ids in the order made available */
+	uint16_t inflight_head;
+	uint16_t inflight_count;
 	uint16_t clean_head;    /* in-order: oldest outstanding head */
 	uint16_t addr_off;
 	uint16_t free_thresh;
@@ -108,8 +116,37 @@ struct fj_txq {
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
 	struct fj_vring_layout lay;
+	struct fj_pring_layout play;
+	bool packed;
 	uint16_t *link;
 };
+
+/* Where a queue's ring parts live, for the transport to tell the device. */
+struct fj_ring_addrs {
+	void *desc;   /* descriptor table / ring */
+	void *driver; /* split: avail ring; packed: driver event suppression */
+	void *device; /* split: used ring; packed: device event suppression */
+	uint16_t num;
+	bool packed;
+};
+
+static inline struct fj_ring_addrs
+fj_rxq_rings(const struct fj_rxq *q)
+{
+	if (q->packed)
+		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
+					       q->pr.num, true };
+	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false };
+}
+
+static inline struct fj_ring_addrs
+fj_txq_rings(const struct fj_txq *q)
+{
+	if (q->packed)
+		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
+					       q->pr.num, true };
+	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false };
+}
 
 /*
  * A transport: how features, status, configuration and queues reach the
@@ -181,5 +218,11 @@ int fj_rxq_start(struct fj_rxq *q);
 void fj_rxq_drain(struct fj_rxq *q);
 int fj_txq_start(struct fj_txq *q);
 void fj_txq_drain(struct fj_txq *q);
+
+/* rxtx_packed.c */
+uint16_t fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n);
+int fj_rxq_start_packed(struct fj_rxq *q);
+int fj_txq_start_packed(struct fj_txq *q);
 
 #endif

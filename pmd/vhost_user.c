@@ -514,7 +514,7 @@ vu_kick(const struct fj_notify *n)
 }
 
 static int
-vu_setup_vring(struct fj_vhost *vh, uint16_t idx, struct fj_vring *vr, struct fj_notify *nt)
+vu_setup_vring(struct fj_vhost *vh, uint16_t idx, struct fj_ring_addrs r, struct fj_notify *nt)
 {
 	struct vu_msg m = { .request = VU_SET_VRING_ADDR, .size = sizeof(m.p.addr) };
 	int rc;
@@ -523,14 +523,19 @@ vu_setup_vring(struct fj_vhost *vh, uint16_t idx, struct fj_vring *vr, struct fj
 	vh->callfd[idx] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vh->kickfd[idx] < 0 || vh->callfd[idx] < 0)
 		return -errno;
-	rc = vu_set_state(vh, VU_SET_VRING_NUM, idx, vr->num);
+	rc = vu_set_state(vh, VU_SET_VRING_NUM, idx, r.num);
+	/*
+	 * Where the device starts: index 0; for a packed ring bit 15 carries
+	 * the wrap counter, which starts at 1 (VIRTIO 1.2 §2.8.1).
+	 */
 	if (rc == 0)
-		rc = vu_set_state(vh, VU_SET_VRING_BASE, idx, 0);
+		rc = vu_set_state(vh, VU_SET_VRING_BASE, idx, r.packed ? 1u << 15 : 0);
 	if (rc == 0) {
+		/* Packed: avail/used name the driver/device event areas. */
 		m.p.addr.index = idx;
-		m.p.addr.desc = (uint64_t)(uintptr_t)vr->desc;
-		m.p.addr.used = (uint64_t)(uintptr_t)vr->used;
-		m.p.addr.avail = (uint64_t)(uintptr_t)vr->avail;
+		m.p.addr.desc = (uint64_t)(uintptr_t)r.desc;
+		m.p.addr.avail = (uint64_t)(uintptr_t)r.driver;
+		m.p.addr.used = (uint64_t)(uintptr_t)r.device;
 		rc = vu_request(vh, &m, NULL, 0);
 	}
 	/* The call fd is required by back-ends; fjord polls and never reads it. */
@@ -599,9 +604,9 @@ vu_start(struct fj_dev *dev)
 			rc = -EINVAL;
 			break;
 		}
-		rc = vu_setup_vring(vh, fj_rx_vq(q), &rxq->vr, &rxq->notify);
+		rc = vu_setup_vring(vh, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify);
 		if (rc == 0)
-			rc = vu_setup_vring(vh, fj_tx_vq(q), &txq->vr, &txq->notify);
+			rc = vu_setup_vring(vh, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify);
 	}
 	/* With PROTOCOL_FEATURES, rings start disabled ("Ring states"). */
 	if (dev->features & FJ_BIT(VU_F_PROTOCOL_FEATURES))

@@ -14,7 +14,8 @@
 /* What fjord's data path can drive, whatever the transport. */
 #define FJ_FEATURES_SUPPORTED                                                    \
 	(FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_F_ACCESS_PLATFORM) |          \
-	 FJ_BIT(VIRTIO_F_IN_ORDER) | FJ_BIT(VIRTIO_F_ORDER_PLATFORM) |            \
+	 FJ_BIT(VIRTIO_F_IN_ORDER) | FJ_BIT(VIRTIO_F_ORDER_PLATFORM) |                    \
+	 FJ_BIT(VIRTIO_F_RING_PACKED) |            \
 	 FJ_BIT(VIRTIO_NET_F_MAC) | FJ_BIT(VIRTIO_NET_F_MTU) |                    \
 	 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_STATUS) |           \
 	 FJ_BIT(VIRTIO_NET_F_MQ))

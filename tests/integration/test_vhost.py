@@ -98,22 +98,23 @@ def pktcheck(p, args, name="pktcheck", timeout=240, devargs=""):
     return pc.output()
 
 
-def test_macswap_payload():
+def test_macswap_payload(devargs="", sizes=None):
     """Numbered frames of 60 B to 9000 B (chained mbufs, mergeable rx
     buffers) go through the back-end's macswap and come back byte-exact."""
+    extra = ["--sizes", sizes] if sizes else []
     with Pair() as p:
         be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=macswap",
                                                 "--max-pkt-len=9018"],
                              lcores="0,1", main=0))
         be.cmd("start")
-        out = pktcheck(p, ["--count", "20000"])
+        out = pktcheck(p, ["--count", "20000"] + extra, devargs=devargs)
         m = re.search(r"q0: (\d+) frames", out)
         check(m and int(m.group(1)) == 20000, "not all 20000 frames came back")
         xs_out = be.cmd("show port stats 0")
         log(xs_out)
 
 
-def test_restart_cycles():
+def test_restart_cycles(devargs=""):
     """Stop, reconfigure (1 <-> 2 queue pairs) and restart the port 6 times,
     exchanging checked frames on every queue after each restart; a stopped
     port holds no mbufs."""
@@ -123,7 +124,7 @@ def test_restart_cycles():
                                        "--max-pkt-len=9018"]))
         be.cmd("start")
         out = pktcheck(p, ["--count", "4000", "--cycles", "6", "--max-queues", "2"],
-                       devargs="queues=2")
+                       devargs="queues=2" + ("," + devargs if devargs else ""))
         check(out.count("queue pair(s) ok") == 6, "not every restart cycle passed")
 
 
@@ -254,6 +255,27 @@ def test_bad_devargs():
             check("failed to initialize net_fjord_vhost0" in out, f"{vdev}: probe did not fail")
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_macswap_payload_packed():
+    """The payload check over packed virtqueues (VIRTIO 1.2 §2.8)."""
+    test_macswap_payload("packed_vq=1")
+
+
+def test_macswap_payload_out_of_order():
+    """The payload check without VIRTIO_F_IN_ORDER, split and packed."""
+    test_macswap_payload("in_order=0")
+    test_macswap_payload("in_order=0,packed_vq=1")
+
+
+def test_macswap_payload_no_mrg():
+    """Without mergeable buffers every frame fits one mbuf (up to 1514 B)."""
+    test_macswap_payload("mrg_rxbuf=0", "60,64,65,128,511,1024,1500,1514")
+    test_macswap_payload("mrg_rxbuf=0,packed_vq=1", "60,64,65,128,511,1024,1500,1514")
+
+
+def test_restart_cycles_packed():
+    test_restart_cycles("packed_vq=1")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ test_all_keys_parse(void **state)
 	struct fj_vhost_args a;
 	(void)state;
 	assert_int_equal(parse("path=/run/vu.sock,queues=4,queue_size=512,mac=02:00:00:0a:0b:0c,"
-			       "mrg_rxbuf=0,in_order=0", &a), 0);
+			       "mrg_rxbuf=0,in_order=0,packed_vq=1", &a), 0);
 	assert_string_equal(a.path, "/run/vu.sock");
 	assert_int_equal(a.queues, 4);
 	assert_int_equal(a.queue_size, 512);
@@ -53,7 +53,8 @@ test_defaults_when_only_path_is_given(void **state)
 	assert_int_equal(a.queues, 1);
 	assert_int_equal(a.queue_size, FJ_QUEUE_SIZE_DEFAULT);
 	assert_false(a.has_mac);
-	assert_int_equal(a.disabled, 0);
+	/* Split rings by default; packed only when asked for. */
+	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_F_RING_PACKED));
 }
 
 static void
@@ -112,6 +113,7 @@ test_switches_take_only_zero_or_one(void **state)
 	(void)state;
 	expect_rejected("path=/x,mrg_rxbuf=2", "0 or 1");
 	expect_rejected("path=/x,in_order=yes", "0 or 1");
+	expect_rejected("path=/x,packed_vq=-1", "0 or 1");
 }
 
 static void

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Helpers the split and packed data paths share. */
+#ifndef FJ_RXTX_COMMON_H
+#define FJ_RXTX_COMMON_H
+
+#include <rte_branch_prediction.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "fjord.h"
+
+#define RX_REFILL_BATCH 32
+#define FREE_BATCH 64
+
+static inline uint64_t
+mbuf_dev_addr(uint16_t addr_off, const struct rte_mbuf *m)
+{
+	/* buf_iova or buf_addr, both 64-bit, chosen per transport. */
+	return *(const uint64_t *)((const char *)m + addr_off);
+}
+
+static inline void
+rx_ring_broken(struct fj_rxq *q)
+{
+	if (!q->broken)
+		FJ_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
+			    "queue stopped until the port is restarted",
+		       q->port_id, q->queue_id);
+	q->broken = true;
+}
+
+static inline void
+tx_ring_broken(struct fj_txq *q)
+{
+	if (!q->broken)
+		FJ_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
+			    "queue stopped until the port is restarted",
+		       q->dev->port_id, q->queue_id);
+	q->broken = true;
+}
+
+static inline bool
+rx_wanted(const struct fj_rxq *q, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_is_same_ether_addr(&eh->dst_addr, &q->mac))
+		return true;
+	if (rte_is_broadcast_ether_addr(&eh->dst_addr))
+		return true;
+	return q->allmulti && rte_is_multicast_ether_addr(&eh->dst_addr);
+}
+
+static inline void
+tx_free_flush(struct fj_txq *q, struct rte_mbuf **m, unsigned int n)
+{
+	if (n == 0)
+		return;
+	if (q->fast_free)
+		rte_mempool_put_bulk(m[0]->pool, (void **)m, n);
+	else
+		rte_pktmbuf_free_bulk(m, n);
+}
+
+static inline void
+tx_done(struct fj_txq *q, struct rte_mbuf **done, unsigned int *nd, struct rte_mbuf *m)
+{
+	done[(*nd)++] = m;
+	if (*nd == FREE_BATCH) {
+		tx_free_flush(q, done, *nd);
+		*nd = 0;
+	}
+}
+
+/*
+ * The 12-byte header may go in the first segment's headroom (one
+ * descriptor, VIRTIO_F_VERSION_1 implies ANY_LAYOUT, §5.1.6.6) when that
+ * headroom is ours alone to write.
+ */
+static inline bool
+tx_can_push(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+	       rte_pktmbuf_headroom(m) >= VIRTIO_NET_HDR_LEN;
+}
+
+#endif

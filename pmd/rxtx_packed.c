@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RX and TX bursts over packed virtqueues (VIRTIO 1.2 §2.8, §5.1.6): one
+ * ring of descriptors the driver makes available and the device marks used
+ * in place. Same contract as the split bursts: zero copy, header in
+ * headroom, mergeable rx buffers, hostile devices dropped and counted.
+ */
+#include <string.h>
+
+#include "fjord.h"
+#include "rxtx_common.h"
+
+/* ---------------------------------------------------------------- RX */
+
+static void
+rx_refill_packed(struct fj_rxq *q, bool live)
+{
+	struct fj_pring *pr = &q->pr;
+	struct rte_mbuf *fresh[RX_REFILL_BATCH];
+	uint16_t posted = 0;
+
+	while (pr->id_count > 0 && pr->nfree > 0) {
+		uint16_t n = RTE_MIN(RTE_MIN(pr->id_count, pr->nfree), (uint16_t)RX_REFILL_BATCH);
+
+		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, fresh, n) != 0)) {
+			q->st.nombuf += n;
+			break;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			uint16_t id = fj_pring_id_get(pr);
+
+			q->sw[id] = fresh[i];
+			fj_pring_put(pr, mbuf_dev_addr(q->addr_off, fresh[i]) + RTE_PKTMBUF_HEADROOM -
+					     VIRTIO_NET_HDR_LEN,
+				     q->buf_room, id, VRING_DESC_F_WRITE, NULL);
+		}
+		posted = (uint16_t)(posted + n);
+	}
+	if (posted != 0 && live && fj_pring_need_notify(pr)) {
+		q->notify.fn(&q->notify);
+		q->st.kicks++;
+	}
+}
+
+/* The mbuf of buffer @id, taken back; NULL if the device does not own it. */
+static inline struct rte_mbuf *
+rx_take_packed(struct fj_rxq *q, uint32_t id)
+{
+	struct rte_mbuf *m;
+
+	if (unlikely(id >= q->pr.num))
+		return NULL;
+	m = q->sw[id];
+	if (unlikely(m == NULL))
+		return NULL;
+	q->sw[id] = NULL;
+	fj_pring_id_put(&q->pr, (uint16_t)id);
+	return m;
+}
+
+/* Slot and wrap counter @k slots after the used position. */
+static inline uint16_t
+slot_after(const struct fj_pring *pr, uint16_t k, bool *wrap)
+{
+	uint32_t idx = (uint32_t)pr->used_idx + k;
+
+	*wrap = pr->used_wrap;
+	if (idx >= pr->num) {
+		idx -= pr->num;
+		*wrap = !*wrap;
+	}
+	return (uint16_t)idx;
+}
+
+uint16_t
+fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fj_rxq *q = rxq;
+	struct fj_pring *pr = &q->pr;
+	uint16_t nb_rx = 0;
+	uint64_t bytes = 0;
+
+	if (unlikely(q->broken))
+		return 0;
+	while (nb_rx < n && fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
+		const struct vring_packed_desc *d = &pr->desc[pr->used_idx];
+		uint16_t id = d->id;
+		uint32_t len = d->len;
+		struct rte_mbuf *head = rx_take_packed(q, id);
+		uint16_t nbuf = 1;
+
+		if (unlikely(head == NULL)) {
+			q->st.bad_id++;
+			rx_ring_broken(q);
+			break;
+		}
+		if (q->mrg_rxbuf) {
+			const struct virtio_net_hdr *h = rte_pktmbuf_mtod_offset(
+				head, const struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
+			nbuf = __atomic_load_n(&h->num_buffers, __ATOMIC_RELAXED);
+			if (unlikely(nbuf == 0 || nbuf > pr->num)) {
+				q->st.bad_len++;
+				rte_pktmbuf_free(head);
+				fj_pring_used_advance(pr, 1);
+				continue;
+			}
+			/*
+			 * §2.8.17: the device marks a request's first buffer
+			 * used after the others, so they must all be there.
+			 */
+			bool w;
+			uint16_t last = slot_after(pr, (uint16_t)(nbuf - 1), &w);
+			if (unlikely(!fj_pring_is_used(pr, last, w))) {
+				q->st.bad_len++;
+				rx_ring_broken(q);
+				rte_pktmbuf_free(head);
+				break;
+			}
+		}
+		fj_pring_used_advance(pr, 1);
+		bool bad = len < VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN || len > q->buf_room;
+		if (!bad) {
+			head->data_len = (uint16_t)(len - VIRTIO_NET_HDR_LEN);
+			head->pkt_len = head->data_len;
+			head->port = q->port_id;
+		}
+		struct rte_mbuf *tail = head;
+		for (uint16_t j = 1; j < nbuf; j++) {
+			if (unlikely(!fj_pring_is_used(pr, pr->used_idx, pr->used_wrap))) {
+				q->st.bad_len++;
+				rx_ring_broken(q);
+				bad = true;
+				break;
+			}
+			const struct vring_packed_desc *s = &pr->desc[pr->used_idx];
+			uint32_t slen = s->len;
+			struct rte_mbuf *m = rx_take_packed(q, s->id);
+
+			fj_pring_used_advance(pr, 1);
+			if (unlikely(m == NULL)) {
+				q->st.bad_id++;
+				rx_ring_broken(q);
+				bad = true;
+				break;
+			}
+			if (unlikely(slen == 0 || slen > q->buf_room)) {
+				rte_pktmbuf_free(m);
+				bad = true;
+				continue;
+			}
+			m->data_off = RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
+			m->data_len = (uint16_t)slen;
+			tail->next = m;
+			tail = m;
+			head->pkt_len += slen;
+			head->nb_segs++;
+			q->st.merged_segs++;
+		}
+		if (unlikely(bad)) {
+			q->st.bad_len += !q->broken;
+			rte_pktmbuf_free(head);
+			if (q->broken)
+				break;
+			continue;
+		}
+		if (unlikely(q->filter) && !rx_wanted(q, head)) {
+			q->st.filtered++;
+			rte_pktmbuf_free(head);
+			continue;
+		}
+		bytes += head->pkt_len;
+		pkts[nb_rx++] = head;
+	}
+	q->st.packets += nb_rx;
+	q->st.bytes += bytes;
+	if (pr->nfree >= RX_REFILL_BATCH || (pr->nfree > 0 && nb_rx == 0))
+		rx_refill_packed(q, true);
+	return nb_rx;
+}
+
+int
+fj_rxq_start_packed(struct fj_rxq *q)
+{
+	int rc = fj_pring_init(&q->pr, q->mz->addr, &q->play, q->nb_desc, q->link);
+
+	if (rc < 0)
+		return rc;
+	q->mrg_rxbuf = (q->dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	q->broken = false;
+	q->filter = !q->dev->promisc;
+	q->allmulti = q->dev->allmulti;
+	q->mac = q->dev->mac;
+	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
+	rx_refill_packed(q, false);
+	if (q->pr.nfree != 0) {
+		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
+		       q->port_id, q->queue_id, q->mp->name, q->nb_desc);
+		fj_rxq_drain(q);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- TX */
+
+static inline void
+tx_retire(struct fj_txq *q, struct rte_mbuf **done, unsigned int *nd, uint16_t id)
+{
+	struct fj_tx_slot *s = &q->sw[id];
+
+	tx_done(q, done, nd, s->m);
+	s->m = NULL;
+	fj_pring_used_advance(&q->pr, s->ndesc);
+	fj_pring_id_put(&q->pr, id);
+}
+
+static void
+tx_reclaim_packed(struct fj_txq *q)
+{
+	struct fj_pring *pr = &q->pr;
+	struct rte_mbuf *done[FREE_BATCH];
+	unsigned int nd = 0;
+	bool in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
+
+	while (fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
+		uint16_t id = pr->desc[pr->used_idx].id;
+
+		if (unlikely(id >= pr->num || q->sw[id].m == NULL)) {
+			q->st.bad_id++;
+			tx_ring_broken(q);
+			break;
+		}
+		if (in_order) {
+			/*
+			 * §2.8.9: one used descriptor may stand for a batch:
+			 * every buffer made available up to @id is done.
+			 */
+			uint16_t x;
+			do {
+				x = q->inflight[q->inflight_head];
+				q->inflight_head = (uint16_t)((q->inflight_head + 1) & (pr->num - 1));
+				q->inflight_count--;
+				tx_retire(q, done, &nd, x);
+			} while (x != id);
+		} else {
+			tx_retire(q, done, &nd, id);
+		}
+	}
+	tx_free_flush(q, done, nd);
+}
+
+uint16_t
+fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fj_txq *q = txq;
+	struct fj_pring *pr = &q->pr;
+	const uint16_t addr_off = q->addr_off;
+	uint64_t bytes = 0;
+	uint16_t i, pushed = 0;
+
+	if (unlikely(q->broken))
+		return 0;
+	if (pr->nfree < q->free_thresh)
+		tx_reclaim_packed(q);
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		bool push = tx_can_push(m);
+		uint16_t need = (uint16_t)(m->nb_segs + !push);
+
+		if (unlikely(need > pr->nfree || pr->id_count == 0)) {
+			tx_reclaim_packed(q);
+			if (unlikely(q->broken))
+				break;
+			if (need > pr->nfree || pr->id_count == 0) {
+				if (need > pr->num) {
+					q->st.too_many_segs++;
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				q->st.ring_full++;
+				break;
+			}
+		}
+		uint16_t id = fj_pring_id_get(pr);
+
+		if (likely(need == 1)) {
+			memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
+			       VIRTIO_NET_HDR_LEN);
+			fj_pring_put(pr, mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN,
+				     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
+		} else {
+			/* §2.8.6: the head goes live after the rest of the chain. */
+			uint16_t head_flags, head_slot;
+			struct rte_mbuf *seg = m;
+			uint16_t left = need;
+
+			if (push) {
+				memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
+				       VIRTIO_NET_HDR_LEN);
+				head_slot = fj_pring_put(pr, mbuf_dev_addr(addr_off, m) + m->data_off -
+								     VIRTIO_NET_HDR_LEN,
+							 (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id,
+							 VRING_DESC_F_NEXT, &head_flags);
+				seg = m->next;
+			} else {
+				head_slot = fj_pring_put(pr, q->hdr_base + (uint64_t)id * VIRTIO_NET_HDR_LEN,
+							 VIRTIO_NET_HDR_LEN, id, VRING_DESC_F_NEXT,
+							 &head_flags);
+				q->st.hdr_desc++;
+			}
+			for (left--; seg != NULL; seg = seg->next, left--)
+				fj_pring_put(pr, mbuf_dev_addr(addr_off, seg) + seg->data_off,
+					     seg->data_len, id, left > 1 ? VRING_DESC_F_NEXT : 0, NULL);
+			fj_pring_publish_head(pr, head_slot, head_flags);
+		}
+		q->sw[id].m = m;
+		q->sw[id].ndesc = need;
+		q->inflight[(q->inflight_head + q->inflight_count) & (pr->num - 1)] = id;
+		q->inflight_count++;
+		bytes += m->pkt_len;
+		pushed++;
+	}
+	if (likely(pushed != 0) && fj_pring_need_notify(pr)) {
+		q->notify.fn(&q->notify);
+		q->st.kicks++;
+	}
+	q->st.packets += pushed;
+	q->st.bytes += bytes;
+	return i;
+}
+
+int
+fj_txq_start_packed(struct fj_txq *q)
+{
+	int rc = fj_pring_init(&q->pr, q->mz->addr, &q->play, q->nb_desc, q->link);
+
+	if (rc < 0)
+		return rc;
+	memset((char *)q->mz->addr + q->play.size, 0, (size_t)q->nb_desc * VIRTIO_NET_HDR_LEN);
+	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
+	q->inflight_head = 0;
+	q->inflight_count = 0;
+	q->broken = false;
+	return 0;
+}
