@@ -260,8 +260,11 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 	if (unlikely(q->broken))
 		return 0;
-	if (pr->nfree < q->free_thresh)
+	if (pr->nfree < q->free_thresh) {
 		tx_reclaim_packed(q);
+		if (unlikely(q->broken))
+			return 0;
+	}
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

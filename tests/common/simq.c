@@ -33,6 +33,9 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	if (s == NULL)
 		return NULL;
 	s->dev.features = FJ_BIT(VIRTIO_F_VERSION_1) | features;
+	bool packed = features & FJ_BIT(VIRTIO_F_RING_PACKED);
+	for (int i = 0; i < 2; i++)
+		s->p_avail_wrap[i] = s->p_used_wrap[i] = true; /* §2.8.1 */
 	s->dev.promisc = true;
 	s->dev.mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x01 } };
 
@@ -46,13 +49,15 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	r->buf_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
 	r->addr_off = offsetof(struct rte_mbuf, buf_addr);
 	r->notify.fn = count_kick;
+	r->packed = packed;
 	fj_vring_layout(nb, 64, &r->lay);
-	r->mz = zone("rx", r->lay.size);
+	fj_pring_layout(nb, &r->play);
+	r->mz = zone("rx", packed ? r->play.size : r->lay.size);
 	r->sw = calloc(nb, sizeof(*r->sw));
 	r->refill = calloc(nb, sizeof(uint16_t));
 	r->link = calloc(nb, sizeof(uint16_t));
 	if (r->mz == NULL || r->sw == NULL || r->refill == NULL || r->link == NULL ||
-	    fj_rxq_start(r) != 0)
+	    (packed ? fj_rxq_start_packed(r) : fj_rxq_start(r)) != 0)
 		goto fail;
 
 	t->dev = &s->dev;
@@ -60,14 +65,18 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	t->addr_off = offsetof(struct rte_mbuf, buf_addr);
 	t->free_thresh = 32;
 	t->notify.fn = count_kick;
+	t->packed = packed;
 	fj_vring_layout(nb, 64, &t->lay);
-	t->mz = zone("tx", t->lay.size + (size_t)nb * VIRTIO_NET_HDR_LEN);
+	fj_pring_layout(nb, &t->play);
+	size_t ring = packed ? t->play.size : t->lay.size;
+	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_LEN);
 	t->sw = calloc(nb, sizeof(*t->sw));
 	t->link = calloc(nb, sizeof(uint16_t));
-	if (t->mz == NULL || t->sw == NULL || t->link == NULL)
+	t->inflight = calloc(nb, sizeof(uint16_t));
+	if (t->mz == NULL || t->sw == NULL || t->link == NULL || t->inflight == NULL)
 		goto fail;
-	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + t->lay.size;
-	if (fj_txq_start(t) != 0)
+	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + ring;
+	if ((packed ? fj_txq_start_packed(t) : fj_txq_start(t)) != 0)
 		goto fail;
 	simq_kicks = 0;
 	return s;
@@ -96,6 +105,7 @@ simq_free(struct simq *s)
 		rte_memzone_free(s->txq->mz);
 		free(s->txq->sw);
 		free(s->txq->link);
+		free(s->txq->inflight);
 		free(s->txq);
 	}
 	free(s);
@@ -124,4 +134,46 @@ simq_used(struct simq *s, bool rx, uint32_t id, uint32_t len, bool publish)
 		vr->used->idx = (uint16_t)(vr->used->idx + s->pending[rx]);
 		s->pending[rx] = 0;
 	}
+}
+
+static struct fj_pring *
+simq_pr(struct simq *s, bool rx)
+{
+	return rx ? &s->rxq->pr : &s->txq->pr;
+}
+
+struct vring_packed_desc *
+simq_p_next_avail(struct simq *s, bool rx)
+{
+	struct fj_pring *pr = simq_pr(s, rx);
+	struct vring_packed_desc *d = &pr->desc[s->p_avail[rx]];
+	bool avail = d->flags & VRING_PACKED_DESC_F_AVAIL;
+	bool used = d->flags & VRING_PACKED_DESC_F_USED;
+
+	/* §2.8.1: available when AVAIL matches the wrap counter and USED does not. */
+	if (avail != s->p_avail_wrap[rx] || used == s->p_avail_wrap[rx])
+		return NULL;
+	if (++s->p_avail[rx] == pr->num) {
+		s->p_avail[rx] = 0;
+		s->p_avail_wrap[rx] = !s->p_avail_wrap[rx];
+	}
+	return d;
+}
+
+void
+simq_p_used(struct simq *s, bool rx, uint16_t id, uint32_t len, uint16_t skip)
+{
+	struct fj_pring *pr = simq_pr(s, rx);
+	struct vring_packed_desc *d = &pr->desc[s->p_used[rx]];
+	uint16_t f = s->p_used_wrap[rx] ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0;
+
+	d->id = id;
+	d->len = len;
+	__atomic_store_n(&d->flags, (uint16_t)(f | (rx ? VRING_DESC_F_WRITE : 0)), __ATOMIC_RELEASE);
+	uint32_t next = (uint32_t)s->p_used[rx] + skip;
+	if (next >= pr->num) {
+		next -= pr->num;
+		s->p_used_wrap[rx] = !s->p_used_wrap[rx];
+	}
+	s->p_used[rx] = (uint16_t)next;
 }

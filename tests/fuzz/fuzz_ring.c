@@ -57,6 +57,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		features |= FJ_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (data[0] & 2)
 		features |= FJ_BIT(VIRTIO_F_IN_ORDER);
+	bool packed = data[0] & 8;
+	if (packed)
+		features |= FJ_BIT(VIRTIO_F_RING_PACKED);
+	uint16_t (*rx_burst)(void *, struct rte_mbuf **, uint16_t) =
+		packed ? fj_rx_burst_packed : fj_rx_burst;
+	uint16_t (*tx_burst)(void *, struct rte_mbuf **, uint16_t) =
+		packed ? fj_tx_burst_packed : fj_tx_burst;
 	struct simq *s = simq_new(mp, 64, features);
 	if (s == NULL)
 		abort();
@@ -71,31 +78,58 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool rx = c[9] & 1;
 
 		switch (op) {
-		case 0: { /* device returns a buffer it took, honest id, chosen length */
-			int id = simq_next_avail(s, rx);
-			if (id >= 0)
-				simq_used(s, rx, (uint32_t)id, a % 20000, c[9] & 2);
+		case 0: /* device returns a buffer it took, honest id, chosen length */
+			if (packed) {
+				struct vring_packed_desc *d = simq_p_next_avail(s, rx);
+				if (d != NULL)
+					simq_p_used(s, rx, d->id, a % 20000, 1);
+			} else {
+				int id = simq_next_avail(s, rx);
+				if (id >= 0)
+					simq_used(s, rx, (uint32_t)id, a % 20000, c[9] & 2);
+			}
 			break;
-		}
 		case 1: /* any id, any length */
-			simq_used(s, rx, a, b, c[9] & 2);
+			if (packed)
+				simq_p_used(s, rx, (uint16_t)a, b, (uint16_t)(1 + c[9] % 70));
+			else
+				simq_used(s, rx, a, b, c[9] & 2);
 			break;
 		case 2: { /* write a header into a buffer the device holds */
-			int id = simq_next_avail(s, true);
-			if (id >= 0) {
-				struct vring_desc *d = &s->rxq->vr.desc[id];
-				struct virtio_net_hdr *h = (void *)(uintptr_t)d->addr;
+			uint64_t addr = 0;
+			uint16_t id = 0;
+			if (packed) {
+				struct vring_packed_desc *d = simq_p_next_avail(s, true);
+				if (d != NULL) {
+					addr = d->addr;
+					id = d->id;
+				}
+			} else {
+				int i = simq_next_avail(s, true);
+				if (i >= 0) {
+					addr = s->rxq->vr.desc[i].addr;
+					id = (uint16_t)i;
+				}
+			}
+			if (addr != 0) {
+				struct virtio_net_hdr *h = (void *)(uintptr_t)addr;
 				h->num_buffers = (uint16_t)a;
 				memcpy((uint8_t *)h + VIRTIO_NET_HDR_LEN, c + 5, 4);
-				simq_used(s, true, (uint32_t)id, b % 5000, c[9] & 2);
+				if (packed)
+					simq_p_used(s, true, id, b % 5000, 1);
+				else
+					simq_used(s, true, id, b % 5000, c[9] & 2);
 			}
 			break;
 		}
-		case 3: /* used->idx jumps */
-			simq_vr(s, rx)->used->idx = (uint16_t)a;
+		case 3: /* used->idx jumps, or a packed descriptor's flags flip */
+			if (packed)
+				(rx ? s->rxq->pr.desc : s->txq->pr.desc)[a % 64].flags = (uint16_t)b;
+			else
+				simq_vr(s, rx)->used->idx = (uint16_t)a;
 			break;
 		case 4: { /* driver receives */
-			uint16_t n = fj_rx_burst(s->rxq, pk, (uint16_t)(1 + a % 32));
+			uint16_t n = rx_burst(s->rxq, pk, (uint16_t)(1 + a % 32));
 			for (uint16_t k = 0; k < n; k++) {
 				/* Everything handed up must be a sane mbuf chain. */
 				uint32_t len = 0;
@@ -122,17 +156,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					n--;
 				}
 			}
-			uint16_t sent = fj_tx_burst(s->txq, pk, k);
+			uint16_t sent = tx_burst(s->txq, pk, k);
 			rte_pktmbuf_free_bulk(pk + sent, k - sent);
 			break;
 		}
 		case 6: /* device polls or wants kicks */
-			simq_vr(s, rx)->used->flags = (uint16_t)a;
+			if (packed)
+				(rx ? s->rxq->pr.device_event : s->txq->pr.device_event)->flags = (uint16_t)a;
+			else
+				simq_vr(s, rx)->used->flags = (uint16_t)a;
 			break;
 		case 7: /* publish what is pending */
-			simq_vr(s, rx)->used->idx =
-				(uint16_t)(simq_vr(s, rx)->used->idx + s->pending[rx]);
-			s->pending[rx] = 0;
+			if (!packed) {
+				simq_vr(s, rx)->used->idx =
+					(uint16_t)(simq_vr(s, rx)->used->idx + s->pending[rx]);
+				s->pending[rx] = 0;
+			}
 			break;
 		}
 	}

@@ -531,6 +531,181 @@ test_tx_stops_a_ring_whose_device_completes_unknown_ids(void **state)
 	sim_free(s);
 }
 
+
+/* ----------------------------------------------------- packed rings */
+
+#define PACKED FJ_BIT(VIRTIO_F_RING_PACKED)
+
+/* Deliver @frame into packed rx buffers; returns the number of buffers. */
+static unsigned int
+p_deliver(struct simq *s, const uint8_t *frame, uint32_t len)
+{
+	uint32_t room = s->rxq->buf_room, off = 0;
+	unsigned int nbuf = (len + VIRTIO_NET_HDR_LEN + room - 1) / room;
+	struct { uint16_t id; uint32_t n; } used[16];
+	struct virtio_net_hdr *hdr = NULL;
+
+	assert_true(nbuf <= 16);
+	for (unsigned int b = 0; b < nbuf; b++) {
+		struct vring_packed_desc *d = simq_p_next_avail(s, true);
+		assert_non_null(d);
+		assert_true(d->flags & VRING_DESC_F_WRITE);
+		assert_int_equal(d->len, room);
+		uint8_t *buf = (uint8_t *)(uintptr_t)d->addr;
+		uint32_t at = 0;
+		if (b == 0) {
+			hdr = (struct virtio_net_hdr *)buf;
+			memset(hdr, 0, sizeof(*hdr));
+			at = VIRTIO_NET_HDR_LEN;
+		}
+		uint32_t n = RTE_MIN(room - at, len - off);
+		memcpy(buf + at, frame + off, n);
+		off += n;
+		used[b].id = d->id;
+		used[b].n = at + n;
+	}
+	hdr->num_buffers = (uint16_t)nbuf;
+	for (unsigned int b = 0; b < nbuf; b++)
+		simq_p_used(s, true, used[b].id, used[b].n, 1);
+	return nbuf;
+}
+
+static void
+test_packed_rx_delivers_and_merges_frames(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(256, PACKED | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF));
+	static uint8_t f[3][9000];
+	uint32_t lens[3] = { 60, 9000, 1514 };
+	struct rte_mbuf *pk[8];
+
+	for (int round = 0; round < 100; round++) {
+		for (int i = 0; i < 3; i++) {
+			make_frame(f[i], lens[i], (uint8_t)(i + round), our_mac);
+			p_deliver(s, f[i], lens[i]);
+		}
+		assert_int_equal(fj_rx_burst_packed(s->rxq, pk, 8), 3);
+		for (int i = 0; i < 3; i++)
+			assert_mbuf_holds(pk[i], f[i], lens[i]);
+		assert_true(pk[1]->nb_segs >= 5);
+		rte_pktmbuf_free_bulk(pk, 3);
+	}
+	/* 100 rounds wrapped the 256-slot ring several times. */
+	assert_int_equal(s->rxq->st.packets, 300);
+	sim_free(s);
+}
+
+static void
+test_packed_rx_stops_on_an_id_it_did_not_give(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED);
+	struct rte_mbuf *pk[4];
+
+	simq_p_used(s, true, 999, 100, 1);
+	assert_int_equal(fj_rx_burst_packed(s->rxq, pk, 4), 0);
+	assert_true(s->rxq->broken);
+	assert_int_equal(s->rxq->st.bad_id, 1);
+	sim_free(s);
+}
+
+static void
+test_packed_tx_makes_the_chain_head_available_last(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED);
+	struct rte_mbuf *m = mk_pkt(1000, 1);
+
+	assert_int_equal(rte_pktmbuf_chain(m, mk_pkt(500, 2)), 0);
+	assert_int_equal(fj_tx_burst_packed(s->txq, &m, 1), 1);
+	struct vring_packed_desc *d0 = simq_p_next_avail(s, false);
+	struct vring_packed_desc *d1 = simq_p_next_avail(s, false);
+	assert_non_null(d0);
+	assert_non_null(d1);
+	assert_true(d0->flags & VRING_DESC_F_NEXT);
+	assert_false(d1->flags & VRING_DESC_F_NEXT);
+	assert_int_equal(d0->len, 1012);
+	assert_int_equal(d1->len, 500);
+	/* §2.8.6: the buffer id is in the last descriptor. */
+	uint16_t id = d1->id;
+	assert_null(simq_p_next_avail(s, false));
+	simq_p_used(s, false, id, 0, 2);
+	s->txq->free_thresh = 64;
+	m = mk_pkt(60, 3);
+	assert_int_equal(fj_tx_burst_packed(s->txq, &m, 1), 1);
+	assert_int_equal(s->txq->pr.nfree, 63);
+	sim_free(s);
+}
+
+static void
+test_packed_tx_in_order_batch_completes_with_one_used_descriptor(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED | FJ_BIT(VIRTIO_F_IN_ORDER));
+	struct rte_mbuf *m[40];
+	uint16_t last = 0;
+
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 40; i++)
+			m[i] = mk_pkt(64, (uint8_t)i);
+		assert_int_equal(fj_tx_burst_packed(s->txq, m, 40), 40);
+		for (int i = 0; i < 40; i++)
+			last = simq_p_next_avail(s, false)->id;
+		/* §2.8.9: one used descriptor with the last buffer's id. */
+		simq_p_used(s, false, last, 0, 40);
+		s->txq->free_thresh = 64;
+		assert_int_equal(fj_tx_burst_packed(s->txq, m, 0), 0);
+		assert_int_equal(s->txq->pr.nfree, 64);
+	}
+	assert_int_equal(rte_mempool_in_use_count(mp), s->rxq->nb_desc);
+	sim_free(s);
+}
+
+static void
+test_packed_tx_out_of_order_completion_never_reuses_a_busy_id(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED);
+	struct rte_mbuf *m[64];
+	uint16_t ids[64];
+
+	for (int i = 0; i < 64; i++)
+		m[i] = mk_pkt(64, (uint8_t)i);
+	assert_int_equal(fj_tx_burst_packed(s->txq, m, 64), 64);
+	for (int i = 0; i < 64; i++)
+		ids[i] = simq_p_next_avail(s, false)->id;
+	/* Complete only the odd ones, newest first. */
+	for (int i = 63; i > 0; i -= 2)
+		simq_p_used(s, false, ids[i], 0, 1);
+	s->txq->free_thresh = 64;
+	for (int i = 0; i < 32; i++)
+		m[i] = mk_pkt(64, (uint8_t)i);
+	assert_int_equal(fj_tx_burst_packed(s->txq, m, 32), 32);
+	/* The new buffers carry exactly the ids that came back. */
+	for (int i = 0; i < 32; i++) {
+		uint16_t id = simq_p_next_avail(s, false)->id;
+		assert_int_equal(id % 2, 1);
+	}
+	sim_free(s);
+}
+
+static void
+test_packed_tx_stops_on_a_used_id_not_in_flight(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED);
+	struct rte_mbuf *m = mk_pkt(64, 1);
+
+	assert_int_equal(fj_tx_burst_packed(s->txq, &m, 1), 1);
+	simq_p_used(s, false, 40, 0, 1);
+	s->txq->free_thresh = 64;
+	m = mk_pkt(64, 2);
+	assert_int_equal(fj_tx_burst_packed(s->txq, &m, 1), 0);
+	assert_true(s->txq->broken);
+	rte_pktmbuf_free(m);
+	sim_free(s);
+}
+
 static int
 setup(void **state)
 {
@@ -575,6 +750,12 @@ main(void)
 		cmocka_unit_test(test_tx_stops_at_a_full_ring_and_keeps_the_rest),
 		cmocka_unit_test(test_tx_drops_a_chain_longer_than_the_ring),
 		cmocka_unit_test(test_tx_stops_a_ring_whose_device_completes_unknown_ids),
+		cmocka_unit_test(test_packed_rx_delivers_and_merges_frames),
+		cmocka_unit_test(test_packed_rx_stops_on_an_id_it_did_not_give),
+		cmocka_unit_test(test_packed_tx_makes_the_chain_head_available_last),
+		cmocka_unit_test(test_packed_tx_in_order_batch_completes_with_one_used_descriptor),
+		cmocka_unit_test(test_packed_tx_out_of_order_completion_never_reuses_a_busy_id),
+		cmocka_unit_test(test_packed_tx_stops_on_a_used_id_not_in_flight),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
