@@ -13,9 +13,8 @@
 /* ---------------------------------------------------------------- RX */
 
 static void
-rx_refill_packed(struct fj_rxq *q, bool live)
+rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 {
-	struct fj_pring *pr = &q->pr;
 	struct rte_mbuf *fresh[RX_REFILL_BATCH];
 	uint16_t posted = 0;
 
@@ -44,17 +43,17 @@ rx_refill_packed(struct fj_rxq *q, bool live)
 
 /* The mbuf of buffer @id, taken back; NULL if the device does not own it. */
 static inline struct rte_mbuf *
-rx_take_packed(struct fj_rxq *q, uint32_t id)
+rx_take_packed(struct fj_rxq *q, struct fj_pring *pr, uint32_t id)
 {
 	struct rte_mbuf *m;
 
-	if (unlikely(id >= q->pr.num))
+	if (unlikely(id >= pr->num))
 		return NULL;
 	m = q->sw[id];
 	if (unlikely(m == NULL))
 		return NULL;
 	q->sw[id] = NULL;
-	fj_pring_id_put(&q->pr, (uint16_t)id);
+	fj_pring_id_put(pr, (uint16_t)id);
 	return m;
 }
 
@@ -76,7 +75,8 @@ uint16_t
 fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct fj_rxq *q = rxq;
-	struct fj_pring *pr = &q->pr;
+	struct fj_pring p = q->pr;
+	struct fj_pring *pr = &p;
 	uint16_t nb_rx = 0;
 	uint64_t bytes = 0;
 
@@ -86,7 +86,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 		const struct vring_packed_desc *d = &pr->desc[pr->used_idx];
 		uint16_t id = d->id;
 		uint32_t len = d->len;
-		struct rte_mbuf *head = rx_take_packed(q, id);
+		struct rte_mbuf *head = rx_take_packed(q, pr, id);
 		uint16_t nbuf = 1;
 
 		if (unlikely(head == NULL)) {
@@ -134,7 +134,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			}
 			const struct vring_packed_desc *s = &pr->desc[pr->used_idx];
 			uint32_t slen = s->len;
-			struct rte_mbuf *m = rx_take_packed(q, s->id);
+			struct rte_mbuf *m = rx_take_packed(q, pr, s->id);
 
 			fj_pring_used_advance(pr, 1);
 			if (unlikely(m == NULL)) {
@@ -174,7 +174,8 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 	q->st.packets += nb_rx;
 	q->st.bytes += bytes;
 	if (pr->nfree >= RX_REFILL_BATCH || (pr->nfree > 0 && nb_rx == 0))
-		rx_refill_packed(q, true);
+		rx_refill_packed(q, pr, true);
+	q->pr = p;
 	return nb_rx;
 }
 
@@ -191,7 +192,7 @@ fj_rxq_start_packed(struct fj_rxq *q)
 	q->allmulti = q->dev->allmulti;
 	q->mac = q->dev->mac;
 	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
-	rx_refill_packed(q, false);
+	rx_refill_packed(q, &q->pr, false);
 	if (q->pr.nfree != 0) {
 		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
 		       q->port_id, q->queue_id, q->mp->name, q->nb_desc);
@@ -204,20 +205,21 @@ fj_rxq_start_packed(struct fj_rxq *q)
 /* ---------------------------------------------------------------- TX */
 
 static inline void
-tx_retire(struct fj_txq *q, struct rte_mbuf **done, unsigned int *nd, uint16_t id)
+tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigned int *nd,
+	  uint16_t id)
 {
 	struct fj_tx_slot *s = &q->sw[id];
 
 	tx_done(q, done, nd, s->m);
 	s->m = NULL;
-	fj_pring_used_advance(&q->pr, s->ndesc);
-	fj_pring_id_put(&q->pr, id);
+	fj_pring_used_advance(pr, s->ndesc);
+	fj_pring_id_put(pr, id);
 }
 
-static void
-tx_reclaim_packed(struct fj_txq *q)
+/* @pr is the burst's working copy of the ring state. */
+static inline void
+tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr)
 {
-	struct fj_pring *pr = &q->pr;
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	bool in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
@@ -240,10 +242,10 @@ tx_reclaim_packed(struct fj_txq *q)
 				x = q->inflight[q->inflight_head];
 				q->inflight_head = (uint16_t)((q->inflight_head + 1) & (pr->num - 1));
 				q->inflight_count--;
-				tx_retire(q, done, &nd, x);
+				tx_retire(q, pr, done, &nd, x);
 			} while (x != id);
 		} else {
-			tx_retire(q, done, &nd, id);
+			tx_retire(q, pr, done, &nd, id);
 		}
 	}
 	tx_free_flush(q, done, nd);
@@ -253,17 +255,19 @@ uint16_t
 fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct fj_txq *q = txq;
-	struct fj_pring *pr = &q->pr;
+	/* A register copy of the ring state, as in the split burst. */
+	struct fj_pring p = q->pr;
+	struct fj_pring *pr = &p;
 	const uint16_t addr_off = q->addr_off;
 	uint64_t bytes = 0;
-	uint16_t i, pushed = 0;
+	uint16_t i = 0, pushed = 0;
 
 	if (unlikely(q->broken))
 		return 0;
 	if (pr->nfree < q->free_thresh) {
-		tx_reclaim_packed(q);
+		tx_reclaim_packed(q, pr);
 		if (unlikely(q->broken))
-			return 0;
+			goto out;
 	}
 
 	for (i = 0; i < n; i++) {
@@ -272,7 +276,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		uint16_t need = (uint16_t)(m->nb_segs + !push);
 
 		if (unlikely(need > pr->nfree || pr->id_count == 0)) {
-			tx_reclaim_packed(q);
+			tx_reclaim_packed(q, pr);
 			if (unlikely(q->broken))
 				break;
 			if (need > pr->nfree || pr->id_count == 0) {
@@ -330,6 +334,8 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 	}
 	q->st.packets += pushed;
 	q->st.bytes += bytes;
+out:
+	q->pr = p;
 	return i;
 }
 
