@@ -330,10 +330,7 @@ tx_enqueue_chain(struct fj_txq *q, struct fj_vring *vr, struct rte_mbuf *m, bool
 	uint16_t head = fj_vring_alloc_chain(vr, need, ids);
 
 	if (push) {
-		memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
-		       VIRTIO_NET_HDR_LEN);
-		vr->desc[ids[0]].addr = mbuf_dev_addr(addr_off, m) + m->data_off -
-					VIRTIO_NET_HDR_LEN;
+		vr->desc[ids[0]].addr = tx_push_hdr(addr_off, m);
 		vr->desc[ids[0]].len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
 		seg = m->next;
 	} else {
@@ -379,17 +376,12 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 		if (unlikely(need > vr->nfree)) {
 			tx_reclaim(q, vr);
-			if (unlikely(q->broken))
+			enum tx_room r = tx_room(q, need, vr->nfree, vr->num);
+			if (r == TX_FULL)
 				break;
-			if (need > vr->nfree) {
-				if (need > vr->num) {
-					/* Can never fit: drop it, counted. */
-					q->st.too_many_segs++;
-					rte_pktmbuf_free(m);
-					continue;
-				}
-				q->st.ring_full++;
-				break;
+			if (r == TX_DROP) {
+				rte_pktmbuf_free(m);
+				continue;
 			}
 		}
 		if (likely(need == 1)) {
@@ -397,9 +389,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 			head = fj_vring_alloc_one(vr);
 			d = &vr->desc[head];
-			memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
-			       VIRTIO_NET_HDR_LEN);
-			d->addr = mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
+			d->addr = tx_push_hdr(addr_off, m);
 			d->len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
 			d->flags = 0;
 		} else {

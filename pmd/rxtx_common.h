@@ -3,6 +3,8 @@
 #ifndef FJ_RXTX_COMMON_H
 #define FJ_RXTX_COMMON_H
 
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -82,6 +84,38 @@ tx_can_push(const struct rte_mbuf *m)
 {
 	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
 	       rte_pktmbuf_headroom(m) >= VIRTIO_NET_HDR_LEN;
+}
+
+/*
+ * Zero the header in front of the frame (no offloads requested) and return
+ * the device address where header and first segment start.
+ */
+static inline uint64_t
+tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m)
+{
+	memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0, VIRTIO_NET_HDR_LEN);
+	return mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
+}
+
+enum tx_room { TX_FITS, TX_FULL, TX_DROP };
+
+/*
+ * After a reclaim: does a packet needing @need descriptors fit in @nfree?
+ * A chain longer than the whole ring never will: it is dropped, counted.
+ */
+static inline enum tx_room
+tx_room(struct fj_txq *q, uint16_t need, uint16_t nfree, uint16_t num)
+{
+	if (unlikely(q->broken))
+		return TX_FULL;
+	if (need <= nfree)
+		return TX_FITS;
+	if (need > num) {
+		q->st.too_many_segs++;
+		return TX_DROP;
+	}
+	q->st.ring_full++;
+	return TX_FULL;
 }
 
 #endif

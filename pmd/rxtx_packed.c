@@ -275,26 +275,22 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		bool push = tx_can_push(m);
 		uint16_t need = (uint16_t)(m->nb_segs + !push);
 
-		if (unlikely(need > pr->nfree || pr->id_count == 0)) {
+		/* Buffers in flight never outnumber descriptors: a free
+		 * descriptor means a free buffer id too. */
+		if (unlikely(need > pr->nfree)) {
 			tx_reclaim_packed(q, pr);
-			if (unlikely(q->broken))
+			enum tx_room r = tx_room(q, need, pr->nfree, pr->num);
+			if (r == TX_FULL)
 				break;
-			if (need > pr->nfree || pr->id_count == 0) {
-				if (need > pr->num) {
-					q->st.too_many_segs++;
-					rte_pktmbuf_free(m);
-					continue;
-				}
-				q->st.ring_full++;
-				break;
+			if (r == TX_DROP) {
+				rte_pktmbuf_free(m);
+				continue;
 			}
 		}
 		uint16_t id = fj_pring_id_get(pr);
 
 		if (likely(need == 1)) {
-			memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
-			       VIRTIO_NET_HDR_LEN);
-			fj_pring_put(pr, mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN,
+			fj_pring_put(pr, tx_push_hdr(addr_off, m),
 				     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
 		} else {
 			/* §2.8.6: the head goes live after the rest of the chain. */
@@ -303,10 +299,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 			uint16_t left = need;
 
 			if (push) {
-				memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0,
-				       VIRTIO_NET_HDR_LEN);
-				head_slot = fj_pring_put(pr, mbuf_dev_addr(addr_off, m) + m->data_off -
-								     VIRTIO_NET_HDR_LEN,
+				head_slot = fj_pring_put(pr, tx_push_hdr(addr_off, m),
 							 (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id,
 							 VRING_DESC_F_NEXT, &head_flags);
 				seg = m->next;

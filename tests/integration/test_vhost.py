@@ -41,18 +41,24 @@ class Pair:
         self.close()
 
 
+def traffic(sender, receiver, seconds=3):
+    """Receiver first, sender for @seconds, sender stops first so the
+    receiver drains what is in flight."""
+    receiver.cmd("start")
+    sender.cmd("start")
+    time.sleep(seconds)
+    sender.cmd("stop")
+    time.sleep(1)
+    receiver.cmd("stop")
+
+
 def test_tx_counts():
     """fjord txonly -> back-end rxonly: every packet fjord sent arrives."""
     with Pair() as p:
         be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=rxonly"]))
-        be.cmd("start")
         fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=txonly", "--txpkts=64"]))
         fj.wait_link(True)
-        fj.cmd("start")
-        time.sleep(3)
-        fj.cmd("stop")
-        time.sleep(1)
-        be.cmd("stop")
+        traffic(fj, be)
         sent = fj.port_stats()["tx"]
         got = be.port_stats()["rx"]
         log(f"fjord sent {sent}, back-end received {got}")
@@ -69,12 +75,7 @@ def test_rx_counts():
         be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=txonly", "--txpkts=64"]))
         fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=rxonly"]))
         fj.wait_link(True)
-        fj.cmd("start")
-        be.cmd("start")
-        time.sleep(3)
-        be.cmd("stop")
-        time.sleep(1)
-        fj.cmd("stop")
+        traffic(be, fj)
         sent = be.port_stats()["tx"]
         st = fj.port_stats()
         log(f"back-end sent {sent}, fjord received {st['rx']}")
@@ -167,12 +168,7 @@ def test_multiqueue():
         fj = p.add(h.fjord(p.sock, devargs="queues=2",
                            fwd_args=["--forward-mode=rxonly", "--rxq=2", "--txq=2"]))
         fj.wait_link(True)
-        fj.cmd("start")
-        be.cmd("start")
-        time.sleep(3)
-        be.cmd("stop")
-        time.sleep(1)
-        fj.cmd("stop")
+        traffic(be, fj)
         sent = be.port_stats()["tx"]
         xs = fj.xstats()
         q0, q1 = xs.get("rx_q0_packets", 0), xs.get("rx_q1_packets", 0)
