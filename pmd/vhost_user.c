@@ -417,6 +417,33 @@ vu_hangup_cb(void *arg)
 	fj_ethdev_link_changed(vh->dev);
 }
 
+/*
+ * The opening exchange on a connected socket (vhost-user.rst "Starting the
+ * device"): take ownership, read the device features and settle the
+ * protocol features. Everything the back-end answers is checked.
+ */
+static int
+vu_handshake(struct fj_vhost *vh)
+{
+	uint64_t features = 0;
+	int rc = vu_set_u64(vh, VU_SET_OWNER, 0);
+
+	if (rc == 0)
+		rc = vu_get_u64(vh, VU_GET_FEATURES, &features);
+	vh->protocol = 0;
+	if (rc == 0 && (features & FJ_BIT(VU_F_PROTOCOL_FEATURES))) {
+		uint64_t proto = 0;
+		rc = vu_get_u64(vh, VU_GET_PROTOCOL_FEATURES, &proto);
+		if (rc == 0)
+			rc = vu_set_u64(vh, VU_SET_PROTOCOL_FEATURES, proto & VU_PROTOCOL_WANTED);
+		if (rc == 0)
+			vh->protocol = proto & VU_PROTOCOL_WANTED;
+	}
+	if (rc == 0)
+		vh->dev->offered = features;
+	return rc;
+}
+
 static int
 vu_connect(struct fj_vhost *vh)
 {
@@ -436,21 +463,8 @@ vu_connect(struct fj_vhost *vh)
 	vh->sock = fd;
 	vh->connected = true;
 
-	int rc = vu_set_u64(vh, VU_SET_OWNER, 0);
-	uint64_t features = 0;
-	if (rc == 0)
-		rc = vu_get_u64(vh, VU_GET_FEATURES, &features);
-	vh->protocol = 0;
-	if (rc == 0 && (features & FJ_BIT(VU_F_PROTOCOL_FEATURES))) {
-		uint64_t proto = 0;
-		rc = vu_get_u64(vh, VU_GET_PROTOCOL_FEATURES, &proto);
-		if (rc == 0)
-			rc = vu_set_u64(vh, VU_SET_PROTOCOL_FEATURES, proto & VU_PROTOCOL_WANTED);
-		if (rc == 0)
-			vh->protocol = proto & VU_PROTOCOL_WANTED;
-	}
+	int rc = vu_handshake(vh);
 	if (rc == 0) {
-		vh->dev->offered = features;
 		if (rte_intr_fd_set(vh->intr, vh->sock) == 0 &&
 		    rte_intr_callback_register(vh->intr, vu_hangup_cb, vh) == 0)
 			vh->intr_registered = true;
