@@ -31,7 +31,7 @@ rx_refill(struct fj_rxq *q, bool live)
 	while (q->refill_count > 0) {
 		uint16_t n = RTE_MIN(q->refill_count, (uint16_t)RX_REFILL_BATCH);
 
-		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, fresh, n) != 0)) {
+		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)fresh, n) != 0)) {
 			q->st.nombuf += n;
 			break;
 		}
@@ -107,8 +107,7 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		}
 		if (q->mrg_rxbuf) {
-			const struct virtio_net_hdr *h = rte_pktmbuf_mtod_offset(
-				head, const struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
+			const struct virtio_net_hdr *h = rx_hdr(head);
 			nbuf = __atomic_load_n(&h->num_buffers, __ATOMIC_RELAXED);
 			if (unlikely(nbuf == 0 || nbuf > vr->num)) {
 				/* §5.1.6.4: num_buffers is at least 1. */
@@ -147,9 +146,7 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				break;
 			continue;
 		}
-		head->data_len = (uint16_t)(e.len - VIRTIO_NET_HDR_LEN);
-		head->pkt_len = head->data_len;
-		head->port = q->port_id;
+		rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, e.len - VIRTIO_NET_HDR_LEN);
 
 		bool bad = false;
 		struct rte_mbuf *tail = head;
@@ -165,14 +162,13 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				break;
 			}
 			k++;
-			m->data_off = RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
 			if (unlikely(s.len == 0 || s.len > q->buf_room)) {
 				q->st.bad_len++;
 				rte_pktmbuf_free(m);
 				bad = true;
 				continue;
 			}
-			m->data_len = (uint16_t)s.len;
+			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, s.len);
 			tail->next = m;
 			tail = m;
 			head->pkt_len += s.len;

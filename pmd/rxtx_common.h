@@ -97,6 +97,32 @@ tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m)
 	return mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
 }
 
+/*
+ * RX buffers come raw from the mempool (no per-mbuf reset at refill: that
+ * would touch each mbuf's second cache line). A pool hands out mbufs with
+ * refcnt 1, nb_segs 1 and next NULL; the rest is set once, on receive.
+ */
+static inline void
+rx_mbuf_init(uint16_t port, struct rte_mbuf *m, uint16_t data_off, uint32_t len)
+{
+	m->data_off = data_off;
+	m->port = port;
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+}
+
+/* The virtio-net header the device wrote in front of an rx buffer's frame. */
+static inline const struct virtio_net_hdr *
+rx_hdr(const struct rte_mbuf *m)
+{
+	return (const struct virtio_net_hdr *)((const char *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
+					       VIRTIO_NET_HDR_LEN);
+}
+
 enum tx_room { TX_FITS, TX_FULL, TX_DROP };
 
 /*

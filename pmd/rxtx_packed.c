@@ -21,7 +21,7 @@ rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 	while (pr->id_count > 0 && pr->nfree > 0) {
 		uint16_t n = RTE_MIN(RTE_MIN(pr->id_count, pr->nfree), (uint16_t)RX_REFILL_BATCH);
 
-		if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, fresh, n) != 0)) {
+		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)fresh, n) != 0)) {
 			q->st.nombuf += n;
 			break;
 		}
@@ -95,8 +95,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		}
 		if (q->mrg_rxbuf) {
-			const struct virtio_net_hdr *h = rte_pktmbuf_mtod_offset(
-				head, const struct virtio_net_hdr *, -VIRTIO_NET_HDR_LEN);
+			const struct virtio_net_hdr *h = rx_hdr(head);
 			nbuf = __atomic_load_n(&h->num_buffers, __ATOMIC_RELAXED);
 			if (unlikely(nbuf == 0 || nbuf > pr->num)) {
 				q->st.bad_len++;
@@ -120,9 +119,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 		fj_pring_used_advance(pr, 1);
 		bool bad = len < VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN || len > q->buf_room;
 		if (!bad) {
-			head->data_len = (uint16_t)(len - VIRTIO_NET_HDR_LEN);
-			head->pkt_len = head->data_len;
-			head->port = q->port_id;
+			rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - VIRTIO_NET_HDR_LEN);
 		}
 		struct rte_mbuf *tail = head;
 		for (uint16_t j = 1; j < nbuf; j++) {
@@ -148,8 +145,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				bad = true;
 				continue;
 			}
-			m->data_off = RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
-			m->data_len = (uint16_t)slen;
+			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, slen);
 			tail->next = m;
 			tail = m;
 			head->pkt_len += slen;
