@@ -178,13 +178,13 @@ def test_multiqueue():
         check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
 
 
-def test_backend_killed():
+def test_backend_killed(devargs=""):
     """Kill the back-end mid-traffic: fjord reports link down, keeps running,
     closes cleanly; a restarted back-end is reached again on port restart."""
     with Pair() as p:
         be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=io"]))
         be.cmd("start")
-        fj = p.add(h.fjord(p.sock, fwd_args=["--forward-mode=txonly"]))
+        fj = p.add(h.fjord(p.sock, devargs=devargs, fwd_args=["--forward-mode=txonly"]))
         fj.wait_link(True)
         fj.cmd("start")
         time.sleep(1.5)
@@ -268,6 +268,10 @@ def test_macswap_payload_no_mrg():
     """Without mergeable buffers every frame fits one mbuf (up to 1514 B)."""
     test_macswap_payload("mrg_rxbuf=0", "60,64,65,128,511,1024,1500,1514")
     test_macswap_payload("mrg_rxbuf=0,packed_vq=1", "60,64,65,128,511,1024,1500,1514")
+
+
+def test_backend_killed_packed():
+    test_backend_killed("packed_vq=1")
 
 
 def test_restart_cycles_packed():
