@@ -74,14 +74,11 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	struct rte_eth_dev_data *d = eth_dev->data;
 	const struct rte_eth_conf *conf = &d->dev_conf;
 
-	if (d->nb_rx_queues != d->nb_tx_queues) {
-		FJ_LOG(ERR, "%s: virtio-net queues come in pairs: %u rx vs %u tx queues",
-		       dev->name, d->nb_rx_queues, d->nb_tx_queues);
-		return -EINVAL;
-	}
-	if (d->nb_rx_queues > dev->max_pairs) {
-		FJ_LOG(ERR, "%s: %u queue pairs asked, the device has %u", dev->name,
-		       d->nb_rx_queues, dev->max_pairs);
+	/* Virtqueues come in pairs (§5.1.2); a pair may use only one of its two. */
+	uint16_t pairs = RTE_MAX(d->nb_rx_queues, d->nb_tx_queues);
+	if (pairs > dev->max_pairs) {
+		FJ_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
+		       dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
 		return -EINVAL;
 	}
 	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG) {
@@ -94,7 +91,7 @@ fj_configure(struct rte_eth_dev *eth_dev)
 		       dev->max_mtu);
 		return -EINVAL;
 	}
-	dev->pairs = d->nb_rx_queues;
+	dev->pairs = pairs;
 	dev->mtu = d->mtu;
 	return 0;
 }
@@ -346,18 +343,25 @@ fj_start(struct rte_eth_dev *eth_dev)
 	struct fj_dev *dev = to_dev(eth_dev);
 	int rc = 0;
 
-	for (uint16_t q = 0; q < dev->pairs && rc == 0; q++) {
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev) && rc == 0; q++) {
 		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
-		struct fj_txq *txq = fj_dev_txq(dev, q);
 
-		if (rxq == NULL || txq == NULL) {
-			FJ_LOG(ERR, "%s: queue pair %u is not set up", dev->name, q);
+		if (rxq == NULL) {
+			FJ_LOG(ERR, "%s: rx queue %u is not set up", dev->name, q);
 			rc = -EINVAL;
 			break;
 		}
 		rc = rxq->packed ? fj_rxq_start_packed(rxq) : fj_rxq_start(rxq);
-		if (rc == 0)
-			rc = txq->packed ? fj_txq_start_packed(txq) : fj_txq_start(txq);
+	}
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev) && rc == 0; q++) {
+		struct fj_txq *txq = fj_dev_txq(dev, q);
+
+		if (txq == NULL) {
+			FJ_LOG(ERR, "%s: tx queue %u is not set up", dev->name, q);
+			rc = -EINVAL;
+			break;
+		}
+		rc = txq->packed ? fj_txq_start_packed(txq) : fj_txq_start(txq);
 	}
 	/* Queues were laid out for the ring format negotiated at probe. */
 	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
@@ -369,10 +373,10 @@ fj_start(struct rte_eth_dev *eth_dev)
 		fj_queues_drain(dev);
 		return rc;
 	}
-	for (uint16_t q = 0; q < dev->pairs; q++) {
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
 		eth_dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
 		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
-	}
 	dev->started = true;
 	fj_link_update(eth_dev, 0);
 	return 0;
@@ -389,10 +393,10 @@ fj_stop(struct rte_eth_dev *eth_dev)
 	/* The device gives the rings back before their buffers are freed. */
 	dev->ops->stop(dev);
 	fj_queues_drain(dev);
-	for (uint16_t q = 0; q < dev->pairs; q++) {
+	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
 		eth_dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
 		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
-	}
 	fj_link_update(eth_dev, 0);
 	return 0;
 }

@@ -109,7 +109,7 @@ struct fj_vhost {
 	bool mem_cb_registered;
 	int kickfd[2 * FJ_MAX_QUEUE_PAIRS];
 	int callfd[2 * FJ_MAX_QUEUE_PAIRS];
-	uint16_t nr_vq;
+	uint64_t vq_live;              /* bit per virtqueue handed to the back-end */
 };
 
 static const char *
@@ -607,25 +607,31 @@ vu_start(struct fj_dev *dev)
 	if (rc < 0)
 		return rc;
 
-	vh->nr_vq = (uint16_t)(2 * dev->pairs);
+	vh->vq_live = 0;
 	vh->running = true;
+	/*
+	 * Only the queues the application configured become rings: with
+	 * fewer tx than rx queues (or the reverse) the other virtqueue of a
+	 * pair stays disabled (vhost-user.rst "Ring states").
+	 */
 	for (uint16_t q = 0; q < dev->pairs && rc == 0; q++) {
 		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
 		struct fj_txq *txq = fj_dev_txq(dev, q);
 
-		if (rxq == NULL || txq == NULL) {
-			FJ_LOG(ERR, "%s: queue pair %u is not set up", dev->name, q);
-			rc = -EINVAL;
-			break;
+		if (rxq != NULL) {
+			rc = vu_setup_vring(vh, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify);
+			vh->vq_live |= FJ_BIT(fj_rx_vq(q));
 		}
-		rc = vu_setup_vring(vh, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify);
-		if (rc == 0)
+		if (rc == 0 && txq != NULL) {
 			rc = vu_setup_vring(vh, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify);
+			vh->vq_live |= FJ_BIT(fj_tx_vq(q));
+		}
 	}
 	/* With PROTOCOL_FEATURES, rings start disabled ("Ring states"). */
 	if (dev->features & FJ_BIT(VU_F_PROTOCOL_FEATURES))
-		for (uint16_t i = 0; i < vh->nr_vq && rc == 0; i++)
-			rc = vu_set_state(vh, VU_SET_VRING_ENABLE, i, 1);
+		for (uint16_t i = 0; i < 2 * FJ_MAX_QUEUE_PAIRS && rc == 0; i++)
+			if (vh->vq_live & FJ_BIT(i))
+				rc = vu_set_state(vh, VU_SET_VRING_ENABLE, i, 1);
 	if (rc == 0)
 		rc = vu_set_status(vh, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 					       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
@@ -645,12 +651,15 @@ vu_stop(struct fj_dev *dev)
 
 	if (vh->running && vh->connected) {
 		if (dev->features & FJ_BIT(VU_F_PROTOCOL_FEATURES))
-			for (uint16_t i = 0; i < vh->nr_vq; i++)
-				if (vu_set_state(vh, VU_SET_VRING_ENABLE, i, 0) < 0)
+			for (uint16_t i = 0; i < 2 * FJ_MAX_QUEUE_PAIRS; i++)
+				if ((vh->vq_live & FJ_BIT(i)) &&
+				    vu_set_state(vh, VU_SET_VRING_ENABLE, i, 0) < 0)
 					break;
-		for (uint16_t i = 0; i < vh->nr_vq && vh->connected; i++) {
+		for (uint16_t i = 0; i < 2 * FJ_MAX_QUEUE_PAIRS && vh->connected; i++) {
 			struct vu_msg m = { .request = VU_GET_VRING_BASE, .size = sizeof(m.p.state) };
 
+			if (!(vh->vq_live & FJ_BIT(i)))
+				continue;
 			m.p.state.index = i;
 			if (vu_request(vh, &m, NULL, 0) < 0)
 				break;
@@ -658,6 +667,7 @@ vu_stop(struct fj_dev *dev)
 		vu_set_status(vh, 0);
 	}
 	vh->running = false;
+	vh->vq_live = 0;
 	vu_close_fds(vh);
 }
 

@@ -178,6 +178,34 @@ def test_multiqueue():
         check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
 
 
+def test_uneven_queues():
+    """Two rx queues and one tx queue (as an l3fwd-style application asks):
+    the port starts, the rx queue without a tx partner is live, and fjord's
+    single tx queue sends. (testpmd polls only min(rxq, txq) streams, so rx
+    queue 1 is not drained: the back-end fills exactly its ring.)"""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, queues=2,
+                             fwd_args=["--forward-mode=txonly", "--rxq=2", "--txq=2"]))
+        fj = p.add(h.fjord(p.sock, devargs="queues=2",
+                           fwd_args=["--forward-mode=rxonly", "--rxq=2", "--txq=1",
+                                     "--rxd=512"]))
+        fj.wait_link(True)
+        traffic(be, fj)
+        sent = be.port_stats()["tx"]
+        xs = fj.xstats()
+        q0 = xs.get("rx_q0_packets", 0)
+        log(f"back-end sent {sent}; fjord rx_q0 {q0}; rx queue 1 holds {sent - q0}")
+        check(q0 > 0, "rx queue 0 received nothing")
+        check(sent - q0 == 512, f"rx queue 1 took {sent - q0} frames, its ring has 512")
+        check("rx_q1_packets" in xs and "tx_q1_packets" not in xs,
+              "xstats do not follow the configured queues")
+        be.cmd("set fwd rxonly")
+        fj.cmd("set fwd txonly")
+        traffic(fj, be, 1)
+        check(fj.port_stats()["tx"] == be.port_stats()["rx"] > 0, "fjord's one tx queue")
+        check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
+
+
 def test_backend_killed(devargs=""):
     """Kill the back-end mid-traffic: fjord reports link down, keeps running,
     closes cleanly; a restarted back-end is reached again on port restart."""
