@@ -677,7 +677,6 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 
 	dev->eth_dev = eth_dev;
 	dev->port_id = eth_dev->data->port_id;
-	rte_spinlock_init(&dev->lock);
 
 	/* VIRTIO 1.2 §3.1.1 steps 4-6: read the offer, accept a subset. */
 	rc = dev->ops->get_features(dev, &dev->offered);

@@ -17,7 +17,6 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
-#include <rte_spinlock.h>
 
 #include "devargs.h"
 #include "virtqueue.h"
@@ -171,8 +170,6 @@ struct fj_transport_ops {
 	void (*close)(struct fj_dev *dev);
 	/* Descriptors and rings carry virtual addresses instead of IOVAs. */
 	bool use_va;
-	/* Queue size the device imposes (0: the driver chooses). */
-	uint16_t (*queue_size)(struct fj_dev *dev, uint16_t vq_index);
 };
 
 struct fj_dev {
@@ -195,7 +192,6 @@ struct fj_dev {
 	bool promisc;
 	bool allmulti;
 	bool link;                /* last reported link state */
-	rte_spinlock_t lock;      /* link state vs. the interrupt thread */
 	uint64_t link_down_events;
 };
 

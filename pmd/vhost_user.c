@@ -711,7 +711,6 @@ static const struct fj_transport_ops vu_ops = {
 	.link_up = vu_link_up,
 	.close = vu_close,
 	.use_va = true,
-	.queue_size = NULL,
 };
 
 /* ------------------------------------------------------ vdev driver */
