@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_mbuf.h>
@@ -25,12 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	static char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=fjfuzz_%d", (int)getpid());
 	char *eal[] = { "fuzz_ring", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			"--log-level=*:crit", NULL };
+			"--log-level=*:crit", "--no-telemetry", prefix, NULL };
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init(7, eal) < 0)
+	if (rte_eal_init(9, eal) < 0)
 		abort();
+	/* Nothing is shared (--no-shconf): the runtime directory can go now. */
+	rmdir(rte_eal_get_runtime_dir());
 	fj_logtype = rte_log_register("fuzz.fjord");
 	rte_log_set_level(fj_logtype, RTE_LOG_CRIT);
 	mp = rte_pktmbuf_pool_create("fuzz", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);

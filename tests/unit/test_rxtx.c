@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -709,10 +711,12 @@ test_packed_tx_stops_on_a_used_id_not_in_flight(void **state)
 static int
 setup(void **state)
 {
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=fjunit_%d", (int)getpid());
 	char *argv[] = { "test_rxtx", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-			 "--log-level=lib.eal:error", NULL };
+			 "--log-level=lib.eal:error", "--no-telemetry", prefix, NULL };
 	(void)state;
-	if (rte_eal_init(7, argv) < 0)
+	if (rte_eal_init(9, argv) < 0)
 		return -1;
 	mp = rte_pktmbuf_pool_create("t_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	return mp == NULL ? -1 : 0;
@@ -723,7 +727,11 @@ teardown(void **state)
 {
 	(void)state;
 	rte_mempool_free(mp);
+	/* EAL leaves its (empty, --no-shconf) runtime directory behind. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(dir);
 	return 0;
 }
 
