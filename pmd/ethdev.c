@@ -55,14 +55,17 @@ fj_dev_nb_txq(struct fj_dev *dev)
 }
 
 static uint16_t
-ring_size(struct fj_dev *dev, uint16_t nb_desc)
+ring_size(struct fj_dev *dev, uint16_t nb_desc, uint16_t vq)
 {
 	uint32_t n = nb_desc ? nb_desc : dev->queue_size;
+	uint32_t max = FJ_QUEUE_SIZE_MAX;
 
+	/* A device may cap its queues (PCI queue_size, §4.1.4.3). */
+	if (dev->ops->queue_size_max != NULL && dev->ops->queue_size_max(dev, vq) != 0)
+		max = rte_align32prevpow2(dev->ops->queue_size_max(dev, vq));
 	/* Split queues are powers of two (VIRTIO 1.2 §2.7): round up. */
 	n = rte_align32pow2(n);
-	return (uint16_t)RTE_MIN(RTE_MAX(n, (uint32_t)FJ_QUEUE_SIZE_MIN),
-				 (uint32_t)FJ_QUEUE_SIZE_MAX);
+	return (uint16_t)RTE_MIN(RTE_MAX(n, (uint32_t)FJ_QUEUE_SIZE_MIN), max);
 }
 
 /* ------------------------------------------------------------ config */
@@ -185,7 +188,7 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		  struct rte_mempool *mp)
 {
 	struct fj_dev *dev = to_dev(eth_dev);
-	uint16_t nb = ring_size(dev, nb_desc);
+	uint16_t nb = ring_size(dev, nb_desc, fj_rx_vq(qid));
 	uint32_t room = rte_pktmbuf_data_room_size(mp);
 	struct fj_rxq *q;
 
@@ -238,7 +241,7 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		  unsigned int socket, const struct rte_eth_txconf *conf)
 {
 	struct fj_dev *dev = to_dev(eth_dev);
-	uint16_t nb = ring_size(dev, nb_desc);
+	uint16_t nb = ring_size(dev, nb_desc, fj_tx_vq(qid));
 	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.txmode.offloads;
 	struct fj_txq *q;
 
@@ -416,6 +419,12 @@ fj_close(struct rte_eth_dev *eth_dev)
 	if (dev->ops->close != NULL)
 		dev->ops->close(dev);
 	return 0;
+}
+
+int
+fj_ethdev_close(struct rte_eth_dev *eth_dev)
+{
+	return fj_close(eth_dev);
 }
 
 /* ------------------------------------------------------------ stats */

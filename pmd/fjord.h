@@ -127,15 +127,24 @@ struct fj_ring_addrs {
 	void *device; /* split: used ring; packed: device event suppression */
 	uint16_t num;
 	bool packed;
+	const struct rte_memzone *mz; /* holds all three, IOVA-contiguous */
 };
+
+/* The IOVA of @p, a pointer into the ring zone of @r. */
+static inline uint64_t
+fj_ring_iova(const struct fj_ring_addrs *r, const void *p)
+{
+	return r->mz->iova + (uint64_t)((const char *)p - (const char *)r->mz->addr);
+}
 
 static inline struct fj_ring_addrs
 fj_rxq_rings(const struct fj_rxq *q)
 {
 	if (q->packed)
 		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
-					       q->pr.num, true };
-	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false };
+					       q->pr.num, true, q->mz };
+	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false,
+				       q->mz };
 }
 
 static inline struct fj_ring_addrs
@@ -143,8 +152,9 @@ fj_txq_rings(const struct fj_txq *q)
 {
 	if (q->packed)
 		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
-					       q->pr.num, true };
-	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false };
+					       q->pr.num, true, q->mz };
+	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false,
+				       q->mz };
 }
 
 /*
@@ -170,6 +180,8 @@ struct fj_transport_ops {
 	void (*close)(struct fj_dev *dev);
 	/* Descriptors and rings carry virtual addresses instead of IOVAs. */
 	bool use_va;
+	/* Optional: the largest queue the device takes for @vq (0: any). */
+	uint16_t (*queue_size_max)(struct fj_dev *dev, uint16_t vq);
 };
 
 struct fj_dev {
@@ -201,6 +213,7 @@ static inline uint16_t fj_tx_vq(uint16_t q) { return (uint16_t)(2 * q + 1); }
 
 /* ethdev.c */
 int fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev);
+int fj_ethdev_close(struct rte_eth_dev *eth_dev);
 void fj_ethdev_link_changed(struct fj_dev *dev);
 struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q);
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q);
