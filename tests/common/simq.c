@@ -171,7 +171,7 @@ simq_p_used(struct simq *s, bool rx, uint16_t id, uint32_t len, uint16_t skip)
 	d->len = len;
 	__atomic_store_n(&d->flags, (uint16_t)(f | (rx ? VRING_DESC_F_WRITE : 0)), __ATOMIC_RELEASE);
 	uint32_t next = (uint32_t)s->p_used[rx] + skip;
-	if (next >= pr->num) {
+	while (next >= pr->num) {
 		next -= pr->num;
 		s->p_used_wrap[rx] = !s->p_used_wrap[rx];
 	}

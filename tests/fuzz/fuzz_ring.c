@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1: /* any id, any length */
 			if (packed)
-				simq_p_used(s, rx, (uint16_t)a, b, (uint16_t)(1 + c[9] % 70));
+				simq_p_used(s, rx, (uint16_t)a, b, (uint16_t)(1 + c[9] % 64));
 			else
 				simq_used(s, rx, a, b, c[9] & 2);
 			break;
