@@ -39,6 +39,14 @@
 #define VIRTIO_MSI_NO_VECTOR 0xffff
 #define RESET_WAIT_MS 1000
 
+/* Control virtqueue: a few commands at start, one at a time. */
+#define FJ_CVQ_SIZE      16
+#define FJ_CVQ_CMD_ROOM  64   /* header + data + ack, after the ring */
+#define FJ_CVQ_WAIT_MS   1000
+#define VIRTIO_NET_CTRL_MQ              4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK    0
+
 struct fj_vpci {
 	struct rte_pci_device *pci;
 	uint8_t *common;
@@ -49,8 +57,15 @@ struct fj_vpci {
 	uint32_t device_len;
 	uint32_t notify_mult;
 	uint16_t num_queues;
+	uint16_t cfg_pairs; /* max_virtqueue_pairs as the device gives it */
 	uint16_t *notify_off; /* per virtqueue, read at start */
 	bool removed;
+	/* The control virtqueue (§5.1.6.5), when VIRTIO_NET_F_CTRL_VQ is used. */
+	const struct rte_memzone *cvq_mz;
+	struct fj_vring cvq;
+	struct fj_vring_layout cvq_lay;
+	struct fj_notify cvq_notify;
+	uint16_t cvq_link[FJ_CVQ_SIZE];
 };
 
 static uint8_t cc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->common + o); }
@@ -158,9 +173,12 @@ vpci_max_queue_pairs(struct fj_dev *dev, uint16_t *pairs)
 {
 	uint16_t n = 1;
 
+	/* §5.1.3: VIRTIO_NET_F_MQ needs the control queue to enable pairs. */
 	if ((dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) &&
+	    (dev->features & FJ_BIT(VIRTIO_NET_F_CTRL_VQ)) &&
 	    vpci_read_config(dev, VIRTIO_NET_CFG_MAX_VQ_PAIRS, &n, sizeof(n)) < 0)
 		n = 1;
+	((struct fj_vpci *)dev->tp)->cfg_pairs = RTE_MAX(n, (uint16_t)1);
 	*pairs = (uint16_t)RTE_MIN(RTE_MAX(n, (uint16_t)1), (uint16_t)FJ_MAX_QUEUE_PAIRS);
 	return 0;
 }
@@ -221,6 +239,122 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 
 static void vpci_stop(struct fj_dev *dev);
 
+/*
+ * §5.1.2: the control queue follows the data queues: index 2 * N, N being
+ * max_virtqueue_pairs with VIRTIO_NET_F_MQ, else 1.
+ */
+static uint16_t
+vpci_cvq_index(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+
+	return (uint16_t)(2 * p->cfg_pairs);
+}
+
+static int
+vpci_cvq_setup(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+	uint16_t vq = vpci_cvq_index(dev);
+	uint16_t num;
+	int rc;
+
+	if (vq >= p->num_queues) {
+		FJ_LOG(ERR, "%s: no control virtqueue (index %u, %u queues)", dev->name, vq,
+		       p->num_queues);
+		return -ENODEV;
+	}
+	cc_w16(p, CC_Q_SELECT, vq);
+	num = (uint16_t)RTE_MIN((uint32_t)FJ_CVQ_SIZE, rte_align32prevpow2(cc_r16(p, CC_Q_SIZE)));
+	if (num == 0 || fj_vring_layout(num, RTE_CACHE_LINE_SIZE, &p->cvq_lay) < 0)
+		return -ENODEV;
+	if (p->cvq_mz == NULL) {
+		char name[RTE_MEMZONE_NAMESIZE];
+
+		snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
+		p->cvq_mz = rte_memzone_reserve_aligned(name, p->cvq_lay.size + FJ_CVQ_CMD_ROOM,
+							 p->pci->device.numa_node,
+							 RTE_MEMZONE_IOVA_CONTIG, 4096);
+		if (p->cvq_mz == NULL) {
+			FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
+			return -ENOMEM;
+		}
+	}
+	memset(p->cvq_mz->addr, 0, p->cvq_lay.size + FJ_CVQ_CMD_ROOM);
+	rc = fj_vring_init(&p->cvq, p->cvq_mz->addr, &p->cvq_lay, num, false, p->cvq_link);
+	if (rc < 0)
+		return rc;
+	struct fj_ring_addrs r = { p->cvq.desc, p->cvq.avail, p->cvq.used, num, false, p->cvq_mz };
+	return vpci_setup_queue(dev, vq, r, &p->cvq_notify);
+}
+
+/*
+ * One command on the control queue (§5.1.6.5): a device-readable header
+ * {class, command} and @len bytes of data, then a device-writable ack byte.
+ * The device answers through the used ring; we poll, bounded.
+ */
+static int
+vpci_cvq_cmd(struct fj_dev *dev, uint8_t cls, uint8_t cmd, const void *data, uint16_t len)
+{
+	struct fj_vpci *p = dev->tp;
+	struct fj_vring *vr = &p->cvq;
+	uint8_t *area = (uint8_t *)p->cvq_mz->addr + p->cvq_lay.size;
+	uint64_t iova = p->cvq_mz->iova + p->cvq_lay.size;
+	uint16_t ids[3];
+
+	if (len > FJ_CVQ_CMD_ROOM - 3 || vr->nfree < 3)
+		return -ENOSPC;
+	area[0] = cls;
+	area[1] = cmd;
+	memcpy(area + 2, data, len);
+	area[2 + len] = 0xff; /* not an answer the device can give */
+	fj_vring_alloc_chain(vr, 3, ids);
+	vr->desc[ids[0]].addr = rte_cpu_to_le_64(iova);
+	vr->desc[ids[0]].len = rte_cpu_to_le_32(2);
+	vr->desc[ids[1]].addr = rte_cpu_to_le_64(iova + 2);
+	vr->desc[ids[1]].len = rte_cpu_to_le_32(len);
+	vr->desc[ids[2]].addr = rte_cpu_to_le_64(iova + 2 + len);
+	vr->desc[ids[2]].len = rte_cpu_to_le_32(1);
+	vr->desc[ids[2]].flags = rte_cpu_to_le_16(VRING_DESC_F_WRITE);
+	fj_vring_push_avail(vr, ids[0]);
+	fj_vring_publish(vr);
+	rte_io_wmb();
+	vpci_notify(&p->cvq_notify);
+
+	for (int i = 0; i < FJ_CVQ_WAIT_MS * 10; i++) {
+		int n = fj_vring_used_pending(vr);
+
+		if (n < 0 || p->removed) {
+			FJ_LOG(ERR, "%s: control queue: the device broke its used ring", dev->name);
+			return -EIO;
+		}
+		if (n > 0) {
+			struct vring_used_elem e = fj_vring_used_elem(vr, 0);
+
+			vr->used_seen++;
+			if (e.id != ids[0]) {
+				FJ_LOG(ERR, "%s: control queue: the device used id %u, not %u",
+				       dev->name, e.id, ids[0]);
+				return -EIO;
+			}
+			fj_vring_free_chain(vr, ids[0], 3);
+			uint8_t ack = __atomic_load_n(&area[2 + len], __ATOMIC_ACQUIRE);
+			if (ack != VIRTIO_NET_OK) {
+				FJ_LOG(ERR, "%s: control command %u/%u refused (ack %u)", dev->name,
+				       cls, cmd, ack);
+				return -EIO;
+			}
+			return 0;
+		}
+		if ((i & 1023) == 0)
+			vpci_status(p); /* notices a removed device */
+		rte_delay_us(100);
+	}
+	FJ_LOG(ERR, "%s: control command %u/%u: no answer in %d ms", dev->name, cls, cmd,
+	       FJ_CVQ_WAIT_MS);
+	return -ETIMEDOUT;
+}
+
 static int
 vpci_start(struct fj_dev *dev)
 {
@@ -234,8 +368,11 @@ vpci_start(struct fj_dev *dev)
 		vpci_add_status(p, VIRTIO_STATUS_DRIVER);
 		rc = vpci_set_features(dev, dev->features);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		cc_w16(p, CC_MSIX, VIRTIO_MSI_NO_VECTOR);
+		/* The device may add queues for the features just accepted (MQ). */
+		p->num_queues = cc_r16(p, CC_NUMQ);
+	}
 	for (uint16_t q = 0; q < dev->pairs && rc == 0; q++) {
 		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
 		struct fj_txq *txq = fj_dev_txq(dev, q);
@@ -245,10 +382,21 @@ vpci_start(struct fj_dev *dev)
 		if (rc == 0 && txq != NULL)
 			rc = vpci_setup_queue(dev, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify);
 	}
+	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_CTRL_VQ)))
+		rc = vpci_cvq_setup(dev);
 	if (rc == 0)
 		vpci_add_status(p, VIRTIO_STATUS_DRIVER_OK);
 	if (rc == 0 && (vpci_status(p) & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
 		rc = -EIO;
+	/*
+	 * §5.1.6.5.5: a multiqueue device starts with one queue pair; the
+	 * driver asks for more through the control queue after DRIVER_OK.
+	 */
+	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq_mz != NULL) {
+		uint16_t pairs = rte_cpu_to_le_16(dev->pairs);
+		rc = vpci_cvq_cmd(dev, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs,
+				  sizeof(pairs));
+	}
 	if (rc < 0)
 		vpci_stop(dev);
 	return rc;
@@ -260,6 +408,8 @@ vpci_stop(struct fj_dev *dev)
 {
 	struct fj_vpci *p = dev->tp;
 
+	if (p->common == NULL)
+		return; /* never mapped */
 	if (!p->removed && vpci_reset(p) < 0)
 		FJ_LOG(ERR, "%s: device did not complete its reset", dev->name);
 }
@@ -288,6 +438,7 @@ vpci_close(struct fj_dev *dev)
 	if (p == NULL)
 		return;
 	vpci_stop(dev);
+	rte_memzone_free(p->cvq_mz);
 	rte_free(p);
 	dev->tp = NULL;
 }
@@ -295,7 +446,7 @@ vpci_close(struct fj_dev *dev)
 static const struct fj_transport_ops vpci_ops = {
 	.name = "virtio-pci",
 	.get_features = vpci_get_features,
-	.transport_features = 0,
+	.transport_features = FJ_BIT(VIRTIO_NET_F_CTRL_VQ),
 	.set_features = vpci_set_features,
 	.read_config = vpci_read_config,
 	.max_queue_pairs = vpci_max_queue_pairs,
@@ -339,6 +490,31 @@ vpci_map(struct fj_dev *dev, struct rte_pci_device *pci, struct fj_vpci *p)
 	return 0;
 }
 
+/*
+ * §6.1: a device without VIRTIO_F_ACCESS_PLATFORM bypasses any IOMMU and
+ * takes descriptor addresses as guest-physical. That only works when DPDK's
+ * IOVAs are physical addresses; with IOVA as VA the device would DMA to
+ * wrong memory, so refuse it up front.
+ */
+static int
+vpci_check_dma(struct fj_dev *dev)
+{
+	uint64_t offered;
+	int rc = vpci_get_features(dev, &offered);
+
+	if (rc < 0)
+		return rc;
+	if (!(offered & FJ_BIT(VIRTIO_F_ACCESS_PLATFORM)) && rte_eal_iova_mode() != RTE_IOVA_PA) {
+		FJ_LOG(ERR,
+		       "%s: the device does not offer VIRTIO_F_ACCESS_PLATFORM, so it bypasses the "
+		       "IOMMU and needs physical addresses, but EAL's IOVA mode is VA; give the "
+		       "device iommu_platform=on (QEMU), or use uio_pci_generic / --iova-mode=pa",
+		       dev->name);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 static int
 fj_pci_init(struct rte_eth_dev *eth_dev)
 {
@@ -366,6 +542,9 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		vpci_add_status(p, VIRTIO_STATUS_ACKNOWLEDGE);
 		vpci_add_status(p, VIRTIO_STATUS_DRIVER);
 		p->num_queues = cc_r16(p, CC_NUMQ);
+		rc = vpci_check_dma(dev);
+	}
+	if (rc == 0) {
 		rte_eth_random_addr(dev->mac.addr_bytes);
 		rc = fj_ethdev_init(eth_dev, dev);
 	}
