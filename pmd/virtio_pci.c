@@ -68,12 +68,29 @@ struct fj_vpci {
 	uint16_t cvq_link[FJ_CVQ_SIZE];
 };
 
+#ifdef FJ_VPCI_SIM
+/*
+ * Unit tests compile this file with a simulated device behind the common
+ * and device-specific configuration registers (tests/unit).
+ */
+uint32_t fj_sim_read(struct fj_vpci *p, bool common, uint32_t off, int width);
+void fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width);
+static uint8_t cc_r8(struct fj_vpci *p, uint32_t o) { return (uint8_t)fj_sim_read(p, true, o, 1); }
+static uint16_t cc_r16(struct fj_vpci *p, uint32_t o) { return (uint16_t)fj_sim_read(p, true, o, 2); }
+static uint32_t cc_r32(struct fj_vpci *p, uint32_t o) { return fj_sim_read(p, true, o, 4); }
+static void cc_w8(struct fj_vpci *p, uint32_t o, uint8_t v) { fj_sim_write(p, o, v, 1); }
+static void cc_w16(struct fj_vpci *p, uint32_t o, uint16_t v) { fj_sim_write(p, o, v, 2); }
+static void cc_w32(struct fj_vpci *p, uint32_t o, uint32_t v) { fj_sim_write(p, o, v, 4); }
+static uint8_t dc_r8(struct fj_vpci *p, uint32_t o) { return (uint8_t)fj_sim_read(p, false, o, 1); }
+#else
 static uint8_t cc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->common + o); }
 static uint16_t cc_r16(struct fj_vpci *p, uint32_t o) { return rte_read16(p->common + o); }
 static uint32_t cc_r32(struct fj_vpci *p, uint32_t o) { return rte_read32(p->common + o); }
 static void cc_w8(struct fj_vpci *p, uint32_t o, uint8_t v) { rte_write8(v, p->common + o); }
 static void cc_w16(struct fj_vpci *p, uint32_t o, uint16_t v) { rte_write16(v, p->common + o); }
 static void cc_w32(struct fj_vpci *p, uint32_t o, uint32_t v) { rte_write32(v, p->common + o); }
+static uint8_t dc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->device + o); }
+#endif
 
 /* §4.1.3.1: 64-bit fields may be written as two 32-bit halves. */
 static void
@@ -161,7 +178,7 @@ vpci_read_config(struct fj_dev *dev, uint32_t off, void *buf, uint32_t len)
 	for (int tries = 0; tries < 100; tries++) {
 		uint8_t g0 = cc_r8(p, CC_CFGGEN);
 		for (uint32_t i = 0; i < len; i++)
-			((uint8_t *)buf)[i] = rte_read8(p->device + off + i);
+			((uint8_t *)buf)[i] = dc_r8(p, off + i);
 		if (cc_r8(p, CC_CFGGEN) == g0)
 			return p->removed ? -ENODEV : 0;
 	}
@@ -460,34 +477,49 @@ static const struct fj_transport_ops vpci_ops = {
 
 /* ------------------------------------------------------ PCI driver */
 
+/*
+ * Locate the virtio structures (§4.1.4) in the mapped BARs from the PCI
+ * configuration space @cfg; a BAR that is not mapped has length 0.
+ */
+static int
+vpci_map_caps(struct fj_dev *dev, struct fj_vpci *p, const uint8_t *cfg, size_t cfg_len,
+	      uint8_t *const bar_addr[6], const uint64_t bar_len[6])
+{
+	struct fj_pci_caps caps;
+	const char *why;
+
+	if (fj_pci_caps_parse(cfg, cfg_len, bar_len, &caps, &why) < 0) {
+		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		return -ENODEV;
+	}
+	p->common = bar_addr[caps.common.bar] + caps.common.offset;
+	p->isr = bar_addr[caps.isr.bar] + caps.isr.offset;
+	p->notify = bar_addr[caps.notify.bar] + caps.notify.offset;
+	p->notify_len = caps.notify.length;
+	p->notify_mult = caps.notify_off_multiplier;
+	if (caps.device.present) {
+		p->device = bar_addr[caps.device.bar] + caps.device.offset;
+		p->device_len = caps.device.length;
+	}
+	return 0;
+}
+
 static int
 vpci_map(struct fj_dev *dev, struct rte_pci_device *pci, struct fj_vpci *p)
 {
 	uint8_t cfg[256];
+	uint8_t *bar_addr[6];
 	uint64_t bar_len[6];
-	struct fj_pci_caps caps;
-	const char *why;
 
 	if (rte_pci_read_config(pci, cfg, sizeof(cfg), 0) != (int)sizeof(cfg)) {
 		FJ_LOG(ERR, "%s: cannot read PCI configuration space", dev->name);
 		return -EIO;
 	}
-	for (int i = 0; i < 6; i++)
-		bar_len[i] = pci->mem_resource[i].addr != NULL ? pci->mem_resource[i].len : 0;
-	if (fj_pci_caps_parse(cfg, sizeof(cfg), bar_len, &caps, &why) < 0) {
-		FJ_LOG(ERR, "%s: %s; fjord drives virtio 1.x (modern) devices only", dev->name, why);
-		return -ENODEV;
+	for (int i = 0; i < 6; i++) {
+		bar_addr[i] = pci->mem_resource[i].addr;
+		bar_len[i] = bar_addr[i] != NULL ? pci->mem_resource[i].len : 0;
 	}
-	p->common = (uint8_t *)pci->mem_resource[caps.common.bar].addr + caps.common.offset;
-	p->isr = (uint8_t *)pci->mem_resource[caps.isr.bar].addr + caps.isr.offset;
-	p->notify = (uint8_t *)pci->mem_resource[caps.notify.bar].addr + caps.notify.offset;
-	p->notify_len = caps.notify.length;
-	p->notify_mult = caps.notify_off_multiplier;
-	if (caps.device.present) {
-		p->device = (uint8_t *)pci->mem_resource[caps.device.bar].addr + caps.device.offset;
-		p->device_len = caps.device.length;
-	}
-	return 0;
+	return vpci_map_caps(dev, p, cfg, sizeof(cfg), bar_addr, bar_len);
 }
 
 /*

@@ -130,7 +130,7 @@ fj_pci_caps_parse(const uint8_t *cfg, size_t cfg_len, const uint64_t bar_len[6],
 		pos = next;
 	}
 	if (!caps->common.present || !caps->notify.present || !caps->isr.present) {
-		*why = "device lacks a virtio common, notify or ISR structure (not a virtio 1.x PCI device)";
+		*why = "device lacks a virtio common, notify or ISR structure: not a virtio 1.x (modern) PCI device, and fjord drives no legacy ones";
 		return -ENODEV;
 	}
 	*why = NULL;
