@@ -313,6 +313,9 @@ fj_link_update(struct rte_eth_dev *eth_dev, int wait)
 	RTE_SET_USED(wait);
 	link.link_status = dev->started && dev->ops->link_up(dev) ? RTE_ETH_LINK_UP
 								   : RTE_ETH_LINK_DOWN;
+	/* Only a started port's link can go down; a stop is not counted. */
+	if (dev->link && !link.link_status && dev->started)
+		dev->link_down_events++;
 	dev->link = link.link_status;
 	return rte_eth_linkstatus_set(eth_dev, &link);
 }
@@ -323,8 +326,6 @@ fj_ethdev_link_changed(struct fj_dev *dev)
 	bool was = dev->link;
 
 	fj_link_update(dev->eth_dev, 0);
-	if (was && !dev->link)
-		dev->link_down_events++;
 	if (was != dev->link)
 		rte_eth_dev_callback_process(dev->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 }
@@ -729,6 +730,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 	eth_dev->dev_ops = &fj_ops;
 	eth_dev->rx_pkt_burst = fj_rx_burst;
 	eth_dev->tx_pkt_burst = fj_tx_burst;
-	eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	if (dev->ops->lsc_events)
+		eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	return 0;
 }

@@ -180,6 +180,11 @@ struct fj_transport_ops {
 	void (*close)(struct fj_dev *dev);
 	/* Descriptors and rings carry virtual addresses instead of IOVAs. */
 	bool use_va;
+	/*
+	 * The transport reports link changes as they happen (LSC events);
+	 * otherwise every link query reads the device.
+	 */
+	bool lsc_events;
 	/* Optional: the largest queue the device takes for @vq (0: any). */
 	uint16_t (*queue_size_max)(struct fj_dev *dev, uint16_t vq);
 };

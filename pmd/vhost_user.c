@@ -711,6 +711,7 @@ static const struct fj_transport_ops vu_ops = {
 	.link_up = vu_link_up,
 	.close = vu_close,
 	.use_va = true,
+	.lsc_events = true,
 };
 
 /* ------------------------------------------------------ vdev driver */

@@ -472,6 +472,8 @@ static const struct fj_transport_ops vpci_ops = {
 	.link_up = vpci_link_up,
 	.close = vpci_close,
 	.use_va = false,
+	/* No config-change interrupt is wired up: link queries poll status. */
+	.lsc_events = false,
 	.queue_size_max = vpci_queue_size_max,
 };
 

@@ -97,6 +97,34 @@ def test_multiqueue():
             testpmd_args="--rxq=2 --txq=2")
 
 
+def test_link_status():
+    """Link state follows the device's status field: QEMU's `set_link off`
+    clears VIRTIO_NET_S_LINK_UP, `set_link on` sets it again; traffic
+    flows again afterwards."""
+    d = h.workdir()
+    g = inj = None
+    try:
+        g = GuestTestpmd("link_status", d, testpmd_args="--forward-mode=macswap --auto-start")
+        g.wait_prompt(120)
+        g.wait_link("up")
+        g.monitor("set_link fjnic off")
+        g.wait_link("down")
+        g.monitor("set_link fjnic on")
+        g.wait_link("up")
+        inj = Injector(g)
+        inj.macswap_run(1000)
+        xs = g.xstats()
+        check(xs.get("link_down_events") == 1, f"link_down_events is not 1: {xs}")
+        rc = g.quit()
+        check(rc == 0, f"guest testpmd exited with {rc}")
+    finally:
+        if inj:
+            inj.close()
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_legacy_refused():
     """A legacy-only device has no VIRTIO 1.x interface: refused, no crash."""
     d = h.workdir()

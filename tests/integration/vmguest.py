@@ -41,13 +41,15 @@ class GuestTestpmd(Proc):
                  timeout=240, boot_timeout=120, tap=None):
         """@tap: (netns, ifname, queues) for a tap back-end; else UDP."""
         self.ctl_path = os.path.join(workdir, "ctl.sock")
+        self.mon_path = os.path.join(workdir, "mon.sock")
         self.host_port = free_udp_port()
         self.guest_port = free_udp_port()
         self.tap = tap
         cmd = ("exec dpdk-testpmd -l 0,1 -d \"$FJ_PMD\" -a \"$FJ_BDF\" "
                f"--log-level=pmd.net.fjord:info {eal_args} -- -i --total-num-mbufs=8192 "
                f"{testpmd_args}")
-        argv = [VM_RUN, "--bind", bind, "--ctl", self.ctl_path, "--timeout", str(timeout)]
+        argv = [VM_RUN, "--bind", bind, "--ctl", self.ctl_path, "--monitor", self.mon_path,
+                "--timeout", str(timeout)]
         if tap:
             argv += ["--netns", tap[0], "--tap", f"{tap[1]}:{tap[2]}"]
         else:
@@ -91,6 +93,40 @@ class GuestTestpmd(Proc):
         self.send(line)
         self.wait_prompt(timeout)
         return self.output()[start:]
+
+    def monitor(self, line, timeout=10):
+        """One command to QEMU's human monitor; returns what it answered."""
+        m = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        m.settimeout(timeout)
+        try:
+            m.connect(self.mon_path)
+            buf = b""
+            while b"(qemu)" not in buf:
+                buf += m.recv(4096)
+            m.sendall((line + "\n").encode())
+            buf = b""
+            while buf.count(b"(qemu)") < 1:
+                chunk = m.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            return buf.decode("utf-8", "replace")
+        finally:
+            m.close()
+
+    def link_status(self, port=0):
+        out = self.cmd(f"show port info {port}")
+        m = re.search(r"Link status:\s+(\w+)", out)
+        check(m, f"no link status in:\n{out}")
+        return m.group(1)
+
+    def wait_link(self, want, timeout=20, port=0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.link_status(port) == want:
+                return
+            time.sleep(0.5)
+        raise Failure(f"[{self.name}] link not {want} within {timeout}s")
 
     def xstats(self, port=0):
         out = self.cmd(f"show port xstats {port}")
