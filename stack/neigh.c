@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "neigh.h"
+
+void
+fj_neigh_init(struct fj_neigh *n, const struct fj_neigh_params *p)
+{
+	memset(n, 0, sizeof(*n));
+	n->p = *p;
+}
+
+static struct fj_neigh_entry *
+find(struct fj_neigh *n, uint32_t ip)
+{
+	for (int i = 0; i < FJ_NEIGH_MAX; i++)
+		if (n->e[i].state != FJ_NEIGH_FREE && n->e[i].ip == ip)
+			return &n->e[i];
+	return NULL;
+}
+
+const struct fj_neigh_entry *
+fj_neigh_find(const struct fj_neigh *n, uint32_t ip)
+{
+	return find((struct fj_neigh *)n, ip);
+}
+
+/* A free slot, else the oldest resolved entry with nothing waiting. */
+static struct fj_neigh_entry *
+alloc(struct fj_neigh *n)
+{
+	struct fj_neigh_entry *victim = NULL;
+
+	for (int i = 0; i < FJ_NEIGH_MAX; i++) {
+		struct fj_neigh_entry *e = &n->e[i];
+		if (e->state == FJ_NEIGH_FREE)
+			return e;
+		if (e->state == FJ_NEIGH_REACHABLE && e->pending == 0 &&
+		    (victim == NULL || e->confirmed < victim->confirmed))
+			victim = e;
+	}
+	return victim;
+}
+
+enum fj_neigh_result
+fj_neigh_lookup(struct fj_neigh *n, uint32_t ip, uint64_t now, struct fj_mac *mac)
+{
+	struct fj_neigh_entry *e = find(n, ip);
+
+	if (e != NULL && e->state == FJ_NEIGH_REACHABLE) {
+		*mac = e->mac;
+		return FJ_NEIGH_HIT;
+	}
+	if (e != NULL)
+		return FJ_NEIGH_WAIT;
+	e = alloc(n);
+	if (e == NULL)
+		return FJ_NEIGH_FULL;
+	memset(e, 0, sizeof(*e));
+	e->ip = ip;
+	e->state = FJ_NEIGH_INCOMPLETE;
+	e->tries = 1;
+	e->asked = now;
+	return FJ_NEIGH_ASK;
+}
+
+int
+fj_neigh_learn(struct fj_neigh *n, uint32_t ip, const struct fj_mac *mac, uint64_t now,
+	       bool create)
+{
+	struct fj_neigh_entry *e = find(n, ip);
+
+	if (e == NULL) {
+		if (!create || (e = alloc(n)) == NULL)
+			return -1;
+		memset(e, 0, sizeof(*e));
+		e->ip = ip;
+	}
+	e->mac = *mac;
+	e->state = FJ_NEIGH_REACHABLE;
+	e->confirmed = now;
+	e->tries = 0;
+	return e->pending ? (int)(e - n->e) : -1;
+}
+
+int
+fj_neigh_queue(struct fj_neigh *n, uint32_t ip, void *pkt)
+{
+	struct fj_neigh_entry *e = find(n, ip);
+
+	if (e == NULL || n->nq >= FJ_NEIGH_PENDING_MAX || e->pending >= FJ_NEIGH_PENDING_PER_IP)
+		return -1;
+	n->q[n->nq].ip = ip;
+	n->q[n->nq].pkt = pkt;
+	n->nq++;
+	e->pending++;
+	return 0;
+}
+
+unsigned
+fj_neigh_take(struct fj_neigh *n, uint32_t ip, void **pkts, unsigned max)
+{
+	struct fj_neigh_entry *e = find(n, ip);
+	unsigned got = 0;
+	uint16_t keep = 0;
+
+	for (uint16_t i = 0; i < n->nq; i++) {
+		if (n->q[i].ip == ip && got < max)
+			pkts[got++] = n->q[i].pkt;
+		else
+			n->q[keep++] = n->q[i];
+	}
+	n->nq = keep;
+	if (e != NULL)
+		e->pending = (uint16_t)(e->pending - got);
+	return got;
+}
+
+void
+fj_neigh_tick(struct fj_neigh *n, uint64_t now,
+	      void (*ask)(void *ctx, uint32_t ip, const struct fj_mac *mac),
+	      void (*drop)(void *ctx, void *pkt), void *ctx)
+{
+	for (int i = 0; i < FJ_NEIGH_MAX; i++) {
+		struct fj_neigh_entry *e = &n->e[i];
+
+		if (e->state == FJ_NEIGH_INCOMPLETE) {
+			if (now - e->asked < n->p.retry)
+				continue;
+			if (e->tries >= n->p.max_tries) {
+				/* Unresolvable: what waited for it goes (RFC 1122 §2.3.2.2). */
+				void *pkts[FJ_NEIGH_PENDING_PER_IP];
+				unsigned k = fj_neigh_take(n, e->ip, pkts, FJ_NEIGH_PENDING_PER_IP);
+				for (unsigned j = 0; j < k; j++)
+					drop(ctx, pkts[j]);
+				e->state = FJ_NEIGH_FREE;
+				continue;
+			}
+			e->tries++;
+			e->asked = now;
+			ask(ctx, e->ip, NULL);
+		} else if (e->state == FJ_NEIGH_REACHABLE) {
+			uint64_t age = now - e->confirmed;
+			if (age >= n->p.reachable) {
+				e->state = FJ_NEIGH_FREE;
+			} else if (age >= n->p.refresh && e->tries < n->p.max_tries &&
+				   (e->tries == 0 || now - e->asked >= n->p.retry)) {
+				/* Refresh before expiry with a unicast request
+				 * (RFC 1122 §2.3.2.1), so a used entry never lapses. */
+				e->tries++;
+				e->asked = now;
+				ask(ctx, e->ip, &e->mac);
+			}
+		}
+	}
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Header parsing and building (stack/wire) against valid and malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wire/wire.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+static const struct fj_mac MAC_A = { { 0x02, 0, 0, 0, 0, 0xa } };
+static const struct fj_mac MAC_B = { { 0x02, 0, 0, 0, 0, 0xb } };
+
+static void
+test_checksum_matches_rfc1071_example(void **state)
+{
+	(void)state;
+	/* RFC 1071 §3: these bytes sum to ddf2 (one's complement). */
+	const uint8_t b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	assert_int_equal(fj_csum_fold(fj_csum_add(0, b, sizeof(b))), (uint16_t)~0xddf2);
+	/* An odd length pads with a zero byte. */
+	const uint8_t o[] = { 0x01, 0x02, 0x03 };
+	assert_int_equal(fj_csum_fold(fj_csum_add(0, o, 3)), (uint16_t)~(0x0102 + 0x0300));
+	/* Adding in pieces of even length is the same as at once. */
+	uint8_t big[1001];
+	for (unsigned i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31 + 7);
+	uint32_t s = fj_csum_add(fj_csum_add(0, big, 500), big + 500, 501);
+	assert_int_equal(fj_csum_fold(s), fj_csum_fold(fj_csum_add(0, big, sizeof(big))));
+}
+
+static void
+test_ethernet_parse_and_build(void **state)
+{
+	(void)state;
+	uint8_t f[64] = { 0 };
+	struct fj_eth e;
+
+	fj_eth_build(f, &MAC_B, &MAC_A, FJ_ETH_P_IPV4);
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_OK);
+	assert_true(fj_mac_eq(&e.dst, &MAC_B));
+	assert_true(fj_mac_eq(&e.src, &MAC_A));
+	assert_int_equal(e.type, FJ_ETH_P_IPV4);
+	assert_int_equal(fj_eth_parse(f, 13, &e), FJ_DROP_TRUNCATED);
+	/* VLAN-tagged, IPv6 and 802.3 length frames are not ours. */
+	f[12] = 0x81, f[13] = 0x00;
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	f[12] = 0x86, f[13] = 0xdd;
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	f[12] = 0x00, f[13] = 0x40;
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	struct fj_mac bc = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	assert_true(fj_mac_is_broadcast(&bc));
+	assert_true(fj_mac_is_multicast(&bc));
+	assert_false(fj_mac_is_broadcast(&MAC_A));
+}
+
+static void
+test_arp_round_trip_and_malformed(void **state)
+{
+	(void)state;
+	uint8_t p[FJ_ARP_LEN];
+	struct fj_arp a = { FJ_ARP_REQUEST, MAC_A, IP(10, 0, 0, 1), { { 0 } }, IP(10, 0, 0, 2) }, b;
+
+	fj_arp_build(p, &a);
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_OK);
+	assert_int_equal(b.op, FJ_ARP_REQUEST);
+	assert_true(fj_mac_eq(&b.sha, &MAC_A));
+	assert_int_equal(b.spa, IP(10, 0, 0, 1));
+	assert_int_equal(b.tpa, IP(10, 0, 0, 2));
+	assert_int_equal(fj_arp_parse(p, 27, &b), FJ_DROP_TRUNCATED);
+	p[1] = 6; /* hardware type IEEE 802 */
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+	fj_arp_build(p, &a);
+	p[4] = 8; /* hardware length */
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+	fj_arp_build(p, &a);
+	p[7] = 3; /* RARP request */
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+}
+
+static void
+ip_frame(uint8_t *p, uint16_t payload)
+{
+	fj_ipv4_build(p, IP(10, 0, 0, 1), IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, payload, 77, 64, false);
+}
+
+static void
+test_ipv4_valid_header_parses(void **state)
+{
+	(void)state;
+	uint8_t p[100] = { 0 };
+	struct fj_ipv4 h;
+
+	ip_frame(p, 40);
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_OK);
+	assert_int_equal(h.hdr_len, 20);
+	assert_int_equal(h.total_len, 60);
+	assert_int_equal(h.proto, FJ_IP_PROTO_UDP);
+	assert_int_equal(h.ttl, 64);
+	assert_int_equal(h.id, 77);
+	assert_int_equal(h.src, IP(10, 0, 0, 1));
+	assert_int_equal(h.dst, IP(10, 0, 0, 2));
+	/* Ethernet padding after the datagram is fine. */
+	assert_int_equal(fj_ipv4_parse(p, 100, false, &h), FJ_OK);
+	assert_int_equal(h.total_len, 60);
+	/* DF is set on what we build. */
+	assert_int_equal(p[6], 0x40);
+}
+
+static void
+test_ipv4_malformed_headers_are_refused(void **state)
+{
+	(void)state;
+	uint8_t p[100] = { 0 };
+	struct fj_ipv4 h;
+
+	ip_frame(p, 40);
+	assert_int_equal(fj_ipv4_parse(p, 19, false, &h), FJ_DROP_TRUNCATED);
+	/* total length beyond what arrived */
+	assert_int_equal(fj_ipv4_parse(p, 59, false, &h), FJ_DROP_IP_TOTAL_LEN);
+	p[0] = 0x65;
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_VERSION);
+	p[0] = 0x44; /* IHL 4 */
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_HDR_LEN);
+	p[0] = 0x4f; /* IHL 15: 60 bytes, beyond a 40-byte frame */
+	assert_int_equal(fj_ipv4_parse(p, 40, false, &h), FJ_DROP_IP_HDR_LEN);
+	ip_frame(p, 40);
+	p[3] = 10; /* total length 10 < header */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_TOTAL_LEN);
+	ip_frame(p, 40);
+	p[10] ^= 1;
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_CHECKSUM);
+	/* ...unless the port already checked it */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_OK);
+}
+
+static void
+test_ipv4_options_are_skipped_by_header_length(void **state)
+{
+	(void)state;
+	uint8_t p[100] = { 0 };
+	struct fj_ipv4 h;
+
+	ip_frame(p, 36);
+	/* Grow the header by one option word (NOP NOP NOP EOL), keep the total. */
+	memmove(p + 24, p + 20, 36);
+	p[0] = 0x46;
+	p[20] = 1, p[21] = 1, p[22] = 1, p[23] = 0;
+	p[10] = p[11] = 0;
+	uint16_t c = fj_csum_fold(fj_csum_add(0, p, 24));
+	p[10] = (uint8_t)(c >> 8), p[11] = (uint8_t)c;
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_OK);
+	assert_int_equal(h.hdr_len, 24);
+}
+
+static void
+test_ipv4_fragments_and_bad_sources_are_dropped(void **state)
+{
+	(void)state;
+	uint8_t p[60] = { 0 };
+	struct fj_ipv4 h;
+	const uint32_t bad[] = { IP(255, 255, 255, 255), IP(224, 0, 0, 1), IP(127, 0, 0, 1),
+				 IP(0, 0, 0, 0), IP(240, 0, 0, 1) };
+
+	ip_frame(p, 40);
+	p[6] = 0x20; /* MF */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_FRAGMENT);
+	p[6] = 0x00, p[7] = 0x10; /* offset */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_FRAGMENT);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fj_ipv4_build(p, bad[i], IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, 40, 1, 64, false);
+		assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_SOURCE);
+	}
+	/* TTL 0 or 1 addressed to us is still taken (RFC 1122 §3.2.1.7). */
+	fj_ipv4_build(p, IP(10, 0, 0, 1), IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, 40, 1, 0, false);
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_OK);
+}
+
+static void
+test_icmp_echo_reply_and_checksum(void **state)
+{
+	(void)state;
+	uint8_t p[64];
+	struct fj_icmp ic;
+
+	memset(p, 0xab, sizeof(p));
+	p[0] = FJ_ICMP_ECHO_REQUEST, p[1] = 0, p[2] = p[3] = 0;
+	uint16_t c = fj_csum_fold(fj_csum_add(0, p, sizeof(p)));
+	p[2] = (uint8_t)(c >> 8), p[3] = (uint8_t)c;
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_OK);
+	assert_int_equal(ic.type, FJ_ICMP_ECHO_REQUEST);
+	fj_icmp_echo_to_reply(p, sizeof(p));
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_OK);
+	assert_int_equal(ic.type, FJ_ICMP_ECHO_REPLY);
+	assert_int_equal(p[40], 0xab); /* payload untouched */
+	p[40] ^= 0xff;
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_DROP_ICMP_CHECKSUM);
+	assert_int_equal(fj_icmp_parse(p, 7, &ic), FJ_DROP_TRUNCATED);
+}
+
+static void
+test_icmp_port_unreachable_quotes_the_datagram(void **state)
+{
+	(void)state;
+	uint8_t orig[48], msg[128];
+	struct fj_icmp ic;
+
+	ip_frame(orig, 28);
+	memset(orig + 20, 0x11, 28);
+	size_t n = fj_icmp_unreach_build(msg, FJ_ICMP_PORT_UNREACH, orig, 28);
+	assert_int_equal(n, 8 + 28);
+	assert_int_equal(fj_icmp_parse(msg, n, &ic), FJ_OK);
+	assert_int_equal(ic.type, FJ_ICMP_DEST_UNREACH);
+	assert_int_equal(ic.code, FJ_ICMP_PORT_UNREACH);
+	assert_memory_equal(msg + 8, orig, 28);
+}
+
+static void
+test_udp_checksum_length_and_zero(void **state)
+{
+	(void)state;
+	uint8_t p[64];
+	struct fj_udp u;
+	uint32_t s = IP(10, 0, 0, 1), d = IP(10, 0, 0, 2);
+
+	memset(p + 8, 0x5c, 20);
+	fj_udp_build(p, s, d, 5000, 7, 20, false);
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_OK);
+	assert_int_equal(u.sport, 5000);
+	assert_int_equal(u.dport, 7);
+	assert_int_equal(u.len, 28);
+	/* The pseudo-header is covered: another destination fails. */
+	assert_int_equal(fj_udp_parse(p, 28, s, d + 1, false, &u), FJ_DROP_UDP_CHECKSUM);
+	p[20] ^= 1;
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_CHECKSUM);
+	/* RFC 768: checksum 0 means the sender computed none. */
+	p[6] = p[7] = 0;
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_OK);
+	/* Length field: below 8, or beyond the IP payload. */
+	p[4] = 0, p[5] = 7;
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_LEN);
+	p[5] = 29;
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_LEN);
+	assert_int_equal(fj_udp_parse(p, 7, s, d, false, &u), FJ_DROP_TRUNCATED);
+	/* A shorter length than the IP payload is allowed (the rest is padding). */
+	fj_udp_build(p, s, d, 5000, 7, 10, false);
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_OK);
+	assert_int_equal(u.len, 18);
+}
+
+static void
+test_udp_computed_zero_checksum_is_sent_as_ffff(void **state)
+{
+	(void)state;
+	/* Search for a payload whose checksum computes to zero. */
+	uint8_t p[10];
+	uint32_t s = IP(10, 0, 0, 1), d = IP(10, 0, 0, 2);
+	for (unsigned v = 0; v < 0x10000; v++) {
+		p[8] = (uint8_t)(v >> 8), p[9] = (uint8_t)v;
+		fj_udp_build(p, s, d, 1, 2, 2, false);
+		if (p[6] == 0xff && p[7] == 0xff) {
+			struct fj_udp u;
+			assert_int_equal(fj_udp_parse(p, 10, s, d, false, &u), FJ_OK);
+			return;
+		}
+	}
+	fail_msg("no payload gave a zero checksum");
+}
+
+static void
+test_drop_names_are_all_set(void **state)
+{
+	(void)state;
+	for (int d = 0; d < FJ_DROP__COUNT; d++)
+		assert_string_not_equal(fj_drop_name((enum fj_drop)d), "unknown");
+	assert_string_equal(fj_drop_name(FJ_DROP__COUNT), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksum_matches_rfc1071_example),
+		cmocka_unit_test(test_ethernet_parse_and_build),
+		cmocka_unit_test(test_arp_round_trip_and_malformed),
+		cmocka_unit_test(test_ipv4_valid_header_parses),
+		cmocka_unit_test(test_ipv4_malformed_headers_are_refused),
+		cmocka_unit_test(test_ipv4_options_are_skipped_by_header_length),
+		cmocka_unit_test(test_ipv4_fragments_and_bad_sources_are_dropped),
+		cmocka_unit_test(test_icmp_echo_reply_and_checksum),
+		cmocka_unit_test(test_icmp_port_unreachable_quotes_the_datagram),
+		cmocka_unit_test(test_udp_checksum_length_and_zero),
+		cmocka_unit_test(test_udp_computed_zero_checksum_is_sent_as_ffff),
+		cmocka_unit_test(test_drop_names_are_all_set),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
