@@ -64,6 +64,7 @@ fj_drop_name(enum fj_drop d)
 		[FJ_DROP_TX_FULL] = "tx_full",
 		[FJ_DROP_ARP_TIMEOUT] = "arp_timeout",
 		[FJ_DROP_ICMP_RATE] = "icmp_rate_limited",
+		[FJ_DROP_OVERSIZE] = "oversize",
 	};
 	return (unsigned)d < FJ_DROP__COUNT && names[d] ? names[d] : "unknown";
 }

@@ -104,7 +104,7 @@ fj_icmp_unreach_build(uint8_t *p, uint8_t code, const uint8_t *quote, size_t quo
 
 enum fj_drop
 fj_udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum_ok,
-	     struct fj_udp *out)
+	     struct fj_udp_hdr *out)
 {
 	if (len < FJ_UDP_HDR_LEN)
 		return FJ_DROP_TRUNCATED;

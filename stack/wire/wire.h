@@ -38,6 +38,7 @@ enum fj_drop {
 	FJ_DROP_TX_FULL,        /* the port did not take it */
 	FJ_DROP_ARP_TIMEOUT,    /* resolution failed, waiting output dropped */
 	FJ_DROP_ICMP_RATE,      /* an ICMP error suppressed by the rate limit */
+	FJ_DROP_OVERSIZE,       /* beyond the MTU, or a chained frame on input */
 	FJ_DROP__COUNT
 };
 
@@ -180,7 +181,7 @@ size_t fj_icmp_unreach_build(uint8_t *p, uint8_t code, const uint8_t *quote, siz
 
 #define FJ_UDP_HDR_LEN 8
 
-struct fj_udp {
+struct fj_udp_hdr {
 	uint16_t sport;
 	uint16_t dport;
 	uint16_t len; /* header + payload, from the header */
@@ -192,7 +193,7 @@ struct fj_udp {
  * (RFC 768: 0 means none) and @csum_ok is false.
  */
 enum fj_drop fj_udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum_ok,
-			  struct fj_udp *out);
+			  struct fj_udp_hdr *out);
 /*
  * Writes the 8-byte header in front of @payload_len bytes of payload that
  * follow it. With @csum_offload, only the pseudo-header sum is stored (the

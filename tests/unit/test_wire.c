@@ -225,7 +225,7 @@ test_udp_checksum_length_and_zero(void **state)
 {
 	(void)state;
 	uint8_t p[64];
-	struct fj_udp u;
+	struct fj_udp_hdr u;
 	uint32_t s = IP(10, 0, 0, 1), d = IP(10, 0, 0, 2);
 
 	memset(p + 8, 0x5c, 20);
@@ -264,7 +264,7 @@ test_udp_computed_zero_checksum_is_sent_as_ffff(void **state)
 		p[8] = (uint8_t)(v >> 8), p[9] = (uint8_t)v;
 		fj_udp_build(p, s, d, 1, 2, 2, false);
 		if (p[6] == 0xff && p[7] == 0xff) {
-			struct fj_udp u;
+			struct fj_udp_hdr u;
 			assert_int_equal(fj_udp_parse(p, 10, s, d, false, &u), FJ_OK);
 			return;
 		}

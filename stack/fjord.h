@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fjord's flow API: the only header an application includes.
+ *
+ * One application source runs over either backend, chosen at start with
+ * `--net direct` (fjord's run-to-completion stack on a DPDK port) or
+ * `--net socket` (kernel sockets with epoll), like `mirage configure
+ * --net direct|socket`:
+ *
+ *     static void echo(struct fj_udp *u, struct fj_buf *b,
+ *                      const struct fj_addr *from, void *arg)
+ *     {
+ *         fj_udp_send(u, b, from);   // the same buffer goes back, no copy
+ *     }
+ *     int main(int argc, char **argv)
+ *     {
+ *         struct fj_stack *s = fj_stack_from_args(&argc, &argv);
+ *         if (s == NULL || fj_udp_bind(s, 7, echo, NULL) == NULL)
+ *             return 1;
+ *         return fj_stack_run(s);
+ *     }
+ *
+ * Everything runs on the calling thread: callbacks are called from
+ * fj_stack_run and must not block. Buffers are views of packet memory (a
+ * DPDK mbuf): a received buffer belongs to the callback, which sends it
+ * (ownership passes to the stack, no copy) or frees it.
+ */
+#ifndef FJORD_H
+#define FJORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct fj_stack;
+struct fj_udp;
+struct fj_buf;
+
+/* An IPv4 address and port, host byte order. */
+struct fj_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+/* ------------------------------------------------------ the stack */
+
+/*
+ * Create a stack from the command line: EAL arguments, then `--` and the
+ * stack's own (see fj_stack_usage). What neither EAL nor the stack knows is
+ * left in argc/argv (argv[0] first) for the application. On error prints
+ * one line to stderr and returns NULL.
+ */
+struct fj_stack *fj_stack_from_args(int *argc, char ***argv);
+/* The stack's arguments, for an application's --help. */
+void fj_stack_usage(FILE *out);
+/* Run until fj_stack_stop; returns 0, or a negative errno on failure. */
+int fj_stack_run(struct fj_stack *s);
+/* Ask fj_stack_run to return (async-signal-safe). */
+void fj_stack_stop(struct fj_stack *s);
+/* Release everything (after fj_stack_run has returned). */
+void fj_stack_free(struct fj_stack *s);
+/* "direct" or "socket". */
+const char *fj_stack_backend(const struct fj_stack *s);
+/* Call @fn every @period_s seconds from the stack's loop. */
+int fj_stack_every(struct fj_stack *s, double period_s, void (*fn)(struct fj_stack *, void *),
+		   void *arg);
+/* One line of the main counters, e.g. for a periodic print. */
+size_t fj_stack_stats_line(struct fj_stack *s, char *buf, size_t len);
+/* Every counter, "name value" per line. */
+void fj_stack_stats_dump(struct fj_stack *s, FILE *out);
+/* A counter by name (as in fj_stack_stats_dump); UINT64_MAX if unknown. */
+uint64_t fj_stack_counter(struct fj_stack *s, const char *name);
+
+/* ------------------------------------------------------ buffers */
+
+/* The bytes of the first segment, and the whole length. */
+void *fj_buf_data(struct fj_buf *b);
+uint32_t fj_buf_len(const struct fj_buf *b);      /* first segment */
+uint32_t fj_buf_pkt_len(const struct fj_buf *b);  /* all segments */
+/* The next segment of a chained buffer, or NULL. */
+struct fj_buf *fj_buf_next(struct fj_buf *b);
+/* A new buffer with room for @len bytes (headers go in front); NULL if none. */
+struct fj_buf *fj_buf_alloc(struct fj_stack *s, uint32_t len);
+void fj_buf_free(struct fj_buf *b);
+
+/* ------------------------------------------------------ UDP (RFC 768) */
+
+typedef void (*fj_udp_recv_fn)(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from,
+			       void *arg);
+
+/* Receive datagrams to @port on the stack's address; NULL and errno on error. */
+struct fj_udp *fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn recv, void *arg);
+/*
+ * Send @b (its whole content is the payload) to @to. Takes @b in every
+ * case; returns 0, or a negative errno when it was dropped (counted).
+ */
+int fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to);
+void fj_udp_close(struct fj_udp *u);
+
+#endif

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The network interface: the one DPDK port (queue 0) the stack runs on, its
+ * set-up, the batched transmit path, and Ethernet II dispatch. Only this
+ * file calls rte_eth_rx_burst/rte_eth_tx_burst.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "stack_impl.h"
+
+#define NB_RXD 1024
+#define NB_TXD 1024
+
+static uint16_t
+port_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(s->port, 0, pkts, n);
+}
+
+int
+fj_netif_open(struct fj_stack *s)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	struct rte_ether_addr mac;
+	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	int rc;
+
+	if (!rte_eth_dev_is_valid_port(s->port)) {
+		FJS_LOG(ERR, "port %u does not exist (%u ports: give one with --vdev/-a)", s->port,
+			rte_eth_dev_count_avail());
+		return -ENODEV;
+	}
+	rc = rte_eth_dev_info_get(s->port, &info);
+	if (rc < 0)
+		return rc;
+	memset(&conf, 0, sizeof(conf));
+	/* Checksums in hardware when the port offers them, else in software. */
+	const uint64_t txo = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	const uint64_t rxo = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if ((info.tx_offload_capa & txo) == txo) {
+		conf.txmode.offloads |= txo;
+		s->tx_ip_csum = s->tx_udp_csum = true;
+	}
+	if ((info.rx_offload_capa & rxo) == rxo) {
+		conf.rxmode.offloads |= rxo;
+		s->rx_csum = true;
+	}
+	rc = rte_eth_dev_configure(s->port, 1, 1, &conf);
+	if (rc < 0) {
+		FJS_LOG(ERR, "port %u: configure failed: %s", s->port, rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(s->port, &nb_rxd, &nb_txd);
+	rc = rte_eth_rx_queue_setup(s->port, 0, nb_rxd, rte_eth_dev_socket_id(s->port), NULL,
+				    s->mp);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(s->port, 0, nb_txd, rte_eth_dev_socket_id(s->port),
+					    NULL);
+	if (rc < 0) {
+		FJS_LOG(ERR, "port %u: queue setup failed: %s", s->port, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_set_mtu(s->port, s->mtu);
+	if (rc < 0 && rc != -ENOTSUP) {
+		FJS_LOG(ERR, "port %u: MTU %u refused: %s", s->port, s->mtu, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_start(s->port);
+	if (rc < 0) {
+		FJS_LOG(ERR, "port %u: start failed: %s", s->port, rte_strerror(-rc));
+		return rc;
+	}
+	/* Filtering by MAC is ours to do as well (a tap or vhost port passes
+	 * everything); the port's own filter is a bonus. */
+	if (s->promisc)
+		rte_eth_promiscuous_enable(s->port);
+	else
+		rte_eth_promiscuous_disable(s->port);
+	rte_eth_macaddr_get(s->port, &mac);
+	memcpy(s->mac.b, mac.addr_bytes, 6);
+	s->tx_fn = port_tx;
+	FJS_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
+		"checksums in %s", s->port, info.driver_name, RTE_ETHER_ADDR_BYTES(&mac),
+		s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff, s->ip & 0xff,
+		__builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
+		s->tx_ip_csum ? "hardware" : "software");
+	return 0;
+}
+
+void
+fj_netif_close(struct fj_stack *s)
+{
+	fj_netif_flush(s);
+	rte_eth_dev_stop(s->port);
+	rte_eth_dev_close(s->port);
+}
+
+void
+fj_drop(struct fj_stack *s, struct rte_mbuf *m, enum fj_drop why)
+{
+	s->c.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+void
+fj_netif_flush(struct fj_stack *s)
+{
+	uint16_t sent = 0;
+
+	/* A full ring gets a few more chances within this loop turn; what it
+	 * still does not take is dropped and counted, not held. */
+	for (int tries = 0; sent < s->ntx && tries < 4; tries++)
+		sent = (uint16_t)(sent + s->tx_fn(s, s->tx + sent, (uint16_t)(s->ntx - sent)));
+	s->c.tx_frames += sent;
+	for (uint16_t i = sent; i < s->ntx; i++)
+		fj_drop(s, s->tx[i], FJ_DROP_TX_FULL);
+	s->ntx = 0;
+}
+
+void
+fj_netif_send(struct fj_stack *s, struct rte_mbuf *m)
+{
+	/* Short frames are padded by the port (Ethernet minimum 60 bytes). */
+	if (s->ntx == FJ_TX_BATCH)
+		fj_netif_flush(s);
+	s->tx[s->ntx++] = m;
+}
+
+void
+fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
+{
+	struct fj_eth eth;
+	enum fj_drop r;
+
+	s->c.rx_frames++;
+	if (m->nb_segs != 1) {
+		/* Only frames beyond our MTU arrive chained. */
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return;
+	}
+	r = fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &eth);
+	if (r != FJ_OK) {
+		fj_drop(s, m, r);
+		return;
+	}
+	if (!fj_mac_eq(&eth.dst, &s->mac) && !fj_mac_is_broadcast(&eth.dst) && !s->promisc) {
+		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
+		return;
+	}
+	if (eth.type == FJ_ETH_P_ARP)
+		fj_arp_input(s, m, &eth);
+	else
+		fj_ipv4_input(s, m);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The stack's inside: shared by its modules, never by applications. */
+#ifndef FJ_STACK_IMPL_H
+#define FJ_STACK_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "fjord.h"
+#include "neigh.h"
+#include "wire/wire.h"
+
+extern int fj_stack_logtype;
+#define FJS_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, fj_stack_logtype, "fjord-stack: " fmt "\n", ##__VA_ARGS__)
+
+#define FJ_BURST 32
+#define FJ_TX_BATCH 64
+#define FJ_MAX_TIMERS 8
+#define FJ_HEADROOM_NEEDED (FJ_ETH_HDR_LEN + 60 + 60) /* Ethernet, IPv4, TCP with options */
+
+enum fj_backend { FJ_NET_DIRECT, FJ_NET_SOCKET };
+
+/* Per-layer counters; every drop reason has its own (enum fj_drop). */
+struct fj_counters {
+	uint64_t rx_frames, tx_frames;
+	uint64_t arp_rx, arp_tx, arp_requests_tx, arp_replies_tx;
+	uint64_t ip_rx, ip_tx;
+	uint64_t icmp_rx, icmp_tx, icmp_echo_replies, icmp_unreach_tx;
+	uint64_t udp_rx, udp_tx, udp_rx_bytes, udp_tx_bytes;
+	uint64_t drops[FJ_DROP__COUNT];
+};
+
+struct fj_udp {
+	struct fj_stack *s;
+	uint16_t port;
+	fj_udp_recv_fn recv;
+	void *arg;
+	int fd; /* socket backend */
+};
+
+struct fj_timer {
+	uint64_t period; /* TSC cycles */
+	uint64_t next;
+	void (*fn)(struct fj_stack *, void *);
+	void *arg;
+};
+
+struct fj_stack {
+	enum fj_backend backend;
+	volatile bool stop;
+	uint64_t hz;
+	struct fj_counters c;
+	struct fj_timer timers[FJ_MAX_TIMERS];
+	unsigned ntimers;
+	struct rte_mempool *mp;
+
+	/* addressing */
+	uint32_t ip, mask, gw; /* host order; gw 0: none */
+	uint16_t mtu;
+	uint16_t ip_id;
+
+	/* direct backend: one port, queue 0 */
+	uint16_t port;
+	struct fj_mac mac;
+	bool promisc;
+	bool tx_ip_csum, tx_udp_csum; /* the port fills these checksums */
+	bool rx_csum;                 /* the port flags checked checksums */
+	struct rte_mbuf *tx[FJ_TX_BATCH];
+	uint16_t ntx;
+	/* Where frames go out; rte_eth_tx_burst on the port unless a test or
+	 * fuzzer replaces it. */
+	uint16_t (*tx_fn)(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
+	struct fj_neigh neigh;
+	uint64_t next_neigh_tick;
+	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
+	double icmp_tokens;
+	uint64_t icmp_last;
+
+	struct fj_udp **udp_ports; /* 65536 entries */
+
+	/* socket backend */
+	int epfd;
+};
+
+/* netif.c */
+int fj_netif_open(struct fj_stack *s);
+void fj_netif_close(struct fj_stack *s);
+void fj_netif_send(struct fj_stack *s, struct rte_mbuf *m);
+void fj_netif_flush(struct fj_stack *s);
+/* One frame up the layers (Ethernet dispatch); takes @m. */
+void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
+void fj_drop(struct fj_stack *s, struct rte_mbuf *m, enum fj_drop why);
+
+/* arp.c */
+void fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth);
+/* Send @m (an IPv4 datagram behind room for Ethernet) towards @next_hop. */
+void fj_arp_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t next_hop);
+void fj_arp_announce(struct fj_stack *s);
+void fj_arp_tick(struct fj_stack *s, uint64_t now);
+
+/* ipv4.c */
+void fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m);
+/*
+ * Prepend an IPv4 header to @m (whose data is the transport segment) and
+ * send it to @dst. Takes @m.
+ */
+int fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t proto);
+/* ICMP destination unreachable for the datagram in @m (at its IP header). */
+void fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code);
+
+/* udp.c */
+void fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+
+/* socket.c */
+int fj_socket_open(struct fj_stack *s);
+int fj_socket_run(struct fj_stack *s);
+void fj_socket_close(struct fj_stack *s);
+void fj_socket_close_fd(struct fj_stack *s, int fd);
+int fj_socket_udp_bind(struct fj_udp *u);
+int fj_socket_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);
+
+/* stack.c */
+void fj_stack_timers(struct fj_stack *s, uint64_t now);
+uint64_t fj_stack_next_timer(struct fj_stack *s);
+
+#endif

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP (RFC 768) over the direct backend. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "stack_impl.h"
+
+void
+fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	struct fj_udp_hdr h;
+	enum fj_drop r;
+
+	if (s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+		fj_drop(s, m, FJ_DROP_UDP_CHECKSUM);
+		return;
+	}
+	r = fj_udp_parse(p, ip->total_len - ip->hdr_len, ip->src, ip->dst,
+			 s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD, &h);
+	if (r != FJ_OK) {
+		fj_drop(s, m, r);
+		return;
+	}
+	struct fj_udp *u = s->udp_ports[h.dport];
+	if (u == NULL) {
+		if (ip->dst == s->ip) {
+			/* RFC 1122 §4.1.3.1: port unreachable for a closed port. */
+			s->c.drops[FJ_DROP_UDP_PORT]++;
+			rte_pktmbuf_adj(m, FJ_ETH_HDR_LEN);
+			fj_icmp_unreachable(s, m, FJ_ICMP_PORT_UNREACH);
+		} else {
+			fj_drop(s, m, FJ_DROP_UDP_PORT);
+		}
+		return;
+	}
+	/* The application sees the payload; the headers stay in front of it
+	 * as headroom for the reply. */
+	rte_pktmbuf_adj(m, (uint16_t)(off + FJ_UDP_HDR_LEN));
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - (h.len - FJ_UDP_HDR_LEN)));
+	s->c.udp_rx++;
+	s->c.udp_rx_bytes += h.len - FJ_UDP_HDR_LEN;
+	struct fj_addr from = { ip->src, h.sport };
+	u->recv(u, (struct fj_buf *)m, &from, u->arg);
+}
+
+static int
+udp_output(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
+{
+	struct fj_stack *s = u->s;
+	uint32_t plen = rte_pktmbuf_pkt_len(m);
+	uint8_t *h;
+
+	if (plen + FJ_UDP_HDR_LEN + FJ_IPV4_HDR_LEN > s->mtu) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return -EMSGSIZE;
+	}
+	/* The software checksum wants the payload in one piece. */
+	if (m->nb_segs > 1 && !s->tx_udp_csum && rte_pktmbuf_linearize(m) < 0) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	h = (uint8_t *)rte_pktmbuf_prepend(m, FJ_UDP_HDR_LEN);
+	if (h == NULL) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen, s->tx_udp_csum);
+	if (s->tx_udp_csum) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l4_len = FJ_UDP_HDR_LEN;
+	}
+	s->c.udp_tx++;
+	s->c.udp_tx_bytes += plen;
+	return fj_ipv4_output(s, m, to->ip, FJ_IP_PROTO_UDP);
+}
+
+struct fj_udp *
+fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn recv, void *arg)
+{
+	struct fj_udp *u;
+
+	if (port == 0 || recv == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (s->udp_ports[port] != NULL) {
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	u->s = s;
+	u->port = port;
+	u->recv = recv;
+	u->arg = arg;
+	u->fd = -1;
+	if (s->backend == FJ_NET_SOCKET) {
+		int rc = fj_socket_udp_bind(u);
+		if (rc < 0) {
+			free(u);
+			errno = -rc;
+			return NULL;
+		}
+	}
+	s->udp_ports[port] = u;
+	return u;
+}
+
+int
+fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to)
+{
+	struct rte_mbuf *m = (struct rte_mbuf *)b;
+
+	if (u->s->backend == FJ_NET_SOCKET)
+		return fj_socket_udp_send(u, m, to);
+	return udp_output(u, m, to);
+}
+
+void
+fj_udp_close(struct fj_udp *u)
+{
+	if (u == NULL)
+		return;
+	u->s->udp_ports[u->port] = NULL;
+	if (u->fd >= 0)
+		fj_socket_close_fd(u->s, u->fd);
+	free(u);
+}
