@@ -51,10 +51,8 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 	struct fj_ipv4 ip;
 	enum fj_drop r;
 
-	if (s->rx_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-		fj_drop(s, m, FJ_DROP_IP_CHECKSUM);
-		return;
-	}
+	/* A port's "good" spares the software check; anything else is
+	 * checked here, after the lengths. */
 	r = fj_ipv4_parse(p, m->data_len - FJ_ETH_HDR_LEN,
 			  s->rx_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
 	if (r != FJ_OK) {

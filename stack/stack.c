@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -200,8 +202,10 @@ cfg_file(struct cfg *c, const char *path)
 		return -errno;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *k = line, *v, *e;
+		char *k = line, *v, *e, *hash = strchr(line, '#');
 		n++;
+		if (hash != NULL)
+			*hash = '\0'; /* a comment runs to the end of the line */
 		while (isspace((unsigned char)*k))
 			k++;
 		if (*k == '#' || *k == '\0')
@@ -288,9 +292,11 @@ eal_init_socket(int eal_argc, char **argv)
 {
 	/* Kernel sockets need no port or hugepages, only EAL memory for the
 	 * packet buffers; where the user placed the thread still holds. */
-	char *args[64] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--in-memory",
+	static char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=fjsock%d", (int)getpid());
+	char *args[64] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--no-shconf", prefix,
 			   "--no-telemetry", "--log-level=lib.eal:error" };
-	int n = 8;
+	int n = 9;
 
 	for (int i = 1; i < eal_argc && n < 62; i++) {
 		bool val;
@@ -526,7 +532,13 @@ fj_stack_free(struct fj_stack *s)
 	}
 	rte_mempool_free(s->mp);
 	free(s->udp_ports);
+	/* With --no-shconf EAL leaves its empty runtime directory behind. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	bool socket_mode = s->backend == FJ_NET_SOCKET;
 	rte_eal_cleanup();
+	if (socket_mode)
+		rmdir(dir);
 	free(s);
 }
 

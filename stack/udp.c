@@ -14,10 +14,8 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	struct fj_udp_hdr h;
 	enum fj_drop r;
 
-	if (s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
-		fj_drop(s, m, FJ_DROP_UDP_CHECKSUM);
-		return;
-	}
+	/* A port's "good" spares the software check; anything else (bad,
+	 * unknown) is checked here, after the lengths. */
 	r = fj_udp_parse(p, ip->total_len - ip->hdr_len, ip->src, ip->dst,
 			 s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD, &h);
 	if (r != FJ_OK) {

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""fjord's stack and fjord-echo against the Linux kernel as the peer.
+
+Every test makes its own network namespace; fjord-echo gets a DPDK port in
+it (net_tap directly, or fjord's PMD bridged to a tap by testpmd), the
+kernel's ping and UDP sockets in the namespace are the clients. With
+`--net socket` fjord-echo runs on kernel sockets inside the namespace.
+"""
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import harness as h
+from harness import Proc, check, log
+
+ECHO = os.environ.get("FJ_ECHO", os.path.join(h.BUILD, "apps", "fjord-echo"))
+FJ_IP = "10.77.0.2"
+KERNEL_IP = "10.77.0.1"
+
+
+def ns_run(ns, *argv, check_rc=True, timeout=60):
+    r = subprocess.run(["ip", "netns", "exec", ns] + list(argv), capture_output=True, text=True,
+                       timeout=timeout)
+    if check_rc:
+        check(r.returncode == 0, f"{' '.join(argv)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    return r
+
+
+class Env:
+    """A namespace with fjord-echo on a tap interface fj0 (10.77.0.2), the
+    kernel on the other side (10.77.0.1). Torn down by PID and name."""
+
+    def __init__(self, name, mode="tap", echo_args=()):
+        self.ns = f"fjs{name[:6]}{os.getpid() % 100000}"
+        self.dir = h.workdir()
+        self.procs = []
+        subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        ns_run(self.ns, "ip", "link", "set", "lo", "up")
+        prefix = f"fjs_{name}_{os.getpid()}"
+        h.cleanup_prefix(prefix)
+        common = ["-l", "0", "--file-prefix", prefix, "--no-pci"]
+        if mode == "tap":
+            eal = common + ["--no-huge", "-m", "256", "--vdev", "net_tap0,iface=fj0"]
+        elif mode == "pmd":
+            # kernel <-> tap fj0 <-> testpmd (io) <-> vhost-user <-> fjord's PMD
+            sock = os.path.join(self.dir, "vu.sock")
+            bprefix = prefix + "_br"
+            h.cleanup_prefix(bprefix)
+            self.add(Proc(["ip", "netns", "exec", self.ns, "stdbuf", "-o0", h.TESTPMD, "-l", "0,1",
+                           "--main-lcore", "0", "--file-prefix", bprefix,
+                           "--single-file-segments", "-m", "512", "--no-pci",
+                           "--vdev", "net_tap0,iface=fj0", "--vdev", f"net_vhost0,iface={sock}",
+                           "--", "--forward-mode=io", "--auto-start", "--stats-period", "3600",
+                           "--total-num-mbufs=16384"], "bridge", bprefix))
+            deadline = time.time() + 30
+            while not os.path.exists(sock):
+                check(time.time() < deadline and self.procs[-1].alive(),
+                      f"bridge did not start:\n{self.procs[-1].tail()}")
+                time.sleep(0.1)
+            eal = common + ["--single-file-segments", "-m", "512", "-d", h.PMD,
+                            "--vdev", f"net_fjord_vhost0,path={sock}"]
+        else:
+            eal = common
+        stack = ["--ip", f"{FJ_IP}/24"] if mode != "socket" else ["--net", "socket"]
+        if "--config" in echo_args:
+            stack = []  # the file has it all
+        self.echo = self.add(Proc(["ip", "netns", "exec", self.ns, "stdbuf", "-o0", ECHO] + eal +
+                                  ["--"] + stack + list(echo_args), "fjord-echo", prefix))
+        self.echo.wait_for(r"serving UDP port", 60)
+        if mode == "socket":
+            ns_run(self.ns, "ip", "addr", "add", f"{FJ_IP}/32", "dev", "lo")
+        else:
+            deadline = time.time() + 20
+            while ns_run(self.ns, "ip", "link", "show", "fj0", check_rc=False).returncode:
+                check(time.time() < deadline, "tap fj0 did not appear")
+                time.sleep(0.1)
+            ns_run(self.ns, "ip", "addr", "add", f"{KERNEL_IP}/24", "dev", "fj0")
+            ns_run(self.ns, "ip", "link", "set", "fj0", "up")
+        self.mac = None
+        m = re.search(r"MAC ([0-9a-f:]{17})", self.echo.output(), re.I)
+        if m:
+            self.mac = m.group(1).lower()
+
+    def add(self, p):
+        self.procs.append(p)
+        return p
+
+    def counters(self):
+        """Stop fjord-echo (SIGINT) and return its final counters."""
+        self.echo.kill(2)
+        self.echo.wait_for(r"drop_oversize \d+", 20)
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"^(\w+) (\d+)\s*$", self.echo.output(), re.M)}
+
+    def close(self):
+        for p in reversed(self.procs):
+            p.close()
+        subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# The kernel-side client, run inside the namespace: sends N datagrams of
+# mixed sizes with at most W in flight and checks every reply byte for byte.
+UDP_CLIENT = r"""
+import random, socket, struct, sys, time, select
+host, port, n, window = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rnd = random.Random(5)
+sizes = [rnd.choice([1, 8, 18, 64, 100, 512, 1000, 1400, 1472]) if i % 2 else rnd.randint(8, 1472)
+         for i in range(n)]
+def payload(i):
+    sz = max(sizes[i], 8)
+    return struct.pack("!II", i, sz) + bytes((i * 13 + k) & 0xff for k in range(sz - 8))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.connect((host, port))
+pending = {}
+nxt = got = 0
+last = time.time()
+resent = 0
+while got < n:
+    while nxt < n and len(pending) < window:
+        p = payload(nxt); pending[nxt] = [p, time.time()]; s.send(p); nxt += 1
+    r, _, _ = select.select([s], [], [], 0.2)
+    if r:
+        d = s.recv(2000)
+        i = struct.unpack("!I", d[:4])[0]
+        if i in pending:
+            if d != pending[i][0]:
+                print("CORRUPT", i, len(d), len(pending[i][0])); sys.exit(2)
+            del pending[i]; got += 1; last = time.time()
+    elif time.time() - last > 10:
+        print("STALL", got, "of", n, "missing", sorted(pending)[:5]); sys.exit(3)
+    # UDP may lose a datagram in a kernel queue; a late one is resent
+    # (at most a few) and must still come back intact.
+    for i, (p, t) in list(pending.items()):
+        if time.time() - t > 1.0:
+            s.send(p); pending[i][1] = time.time(); resent += 1
+print("OK", got, "resent", resent)
+"""
+
+
+def udp_echo(env, n=10000, window=32, host=FJ_IP):
+    t0 = time.time()
+    r = ns_run(env.ns, "python3", "-c", UDP_CLIENT, host, "7", str(n), str(window),
+               check_rc=False, timeout=300)
+    out = (r.stdout + r.stderr).strip()
+    check(r.returncode == 0 and out.startswith("OK"), f"UDP echo failed: {out}")
+    resent = int(out.split()[-1])
+    log(f"{n} datagrams echoed intact in {time.time() - t0:.1f}s ({resent} resent)")
+    check(resent <= n // 1000, f"{resent} datagrams had to be resent")
+    return resent
+
+
+def test_tap_ping():
+    """The kernel's ping gets replies, up to 1472-byte payloads (MTU 1500)."""
+    with Env("ping") as env:
+        for size in ("56", "1", "1000", "1472"):
+            r = ns_run(env.ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", "-M", "do", "-s", size,
+                       FJ_IP, check_rc=False)
+            check(" 0% packet loss" in r.stdout, f"ping -s {size}:\n{r.stdout}{r.stderr}")
+        c = env.counters()
+        check(c["icmp_echo_replies"] == 12, f"icmp_echo_replies {c['icmp_echo_replies']} != 12")
+
+
+def test_tap_udp_echo():
+    """10,000 UDP datagrams of mixed sizes from a kernel socket all come
+    back intact."""
+    with Env("udp") as env:
+        udp_echo(env)
+        c = env.counters()
+        check(c["udp_rx"] >= 10000 and c["udp_tx"] == c["udp_rx"], f"udp counters: {c}")
+
+
+def test_tap_neighbour_learns_mac():
+    """The kernel's neighbour table learns fjord's MAC; fjord answers ARP
+    and announces itself."""
+    with Env("neigh") as env:
+        check(env.mac, f"fjord-echo did not print its MAC:\n{env.echo.tail()}")
+        ns_run(env.ns, "ping", "-c", "1", "-W", "2", FJ_IP)
+        out = ns_run(env.ns, "ip", "neigh", "show", FJ_IP).stdout
+        check(env.mac in out.lower(), f"kernel neighbour entry {out!r} lacks {env.mac}")
+        c = env.counters()
+        check(c["arp_replies_tx"] >= 1 and c["arp_rx"] >= 1, f"arp counters: {c}")
+
+
+def test_tap_port_unreachable():
+    """A datagram to a closed port yields ICMP port unreachable: the
+    kernel's connected socket reports ECONNREFUSED."""
+    with Env("unreach") as env:
+        code = ("import socket\n"
+                "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(3)\n"
+                f"s.connect(('{FJ_IP}', 9)); s.send(b'anyone?')\n"
+                "try:\n s.recv(100); print('ANSWER')\n"
+                "except ConnectionRefusedError: print('REFUSED')\n"
+                "except socket.timeout: print('TIMEOUT')\n")
+        r = ns_run(env.ns, "python3", "-c", code, check_rc=False)
+        check(r.stdout.strip() == "REFUSED", f"closed port: {r.stdout}{r.stderr}")
+        c = env.counters()
+        check(c["icmp_unreach_tx"] == 1 and c["drop_udp_port_closed"] == 1, f"counters: {c}")
+
+
+def test_tap_bad_frames_are_counted():
+    """Malformed IPv4/UDP frames (a packet socket on the kernel's side) are
+    dropped with a named counter each, and the echo service keeps working."""
+    with Env("bad") as env:
+        ns_run(env.ns, "ping", "-c", "1", "-W", "2", FJ_IP)
+        code = r"""
+import socket, struct, sys
+mac = bytes.fromhex(sys.argv[1].replace(':', ''))
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s & 0xffff) + (s >> 16); s += s >> 16
+    return ~s & 0xffff
+def ip(proto, payload, bad_csum=False, frag=0):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, frag, 64, proto, 0,
+                    socket.inet_aton('10.77.0.1'), socket.inet_aton('10.77.0.2'))
+    c = csum(h) ^ (1 if bad_csum else 0)
+    return h[:10] + struct.pack('!H', c) + h[12:] + payload
+good_udp = struct.pack('!HHHH', 5555, 7, 12, 0) + b'abcd'
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('fj0', 0))
+eth = mac + bytes.fromhex('020000000001') + b'\x08\x00'
+for pkt in (ip(17, struct.pack('!HHHH', 5555, 7, 12, 0x1234) + b'abcd'),  # UDP checksum
+            ip(17, b'abcd'),                                             # UDP truncated
+            ip(17, good_udp, bad_csum=True),                             # IP checksum
+            ip(17, good_udp, frag=0x2000),                               # a fragment
+            b'\x65' + ip(17, good_udp)[1:]):                              # IP version 6
+    s.send((eth + pkt).ljust(60, b'\0'))
+print('sent')
+"""
+        ns_run(env.ns, "python3", "-c", code, env.mac)
+        time.sleep(0.5)
+        udp_echo(env, n=200)
+        c = env.counters()
+        for k in ("drop_udp_checksum", "drop_truncated", "drop_ip_checksum", "drop_ip_fragment",
+                  "drop_ip_version"):
+            check(c.get(k) == 1, f"{k} is {c.get(k)}, not 1: {c}")
+
+
+def telemetry(prefix, cmd):
+    """One command on the DPDK telemetry socket of the process using @prefix."""
+    import json
+    path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(5)
+    try:
+        s.connect(path)
+        s.recv(1024)  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(65536).decode())
+    finally:
+        s.close()
+
+
+def test_tap_telemetry_and_config():
+    """Settings from a config file; the stack's counters through DPDK
+    telemetry (/fjord/stack) agree with the traffic."""
+    conf = os.path.join(os.path.dirname(__file__), "..", "..", "config", "echo.conf")
+    with Env("telem", echo_args=["--config", conf]) as env:
+        udp_echo(env, n=500)
+        t = telemetry(env.echo.prefix, "/fjord/stack")["/fjord/stack"]
+        check(t["udp_rx"] == 500 and t["udp_tx"] == 500, f"telemetry: {t}")
+        check("drop_ip_checksum" in t, f"telemetry lacks drop counters: {t}")
+
+
+def test_pmd_udp_echo():
+    """The same UDP echo through fjord's own PMD: kernel socket -> tap ->
+    testpmd (net_tap <-> net_vhost, io) -> vhost-user -> net_fjord_vhost ->
+    stack -> fjord-echo."""
+    with Env("pmd", mode="pmd") as env:
+        r = ns_run(env.ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1472", FJ_IP,
+                   check_rc=False)
+        check(" 0% packet loss" in r.stdout, f"ping through fjord's PMD:\n{r.stdout}")
+        udp_echo(env)
+
+
+def test_socket_udp_echo():
+    """fjord-echo --net socket: the same application on kernel sockets
+    passes the same UDP echo test."""
+    with Env("sock", mode="socket") as env:
+        udp_echo(env)
+        c = env.counters()
+        check(c["udp_rx"] >= 10000 and c["udp_tx"] == c["udp_rx"], f"udp counters: {c}")
+
+
+def test_bad_arguments():
+    """Bad stack arguments fail with one clear line, not a crash."""
+    cases = [(["--", "--ip", "10.1.1.1/33"], "prefix length"),
+             (["--", "--ip", "300.1.1.1/24"], "bad address"),
+             (["--", "--net", "carrier-pigeon"], "bad value"),
+             (["--"], "needs --ip"),
+             (["--", "--ip", "10.0.0.2/24", "--gw", "10.9.9.9"], "not on the link"),
+             (["--", "--net", "socket", "--frobnicate"], "unknown or incomplete"),
+             (["--", "--config", "/nonexistent"], "cannot read")]
+    for args, want in cases:
+        r = subprocess.run([ECHO, "--no-huge", "--no-pci", "-m", "64"] + args,
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and want in r.stderr,
+              f"{args}: rc {r.returncode}, stderr {r.stderr.strip()!r}")
+    r = subprocess.run([ECHO, "--help"], capture_output=True, text=True, timeout=10)
+    check(r.returncode == 0 and "--net direct|socket" in r.stdout, "--help")
+
+
+if __name__ == "__main__":
+    h.run({n[5:]: f for n, f in globals().items() if n.startswith("test_")})
