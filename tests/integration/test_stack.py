@@ -38,6 +38,13 @@ class Env:
         self.ns = f"fjs{name[:6]}{os.getpid() % 100000}"
         self.dir = h.workdir()
         self.procs = []
+        try:
+            self._start(name, mode, echo_args)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, name, mode, echo_args):
         subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         ns_run(self.ns, "ip", "link", "set", "lo", "up")
