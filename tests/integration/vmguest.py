@@ -38,20 +38,25 @@ class GuestTestpmd(Proc):
     PROMPT = "testpmd> "
 
     def __init__(self, name, workdir, bind="vfio", nic="", testpmd_args="", eal_args="",
-                 timeout=240, boot_timeout=120, tap=None):
-        """@tap: (netns, ifname, queues) for a tap back-end; else UDP."""
+                 timeout=240, boot_timeout=120, tap=None, user=None, cmd=None):
+        """@tap: (netns, ifname, queues) for a tap back-end; @user: hostfwd
+        rules for QEMU's user networking; else the UDP back-end. @cmd: a
+        guest command instead of testpmd (its stdin is the control port)."""
         self.ctl_path = os.path.join(workdir, "ctl.sock")
         self.mon_path = os.path.join(workdir, "mon.sock")
         self.host_port = free_udp_port()
         self.guest_port = free_udp_port()
         self.tap = tap
-        cmd = ("exec dpdk-testpmd -l 0,1 -d \"$FJ_PMD\" -a \"$FJ_BDF\" "
-               f"--log-level=pmd.net.fjord:info {eal_args} -- -i --total-num-mbufs=8192 "
-               f"{testpmd_args}")
+        if cmd is None:
+            cmd = ("exec dpdk-testpmd -l 0,1 -d \"$FJ_PMD\" -a \"$FJ_BDF\" "
+                   f"--log-level=pmd.net.fjord:info {eal_args} -- -i --total-num-mbufs=8192 "
+                   f"{testpmd_args}")
         argv = [VM_RUN, "--bind", bind, "--ctl", self.ctl_path, "--monitor", self.mon_path,
                 "--timeout", str(timeout)]
         if tap:
             argv += ["--netns", tap[0], "--tap", f"{tap[1]}:{tap[2]}"]
+        elif user:
+            argv += ["--user", user]
         else:
             argv += ["--udp", f"{self.host_port}:{self.guest_port}"]
         if nic:
