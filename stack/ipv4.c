@@ -99,6 +99,8 @@ fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t pro
 		return -ENOBUFS;
 	}
 	fj_ipv4_build(h, s->ip, dst, proto, (uint16_t)plen, s->ip_id++, TTL, s->tx_ip_csum);
+	/* A received buffer going back out keeps no receive flags. */
+	m->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK | RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
 	m->l2_len = FJ_ETH_HDR_LEN;
 	m->l3_len = FJ_IPV4_HDR_LEN;
 	if (s->tx_ip_csum)

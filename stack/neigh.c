@@ -13,9 +13,15 @@ fj_neigh_init(struct fj_neigh *n, const struct fj_neigh_params *p)
 static struct fj_neigh_entry *
 find(struct fj_neigh *n, uint32_t ip)
 {
+	struct fj_neigh_entry *h = &n->e[n->hint];
+
+	if (h->state != FJ_NEIGH_FREE && h->ip == ip)
+		return h;
 	for (int i = 0; i < FJ_NEIGH_MAX; i++)
-		if (n->e[i].state != FJ_NEIGH_FREE && n->e[i].ip == ip)
+		if (n->e[i].state != FJ_NEIGH_FREE && n->e[i].ip == ip) {
+			n->hint = (uint16_t)i;
 			return &n->e[i];
+		}
 	return NULL;
 }
 

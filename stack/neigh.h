@@ -44,6 +44,7 @@ struct fj_neigh {
 		void *pkt;
 	} q[FJ_NEIGH_PENDING_MAX];
 	uint16_t nq;
+	uint16_t hint; /* the entry found last: the usual answer on output */
 };
 
 void fj_neigh_init(struct fj_neigh *n, const struct fj_neigh_params *p);

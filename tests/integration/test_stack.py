@@ -333,6 +333,25 @@ def test_vm_udp_echo():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_readme_main_job():
+    """The README's first command: tools/demo starts fjord-echo on its
+    embedded default, and the kernel's ping and a UDP datagram get answers."""
+    demo = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "demo")
+    p = Proc([demo, "2"], "demo")
+    try:
+        p.wait_for(r"udp_tx \d+", 120)
+        rc = p.wait(30)
+        out = p.output()
+        check(rc == 0, f"tools/demo exited with {rc}:\n{p.tail(40)}")
+        check("3 packets transmitted, 3 received" in out, f"ping failed:\n{p.tail(60)}")
+        check("hello, fjord" in out.split("the kernel pings fjord")[-1],
+              f"no UDP echo:\n{p.tail(60)}")
+        check(re.search(r"^udp_rx 1$", out, re.M) and re.search(r"^icmp_echo_replies 3$", out, re.M),
+              f"counters:\n{p.tail(45)}")
+    finally:
+        p.close()
+
+
 def test_bad_arguments():
     """Bad stack arguments fail with one clear line, not a crash."""
     cases = [(["--", "--ip", "10.1.1.1/33"], "prefix length"),
