@@ -65,6 +65,9 @@ fj_drop_name(enum fj_drop d)
 		[FJ_DROP_ARP_TIMEOUT] = "arp_timeout",
 		[FJ_DROP_ICMP_RATE] = "icmp_rate_limited",
 		[FJ_DROP_OVERSIZE] = "oversize",
+		[FJ_DROP_TCP_HDR_LEN] = "tcp_header_length",
+		[FJ_DROP_TCP_CHECKSUM] = "tcp_checksum",
+		[FJ_DROP_TCP_OPTIONS] = "tcp_options",
 	};
 	return (unsigned)d < FJ_DROP__COUNT && names[d] ? names[d] : "unknown";
 }

@@ -272,6 +272,141 @@ test_udp_computed_zero_checksum_is_sent_as_ffff(void **state)
 	fail_msg("no payload gave a zero checksum");
 }
 
+static const uint32_t TS_SRC = IP(10, 0, 0, 1), TS_DST = IP(10, 0, 0, 2);
+
+static size_t
+tcp_seg(uint8_t *p, const struct fj_tcp_hdr *h, const char *payload)
+{
+	size_t plen = strlen(payload);
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h->o);
+	memcpy(p + hl, payload, plen);
+	assert_int_equal(fj_tcp_build(p, h, TS_SRC, TS_DST, (uint32_t)plen, false), hl);
+	return hl + plen;
+}
+
+static void
+test_tcp_syn_options_round_trip(void **state)
+{
+	(void)state;
+	uint8_t p[128];
+	struct fj_tcp_hdr h = { .sport = 40000, .dport = 7, .seq = 0xfffffff0u, .ack = 0,
+				.flags = FJ_TCP_SYN, .wnd = 65535 };
+	h.o = (struct fj_tcp_opts){ .has_mss = true, .mss = 1460, .has_ws = true, .ws = 7,
+				    .sack_perm = true, .has_ts = true, .tsval = 123456,
+				    .tsecr = 0 };
+	size_t n = tcp_seg(p, &h, "");
+	assert_int_equal(n, 20 + 20); /* MSS 4, SACK_PERM+TS 12, NOP+WS 4 */
+	struct fj_tcp_hdr g;
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_OK);
+	assert_int_equal(g.hdr_len, 40);
+	assert_int_equal(g.sport, 40000);
+	assert_int_equal(g.dport, 7);
+	assert_int_equal(g.seq, 0xfffffff0u);
+	assert_int_equal(g.flags, FJ_TCP_SYN);
+	assert_int_equal(g.wnd, 65535);
+	assert_true(g.o.has_mss && g.o.mss == 1460);
+	assert_true(g.o.has_ws && g.o.ws == 7);
+	assert_true(g.o.sack_perm);
+	assert_true(g.o.has_ts && g.o.tsval == 123456 && g.o.tsecr == 0);
+	assert_int_equal(g.o.nsack, 0);
+}
+
+static void
+test_tcp_data_with_sack_blocks_and_payload(void **state)
+{
+	(void)state;
+	uint8_t p[256];
+	struct fj_tcp_hdr h = { .sport = 7, .dport = 40000, .seq = 1000, .ack = 2000,
+				.flags = FJ_TCP_ACK | FJ_TCP_PSH, .wnd = 512 };
+	h.o.has_ts = true;
+	h.o.tsval = 5, h.o.tsecr = 6;
+	h.o.nsack = 4;
+	for (int b = 0; b < 4; b++)
+		h.o.sack[b] = (struct fj_sack_block){ 3000u + 100u * (unsigned)b,
+						      3050u + 100u * (unsigned)b };
+	/* With timestamps (12 bytes) only three blocks fit in 40. */
+	assert_int_equal(fj_tcp_opts_len(&h.o), 12 + 4 + 24);
+	size_t n = tcp_seg(p, &h, "payload!");
+	struct fj_tcp_hdr g;
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_OK);
+	assert_int_equal(g.o.nsack, 3);
+	assert_int_equal(g.o.sack[0].left, 3000);
+	assert_int_equal(g.o.sack[2].right, 3250);
+	assert_memory_equal(p + g.hdr_len, "payload!", 8);
+	assert_int_equal(n - g.hdr_len, 8);
+	/* Without timestamps all four fit. */
+	h.o.has_ts = false;
+	assert_int_equal(fj_tcp_opts_len(&h.o), 4 + 32);
+	n = tcp_seg(p, &h, "");
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_OK);
+	assert_int_equal(g.o.nsack, 4);
+}
+
+static void
+test_tcp_checksum_and_data_offset(void **state)
+{
+	(void)state;
+	uint8_t p[128];
+	struct fj_tcp_hdr h = { .sport = 1, .dport = 2, .seq = 3, .ack = 4, .flags = FJ_TCP_ACK,
+				.wnd = 5 };
+	size_t n = tcp_seg(p, &h, "abc");
+	struct fj_tcp_hdr g;
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST + 1, false, &g), FJ_DROP_TCP_CHECKSUM);
+	p[n - 1] ^= 1;
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_DROP_TCP_CHECKSUM);
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_OK);
+	assert_int_equal(fj_tcp_parse(p, 19, TS_SRC, TS_DST, true, &g), FJ_DROP_TRUNCATED);
+	p[12] = 4 << 4;
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_DROP_TCP_HDR_LEN);
+	p[12] = 15 << 4; /* 60 bytes of header in a 23-byte segment */
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_DROP_TCP_HDR_LEN);
+}
+
+/* A 20-byte header followed by raw option bytes, checksum not checked. */
+static enum fj_drop
+parse_raw_opts(const uint8_t *opts, size_t olen, struct fj_tcp_hdr *g)
+{
+	uint8_t p[60] = { 0 };
+	memcpy(p + 20, opts, olen);
+	p[12] = (uint8_t)(((20 + olen) / 4) << 4);
+	return fj_tcp_parse(p, 20 + olen, TS_SRC, TS_DST, true, g);
+}
+
+static void
+test_tcp_malformed_options_are_refused(void **state)
+{
+	(void)state;
+	struct fj_tcp_hdr g;
+	const uint8_t zero_len[] = { 2, 0, 0, 0 };
+	const uint8_t one_len[] = { 1, 1, 3, 1 };
+	const uint8_t past_end[] = { 1, 1, 8, 10 };
+	const uint8_t bad_mss[] = { 2, 3, 5, 0 };
+	const uint8_t bad_sack[] = { 1, 1, 5, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t kind_at_end[] = { 1, 1, 1, 2 };
+	assert_int_equal(parse_raw_opts(zero_len, 4, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(one_len, 4, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(past_end, 4, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(bad_mss, 4, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(bad_sack, 16, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(kind_at_end, 4, &g), FJ_DROP_TCP_OPTIONS);
+}
+
+static void
+test_tcp_unknown_options_skipped_and_eol_ends(void **state)
+{
+	(void)state;
+	struct fj_tcp_hdr g;
+	/* kind 30 (MPTCP) of length 6 skipped; window shift 15 read as 14. */
+	const uint8_t unknown[] = { 30, 6, 1, 2, 3, 4, 3, 3, 15, 1, 1, 1 };
+	assert_int_equal(parse_raw_opts(unknown, 12, &g), FJ_OK);
+	assert_true(g.o.has_ws);
+	assert_int_equal(g.o.ws, 14);
+	/* Garbage after EOL is not options. */
+	const uint8_t eol[] = { 0, 2, 0, 0 };
+	assert_int_equal(parse_raw_opts(eol, 4, &g), FJ_OK);
+	assert_false(g.o.has_mss);
+}
+
 static void
 test_drop_names_are_all_set(void **state)
 {
@@ -296,6 +431,11 @@ main(void)
 		cmocka_unit_test(test_icmp_port_unreachable_quotes_the_datagram),
 		cmocka_unit_test(test_udp_checksum_length_and_zero),
 		cmocka_unit_test(test_udp_computed_zero_checksum_is_sent_as_ffff),
+		cmocka_unit_test(test_tcp_syn_options_round_trip),
+		cmocka_unit_test(test_tcp_data_with_sack_blocks_and_payload),
+		cmocka_unit_test(test_tcp_checksum_and_data_offset),
+		cmocka_unit_test(test_tcp_malformed_options_are_refused),
+		cmocka_unit_test(test_tcp_unknown_options_skipped_and_eol_ends),
 		cmocka_unit_test(test_drop_names_are_all_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
