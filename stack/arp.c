@@ -72,7 +72,7 @@ fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth)
 	bool for_us = a.tpa == s->ip;
 	/* A probe (sender 0.0.0.0, RFC 5227) teaches nothing. */
 	if (a.spa != 0 && a.spa != s->ip &&
-	    fj_neigh_learn(&s->neigh, a.spa, &a.sha, rte_rdtsc(), for_us) >= 0)
+	    fj_neigh_learn(&s->neigh, a.spa, &a.sha, fj_now(s), for_us) >= 0)
 		release_pending(s, a.spa, &a.sha);
 	if (!for_us || a.op != FJ_ARP_REQUEST) {
 		rte_pktmbuf_free(m);
@@ -99,7 +99,7 @@ fj_arp_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t next_hop)
 		send_with_mac(s, m, &BROADCAST);
 		return;
 	}
-	switch (fj_neigh_lookup(&s->neigh, next_hop, rte_rdtsc(), &mac)) {
+	switch (fj_neigh_lookup(&s->neigh, next_hop, fj_now(s), &mac)) {
 	case FJ_NEIGH_HIT:
 		send_with_mac(s, m, &mac);
 		return;

@@ -113,7 +113,7 @@ fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t pro
 static bool
 icmp_error_allowed(struct fj_stack *s)
 {
-	uint64_t now = rte_rdtsc();
+	uint64_t now = fj_now(s);
 
 	s->icmp_tokens += (double)(now - s->icmp_last) * ICMP_RATE / (double)s->hz;
 	if (s->icmp_tokens > ICMP_BURST)

@@ -150,7 +150,7 @@ fj_socket_run(struct fj_stack *s)
 	struct epoll_event ev[MAX_EVENTS];
 
 	while (!s->stop) {
-		uint64_t now = rte_rdtsc(), next = fj_stack_next_timer(s);
+		uint64_t now = fj_now(s), next = fj_stack_next_timer(s);
 		int timeout = 100;
 
 		if (next != UINT64_MAX) {
@@ -162,7 +162,7 @@ fj_socket_run(struct fj_stack *s)
 			return -errno;
 		for (int i = 0; i < n; i++)
 			udp_readable(s, ev[i].data.ptr);
-		now = rte_rdtsc();
+		now = fj_now(s);
 		if (now >= fj_stack_next_timer(s))
 			fj_stack_timers(s, now);
 	}

@@ -310,6 +310,43 @@ eal_init_socket(int eal_argc, char **argv)
 	return rte_eal_init(n, args);
 }
 
+int
+fj_stack_setup(struct fj_stack *s)
+{
+	static unsigned serial;
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	s->icmp_last = fj_now(s);
+	s->icmp_tokens = 50;
+	s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
+	snprintf(name, sizeof(name), "fj_mbufs%u", serial++);
+	s->mp = rte_pktmbuf_pool_create(name, NB_MBUFS, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					(int)rte_socket_id());
+	if (s->udp_ports == NULL || s->mp == NULL) {
+		fprintf(stderr, "fjord: out of memory for packet buffers\n");
+		return -ENOMEM;
+	}
+	/* RFC 1122 §2.3.2.1: entries time out; used ones are re-asked for by
+	 * unicast first. Requests go every second, three times. */
+	struct fj_neigh_params np = {
+		.reachable = 120 * s->hz, .refresh = 90 * s->hz, .retry = s->hz, .max_tries = 3,
+	};
+	fj_neigh_init(&s->neigh, &np);
+	return 0;
+}
+
+int
+fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
+{
+	struct cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500 };
+
+	if (ip != NULL && cfg_set(&c, "ip", ip, "test port") < 0)
+		return -EINVAL;
+	if (gw != NULL && cfg_set(&c, "gw", gw, "test port") < 0)
+		return -EINVAL;
+	return apply_cfg(s, &c);
+}
+
 struct fj_stack *
 fj_stack_from_args(int *argcp, char ***argvp)
 {
@@ -378,21 +415,9 @@ fj_stack_from_args(int *argcp, char ***argvp)
 		goto fail;
 	}
 	s->hz = rte_get_tsc_hz();
-	s->icmp_last = rte_rdtsc();
-	s->icmp_tokens = 50;
-	s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
-	s->mp = rte_pktmbuf_pool_create("fj_mbufs", NB_MBUFS, MBUF_CACHE, 0,
-					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (s->udp_ports == NULL || s->mp == NULL) {
-		fprintf(stderr, "fjord: out of memory for packet buffers\n");
+	if (fj_stack_setup(s) < 0)
 		goto fail_eal;
-	}
 	if (s->backend == FJ_NET_DIRECT) {
-		struct fj_neigh_params np = {
-			.reachable = 120 * s->hz, .refresh = 90 * s->hz, .retry = s->hz,
-			.max_tries = 3,
-		};
-		fj_neigh_init(&s->neigh, &np);
 		if (fj_netif_open(s) < 0) {
 			fprintf(stderr, "fjord: cannot use port %u\n", s->port);
 			goto fail_eal;
@@ -430,7 +455,7 @@ fj_stack_every(struct fj_stack *s, double period_s, void (*fn)(struct fj_stack *
 		return -EINVAL;
 	struct fj_timer *t = &s->timers[s->ntimers++];
 	t->period = (uint64_t)(period_s * (double)s->hz);
-	t->next = rte_rdtsc() + t->period;
+	t->next = fj_now(s) + t->period;
 	t->fn = fn;
 	t->arg = arg;
 	return 0;
@@ -478,7 +503,7 @@ direct_run(struct fj_stack *s)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 			fj_eth_input(s, pkts[i]);
 		}
-		uint64_t now = rte_rdtsc();
+		uint64_t now = fj_now(s);
 		if (now >= next) {
 			fj_stack_timers(s, now);
 			next = fj_stack_next_timer(s);
@@ -525,13 +550,20 @@ fj_stack_free(struct fj_stack *s)
 				for (unsigned k = 0; k < n; k++)
 					rte_pktmbuf_free(pkts[k]);
 			}
-		fj_netif_close(s);
-		telemetry_stack = NULL;
+		if (s->test_tx == NULL) {
+			fj_netif_close(s);
+			telemetry_stack = NULL;
+		}
 	} else {
 		fj_socket_close(s);
 	}
 	rte_mempool_free(s->mp);
 	free(s->udp_ports);
+	if (s->test_tx != NULL) {
+		/* A test port's EAL serves the next one. */
+		free(s);
+		return;
+	}
 	/* With --no-shconf EAL leaves its empty runtime directory behind. */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());

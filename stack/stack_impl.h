@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -54,6 +55,9 @@ struct fj_stack {
 	enum fj_backend backend;
 	volatile bool stop;
 	uint64_t hz;
+	/* The clock: the TSC, unless a test port injects its own. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
 	struct fj_counters c;
 	struct fj_timer timers[FJ_MAX_TIMERS];
 	unsigned ntimers;
@@ -85,7 +89,17 @@ struct fj_stack {
 
 	/* socket backend */
 	int epfd;
+
+	/* test port: frames out through a callback, no DPDK port */
+	void (*test_tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	void *test_ctx;
 };
+
+static inline uint64_t
+fj_now(const struct fj_stack *s)
+{
+	return s->clock ? s->clock(s->clock_ctx) : rte_rdtsc();
+}
 
 /* netif.c */
 int fj_netif_open(struct fj_stack *s);
@@ -125,6 +139,8 @@ int fj_socket_udp_bind(struct fj_udp *u);
 int fj_socket_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);
 
 /* stack.c */
+int fj_stack_setup(struct fj_stack *s);
+int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);
 void fj_stack_timers(struct fj_stack *s, uint64_t now);
 uint64_t fj_stack_next_timer(struct fj_stack *s);
 

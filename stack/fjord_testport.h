@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A deterministic port for fjord's stack: no DPDK device, frames in and
+ * out through calls and a callback, time from a clock the caller owns.
+ * Scripted tests (and external conformance tools) drive the stack frame
+ * by frame in virtual time with it. EAL starts once per process, without
+ * hugepages or devices; stacks can be made and freed one after another.
+ */
+#ifndef FJORD_TESTPORT_H
+#define FJORD_TESTPORT_H
+
+#include <stdint.h>
+
+#include "fjord.h"
+
+struct fj_testport_cfg {
+	const char *ip;            /* "A.B.C.D/LEN" */
+	const char *gw;            /* NULL: none */
+	uint8_t mac[6];
+	uint16_t mtu;              /* 0: 1500 */
+	uint64_t hz;               /* clock units per second */
+	uint64_t (*clock)(void *ctx);
+	/* Every frame the stack sends, whole, in order. */
+	void (*tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	void *ctx;
+};
+
+/* NULL (and a line on stderr) if the configuration is bad. */
+struct fj_stack *fj_stack_testport(const struct fj_testport_cfg *cfg);
+/* One frame from the wire; what it causes is sent before this returns. */
+void fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len);
+/* Run the timers due at the clock's "now" and send what they produce. */
+void fj_stack_poll(struct fj_stack *s);
+
+#endif

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack as a whole, frame by frame in virtual time, through its test
+ * port (fjord_testport.h): a scripted peer sends frames, the clock is
+ * advanced by hand, and the frames the stack emits are checked exactly.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fjord.h"
+#include "fjord_testport.h"
+#include "wire/wire.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define HZ 1000000u /* the clock counts microseconds */
+#define SEC HZ
+
+static const struct fj_mac US = { { 0x02, 0, 0, 0, 0, 0x02 } };
+static const struct fj_mac PEER = { { 0x02, 0, 0, 0, 0, 0x01 } };
+static const struct fj_mac GW = { { 0x02, 0, 0, 0, 0, 0xfe } };
+static const struct fj_mac BCAST = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+static const uint32_t US_IP = IP(10, 0, 0, 2), PEER_IP = IP(10, 0, 0, 1), GW_IP = IP(10, 0, 0, 254);
+
+/* What the stack sent, oldest first. */
+#define MAXF 256
+static struct {
+	uint8_t b[2048];
+	uint32_t len;
+} out[MAXF];
+static int nout, seen;
+static uint64_t now_us;
+static struct fj_stack *S;
+
+static uint64_t
+clock_fn(void *ctx)
+{
+	(void)ctx;
+	return now_us;
+}
+
+static void
+tx_fn(void *ctx, const uint8_t *f, uint32_t len)
+{
+	(void)ctx;
+	assert_true(nout < MAXF);
+	assert_true(len <= sizeof(out[0].b));
+	memcpy(out[nout].b, f, len);
+	out[nout].len = len;
+	nout++;
+}
+
+/* The next frame the stack emitted; fails if there is none. */
+static const uint8_t *
+next_frame(uint32_t *len)
+{
+	assert_true(seen < nout);
+	*len = out[seen].len;
+	return out[seen++].b;
+}
+
+static void
+expect_nothing(void)
+{
+	assert_int_equal(seen, nout);
+}
+
+static void
+advance(uint64_t us)
+{
+	now_us += us;
+	fj_stack_poll(S);
+}
+
+/* ------------------------------------------------------ frames */
+
+static uint32_t
+mk_arp(uint8_t *f, uint16_t op, const struct fj_mac *dst, const struct fj_mac *sha, uint32_t spa,
+       const struct fj_mac *tha, uint32_t tpa)
+{
+	struct fj_arp a = { op, *sha, spa, *tha, tpa };
+	memset(f, 0, 60);
+	fj_eth_build(f, dst, sha, FJ_ETH_P_ARP);
+	fj_arp_build(f + 14, &a);
+	return 60;
+}
+
+static void
+peer_arp_reply(const struct fj_mac *mac, uint32_t ip)
+{
+	uint8_t f[60];
+	fj_stack_input(S, f, mk_arp(f, FJ_ARP_REPLY, &US, mac, ip, &US, US_IP));
+}
+
+static uint32_t
+mk_udp(uint8_t *f, uint32_t src, uint16_t sport, uint16_t dport, const char *payload,
+       const struct fj_mac *from)
+{
+	uint16_t plen = (uint16_t)strlen(payload);
+	fj_eth_build(f, &US, from, FJ_ETH_P_IPV4);
+	memcpy(f + 14 + 20 + 8, payload, plen);
+	fj_udp_build(f + 14 + 20, src, US_IP, sport, dport, plen, false);
+	fj_ipv4_build(f + 14, src, US_IP, FJ_IP_PROTO_UDP, (uint16_t)(8 + plen), 1, 64, false);
+	uint32_t n = 14 + 20 + 8 + plen;
+	if (n < 60) {
+		memset(f + n, 0, 60 - n);
+		n = 60;
+	}
+	return n;
+}
+
+static uint32_t
+mk_ping(uint8_t *f, uint32_t src, uint16_t id, uint16_t seq, uint16_t plen)
+{
+	uint8_t *icmp = f + 14 + 20;
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV4);
+	icmp[0] = FJ_ICMP_ECHO_REQUEST, icmp[1] = 0, icmp[2] = icmp[3] = 0;
+	icmp[4] = (uint8_t)(id >> 8), icmp[5] = (uint8_t)id;
+	icmp[6] = (uint8_t)(seq >> 8), icmp[7] = (uint8_t)seq;
+	for (uint16_t i = 0; i < plen; i++)
+		icmp[8 + i] = (uint8_t)(i * 3);
+	uint16_t c = fj_csum_fold(fj_csum_add(0, icmp, 8u + plen));
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	fj_ipv4_build(f + 14, src, US_IP, FJ_IP_PROTO_ICMP, (uint16_t)(8 + plen), 9, 64, false);
+	return 14 + 20 + 8 + plen;
+}
+
+/* Parse an emitted frame as IPv4; checks every header checksum. */
+static struct fj_ipv4
+expect_ipv4(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint8_t proto)
+{
+	struct fj_eth e;
+	struct fj_ipv4 ip;
+	assert_int_equal(fj_eth_parse(f, len, &e), FJ_OK);
+	assert_int_equal(e.type, FJ_ETH_P_IPV4);
+	assert_true(fj_mac_eq(&e.dst, dst));
+	assert_true(fj_mac_eq(&e.src, &US));
+	assert_int_equal(fj_ipv4_parse(f + 14, len - 14, false, &ip), FJ_OK);
+	assert_int_equal(ip.src, US_IP);
+	assert_int_equal(ip.proto, proto);
+	assert_int_equal(ip.ttl, 64);
+	return ip;
+}
+
+static struct fj_arp
+expect_arp(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint16_t op)
+{
+	struct fj_eth e;
+	struct fj_arp a;
+	assert_int_equal(fj_eth_parse(f, len, &e), FJ_OK);
+	assert_int_equal(e.type, FJ_ETH_P_ARP);
+	assert_true(fj_mac_eq(&e.dst, dst));
+	assert_int_equal(fj_arp_parse(f + 14, len - 14, &a), FJ_OK);
+	assert_int_equal(a.op, op);
+	assert_true(fj_mac_eq(&a.sha, &US));
+	assert_int_equal(a.spa, US_IP);
+	return a;
+}
+
+/* ------------------------------------------------------ fixtures */
+
+static void
+echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
+{
+	(void)arg;
+	fj_udp_send(u, b, from);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	nout = seen = 0;
+	now_us = 1000 * SEC;
+	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
+				       .clock = clock_fn, .tx = tx_fn };
+	memcpy(cfg.mac, US.b, 6);
+	S = fj_stack_testport(&cfg);
+	assert_non_null(S);
+	assert_non_null(fj_udp_bind(S, 7, echo, NULL));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	fj_stack_free(S);
+	S = NULL;
+	return 0;
+}
+
+/* The stack starts by announcing itself, then knows PEER. */
+static void
+start_and_learn_peer(void)
+{
+	uint32_t len;
+	const uint8_t *f = next_frame(&len);
+	struct fj_arp a = expect_arp(f, len, &BCAST, FJ_ARP_REQUEST);
+	assert_int_equal(a.tpa, US_IP); /* gratuitous: asks for itself */
+	uint8_t q[60];
+	fj_stack_input(S, q, mk_arp(q, FJ_ARP_REQUEST, &BCAST, &PEER, PEER_IP, &BCAST, US_IP));
+	f = next_frame(&len);
+	a = expect_arp(f, len, &PEER, FJ_ARP_REPLY);
+	assert_int_equal(a.tpa, PEER_IP);
+	assert_true(fj_mac_eq(&a.tha, &PEER));
+}
+
+/* ------------------------------------------------------ tests */
+
+static void
+test_gratuitous_arp_then_reply_to_requests(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	/* A request for another address is not answered but still teaches
+	 * nothing new (RFC 826: no entry is created for it). */
+	uint8_t q[60];
+	struct fj_mac other = { { 2, 0, 0, 0, 0, 9 } };
+	fj_stack_input(S, q, mk_arp(q, FJ_ARP_REQUEST, &BCAST, &other, IP(10, 0, 0, 9), &BCAST,
+				    IP(10, 0, 0, 3)));
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "arp_replies_tx"), 1);
+}
+
+static void
+test_udp_echo_to_a_known_peer(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint8_t f[128];
+	uint32_t len;
+	fj_stack_input(S, f, mk_udp(f, PEER_IP, 5000, 7, "hello", &PEER));
+	const uint8_t *o = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(o, len, &PEER, FJ_IP_PROTO_UDP);
+	assert_int_equal(ip.dst, PEER_IP);
+	struct fj_udp_hdr u;
+	assert_int_equal(fj_udp_parse(o + 34, len - 34, US_IP, PEER_IP, false, &u), FJ_OK);
+	assert_int_equal(u.sport, 7);
+	assert_int_equal(u.dport, 5000);
+	assert_int_equal(u.len, 8 + 5);
+	assert_memory_equal(o + 42, "hello", 5);
+	expect_nothing();
+}
+
+static void
+test_reply_waits_for_arp_then_leaves(void **state)
+{
+	(void)state;
+	uint32_t len;
+	next_frame(&len); /* the announcement */
+	struct fj_mac m3 = { { 2, 0, 0, 0, 0, 3 } };
+	uint8_t f[128];
+	fj_stack_input(S, f, mk_udp(f, IP(10, 0, 0, 3), 6000, 7, "queued", &m3));
+	/* Unknown sender: the echo waits while its address is asked for. */
+	struct fj_arp a = expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	assert_int_equal(a.tpa, IP(10, 0, 0, 3));
+	expect_nothing();
+	peer_arp_reply(&m3, IP(10, 0, 0, 3));
+	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &m3, FJ_IP_PROTO_UDP);
+	assert_int_equal(ip.dst, IP(10, 0, 0, 3));
+	expect_nothing();
+}
+
+static void
+test_unanswered_arp_retries_each_second_then_drops(void **state)
+{
+	(void)state;
+	uint32_t len;
+	next_frame(&len);
+	struct fj_mac m4 = { { 2, 0, 0, 0, 0, 4 } };
+	uint8_t f[128];
+	fj_stack_input(S, f, mk_udp(f, IP(10, 0, 0, 4), 6000, 7, "x", &m4));
+	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	advance(SEC / 2);
+	expect_nothing();
+	advance(SEC / 2);
+	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	advance(SEC);
+	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	advance(SEC);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "drop_arp_timeout"), 1);
+}
+
+static void
+test_neighbour_is_refreshed_by_unicast_and_expires(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint32_t len;
+	advance(89 * SEC);
+	expect_nothing();
+	advance(1 * SEC);
+	/* RFC 1122 §2.3.2.1: re-asked for, unicast, before it lapses. */
+	struct fj_arp a = expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	assert_int_equal(a.tpa, PEER_IP);
+	advance(SEC);
+	expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	advance(SEC);
+	expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	advance(30 * SEC);
+	expect_nothing();
+	/* Expired: an echo to PEER now needs a broadcast request again. */
+	uint8_t f[128];
+	fj_stack_input(S, f, mk_udp(f, PEER_IP, 5000, 7, "again", &PEER));
+	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+}
+
+static void
+test_ping_of_any_size_is_answered(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint8_t f[1600];
+	uint32_t len;
+	const uint16_t sizes[] = { 0, 1, 56, 1000, 1472 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint32_t n = mk_ping(f, PEER_IP, 77, (uint16_t)i, sizes[i]);
+		fj_stack_input(S, f, n < 60 ? 60 : n);
+		const uint8_t *o = next_frame(&len);
+		struct fj_ipv4 ip = expect_ipv4(o, len, &PEER, FJ_IP_PROTO_ICMP);
+		assert_int_equal(ip.total_len, 20 + 8 + sizes[i]);
+		struct fj_icmp ic;
+		assert_int_equal(fj_icmp_parse(o + 34, ip.total_len - 20u, &ic), FJ_OK);
+		assert_int_equal(ic.type, FJ_ICMP_ECHO_REPLY);
+		/* Identifier, sequence and data come back unchanged. */
+		assert_memory_equal(o + 34 + 4, f + 34 + 4, 4u + sizes[i]);
+	}
+	expect_nothing();
+}
+
+static void
+test_closed_port_unreachable_is_rate_limited(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint8_t f[128];
+	uint32_t len;
+	for (int i = 0; i < 60; i++)
+		fj_stack_input(S, f, mk_udp(f, PEER_IP, 5000, 9, "closed?", &PEER));
+	/* A burst of 50, then the rest suppressed. */
+	for (int i = 0; i < 50; i++) {
+		const uint8_t *o = next_frame(&len);
+		struct fj_ipv4 ip = expect_ipv4(o, len, &PEER, FJ_IP_PROTO_ICMP);
+		struct fj_icmp ic;
+		assert_int_equal(fj_icmp_parse(o + 34, ip.total_len - 20u, &ic), FJ_OK);
+		assert_int_equal(ic.type, FJ_ICMP_DEST_UNREACH);
+		assert_int_equal(ic.code, FJ_ICMP_PORT_UNREACH);
+		/* RFC 792: the offending IP header and 8 bytes follow. */
+		assert_int_equal(ip.total_len, 20 + 8 + 20 + 8);
+		assert_memory_equal(o + 34 + 8, f + 14, 28);
+	}
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "drop_icmp_rate_limited"), 10);
+	/* 100 a second come back. */
+	now_us += SEC / 10;
+	for (int i = 0; i < 12; i++)
+		fj_stack_input(S, f, mk_udp(f, PEER_IP, 5000, 9, "closed?", &PEER));
+	assert_int_equal(nout - seen, 10);
+}
+
+static void
+test_off_link_goes_through_the_gateway(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint32_t len;
+	uint8_t f[128];
+	/* A datagram from far away arrives through the gateway's MAC. */
+	fj_stack_input(S, f, mk_udp(f, IP(192, 0, 2, 7), 5000, 7, "far", &GW));
+	struct fj_arp a = expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	assert_int_equal(a.tpa, GW_IP);
+	peer_arp_reply(&GW, GW_IP);
+	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &GW, FJ_IP_PROTO_UDP);
+	assert_int_equal(ip.dst, IP(192, 0, 2, 7));
+}
+
+static void
+test_frames_for_others_are_dropped_and_counted(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	uint8_t f[128];
+	uint32_t n = mk_udp(f, PEER_IP, 5000, 7, "not you", &PEER);
+	f[5] = 0x77; /* another unicast MAC */
+	fj_stack_input(S, f, n);
+	n = mk_udp(f, PEER_IP, 5000, 7, "not you", &PEER);
+	fj_ipv4_build(f + 14, PEER_IP, IP(10, 0, 0, 99), FJ_IP_PROTO_UDP, 8 + 7, 1, 64, false);
+	fj_stack_input(S, f, n);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "drop_not_for_us"), 2);
+}
+
+static void
+test_oversize_send_is_refused(void **state)
+{
+	(void)state;
+	start_and_learn_peer();
+	struct fj_udp *u = fj_udp_bind(S, 99, echo, NULL);
+	struct fj_buf *b = fj_buf_alloc(S, 1473);
+	assert_non_null(b);
+	struct fj_addr to = { PEER_IP, 1 };
+	assert_int_equal(fj_udp_send(u, b, &to), -EMSGSIZE);
+	b = fj_buf_alloc(S, 1472);
+	assert_int_equal(fj_udp_send(u, b, &to), 0);
+	/* Sends made outside a callback leave with the loop's next turn. */
+	expect_nothing();
+	fj_stack_poll(S);
+	uint32_t len;
+	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &PEER, FJ_IP_PROTO_UDP);
+	assert_int_equal(ip.total_len, 1500);
+	assert_int_equal(fj_stack_counter(S, "drop_oversize"), 1);
+	/* A port bound twice is refused. */
+	assert_null(fj_udp_bind(S, 99, echo, NULL));
+}
+
+static void
+test_bad_test_port_config_is_refused(void **state)
+{
+	(void)state;
+	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/40", .hz = HZ, .clock = clock_fn,
+				       .tx = tx_fn };
+	assert_null(fj_stack_testport(&cfg));
+	cfg.ip = "10.0.0.2/24";
+	cfg.gw = "10.9.9.9"; /* not on the link */
+	assert_null(fj_stack_testport(&cfg));
+}
+
+int
+main(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_gratuitous_arp_then_reply_to_requests),
+		T(test_udp_echo_to_a_known_peer),
+		T(test_reply_waits_for_arp_then_leaves),
+		T(test_unanswered_arp_retries_each_second_then_drops),
+		T(test_neighbour_is_refreshed_by_unicast_and_expires),
+		T(test_ping_of_any_size_is_answered),
+		T(test_closed_port_unreachable_is_rate_limited),
+		T(test_off_link_goes_through_the_gateway),
+		T(test_frames_for_others_are_dropped_and_counted),
+		T(test_oversize_send_is_refused),
+		cmocka_unit_test(test_bad_test_port_config_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
