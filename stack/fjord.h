@@ -98,4 +98,45 @@ struct fj_udp *fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn rec
 int fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to);
 void fj_udp_close(struct fj_udp *u);
 
+/* ------------------------------------------------------ TCP (RFC 9293) */
+
+struct fj_flow;
+struct fj_listener;
+
+/*
+ * Called when a connection is accepted, and again whenever it has
+ * something new: data to read, room to write, the peer's end of stream,
+ * an error. The callback reads until FJ_AGAIN.
+ */
+typedef void (*fj_flow_fn)(struct fj_flow *f, void *arg);
+
+enum fj_read {
+	FJ_DATA = 0,  /* *buf holds data; it is the caller's */
+	FJ_AGAIN = 1, /* nothing now: the callback runs again when there is */
+	FJ_EOF = 2,   /* the peer closed its direction */
+	FJ_ERROR = 3, /* reset or timed out: see fj_flow_error */
+};
+
+struct fj_listener *fj_listen_tcp(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg);
+/* Read the next piece of the stream: a view of received packet memory. */
+enum fj_read fj_flow_read(struct fj_flow *f, struct fj_buf **buf);
+/*
+ * Queue @buf for sending (no copy: a buffer just read can be written back).
+ * Returns 0 when taken, -EAGAIN when the send buffer is full (the buffer
+ * stays the caller's; the callback runs again when there is room), or
+ * another negative errno (taken and freed).
+ */
+int fj_flow_write(struct fj_flow *f, struct fj_buf *buf);
+/* Close our direction once everything queued is sent (FIN); the flow
+ * must not be used after this. */
+void fj_flow_close(struct fj_flow *f);
+/* Reset the connection now (RST) and release the flow. */
+void fj_flow_abort(struct fj_flow *f);
+/* The connection's error (a negative errno: -ECONNRESET, -ETIMEDOUT), or 0. */
+int fj_flow_error(const struct fj_flow *f);
+struct fj_addr fj_flow_peer(const struct fj_flow *f);
+/* One pointer of the application's per flow (NULL at first). */
+void fj_flow_set_user(struct fj_flow *f, void *user);
+void *fj_flow_user(const struct fj_flow *f);
+
 #endif

@@ -73,6 +73,9 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 	case FJ_IP_PROTO_UDP:
 		fj_udp_input(s, m, &ip);
 		break;
+	case FJ_IP_PROTO_TCP:
+		fj_tcp_input(s, m, &ip);
+		break;
 	default:
 		fj_drop(s, m, FJ_DROP_IP_PROTO);
 	}

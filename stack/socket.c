@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -18,6 +20,12 @@
 #include "stack_impl.h"
 
 #define MAX_EVENTS 64
+
+/* What an epoll event is for: the low bits of its pointer. */
+enum { EP_UDP = 0, EP_LISTEN = 1, EP_FLOW = 2 };
+#define EP_TAG(p, t) ((uint64_t)(uintptr_t)(p) | (t))
+#define EP_PTR(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
+#define EP_KIND(v) ((int)((v) & 3))
 
 int
 fj_socket_open(struct fj_stack *s)
@@ -62,7 +70,7 @@ fj_socket_udp_bind(struct fj_udp *u)
 		close(fd);
 		return -e;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = u };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EP_TAG(u, EP_UDP) };
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int e = errno;
 		close(fd);
@@ -144,6 +152,213 @@ udp_readable(struct fj_stack *s, struct fj_udp *u)
 	}
 }
 
+/* ------------------------------------------------------ TCP */
+
+struct fj_listener *
+fj_socket_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(s->ip) };
+	int one = 1;
+	struct fj_listener *l = calloc(1, sizeof(*l));
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (l == NULL || fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0)
+		goto fail;
+	l->s = s;
+	l->port = port;
+	l->fn = fn;
+	l->arg = arg;
+	l->half_open = (uint32_t)fd; /* the socket backend keeps its fd here */
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EP_TAG(l, EP_LISTEN) };
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	return l;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(l);
+	errno = e;
+	return NULL;
+}
+
+static void
+flow_watch(struct fj_flow *f, uint32_t events)
+{
+	if (f->events == events)
+		return;
+	struct epoll_event ev = { .events = events, .data.u64 = EP_TAG(f, EP_FLOW) };
+	epoll_ctl(f->s->epfd, EPOLL_CTL_MOD, f->fd, &ev);
+	f->events = events;
+}
+
+static void
+flow_destroy(struct fj_flow *f)
+{
+	fj_socket_close_fd(f->s, f->fd);
+	rte_pktmbuf_free(f->pending);
+	free(f);
+}
+
+static void
+tcp_accept(struct fj_stack *s, struct fj_listener *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in a;
+		socklen_t al = sizeof(a);
+		int one = 1;
+		int fd = accept4((int)l->half_open, (struct sockaddr *)&a, &al,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct fj_flow *f = calloc(1, sizeof(*f));
+		if (f == NULL) {
+			close(fd);
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		f->s = s;
+		f->l = l;
+		f->fd = fd;
+		f->key.raddr = ntohl(a.sin_addr.s_addr);
+		f->key.rport = ntohs(a.sin_port);
+		f->key.lport = l->port;
+		f->events = EPOLLIN | EPOLLRDHUP;
+		struct epoll_event ev = { .events = f->events, .data.u64 = EP_TAG(f, EP_FLOW) };
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(f);
+			continue;
+		}
+		s->c.tcp_established++;
+		l->fn(f, l->arg);
+	}
+}
+
+/* Hand the kernel what waits; true when nothing is left. */
+static bool
+flush_pending(struct fj_flow *f)
+{
+	while (f->pending != NULL) {
+		struct rte_mbuf *m = f->pending;
+		ssize_t n = send(f->fd, rte_pktmbuf_mtod(m, void *), m->data_len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return false;
+			f->err = -errno;
+			rte_pktmbuf_free(m);
+			f->pending = NULL;
+			return true;
+		}
+		if ((uint32_t)n < m->data_len) {
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			return false;
+		}
+		f->pending = m->next;
+		if (f->pending != NULL) {
+			/* the rest of a chain goes on as its own buffer */
+			f->pending->pkt_len = m->pkt_len - m->data_len;
+			f->pending->nb_segs = (uint16_t)(m->nb_segs - 1);
+			m->next = NULL;
+			m->nb_segs = 1;
+			m->pkt_len = m->data_len;
+		}
+		rte_pktmbuf_free(m);
+	}
+	return true;
+}
+
+static void
+tcp_event(struct fj_flow *f, uint32_t events)
+{
+	if ((events & EPOLLOUT) && flush_pending(f)) {
+		flow_watch(f, EPOLLIN | EPOLLRDHUP);
+		if (f->app_closed) {
+			flow_destroy(f);
+			return;
+		}
+		f->want_write = false;
+	}
+	if (!f->app_closed)
+		f->l->fn(f, f->l->arg);
+}
+
+enum fj_read
+fj_socket_flow_read(struct fj_flow *f, struct fj_buf **buf)
+{
+	struct fj_stack *s = f->s;
+
+	if (f->err)
+		return FJ_ERROR;
+	if (f->fin_rcvd)
+		return FJ_EOF;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	if (m == NULL) {
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return FJ_AGAIN;
+	}
+	ssize_t n = recv(f->fd, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_tailroom(m), MSG_DONTWAIT);
+	if (n > 0) {
+		rte_pktmbuf_append(m, (uint16_t)n);
+		s->c.tcp_rx_bytes += (uint64_t)n;
+		*buf = (struct fj_buf *)m;
+		return FJ_DATA;
+	}
+	rte_pktmbuf_free(m);
+	if (n == 0) {
+		f->fin_rcvd = true;
+		return FJ_EOF;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return FJ_AGAIN;
+	f->err = -errno;
+	return FJ_ERROR;
+}
+
+int
+fj_socket_flow_write(struct fj_flow *f, struct fj_buf *buf)
+{
+	struct rte_mbuf *m = (struct rte_mbuf *)buf;
+
+	if (f->err || f->app_closed) {
+		rte_pktmbuf_free(m);
+		return f->err ? f->err : -EPIPE;
+	}
+	if (f->pending != NULL) {
+		f->want_write = true;
+		return -EAGAIN;
+	}
+	f->s->c.tcp_tx_bytes += m->pkt_len;
+	f->pending = m;
+	if (!flush_pending(f))
+		flow_watch(f, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+	return 0;
+}
+
+void
+fj_socket_flow_close(struct fj_flow *f)
+{
+	f->app_closed = true;
+	if (f->pending != NULL && !f->err)
+		return; /* closed once what is queued has gone */
+	flow_destroy(f);
+}
+
+void
+fj_socket_flow_abort(struct fj_flow *f)
+{
+	struct linger lg = { 1, 0 };
+
+	/* SO_LINGER 0: close sends RST. */
+	setsockopt(f->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	flow_destroy(f);
+}
+
 int
 fj_socket_run(struct fj_stack *s)
 {
@@ -160,8 +375,19 @@ fj_socket_run(struct fj_stack *s)
 		int n = epoll_wait(s->epfd, ev, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (int i = 0; i < n; i++)
-			udp_readable(s, ev[i].data.ptr);
+		for (int i = 0; i < n; i++) {
+			void *p = EP_PTR(ev[i].data.u64);
+			switch (EP_KIND(ev[i].data.u64)) {
+			case EP_UDP:
+				udp_readable(s, p);
+				break;
+			case EP_LISTEN:
+				tcp_accept(s, p);
+				break;
+			default:
+				tcp_event(p, ev[i].events);
+			}
+		}
 		now = fj_now(s);
 		if (now >= fj_stack_next_timer(s))
 			fj_stack_timers(s, now);

@@ -40,6 +40,10 @@ static const struct {
 	C(rx_frames), C(tx_frames), C(arp_rx), C(arp_tx), C(arp_requests_tx), C(arp_replies_tx),
 	C(ip_rx), C(ip_tx), C(icmp_rx), C(icmp_tx), C(icmp_echo_replies), C(icmp_unreach_tx),
 	C(udp_rx), C(udp_tx), C(udp_rx_bytes), C(udp_tx_bytes),
+	C(tcp_rx), C(tcp_tx), C(tcp_rx_bytes), C(tcp_tx_bytes), C(tcp_passive_opens),
+	C(tcp_established), C(tcp_flows_closed), C(tcp_rst_rx), C(tcp_rst_tx), C(tcp_retransmits),
+	C(tcp_fast_retransmits), C(tcp_window_probes), C(tcp_challenge_acks), C(tcp_out_of_window),
+	C(tcp_ooo_dropped), C(tcp_syn_dropped),
 };
 #undef C
 #define NFIELDS (sizeof(counter_fields) / sizeof(counter_fields[0]))
@@ -332,6 +336,10 @@ fj_stack_setup(struct fj_stack *s)
 		.reachable = 120 * s->hz, .refresh = 90 * s->hz, .retry = s->hz, .max_tries = 3,
 	};
 	fj_neigh_init(&s->neigh, &np);
+	if (s->backend == FJ_NET_DIRECT && fj_tcp_init(s) < 0) {
+		fprintf(stderr, "fjord: out of memory for the TCP tables\n");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -476,6 +484,8 @@ fj_stack_next_timer(struct fj_stack *s)
 void
 fj_stack_timers(struct fj_stack *s, uint64_t now)
 {
+	if (s->backend == FJ_NET_DIRECT)
+		fj_tcp_timers(s, now);
 	if (s->backend == FJ_NET_DIRECT && now >= s->next_neigh_tick) {
 		fj_arp_tick(s, now);
 		s->next_neigh_tick = now + s->hz * TICK_MS / 1000;
@@ -504,6 +514,7 @@ direct_run(struct fj_stack *s)
 			fj_eth_input(s, pkts[i]);
 		}
 		uint64_t now = fj_now(s);
+		fj_tcp_timers(s, now);
 		if (now >= next) {
 			fj_stack_timers(s, now);
 			next = fj_stack_next_timer(s);
@@ -550,6 +561,7 @@ fj_stack_free(struct fj_stack *s)
 				for (unsigned k = 0; k < n; k++)
 					rte_pktmbuf_free(pkts[k]);
 			}
+		fj_tcp_fini(s);
 		if (s->test_tx == NULL) {
 			fj_netif_close(s);
 			telemetry_stack = NULL;

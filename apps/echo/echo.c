@@ -5,6 +5,7 @@
  * (--net socket). Every datagram goes back to its sender as it came, the
  * same buffer, no copy.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ usage(const char *prog)
 {
 	printf("usage: %s [EAL arguments] -- [stack arguments] [--echo-port N] [--stats SECONDS]\n"
 	       "\n"
-	       "An echo server (RFC 862) on UDP port 7 (or --echo-port).\n"
+	       "An echo server (RFC 862) on UDP and TCP port 7 (or --echo-port).\n"
 	       "  --stats SECONDS       print a line of counters this often (0: never; default 1)\n"
 	       "\n"
 	       "e.g.  %s -l 0 --vdev net_tap0,iface=fj0 -- --ip 10.77.0.2/24\n"
@@ -42,6 +43,43 @@ echo_udp(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *a
 {
 	(void)arg;
 	fj_udp_send(u, b, from);
+}
+
+/* RFC 862 over TCP: what is read is written back, the same buffers. A
+ * buffer the send queue could not take waits in the flow's user pointer
+ * until the callback runs again with room. */
+static void
+echo_tcp(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b = fj_flow_user(f);
+	int rc;
+
+	(void)arg;
+	if (b != NULL) {
+		if (fj_flow_write(f, b) == -EAGAIN)
+			return;
+		fj_flow_set_user(f, NULL);
+	}
+	for (;;) {
+		switch (fj_flow_read(f, &b)) {
+		case FJ_DATA:
+			rc = fj_flow_write(f, b);
+			if (rc == -EAGAIN) {
+				fj_flow_set_user(f, b);
+				return;
+			}
+			if (rc < 0) {
+				fj_flow_close(f);
+				return;
+			}
+			break;
+		case FJ_AGAIN:
+			return;
+		default: /* FJ_EOF, FJ_ERROR */
+			fj_flow_close(f);
+			return;
+		}
+	}
 }
 
 static void
@@ -93,11 +131,17 @@ main(int argc, char **argv)
 		fj_stack_free(stack);
 		return 1;
 	}
+	if (fj_listen_tcp(stack, (uint16_t)port, echo_tcp, NULL) == NULL) {
+		perror("fjord-echo: cannot listen on the TCP port");
+		fj_stack_free(stack);
+		return 1;
+	}
 	if (stats_period > 0)
 		fj_stack_every(stack, (double)stats_period, print_stats, NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("fjord-echo: serving UDP port %lu over %s\n", port, fj_stack_backend(stack));
+	printf("fjord-echo: serving UDP port %lu and TCP port %lu over %s\n", port, port,
+	       fj_stack_backend(stack));
 	fflush(stdout);
 
 	int rc = fj_stack_run(stack);

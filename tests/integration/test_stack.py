@@ -315,7 +315,7 @@ def test_vm_udp_echo():
     g = None
     try:
         g = GuestTestpmd("vm_echo", d, cmd=cmd, user=f"udp:127.0.0.1:{port}-10.0.2.15:7")
-        g.wait_for(r"serving UDP port 7 over direct", 120)
+        g.wait_for(r"serving UDP port 7 and TCP port 7 over direct", 120)
         check("net_fjord" in g.output(), f"not on fjord's PCI driver:\n{g.tail()}")
         r = subprocess.run(["python3", "-c", UDP_CLIENT, "127.0.0.1", str(port), "10000", "16"],
                            capture_output=True, text=True, timeout=300)

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP inside the stack (direct backend). */
+#ifndef FJ_TCP_H
+#define FJ_TCP_H
+
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+
+#include "../wheel.h"
+#include "rtt.h"
+
+struct fj_stack;
+struct fj_ipv4;
+
+#define FJ_TCP_QUEUE 512          /* mbufs per direction and flow */
+#define FJ_TCP_OOO 64             /* out-of-order segments kept */
+
+enum fj_tcp_state {
+	FJ_TCP_CLOSED,
+	FJ_TCP_SYN_RCVD,
+	FJ_TCP_ESTABLISHED,
+	FJ_TCP_FIN_WAIT_1,
+	FJ_TCP_FIN_WAIT_2,
+	FJ_TCP_CLOSE_WAIT,
+	FJ_TCP_CLOSING,
+	FJ_TCP_LAST_ACK,
+	FJ_TCP_TIME_WAIT,
+};
+
+struct fj_tcp_key {
+	uint32_t raddr, laddr;
+	uint16_t rport, lport;
+};
+
+/* A ring of mbufs: a stream's bytes in order. */
+struct fj_mq {
+	struct rte_mbuf *m[FJ_TCP_QUEUE];
+	uint16_t head, n;
+	uint32_t bytes;
+	uint32_t off; /* bytes of the head mbuf already consumed */
+};
+
+struct fj_listener {
+	struct fj_stack *s;
+	uint16_t port;
+	fj_flow_fn fn;
+	void *arg;
+	uint32_t half_open;
+	uint32_t backlog; /* most half-open connections at once */
+};
+
+struct fj_flow {
+	struct fj_stack *s;
+	struct fj_listener *l;
+	struct fj_tcp_key key;
+	uint8_t state;
+	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
+	bool eof_told;
+	bool want_write;   /* a write met a full buffer */
+	bool writable;     /* ...and there is room again */
+	void *user;        /* the application's */
+	int err;
+
+	/* send side (RFC 9293 §3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint8_t snd_ws;    /* the peer's window shift */
+	uint16_t mss;      /* what we put in a segment */
+	bool fin_queued, fin_sent;
+	struct fj_mq sndq; /* from snd_una on */
+	uint32_t cwnd, ssthresh, recover;
+	uint8_t dupacks;
+	bool in_recovery;
+	struct fj_rtt rtt;
+	bool timing;       /* an RTT measurement is running */
+	uint32_t rtt_seq;
+	uint64_t rtt_t0;
+	uint8_t syn_tries;
+
+	/* receive side */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint8_t rcv_ws;
+	struct fj_mq rcvq;
+	struct {
+		uint32_t seq;
+		struct rte_mbuf *m;
+	} ooo[FJ_TCP_OOO];
+	uint8_t nooo;
+	uint32_t ooo_bytes;
+	bool fin_rcvd;
+	uint8_t unacked; /* full segments received since our last ACK */
+
+	struct fj_timer_node rtx, delack, tw;
+
+	/* socket backend */
+	int fd;
+	struct rte_mbuf *pending; /* written, not yet taken by the kernel */
+	uint32_t events;
+};
+
+/* Stack-wide TCP state. */
+struct fj_tcp {
+	struct rte_hash *flows;
+	struct fj_listener **listeners; /* 65536 */
+	struct fj_wheel wheel;
+	uint8_t isn_key[16];
+	uint64_t msl;          /* clock units */
+	uint32_t nflows;
+	uint64_t hz;
+};
+
+int fj_tcp_init(struct fj_stack *s);
+void fj_tcp_fini(struct fj_stack *s);
+void fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+void fj_tcp_timers(struct fj_stack *s, uint64_t now);
+
+#endif
