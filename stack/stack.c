@@ -64,6 +64,16 @@ drops_total(const struct fj_stack *s)
 	return t;
 }
 
+/* Gauges: what is held right now. */
+static uint64_t
+gauge(const struct fj_stack *s, int i)
+{
+	if (i == 0)
+		return s->mp ? rte_mempool_in_use_count(s->mp) : 0;
+	return s->backend == FJ_NET_DIRECT ? s->tcp.nflows : 0;
+}
+static const char *const gauge_names[] = { "mbufs_in_use", "tcp_flows" };
+
 uint64_t
 fj_stack_counter(struct fj_stack *s, const char *name)
 {
@@ -76,12 +86,17 @@ fj_stack_counter(struct fj_stack *s, const char *name)
 				return s->c.drops[d];
 	if (strcmp(name, "drops") == 0)
 		return drops_total(s);
+	for (int i = 0; i < 2; i++)
+		if (strcmp(name, gauge_names[i]) == 0)
+			return gauge(s, i);
 	return UINT64_MAX;
 }
 
 void
 fj_stack_stats_dump(struct fj_stack *s, FILE *out)
 {
+	for (int i = 0; i < 2; i++)
+		fprintf(out, "%s %" PRIu64 "\n", gauge_names[i], gauge(s, i));
 	for (size_t i = 0; i < NFIELDS; i++)
 		fprintf(out, "%s %" PRIu64 "\n", counter_fields[i].name, field(s, i));
 	for (int d = 1; d < FJ_DROP__COUNT; d++)
@@ -111,6 +126,8 @@ telemetry_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	if (s == NULL)
 		return 0;
+	for (int i = 0; i < 2; i++)
+		rte_tel_data_add_dict_u64(d, gauge_names[i], gauge(s, i));
 	for (size_t i = 0; i < NFIELDS; i++)
 		rte_tel_data_add_dict_u64(d, counter_fields[i].name, field(s, i));
 	for (int k = 1; k < FJ_DROP__COUNT; k++) {
