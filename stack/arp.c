@@ -80,8 +80,11 @@ fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth)
 	}
 	/* The reply reuses the request's buffer. */
 	struct fj_arp reply = { FJ_ARP_REPLY, s->mac, s->ip, a.sha, a.spa };
+	/* Exactly a minimum frame, whatever padding the request came with. */
 	if (m->data_len < 60)
 		rte_pktmbuf_append(m, (uint16_t)(60 - m->data_len));
+	else
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - 60));
 	memset(p, 0, m->data_len);
 	fj_eth_build(p, &a.sha, &s->mac, FJ_ETH_P_ARP);
 	fj_arp_build(p + FJ_ETH_HDR_LEN, &reply);

@@ -148,6 +148,12 @@ flow_free(struct fj_flow *f)
 	flow_release(f);
 	rte_hash_del_key(T(s)->flows, &f->key);
 	T(s)->nflows--;
+	if (f->lprev)
+		f->lprev->lnext = f->lnext;
+	else
+		T(s)->all = f->lnext;
+	if (f->lnext)
+		f->lnext->lprev = f->lprev;
 	s->c.tcp_flows_closed++;
 	free(f);
 }
@@ -441,6 +447,10 @@ passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip
 		return NULL;
 	}
 	T(s)->nflows++;
+	f->lnext = T(s)->all;
+	if (f->lnext)
+		f->lnext->lprev = f;
+	T(s)->all = f;
 	l->half_open++;
 	f->state = FJ_TCP_SYN_RCVD;
 	f->irs = th->seq;
@@ -980,6 +990,16 @@ fj_flow_peer(const struct fj_flow *f)
 	return (struct fj_addr){ f->key.raddr, f->key.rport };
 }
 
+unsigned
+fj_tcp_mbufs_held(struct fj_stack *s)
+{
+	unsigned n = 0;
+
+	for (const struct fj_flow *f = T(s)->all; f != NULL; f = f->lnext)
+		n += f->sndq.n + f->rcvq.n + f->nooo;
+	return n;
+}
+
 /* ------------------------------------------------------ set-up */
 
 int
@@ -1012,18 +1032,15 @@ void
 fj_tcp_fini(struct fj_stack *s)
 {
 	struct fj_tcp *t = T(s);
-	const void *key;
-	void *data;
-	uint32_t it = 0;
 
-	if (t->flows != NULL) {
-		while (rte_hash_iterate(t->flows, &key, &data, &it) >= 0) {
-			struct fj_flow *f = data;
-			flow_release(f);
-			free(f);
-		}
-		rte_hash_free(t->flows);
+	while (t->all != NULL) {
+		struct fj_flow *f = t->all;
+		t->all = f->lnext;
+		flow_release(f);
+		free(f);
 	}
+	if (t->flows != NULL)
+		rte_hash_free(t->flows);
 	if (t->listeners != NULL)
 		for (uint32_t p = 0; p < 65536; p++)
 			free(t->listeners[p]);

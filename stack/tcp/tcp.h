@@ -93,6 +93,8 @@ struct fj_flow {
 
 	struct fj_timer_node rtx, delack, tw;
 
+	struct fj_flow *lnext, *lprev; /* every flow of the stack */
+
 	/* socket backend */
 	int fd;
 	struct rte_mbuf *pending; /* written, not yet taken by the kernel */
@@ -107,6 +109,7 @@ struct fj_tcp {
 	uint8_t isn_key[16];
 	uint64_t msl;          /* clock units */
 	uint32_t nflows;
+	struct fj_flow *all; /* list of every flow */
 	uint64_t hz;
 };
 
@@ -114,5 +117,7 @@ int fj_tcp_init(struct fj_stack *s);
 void fj_tcp_fini(struct fj_stack *s);
 void fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
 void fj_tcp_timers(struct fj_stack *s, uint64_t now);
+/* Packet buffers the flows hold (queues), for leak checks. */
+unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 
 #endif

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer: arbitrary frames into the stack's receive path (Ethernet
- * dispatch, ARP, IPv4, ICMP, UDP and an echo service on port 7). The first
- * input byte picks extras (timers run, promiscuous mode); the rest is the
- * frame. Whatever the stack sends is checked to be a well-formed frame, and
- * after each input every mbuf is back in the pool except those waiting on
- * ARP resolution: no crash, no leak.
+ * dispatch, ARP, IPv4, ICMP, UDP and TCP, echo services on port 7). The
+ * first input byte picks extras (time passes and timers run, promiscuous
+ * mode); the rest is the frame. State carries over between inputs, so
+ * sequences of segments drive TCP connections; with flag 0x80 the harness
+ * writes into a TCP segment the sequence and acknowledgement numbers the
+ * stack last asked for (and fixes the checksum), so that the fuzzer gets
+ * past the handshake and into every state. Whatever the stack sends is
+ * checked to be a well-formed frame, and after each input every mbuf is
+ * back in the pool except those waiting on ARP resolution or held in TCP
+ * queues: no crash, no leak.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +27,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fj_stack S;
-static uint64_t clock_now;
+/* From the last TCP segment the stack sent: the numbers a peer would use. */
+static uint32_t peer_seq, peer_ack;
+static uint64_t clock_now = 1000000;
+
+static uint64_t
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return clock_now;
+}
+
+static void
+echo_tcp(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+
+	(void)arg;
+	for (;;) {
+		switch (fj_flow_read(f, &b)) {
+		case FJ_DATA:
+			if (fj_flow_write(f, b) == -EAGAIN)
+				fj_buf_free(b);
+			break;
+		case FJ_AGAIN:
+			return;
+		default:
+			fj_flow_close(f);
+			return;
+		}
+	}
+}
 
 static uint16_t
 sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
@@ -30,14 +67,31 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m = pkts[i];
 		struct fj_eth e;
 		if (m->nb_segs != 1 || m->pkt_len > 1514 ||
-		    fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &e) != FJ_OK)
+		    fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &e) != FJ_OK) {
+			fprintf(stderr, "bad frame: %u segments, %u bytes\n", m->nb_segs, m->pkt_len);
 			abort();
+		}
 		if (e.type == FJ_ETH_P_IPV4) {
 			struct fj_ipv4 ip;
+			uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
 			/* What we send is valid IPv4, checksum included. */
-			if (fj_ipv4_parse(rte_pktmbuf_mtod_offset(m, uint8_t *, 14), m->data_len - 14,
-					  false, &ip) != FJ_OK || ip.src != S.ip)
+			enum fj_drop r = fj_ipv4_parse(p, m->data_len - 14, false, &ip);
+			if (r != FJ_OK || ip.src != S.ip) {
+				fprintf(stderr, "bad IPv4 sent: %s, src %08x\n", fj_drop_name(r), ip.src);
 				abort();
+			}
+			if (ip.proto == FJ_IP_PROTO_TCP) {
+				struct fj_tcp_hdr th;
+				uint32_t tl = ip.total_len - ip.hdr_len;
+				r = fj_tcp_parse(p + ip.hdr_len, tl, ip.src, ip.dst, false, &th);
+				if (r != FJ_OK) {
+					fprintf(stderr, "bad TCP sent: %s, %u bytes\n", fj_drop_name(r), tl);
+					abort(); /* and valid TCP */
+				}
+				peer_seq = th.ack;
+				peer_ack = th.seq + (tl - th.hdr_len) + !!(th.flags & FJ_TCP_SYN) +
+					   !!(th.flags & FJ_TCP_FIN);
+			}
 		}
 		rte_pktmbuf_free(m);
 	}
@@ -65,8 +119,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	/* EAL's empty runtime directory goes now; nothing needs it. */
 	rmdir(rte_eal_get_runtime_dir());
-	S.hz = rte_get_tsc_hz();
-	S.mp = rte_pktmbuf_pool_create("fuzz", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	S.hz = 1000000; /* a microsecond clock of our own */
+	S.clock = fake_clock;
+	S.mp = rte_pktmbuf_pool_create("fuzz", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	S.udp_ports = calloc(65536, sizeof(*S.udp_ports));
 	if (S.mp == NULL || S.udp_ports == NULL)
 		abort();
@@ -80,8 +135,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct fj_neigh_params np = { .reachable = 1000, .refresh = 800, .retry = 10,
 				      .max_tries = 2 };
 	fj_neigh_init(&S.neigh, &np);
-	if (fj_udp_bind(&S, 7, echo, NULL) == NULL)
+	if (fj_tcp_init(&S) < 0)
 		abort();
+	if (fj_udp_bind(&S, 7, echo, NULL) == NULL || fj_listen_tcp(&S, 7, echo_tcp, NULL) == NULL)
+		abort();
+	/* The peer is known, so replies leave at once. */
+	fj_neigh_learn(&S.neigh, 0x0a000001, &(struct fj_mac){ { 2, 0, 0, 0, 0, 1 } }, clock_now,
+		       true);
 	return 0;
 }
 
@@ -99,15 +159,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size > 1)
 		memcpy(p, data + 1, size - 1);
+	if ((flags & 0x80) && size - 1 >= 14 + 20 + 20 && p[12] == 0x08 && p[13] == 0 &&
+	    p[14 + 9] == FJ_IP_PROTO_TCP && (p[14] & 0xf) == 5) {
+		/* Play along with the connection: in-window numbers. */
+		uint8_t *t = p + 14 + 20;
+		uint32_t tl = (uint32_t)(p[16] << 8 | p[17]);
+		if (tl >= 40 && tl <= size - 1 - 14) {
+			tl -= 20;
+			uint32_t v[2] = { peer_seq, peer_ack };
+			for (int k = 0; k < 2; k++)
+				for (int b = 0; b < 4; b++)
+					t[4 + 4 * k + b] = (uint8_t)(v[k] >> (24 - 8 * b));
+			t[16] = t[17] = 0;
+			uint32_t src = (uint32_t)p[26] << 24 | (uint32_t)p[27] << 16 |
+				       (uint32_t)p[28] << 8 | p[29];
+			uint32_t dst = (uint32_t)p[30] << 24 | (uint32_t)p[31] << 16 |
+				       (uint32_t)p[32] << 8 | p[33];
+			uint16_t c = fj_csum_fold(fj_csum_add(
+				fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, (uint16_t)tl), t, tl));
+			t[16] = (uint8_t)(c >> 8);
+			t[17] = (uint8_t)c;
+		}
+	}
 	S.promisc = flags & 1;
 	fj_eth_input(&S, m);
 	if (flags & 2) {
-		/* Time passes: retries, refreshes, expiry, pending drops. */
-		clock_now += 1 + (flags >> 2) * 100;
+		/* Time passes: ARP retries and expiry, TCP retransmissions,
+		 * delayed ACKs, probes, TIME_WAIT. */
+		clock_now += 1 + (uint64_t)(flags >> 2) * 100000;
 		fj_arp_tick(&S, clock_now);
+		fj_tcp_timers(&S, clock_now);
 	}
 	fj_netif_flush(&S);
-	if (rte_mempool_in_use_count(S.mp) != S.neigh.nq)
+	if (rte_mempool_in_use_count(S.mp) != S.neigh.nq + fj_tcp_mbufs_held(&S))
 		abort(); /* an mbuf leaked (or was freed twice) */
 	return 0;
 }

@@ -230,6 +230,24 @@ test_gratuitous_arp_then_reply_to_requests(void **state)
 }
 
 static void
+test_arp_reply_to_a_padded_request_is_a_minimum_frame(void **state)
+{
+	(void)state;
+	uint32_t len;
+	next_frame(&len);
+	uint8_t q[1000];
+	memset(q, 0xee, sizeof(q));
+	mk_arp(q, FJ_ARP_REQUEST, &BCAST, &PEER, PEER_IP, &BCAST, US_IP);
+	memset(q + 42, 0xee, sizeof(q) - 42);
+	fj_stack_input(S, q, sizeof(q));
+	const uint8_t *f = next_frame(&len);
+	assert_int_equal(len, 60);
+	expect_arp(f, len, &PEER, FJ_ARP_REPLY);
+	for (uint32_t i = 42; i < 60; i++)
+		assert_int_equal(f[i], 0);
+}
+
+static void
 test_udp_echo_to_a_known_peer(void **state)
 {
 	(void)state;
@@ -439,6 +457,7 @@ main(void)
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_gratuitous_arp_then_reply_to_requests),
+		T(test_arp_reply_to_a_padded_request_is_a_minimum_frame),
 		T(test_udp_echo_to_a_known_peer),
 		T(test_reply_waits_for_arp_then_leaves),
 		T(test_unanswered_arp_retries_each_second_then_drops),
