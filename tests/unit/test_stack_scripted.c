@@ -35,6 +35,7 @@ static struct {
 	uint32_t len;
 } out[MAXF];
 static int nout, seen;
+static bool discard_tx; /* count nothing: a flood's answers */
 static uint64_t now_us;
 static struct fj_stack *S;
 
@@ -49,6 +50,8 @@ static void
 tx_fn(void *ctx, const uint8_t *f, uint32_t len)
 {
 	(void)ctx;
+	if (discard_tx)
+		return;
 	assert_true(nout < MAXF);
 	assert_true(len <= sizeof(out[0].b));
 	memcpy(out[nout].b, f, len);
@@ -439,6 +442,418 @@ test_oversize_send_is_refused(void **state)
 	assert_null(fj_udp_bind(S, 99, echo, NULL));
 }
 
+/* ------------------------------------------------------ TCP */
+
+#define PPORT 40000
+static uint32_t peer_iss = 5000;
+
+static uint32_t
+mk_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+       const struct fj_tcp_opts *o, const char *payload)
+{
+	struct fj_tcp_hdr h = { .sport = PPORT, .dport = dport, .seq = seq, .ack = ack,
+				.flags = flags, .wnd = wnd };
+	uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
+	if (o)
+		h.o = *o;
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV4);
+	memcpy(f + 34 + hl, payload ? payload : "", plen);
+	fj_tcp_build(f + 34, &h, PEER_IP, US_IP, plen, false);
+	fj_ipv4_build(f + 14, PEER_IP, US_IP, FJ_IP_PROTO_TCP, (uint16_t)(hl + plen), 3, 64, false);
+	uint32_t n = (uint32_t)(34 + hl + plen);
+	if (n < 60) {
+		memset(f + n, 0, 60 - n);
+		n = 60;
+	}
+	return n;
+}
+
+static void
+peer_tcp(uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+	 const struct fj_tcp_opts *o, const char *payload)
+{
+	uint8_t f[1600];
+	fj_stack_input(S, f, mk_tcp(f, dport, seq, ack, flags, wnd, o, payload));
+}
+
+/* The next emitted frame as a TCP segment to PEER; its payload length. */
+static struct fj_tcp_hdr
+expect_tcp(uint8_t flags, uint32_t *plen, const uint8_t **payload)
+{
+	uint32_t len;
+	const uint8_t *f = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(f, len, &PEER, FJ_IP_PROTO_TCP);
+	struct fj_tcp_hdr th;
+	uint32_t tl = ip.total_len - 20u;
+	assert_int_equal(fj_tcp_parse(f + 34, tl, US_IP, PEER_IP, false, &th), FJ_OK);
+	assert_int_equal(th.flags, flags);
+	assert_int_equal(th.dport, PPORT);
+	if (plen)
+		*plen = tl - th.hdr_len;
+	if (payload)
+		*payload = f + 34 + th.hdr_len;
+	return th;
+}
+
+static void
+echo_tcp(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	(void)arg;
+	for (;;) {
+		switch (fj_flow_read(f, &b)) {
+		case FJ_DATA:
+			if (fj_flow_write(f, b) < 0)
+				fj_buf_free(b);
+			break;
+		case FJ_AGAIN:
+			return;
+		default:
+			fj_flow_close(f);
+			return;
+		}
+	}
+}
+
+static void
+close_at_once(struct fj_flow *f, void *arg)
+{
+	(void)arg;
+	fj_flow_close(f);
+}
+
+static int events_seen;
+static void
+never_read(struct fj_flow *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	events_seen++;
+}
+
+/* Handshake with the listener on @port; returns our ISS + 1. */
+static uint32_t
+open_flow(uint16_t port, uint16_t peer_wnd, bool ws)
+{
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .has_ws = ws, .ws = 2 };
+	peer_tcp(port, peer_iss, 0, FJ_TCP_SYN, peer_wnd, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(sa.ack, peer_iss + 1);
+	peer_tcp(port, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, peer_wnd, NULL, NULL);
+	if (port != 8)
+		expect_nothing(); /* port 8's application closes at once */
+	return sa.seq + 1;
+}
+
+static int
+tcp_setup(void **state)
+{
+	setup(state);
+	assert_non_null(fj_listen_tcp(S, 7, echo_tcp, NULL));
+	assert_non_null(fj_listen_tcp(S, 8, close_at_once, NULL));
+	assert_non_null(fj_listen_tcp(S, 10, never_read, NULL));
+	events_seen = 0;
+	start_and_learn_peer();
+	return 0;
+}
+
+static void
+test_tcp_syn_ack_carries_mss_and_window_scale(void **state)
+{
+	(void)state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1200, .has_ws = true, .ws = 3 };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(sa.ack, peer_iss + 1);
+	assert_true(sa.o.has_mss);
+	assert_int_equal(sa.o.mss, 1460);
+	assert_true(sa.o.has_ws);
+	assert_int_equal(sa.o.ws, 7);
+	/* Without the peer's window scale option, we send none (RFC 7323 §2.2). */
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	(void)next_frame(&(uint32_t){ 0 }); /* a SYN again: the SYN-ACK again */
+}
+
+static void
+test_tcp_syn_to_a_closed_port_gets_rst(void **state)
+{
+	(void)state;
+	peer_tcp(99, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_RST | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(r.seq, 0);
+	assert_int_equal(r.ack, peer_iss + 1);
+	/* An ACK to nobody: RST with SEQ = SEG.ACK (RFC 9293 §3.10.7.1). */
+	peer_tcp(99, peer_iss, 777, FJ_TCP_ACK, 65535, NULL, NULL);
+	r = expect_tcp(FJ_TCP_RST, NULL, NULL);
+	assert_int_equal(r.seq, 777);
+	/* A RST to nobody: silence. */
+	peer_tcp(99, peer_iss, 777, FJ_TCP_RST, 65535, NULL, NULL);
+	expect_nothing();
+}
+
+static void
+test_tcp_echo_data_and_ack(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "hello");
+	uint32_t plen;
+	const uint8_t *pl;
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, &pl);
+	assert_int_equal(plen, 5);
+	assert_memory_equal(pl, "hello", 5);
+	assert_int_equal(d.seq, iss1);
+	assert_int_equal(d.ack, peer_iss + 1 + 5); /* the echo carries the ACK */
+	expect_nothing();
+}
+
+static void
+test_tcp_out_of_window_segment_gets_an_ack(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1 + 10000000, iss1, FJ_TCP_ACK, 65535, NULL, "far");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 1);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_out_of_window"), 1);
+}
+
+static void
+test_tcp_rst_with_wrong_sequence_gets_challenge_ack(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	/* RFC 5961 §3.2: in the window but not RCV.NXT: a challenge ACK. */
+	peer_tcp(7, peer_iss + 100, iss1, FJ_TCP_RST, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	/* Exactly RCV.NXT: the connection is reset and freed. */
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_RST, 65535, NULL, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+	assert_int_equal(fj_stack_counter(S, "tcp_rst_rx"), 1);
+}
+
+static void
+test_tcp_syn_on_an_established_flow_gets_challenge_ack(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	(void)iss1;
+	peer_tcp(7, peer_iss + 1, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_challenge_acks"), 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+}
+
+static void
+test_tcp_peer_closes_first_close_wait_last_ack(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	/* FIN from the peer: ACKed; the echo app closes on EOF, so our FIN
+	 * follows (CLOSE_WAIT -> LAST_ACK). */
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_FIN | FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 2);
+	struct fj_tcp_hdr fin = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fin.seq, iss1);
+	expect_nothing();
+	peer_tcp(7, peer_iss + 2, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_we_close_first_fin_wait_then_time_wait(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(8, 65535, true); /* the app closes on accept */
+	struct fj_tcp_hdr fin = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fin.seq, iss1);
+	peer_tcp(8, peer_iss + 1, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL); /* FIN_WAIT_2 */
+	expect_nothing();
+	peer_tcp(8, peer_iss + 1, iss1 + 1, FJ_TCP_FIN | FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 2);
+	/* TIME_WAIT: a retransmitted FIN is ACKed again... */
+	peer_tcp(8, peer_iss + 1, iss1 + 1, FJ_TCP_FIN | FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	/* ...and after 2 MSL (60 s) the flow is gone. */
+	advance(59 * SEC);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	advance(2 * SEC);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+	expect_nothing();
+}
+
+static void
+test_tcp_lost_data_is_retransmitted_with_backoff(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, "data");
+	uint32_t plen;
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(d.seq, iss1);
+	/* No ACK comes: after RTO (1 s before any sample, RFC 6298 §2.1) the
+	 * segment goes again, then after 2 s, then 4 s. */
+	advance(SEC - 1000);
+	expect_nothing();
+	advance(2000);
+	d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(d.seq, iss1);
+	assert_int_equal(plen, 4);
+	advance(2 * SEC - 1000);
+	expect_nothing();
+	advance(2000);
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	advance(4 * SEC + 1000);
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_retransmits"), 3);
+	/* The ACK ends it. */
+	peer_tcp(7, peer_iss + 5, iss1 + 4, FJ_TCP_ACK, 65535, NULL, NULL);
+	advance(30 * SEC);
+	expect_nothing();
+}
+
+static void
+test_tcp_three_duplicate_acks_trigger_fast_retransmit(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	/* Four segments echoed back: 4 x 5 bytes in flight. */
+	const char *msgs[] = { "aaaaa", "bbbbb", "ccccc", "ddddd" };
+	uint32_t seq = peer_iss + 1;
+	for (int i = 0; i < 4; i++) {
+		peer_tcp(7, seq, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, msgs[i]);
+		seq += 5;
+		expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	}
+	/* The peer got the first, lost the second: its ACK, then three
+	 * duplicates of it (RFC 5681 §3.2). */
+	for (int i = 0; i < 4; i++) {
+		peer_tcp(7, seq, iss1 + 5, FJ_TCP_ACK, 65535, NULL, NULL);
+		if (i < 3)
+			expect_nothing();
+	}
+	uint32_t plen;
+	const uint8_t *pl;
+	/* The hole goes again at once (repacketized with what follows it). */
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_ACK, &plen, &pl);
+	assert_int_equal(r.seq, iss1 + 5);
+	assert_int_equal(plen, 15);
+	assert_memory_equal(pl, "bbbbbcccccddddd", 15);
+	assert_int_equal(fj_stack_counter(S, "tcp_fast_retransmits"), 1);
+	/* A partial ACK (RFC 6582): the next hole goes at once too. */
+	peer_tcp(7, seq, iss1 + 10, FJ_TCP_ACK, 65535, NULL, NULL);
+	r = expect_tcp(FJ_TCP_ACK, &plen, &pl);
+	assert_int_equal(r.seq, iss1 + 10);
+	assert_memory_equal(pl, "cccccddddd", 10);
+	/* The full ACK ends recovery; nothing is outstanding. */
+	peer_tcp(7, seq, iss1 + 20, FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_nothing();
+	advance(10 * SEC);
+	expect_nothing();
+}
+
+static void
+test_tcp_peer_window_scale_is_applied(void **state)
+{
+	(void)state;
+	/* The peer's shift is 2: a window field of 2 means 8 bytes. */
+	uint32_t iss1 = open_flow(7, 2, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 2, NULL, "0123456789abcdef");
+	uint32_t plen;
+	expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 8);
+	expect_nothing();
+}
+
+static void
+test_tcp_zero_window_is_probed(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 0, false);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 0, NULL, "stuck");
+	/* Nothing may go, only an ACK for the data (delayed). */
+	advance(50000);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 6);
+	expect_nothing();
+	/* The persist timer sends one byte past the closed window. */
+	advance(SEC);
+	uint32_t plen;
+	struct fj_tcp_hdr p = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 1);
+	assert_int_equal(p.seq, iss1);
+	assert_int_equal(fj_stack_counter(S, "tcp_window_probes"), 1);
+	/* The window opens: the data flows. */
+	peer_tcp(7, peer_iss + 6, iss1, FJ_TCP_ACK, 1000, NULL, NULL);
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 5);
+}
+
+static void
+test_tcp_receive_window_closes_when_the_app_does_not_read(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(10, 65535, true);
+	char chunk[1001];
+	memset(chunk, 'z', 1000);
+	chunk[1000] = 0;
+	uint32_t seq = peer_iss + 1;
+	uint16_t last_wnd = 0xffff;
+	/* 256 KiB of buffer: keep sending until the advertised window is 0. */
+	for (int i = 0; i < 400 && last_wnd != 0; i++) {
+		peer_tcp(10, seq, iss1, FJ_TCP_ACK, 65535, NULL, chunk);
+		seq += 1000;
+		if (i % 2 == 1) {
+			struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+			last_wnd = a.wnd;
+		}
+	}
+	assert_int_equal(last_wnd, 0);
+	assert_true(events_seen > 0);
+}
+
+static void
+test_tcp_half_open_connections_are_bounded(void **state)
+{
+	(void)state;
+	/* A SYN flood from many ports: at most the backlog is kept. */
+	uint8_t f[128];
+	discard_tx = true;
+	for (int i = 0; i < 1100; i++) {
+		uint32_t n = mk_tcp(f, 7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+		f[34] = (uint8_t)((1000 + i) >> 8);
+		f[35] = (uint8_t)(1000 + i);
+		f[34 + 16] = f[34 + 17] = 0;
+		uint16_t c = fj_csum_fold(fj_csum_add(
+			fj_csum_pseudo(PEER_IP, US_IP, FJ_IP_PROTO_TCP, 20), f + 34, 20));
+		f[34 + 16] = (uint8_t)(c >> 8);
+		f[34 + 17] = (uint8_t)c;
+		fj_stack_input(S, f, n);
+		seen = nout = 0; /* the SYN-ACKs are not the point here */
+	}
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1024);
+	assert_int_equal(fj_stack_counter(S, "tcp_syn_dropped"), 1100 - 1024);
+	seen = nout = 0;
+	/* Unanswered SYN-ACKs are retried, then the half-open flows go. */
+	for (int i = 0; i < 70; i++)
+		advance(SEC);
+	discard_tx = false;
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+	/* A legitimate client gets in afterwards. */
+	open_flow(7, 65535, true);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+}
+
 static void
 test_bad_test_port_config_is_refused(void **state)
 {
@@ -467,6 +882,21 @@ main(void)
 		T(test_off_link_goes_through_the_gateway),
 		T(test_frames_for_others_are_dropped_and_counted),
 		T(test_oversize_send_is_refused),
+#define TT(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
+		TT(test_tcp_syn_ack_carries_mss_and_window_scale),
+		TT(test_tcp_syn_to_a_closed_port_gets_rst),
+		TT(test_tcp_echo_data_and_ack),
+		TT(test_tcp_out_of_window_segment_gets_an_ack),
+		TT(test_tcp_rst_with_wrong_sequence_gets_challenge_ack),
+		TT(test_tcp_syn_on_an_established_flow_gets_challenge_ack),
+		TT(test_tcp_peer_closes_first_close_wait_last_ack),
+		TT(test_tcp_we_close_first_fin_wait_then_time_wait),
+		TT(test_tcp_lost_data_is_retransmitted_with_backoff),
+		TT(test_tcp_three_duplicate_acks_trigger_fast_retransmit),
+		TT(test_tcp_peer_window_scale_is_applied),
+		TT(test_tcp_zero_window_is_probed),
+		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
+		TT(test_tcp_half_open_connections_are_bounded),
 		cmocka_unit_test(test_bad_test_port_config_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
