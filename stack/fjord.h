@@ -118,6 +118,14 @@ enum fj_read {
 };
 
 struct fj_listener *fj_listen_tcp(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg);
+/*
+ * Open a connection to @to. @fn runs once it is established (reads give
+ * FJ_AGAIN, writes are taken), and as for accepted flows after that; a
+ * refused or unanswered attempt shows as FJ_ERROR (-ECONNREFUSED,
+ * -ETIMEDOUT). NULL and errno if it cannot even start.
+ */
+struct fj_flow *fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn,
+			       void *arg);
 /* Read the next piece of the stream: a view of received packet memory. */
 enum fj_read fj_flow_read(struct fj_flow *f, struct fj_buf **buf);
 /*

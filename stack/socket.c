@@ -223,6 +223,8 @@ tcp_accept(struct fj_stack *s, struct fj_listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		f->s = s;
 		f->l = l;
+		f->fn = l->fn;
+		f->arg = l->arg;
 		f->fd = fd;
 		f->key.raddr = ntohl(a.sin_addr.s_addr);
 		f->key.rport = ntohs(a.sin_port);
@@ -276,6 +278,22 @@ flush_pending(struct fj_flow *f)
 static void
 tcp_event(struct fj_flow *f, uint32_t events)
 {
+	if (f->connecting) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+		f->connecting = false;
+		if (e != 0)
+			f->err = -e;
+		else
+			f->s->c.tcp_established++;
+		flow_watch(f, EPOLLIN | EPOLLRDHUP);
+		if (!f->app_closed)
+			f->fn(f, f->arg);
+		return;
+	}
 	if ((events & EPOLLOUT) && flush_pending(f)) {
 		flow_watch(f, EPOLLIN | EPOLLRDHUP);
 		if (f->app_closed) {
@@ -285,7 +303,43 @@ tcp_event(struct fj_flow *f, uint32_t events)
 		f->want_write = false;
 	}
 	if (!f->app_closed)
-		f->l->fn(f, f->l->arg);
+		f->fn(f, f->arg);
+}
+
+struct fj_flow *
+fj_socket_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(to->port),
+				 .sin_addr.s_addr = htonl(to->ip) };
+	int one = 1;
+	struct fj_flow *f = calloc(1, sizeof(*f));
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (f == NULL || fd < 0)
+		goto fail;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
+		goto fail;
+	f->s = s;
+	f->fn = fn;
+	f->arg = arg;
+	f->fd = fd;
+	f->connecting = true;
+	f->key.raddr = to->ip;
+	f->key.rport = to->port;
+	f->events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+	struct epoll_event ev = { .events = f->events, .data.u64 = EP_TAG(f, EP_FLOW) };
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	s->c.tcp_active_opens++;
+	return f;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	free(f);
+	errno = e;
+	return NULL;
 }
 
 enum fj_read

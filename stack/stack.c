@@ -41,6 +41,7 @@ static const struct {
 	C(ip_rx), C(ip_tx), C(icmp_rx), C(icmp_tx), C(icmp_echo_replies), C(icmp_unreach_tx),
 	C(udp_rx), C(udp_tx), C(udp_rx_bytes), C(udp_tx_bytes),
 	C(tcp_rx), C(tcp_tx), C(tcp_rx_bytes), C(tcp_tx_bytes), C(tcp_passive_opens),
+	C(tcp_active_opens),
 	C(tcp_established), C(tcp_flows_closed), C(tcp_rst_rx), C(tcp_rst_tx), C(tcp_retransmits),
 	C(tcp_fast_retransmits), C(tcp_window_probes), C(tcp_challenge_acks), C(tcp_out_of_window),
 	C(tcp_ooo_dropped), C(tcp_syn_dropped),

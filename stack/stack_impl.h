@@ -35,7 +35,7 @@ struct fj_counters {
 	uint64_t icmp_rx, icmp_tx, icmp_echo_replies, icmp_unreach_tx;
 	uint64_t udp_rx, udp_tx, udp_rx_bytes, udp_tx_bytes;
 	uint64_t tcp_rx, tcp_tx, tcp_rx_bytes, tcp_tx_bytes;
-	uint64_t tcp_passive_opens, tcp_established, tcp_flows_closed;
+	uint64_t tcp_passive_opens, tcp_active_opens, tcp_established, tcp_flows_closed;
 	uint64_t tcp_rst_rx, tcp_rst_tx, tcp_retransmits, tcp_fast_retransmits;
 	uint64_t tcp_window_probes, tcp_challenge_acks, tcp_out_of_window;
 	uint64_t tcp_ooo_dropped, tcp_syn_dropped;
@@ -145,6 +145,8 @@ void fj_socket_close_fd(struct fj_stack *s, int fd);
 int fj_socket_udp_bind(struct fj_udp *u);
 int fj_socket_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);
 struct fj_listener *fj_socket_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg);
+struct fj_flow *fj_socket_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn,
+				  void *arg);
 enum fj_read fj_socket_flow_read(struct fj_flow *f, struct fj_buf **buf);
 int fj_socket_flow_write(struct fj_flow *f, struct fj_buf *buf);
 void fj_socket_flow_close(struct fj_flow *f);

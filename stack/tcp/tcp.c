@@ -8,8 +8,8 @@
  * connections. Received data stays in its mbufs (zero-copy reads); written
  * buffers are queued by reference and copied into segments when sent.
  *
- * Not yet: active open, SACK (RFC 2018/6675), timestamps and PAWS
- * (RFC 7323 §3-5), keepalive, simultaneous open/close.
+ * Active open too (connect). Not yet: SACK (RFC 2018/6675), timestamps and
+ * PAWS (RFC 7323 §3-5), keepalive, simultaneous open.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +31,7 @@
 #define DELACK_MS 40
 #define MAX_RTX 12           /* retransmissions before giving up */
 #define MAX_SYNACK 5
+#define MAX_SYN 6
 #define MAX_FLOWS 65536
 #define BACKLOG 1024
 
@@ -118,8 +119,8 @@ mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst)
 static void
 notify(struct fj_flow *f)
 {
-	if (!f->app_closed && f->state != FJ_TCP_SYN_RCVD && f->l != NULL)
-		f->l->fn(f, f->l->arg);
+	if (!f->app_closed && f->state != FJ_TCP_SYN_RCVD && f->fn != NULL)
+		f->fn(f, f->arg);
 }
 
 static void
@@ -198,7 +199,9 @@ rcv_window(struct fj_flow *f)
 	    (fj_seq_gt(f->rcv_adv, f->rcv_nxt) && edge - f->rcv_adv < RTE_MIN(f->mss, RCV_BUF / 2u)))
 		edge = fj_seq_max(f->rcv_adv, f->rcv_nxt);
 	f->rcv_adv = edge;
-	uint32_t w = (edge - f->rcv_nxt) >> (f->state == FJ_TCP_SYN_RCVD ? 0 : f->rcv_ws);
+	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+	uint32_t w = (edge - f->rcv_nxt) >>
+		     (f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws);
 	return (uint16_t)RTE_MIN(w, 65535u);
 }
 
@@ -207,9 +210,10 @@ send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 {
 	struct fj_stack *s = f->s;
 	struct fj_tcp_hdr h = { .sport = f->key.lport, .dport = f->key.rport, .seq = seq,
-				.ack = f->rcv_nxt, .flags = flags };
+				.ack = (flags & FJ_TCP_ACK) ? f->rcv_nxt : 0, .flags = flags };
 	if (flags & FJ_TCP_SYN) {
-		/* RFC 9293 §3.7.1 and RFC 7323 §2.2: our MSS and window shift. */
+		/* RFC 9293 §3.7.1 and RFC 7323 §2.2: our MSS and window shift
+		 * (on a SYN-ACK only if the peer's SYN had one). */
 		h.o.has_mss = true;
 		h.o.mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
 		if (f->rcv_ws) {
@@ -344,6 +348,17 @@ rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 
 	(void)w;
 	(void)ctx;
+	if (f->state == FJ_TCP_SYN_SENT) {
+		/* RFC 6298 §5.7 aside, SYNs back off from 1 s like data. */
+		if (++f->syn_tries > MAX_SYN) {
+			flow_closed(f, -ETIMEDOUT);
+			return;
+		}
+		fj_rtt_backoff(&f->rtt);
+		send_segment(f, f->iss, FJ_TCP_SYN, 0);
+		arm_rtx(f);
+		return;
+	}
 	if (f->state == FJ_TCP_SYN_RCVD) {
 		if (++f->syn_tries > MAX_SYNACK) {
 			flow_free(f);
@@ -440,6 +455,8 @@ passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip
 		return NULL;
 	f->s = s;
 	f->l = l;
+	f->fn = l->fn;
+	f->arg = l->arg;
 	f->key = (struct fj_tcp_key){ ip->src, s->ip, th->sport, th->dport };
 	if (rte_hash_add_key_data(T(s)->flows, &f->key, f) < 0) {
 		free(f);
@@ -640,6 +657,54 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 	return true;
 }
 
+/* RFC 9293 §3.10.7.3: a segment for a connection we are opening. */
+static void
+syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
+{
+	struct fj_stack *s = f->s;
+	bool ack_ok = (th->flags & FJ_TCP_ACK) && th->ack == f->iss + 1;
+
+	if ((th->flags & FJ_TCP_ACK) && !ack_ok) {
+		if (!(th->flags & FJ_TCP_RST)) {
+			struct fj_ipv4 ip = { .src = f->key.raddr };
+			send_rst(s, &ip, th, 0);
+		}
+		return;
+	}
+	if (th->flags & FJ_TCP_RST) {
+		if (ack_ok) {
+			s->c.tcp_rst_rx++;
+			flow_closed(f, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(th->flags & FJ_TCP_SYN) || !ack_ok)
+		return; /* simultaneous open is not supported: the peer retries */
+	f->irs = th->seq;
+	f->rcv_nxt = th->seq + 1;
+	f->rcv_adv = f->rcv_nxt;
+	f->snd_una = th->ack;
+	/* RFC 7323 §2.2: scaling both ways only if both SYNs carried it. */
+	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
+	if (!th->o.has_ws)
+		f->rcv_ws = 0;
+	f->snd_wnd = th->wnd;
+	f->snd_wl1 = th->seq;
+	f->snd_wl2 = th->ack;
+	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
+	if (f->mss < 64)
+		f->mss = 64;
+	f->cwnd = IW_SEGS * (uint32_t)f->mss;
+	f->state = FJ_TCP_ESTABLISHED;
+	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+	f->rtt.backoffs = 0;
+	s->c.tcp_established++;
+	send_ack(f);
+	tcp_output(f);
+	notify(f); /* connected */
+}
+
 static void
 flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, uint32_t len)
 {
@@ -647,6 +712,12 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 	uint32_t seq = th->seq;
 	uint32_t seglen = len + !!(th->flags & FJ_TCP_SYN) + !!(th->flags & FJ_TCP_FIN);
 	bool tell = false;
+
+	if (f->state == FJ_TCP_SYN_SENT) {
+		rte_pktmbuf_free(m);
+		syn_sent_input(f, th);
+		return;
+	}
 
 	if (f->state == FJ_TCP_SYN_RCVD && (th->flags & FJ_TCP_SYN) && !(th->flags & FJ_TCP_ACK) &&
 	    seq == f->irs) {
@@ -690,7 +761,8 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			return;
 		}
 		f->state = FJ_TCP_ESTABLISHED;
-		f->l->half_open--;
+		if (f->l)
+			f->l->half_open--;
 		f->snd_una = th->ack;
 		f->snd_wnd = (uint32_t)th->wnd << f->snd_ws;
 		f->snd_wl1 = seq;
@@ -871,6 +943,64 @@ fj_listen_tcp(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 	return l;
 }
 
+struct fj_flow *
+fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
+{
+	struct fj_flow *f;
+
+	if (to == NULL || to->port == 0 || to->ip == 0 || fn == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (s->backend == FJ_NET_SOCKET)
+		return fj_socket_connect(s, to, fn, arg);
+	if (T(s)->nflows >= MAX_FLOWS) {
+		errno = ENOBUFS;
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->s = s;
+	f->fn = fn;
+	f->arg = arg;
+	/* An ephemeral port (RFC 6056 would randomise more; one counter from a
+	 * random start) that makes the 4-tuple unique. */
+	for (int tries = 0;; tries++) {
+		if (tries == 16384) {
+			free(f);
+			errno = EADDRNOTAVAIL;
+			return NULL;
+		}
+		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
+		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
+		if (T(s)->listeners[port] == NULL &&
+		    rte_hash_add_key_data(T(s)->flows, &f->key, f) >= 0) {
+			void *other;
+			if (rte_hash_lookup_data(T(s)->flows, &f->key, &other) >= 0 && other == f)
+				break;
+		}
+	}
+	T(s)->nflows++;
+	f->lnext = T(s)->all;
+	if (f->lnext)
+		f->lnext->lprev = f;
+	T(s)->all = f;
+	f->state = FJ_TCP_SYN_SENT;
+	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, f->key.lport, to->ip, to->port,
+			    to_us(s, fj_now(s)));
+	f->snd_una = f->iss;
+	f->snd_nxt = f->snd_max = f->iss + 1;
+	f->rcv_ws = RCV_WS;
+	f->mss = MSS_DEFAULT;
+	f->ssthresh = UINT32_MAX;
+	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
+	s->c.tcp_active_opens++;
+	send_segment(f, f->iss, FJ_TCP_SYN, 0);
+	arm_rtx(f);
+	return f;
+}
+
 enum fj_read
 fj_flow_read(struct fj_flow *f, struct fj_buf **buf)
 {
@@ -942,7 +1072,9 @@ fj_flow_close(struct fj_flow *f)
 	case FJ_TCP_CLOSE_WAIT:
 		f->state = FJ_TCP_LAST_ACK;
 		break;
+	case FJ_TCP_SYN_SENT:
 	case FJ_TCP_CLOSED:
+		f->state = FJ_TCP_CLOSED;
 		flow_free(f);
 		return;
 	default:

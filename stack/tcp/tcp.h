@@ -19,6 +19,7 @@ struct fj_ipv4;
 
 enum fj_tcp_state {
 	FJ_TCP_CLOSED,
+	FJ_TCP_SYN_SENT,
 	FJ_TCP_SYN_RCVD,
 	FJ_TCP_ESTABLISHED,
 	FJ_TCP_FIN_WAIT_1,
@@ -53,7 +54,9 @@ struct fj_listener {
 
 struct fj_flow {
 	struct fj_stack *s;
-	struct fj_listener *l;
+	struct fj_listener *l; /* NULL for a connection we opened */
+	fj_flow_fn fn;
+	void *arg;
 	struct fj_tcp_key key;
 	uint8_t state;
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
@@ -97,6 +100,7 @@ struct fj_flow {
 
 	/* socket backend */
 	int fd;
+	bool connecting;
 	struct rte_mbuf *pending; /* written, not yet taken by the kernel */
 	uint32_t events;
 };
@@ -110,6 +114,7 @@ struct fj_tcp {
 	uint64_t msl;          /* clock units */
 	uint32_t nflows;
 	struct fj_flow *all; /* list of every flow */
+	uint16_t next_port;  /* ephemeral ports for connect */
 	uint64_t hz;
 };
 

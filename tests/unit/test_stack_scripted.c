@@ -854,6 +854,134 @@ test_tcp_half_open_connections_are_bounded(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
 }
 
+/* A client's view: what its callback saw. */
+static int client_events;
+static enum fj_read client_last;
+static struct fj_flow *client;
+
+static void
+client_cb(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	(void)arg;
+	client_events++;
+	client = f;
+	client_last = fj_flow_read(f, &b);
+	if (client_last == FJ_DATA)
+		fj_buf_free(b);
+}
+
+/* The SYN we send for a connect; the port it came from. */
+static struct fj_tcp_hdr
+expect_syn(uint16_t *sport)
+{
+	uint32_t len;
+	const uint8_t *f = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(f, len, &PEER, FJ_IP_PROTO_TCP);
+	struct fj_tcp_hdr th;
+	assert_int_equal(fj_tcp_parse(f + 34, ip.total_len - 20u, US_IP, PEER_IP, false, &th),
+			 FJ_OK);
+	assert_int_equal(th.flags, FJ_TCP_SYN);
+	assert_int_equal(th.ack, 0);
+	*sport = th.sport;
+	return th;
+}
+
+static void
+peer_to(uint16_t our_port, uint32_t seq, uint32_t ack, uint8_t flags, const struct fj_tcp_opts *o,
+	const char *payload)
+{
+	uint8_t f[1600];
+	struct fj_tcp_hdr h = { .sport = 80, .dport = our_port, .seq = seq, .ack = ack,
+				.flags = flags, .wnd = 1000 };
+	uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
+	if (o)
+		h.o = *o;
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV4);
+	memcpy(f + 34 + hl, payload ? payload : "", plen);
+	fj_tcp_build(f + 34, &h, PEER_IP, US_IP, plen, false);
+	fj_ipv4_build(f + 14, PEER_IP, US_IP, FJ_IP_PROTO_TCP, (uint16_t)(hl + plen), 3, 64, false);
+	uint32_t n = (uint32_t)(34 + hl + plen);
+	fj_stack_input(S, f, n < 60 ? 60 : n);
+}
+
+static void
+test_tcp_connect_handshake_and_data(void **state)
+{
+	(void)state;
+	client_events = 0;
+	struct fj_addr to = { PEER_IP, 80 };
+	assert_non_null(fj_connect_tcp(S, &to, client_cb, NULL));
+	fj_stack_poll(S); /* the SYN leaves with the loop's turn */
+	uint16_t sport;
+	struct fj_tcp_hdr syn = expect_syn(&sport);
+	assert_true(sport >= 49152);
+	assert_true(syn.o.has_mss && syn.o.has_ws);
+	/* The peer's SYN-ACK without window scaling: none either way. */
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 536 };
+	peer_to(sport, 9000, syn.seq + 1, FJ_TCP_SYN | FJ_TCP_ACK, &o, NULL);
+	uint32_t len;
+	const uint8_t *f = next_frame(&len);
+	struct fj_tcp_hdr a;
+	assert_int_equal(fj_tcp_parse(f + 34, len - 34, US_IP, PEER_IP, false, &a), FJ_OK);
+	assert_int_equal(a.flags, FJ_TCP_ACK);
+	assert_int_equal(a.ack, 9001);
+	assert_int_equal(client_events, 1);
+	assert_int_equal(client_last, FJ_AGAIN);
+	/* Data and the peer's FIN reach the client. */
+	peer_to(sport, 9001, syn.seq + 1, FJ_TCP_ACK | FJ_TCP_FIN, NULL, "page");
+	assert_true(client_events >= 2);
+	assert_int_equal(client_last, FJ_DATA);
+	enum fj_read r;
+	struct fj_buf *b = NULL;
+	r = fj_flow_read(client, &b);
+	assert_int_equal(r, FJ_EOF);
+	fj_flow_close(client);
+}
+
+static void
+test_tcp_connect_refused_by_rst(void **state)
+{
+	(void)state;
+	client_events = 0;
+	struct fj_addr to = { PEER_IP, 80 };
+	struct fj_flow *c = fj_connect_tcp(S, &to, client_cb, NULL);
+	fj_stack_poll(S);
+	uint16_t sport;
+	struct fj_tcp_hdr syn = expect_syn(&sport);
+	peer_to(sport, 0, syn.seq + 1, FJ_TCP_RST | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(client_events, 1);
+	assert_int_equal(client_last, FJ_ERROR);
+	assert_int_equal(fj_flow_error(c), -ECONNREFUSED);
+	fj_flow_close(c);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_connect_times_out_after_syn_retries(void **state)
+{
+	(void)state;
+	client_events = 0;
+	struct fj_addr to = { PEER_IP, 80 };
+	struct fj_flow *c = fj_connect_tcp(S, &to, client_cb, NULL);
+	fj_stack_poll(S);
+	uint16_t sport;
+	expect_syn(&sport);
+	/* SYNs again after 1, 2, 4, 8, 16, 32 s; then the attempt fails. */
+	uint64_t wait = SEC;
+	for (int i = 0; i < 6; i++) {
+		advance(wait + 1000);
+		expect_syn(&sport);
+		wait *= 2;
+	}
+	advance(wait + 1000);
+	assert_int_equal(client_last, FJ_ERROR);
+	assert_int_equal(fj_flow_error(c), -ETIMEDOUT);
+	fj_flow_close(c);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
 static void
 test_bad_test_port_config_is_refused(void **state)
 {
@@ -897,6 +1025,9 @@ main(void)
 		TT(test_tcp_zero_window_is_probed),
 		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
 		TT(test_tcp_half_open_connections_are_bounded),
+		TT(test_tcp_connect_handshake_and_data),
+		TT(test_tcp_connect_refused_by_rst),
+		TT(test_tcp_connect_times_out_after_syn_retries),
 		cmocka_unit_test(test_bad_test_port_config_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
