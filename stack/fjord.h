@@ -138,6 +138,10 @@ int fj_flow_write(struct fj_flow *f, struct fj_buf *buf);
 /* Close our direction once everything queued is sent (FIN); the flow
  * must not be used after this. */
 void fj_flow_close(struct fj_flow *f);
+/* Send FIN after what is queued but keep reading (a half close). */
+int fj_flow_shutdown(struct fj_flow *f);
+/* Nagle's algorithm (RFC 9293 §3.7.4): off by default for flows. */
+void fj_flow_set_nagle(struct fj_flow *f, bool on);
 /* Reset the connection now (RST) and release the flow. */
 void fj_flow_abort(struct fj_flow *f);
 /* The connection's error (a negative errno: -ECONNRESET, -ETIMEDOUT), or 0. */

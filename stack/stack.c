@@ -151,15 +151,17 @@ fj_stack_usage(FILE *out)
 		"  --port N              DPDK port to use (default 0)\n"
 		"  --mtu N               IP MTU (default 1500)\n"
 		"  --promisc             take frames for any MAC address\n"
+		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
+		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        promisc); command-line arguments win\n");
+		"                        msl, promisc); command-line arguments win\n");
 }
 
 struct cfg {
 	const char *net;
 	char ip[64];
 	char gw[64];
-	long port, mtu;
+	long port, mtu, msl;
 	bool promisc;
 	bool have_ip, have_gw;
 };
@@ -199,6 +201,10 @@ cfg_set(struct cfg *c, const char *key, const char *val, const char *where)
 	} else if (strcmp(key, "mtu") == 0) {
 		c->mtu = strtol(val, &end, 10);
 		if (*val == '\0' || *end || c->mtu < 576 || c->mtu > 9000)
+			goto bad;
+	} else if (strcmp(key, "msl") == 0) {
+		c->msl = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->msl < 0 || c->msl > 3600)
 			goto bad;
 	} else if (strcmp(key, "promisc") == 0) {
 		c->promisc = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
@@ -257,6 +263,7 @@ apply_cfg(struct fj_stack *s, const struct cfg *c)
 
 	s->port = (uint16_t)c->port;
 	s->mtu = (uint16_t)c->mtu;
+	s->msl_s = (uint32_t)c->msl;
 	s->promisc = c->promisc;
 	if (c->have_ip) {
 		snprintf(ip, sizeof(ip), "%s", c->ip);
@@ -364,7 +371,7 @@ fj_stack_setup(struct fj_stack *s)
 int
 fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 {
-	struct cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500 };
+	struct cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500, .msl = 30 };
 
 	if (ip != NULL && cfg_set(&c, "ip", ip, "test port") < 0)
 		return -EINVAL;
@@ -378,7 +385,7 @@ fj_stack_from_args(int *argcp, char ***argvp)
 {
 	int argc = *argcp;
 	char **argv = *argvp;
-	struct cfg c = { .net = "direct", .port = 0, .mtu = 1500 };
+	struct cfg c = { .net = "direct", .port = 0, .mtu = 1500, .msl = 30 };
 	int eal_argc = argc, rc;
 	struct fj_stack *s;
 	char **rest;
@@ -404,7 +411,7 @@ fj_stack_from_args(int *argcp, char ***argvp)
 			}
 		}
 	for (int i = eal_argc + 1; i < argc; i++) {
-		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu" };
+		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl" };
 		const char *a = argv[i];
 		bool known = false;
 

@@ -73,6 +73,7 @@ struct fj_stack {
 	uint32_t ip, mask, gw; /* host order; gw 0: none */
 	uint16_t mtu;
 	uint16_t ip_id;
+	uint32_t msl_s; /* TCP maximum segment lifetime, seconds */
 
 	/* direct backend: one port, queue 0 */
 	uint16_t port;

@@ -12,8 +12,11 @@
  * PAWS (RFC 7323 §3-5), keepalive, simultaneous open.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -271,6 +274,10 @@ tcp_output(struct fj_flow *f)
 		if (inflight >= wnd)
 			break;
 		uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), wnd - inflight);
+		/* Nagle, when asked for: a small segment waits while data is
+		 * unacknowledged (RFC 9293 §3.7.4). */
+		if (f->nagle && len < f->mss && inflight > 0)
+			break;
 		uint8_t flags = FJ_TCP_ACK;
 		if (f->snd_nxt + len == data_end)
 			flags |= FJ_TCP_PSH;
@@ -1078,10 +1085,41 @@ fj_flow_close(struct fj_flow *f)
 		flow_free(f);
 		return;
 	default:
-		return;
+		return; /* already closing (after a shutdown) */
 	}
 	f->fin_queued = true;
 	tcp_output(f);
+}
+
+int
+fj_flow_shutdown(struct fj_flow *f)
+{
+	if (f->s->backend == FJ_NET_SOCKET)
+		return shutdown(f->fd, SHUT_WR) < 0 ? -errno : 0;
+	switch (f->state) {
+	case FJ_TCP_ESTABLISHED:
+		f->state = FJ_TCP_FIN_WAIT_1;
+		break;
+	case FJ_TCP_CLOSE_WAIT:
+		f->state = FJ_TCP_LAST_ACK;
+		break;
+	default:
+		return f->fin_queued ? 0 : -ENOTCONN;
+	}
+	f->fin_queued = true;
+	tcp_output(f);
+	return 0;
+}
+
+void
+fj_flow_set_nagle(struct fj_flow *f, bool on)
+{
+	if (f->s->backend == FJ_NET_SOCKET) {
+		int v = !on;
+		setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+		return;
+	}
+	f->nagle = on;
 }
 
 void
@@ -1151,7 +1189,9 @@ fj_tcp_init(struct fj_stack *s)
 	if (t->flows == NULL || t->listeners == NULL)
 		return -ENOMEM;
 	t->hz = s->hz;
-	t->msl = s->hz * 30; /* RFC 9293 suggests 2 minutes; 30 s as Linux's 60 s TIME_WAIT */
+	/* RFC 9293 suggests 2 minutes; 30 s by default (TIME_WAIT 60 s, as
+	 * Linux's), --msl sets it. */
+	t->msl = s->hz * s->msl_s;
 	for (int i = 0; i < 16; i += 8) {
 		uint64_t r = rte_rand();
 		memcpy(t->isn_key + i, &r, 8);

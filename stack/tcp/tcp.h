@@ -62,6 +62,7 @@ struct fj_flow {
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
 	bool eof_told;
 	bool want_write;   /* a write met a full buffer */
+	bool nagle;
 	bool writable;     /* ...and there is room again */
 	void *user;        /* the application's */
 	int err;

@@ -523,6 +523,29 @@ close_at_once(struct fj_flow *f, void *arg)
 	fj_flow_close(f);
 }
 
+static uint32_t half_closed_bytes;
+static void
+half_close(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	(void)arg;
+	if (fj_flow_user(f) == NULL) {
+		assert_int_equal(fj_flow_shutdown(f), 0);
+		fj_flow_set_user(f, f);
+	}
+	while (fj_flow_read(f, &b) == FJ_DATA) {
+		half_closed_bytes += fj_buf_pkt_len(b);
+		fj_buf_free(b);
+	}
+}
+
+static void
+echo_nagle(struct fj_flow *f, void *arg)
+{
+	fj_flow_set_nagle(f, true);
+	echo_tcp(f, arg);
+}
+
 static int events_seen;
 static void
 never_read(struct fj_flow *f, void *arg)
@@ -541,8 +564,8 @@ open_flow(uint16_t port, uint16_t peer_wnd, bool ws)
 	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
 	assert_int_equal(sa.ack, peer_iss + 1);
 	peer_tcp(port, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, peer_wnd, NULL, NULL);
-	if (port != 8)
-		expect_nothing(); /* port 8's application closes at once */
+	if (port != 8 && port != 11)
+		expect_nothing(); /* these applications close or shut down at once */
 	return sa.seq + 1;
 }
 
@@ -553,6 +576,9 @@ tcp_setup(void **state)
 	assert_non_null(fj_listen_tcp(S, 7, echo_tcp, NULL));
 	assert_non_null(fj_listen_tcp(S, 8, close_at_once, NULL));
 	assert_non_null(fj_listen_tcp(S, 10, never_read, NULL));
+	assert_non_null(fj_listen_tcp(S, 11, half_close, NULL));
+	assert_non_null(fj_listen_tcp(S, 12, echo_nagle, NULL));
+	half_closed_bytes = 0;
 	events_seen = 0;
 	start_and_learn_peer();
 	return 0;
@@ -854,6 +880,43 @@ test_tcp_half_open_connections_are_bounded(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
 }
 
+static void
+test_tcp_half_close_keeps_receiving(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(11, 65535, true);
+	struct fj_tcp_hdr fin = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fin.seq, iss1);
+	peer_tcp(11, peer_iss + 1, iss1 + 1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "still here");
+	assert_int_equal(half_closed_bytes, 10);
+	/* FIN_WAIT_2 and the peer's FIN: TIME_WAIT. */
+	peer_tcp(11, peer_iss + 11, iss1 + 1, FJ_TCP_ACK | FJ_TCP_FIN, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 12);
+}
+
+static void
+test_tcp_nagle_holds_small_segments_while_unacked(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(12, 65535, true);
+	peer_tcp(12, peer_iss + 1, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "a");
+	uint32_t plen;
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	/* The echo of "b" waits: "a" is not acknowledged yet. Only the
+	 * delayed ACK for "b" goes, 40 ms later. */
+	peer_tcp(12, peer_iss + 2, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "b");
+	expect_nothing();
+	advance(50000);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 0); /* only an ACK for "b" */
+	assert_int_equal(a.ack, peer_iss + 3);
+	peer_tcp(12, peer_iss + 3, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 1);
+	assert_int_equal(d.seq, iss1 + 1);
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1025,6 +1088,8 @@ main(void)
 		TT(test_tcp_zero_window_is_probed),
 		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
 		TT(test_tcp_half_open_connections_are_bounded),
+		TT(test_tcp_half_close_keeps_receiving),
+		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
 		TT(test_tcp_connect_refused_by_rst),
 		TT(test_tcp_connect_times_out_after_syn_retries),
