@@ -467,23 +467,23 @@ def test_tcp_echo_transfers():
 
 
 def test_tcp_concurrent_connections():
-    """200 concurrent echo connections of 64 KiB each."""
+    """1,000 concurrent echo connections of 16 KiB each."""
     with Env("tcpc") as env:
         base = tcp_gauges(env)
-        tcp_client(env, "echo", 65536, 200)
+        tcp_client(env, "echo", 16384, 1000)
         after = wait_gauges(env, base)
         check(after == base, f"flows/mbufs {after} after, {base} before")
 
 
 def test_tcp_connect_close_cycles():
-    """2,000 sequential connect/echo/close cycles; no flow or mbuf leaks."""
+    """10,000 sequential connect/echo/close cycles; no flow or mbuf leaks."""
     with Env("tcpy") as env:
         base = tcp_gauges(env)
-        tcp_client(env, "cycles", 2000)
+        tcp_client(env, "cycles", 10000)
         after = wait_gauges(env, base)
         check(after == base, f"flows/mbufs {after} after, {base} before")
         c = env.counters()
-        check(c["tcp_passive_opens"] == 2000 and c["tcp_flows_closed"] == 2000,
+        check(c["tcp_passive_opens"] == 10000 and c["tcp_flows_closed"] == 10000,
               f"opens {c['tcp_passive_opens']} closed {c['tcp_flows_closed']}")
 
 
@@ -513,16 +513,20 @@ def test_tcp_socket_echo():
         tcp_client(env, "cycles", 200)
 
 
-def impair(env, loss_in=0, loss_out=0):
-    """Random loss on the tap, in the kernel (nftables netdev hooks): @loss_in
-    percent of what fjord sends, @loss_out percent of what it receives."""
+def impair(env, loss_in=0, loss_out=0, dup_out=0):
+    """A link profile on the tap, in the kernel (nftables netdev hooks):
+    @loss_in percent of what fjord sends is lost, @loss_out percent of what
+    it receives, and @dup_out percent of what it receives arrives twice."""
     rules = ["add table netdev fjimp"]
     if loss_in:
         rules += ["add chain netdev fjimp in { type filter hook ingress device fj0 priority 0; }",
                   f"add rule netdev fjimp in numgen random mod 100 < {loss_in} drop"]
+    if loss_out or dup_out:
+        rules += ["add chain netdev fjimp out { type filter hook egress device fj0 priority 0; }"]
+    if dup_out:
+        rules += [f"add rule netdev fjimp out numgen random mod 100 < {dup_out} dup to fj0"]
     if loss_out:
-        rules += ["add chain netdev fjimp out { type filter hook egress device fj0 priority 0; }",
-                  f"add rule netdev fjimp out numgen random mod 100 < {loss_out} drop"]
+        rules += [f"add rule netdev fjimp out numgen random mod 100 < {loss_out} drop"]
     r = subprocess.run(["ip", "netns", "exec", env.ns, "nft", "-f", "-"], input="\n".join(rules),
                        capture_output=True, text=True)
     check(r.returncode == 0, f"nft: {r.stderr}")
@@ -538,6 +542,17 @@ def test_tcp_lossy_link():
         check(c["tcp_retransmits"] + c["tcp_fast_retransmits"] > 0, f"no retransmissions: {c}")
         log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
             f"out-of-order dropped {c['tcp_ooo_dropped']}")
+
+
+def test_tcp_lossy_duplicating_link():
+    """1 % loss both ways and 1 % of the kernel's segments duplicated:
+    4 x 1 MiB echoed byte-exact."""
+    with Env("tcpd") as env:
+        impair(env, loss_in=1, loss_out=1, dup_out=1)
+        tcp_client(env, "echo", 1 << 20, 4, timeout=300)
+        c = env.counters()
+        log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
+            f"out of window {c['tcp_out_of_window']}")
 
 
 def test_bad_arguments():
