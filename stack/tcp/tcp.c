@@ -208,6 +208,46 @@ rcv_window(struct fj_flow *f)
 	return (uint16_t)RTE_MIN(w, 65535u);
 }
 
+/*
+ * The out-of-order data we hold as SACK blocks (RFC 2018 §4): contiguous
+ * pieces merged, the block with the latest arrival first, then the rest.
+ */
+static void
+sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
+{
+	struct fj_sack_block b[FJ_TCP_OOO];
+	int n = 0;
+
+	for (int i = 0; i < f->nooo; i++) {
+		uint32_t l = f->ooo[i].seq, r = l + f->ooo[i].m->pkt_len;
+		int j;
+		for (j = 0; j < n; j++) {
+			if (fj_seq_le(l, b[j].right) && fj_seq_ge(r, b[j].left)) {
+				b[j].left = fj_seq_min(b[j].left, l);
+				b[j].right = fj_seq_max(b[j].right, r);
+				break;
+			}
+		}
+		if (j == n)
+			b[n++] = (struct fj_sack_block){ l, r };
+	}
+	/* Merging may have made blocks touch: once more. */
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (fj_seq_le(b[j].left, b[i].right) && fj_seq_ge(b[j].right, b[i].left)) {
+				b[i].left = fj_seq_min(b[i].left, b[j].left);
+				b[i].right = fj_seq_max(b[i].right, b[j].right);
+				b[j--] = b[--n];
+			}
+	o->nsack = 0;
+	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
+		if (fj_seq_in(f->last_ooo, b[i].left, b[i].right))
+			o->sack[o->nsack++] = b[i];
+	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
+		if (!fj_seq_in(f->last_ooo, b[i].left, b[i].right))
+			o->sack[o->nsack++] = b[i];
+}
+
 static int
 send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 {
@@ -223,6 +263,10 @@ send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 			h.o.has_ws = true;
 			h.o.ws = f->rcv_ws;
 		}
+		/* Offered on our SYN, answered on a SYN-ACK. */
+		h.o.sack_perm = f->state == FJ_TCP_SYN_SENT || f->sack_ok;
+	} else if (f->sack_ok && f->nooo > 0) {
+		sack_blocks(f, &h.o);
 	}
 	h.wnd = rcv_window(f);
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
@@ -487,6 +531,7 @@ passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip
 	/* RFC 7323 §2.2: scale both ways only if the SYN offered it. */
 	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
 	f->rcv_ws = th->o.has_ws ? RCV_WS : 0;
+	f->sack_ok = th->o.sack_perm;
 	f->snd_wnd = th->wnd; /* never scaled in a SYN */
 	f->snd_wl1 = th->seq;
 	f->snd_wl2 = f->iss;
@@ -582,6 +627,7 @@ keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
 	f->ooo[f->nooo].seq = seq;
 	f->ooo[f->nooo].m = m;
 	f->nooo++;
+	f->last_ooo = seq;
 	f->ooo_bytes += m->pkt_len;
 }
 
@@ -695,6 +741,7 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
 	if (!th->o.has_ws)
 		f->rcv_ws = 0;
+	f->sack_ok = th->o.sack_perm;
 	f->snd_wnd = th->wnd;
 	f->snd_wl1 = th->seq;
 	f->snd_wl2 = th->ack;
@@ -825,11 +872,13 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			len = space;
 		}
 		if (len > 0 && seq == f->rcv_nxt) {
+			/* RFC 5681 §4.2: ACK at once when this fills a gap. */
+			bool filled = f->nooo > 0;
 			take_data(f, m);
 			m = NULL;
 			tell = true;
 			s->c.tcp_rx_bytes += len;
-			if (f->nooo > 0 || ++f->unacked >= 2 || (th->flags & FJ_TCP_FIN)) {
+			if (filled || ++f->unacked >= 2 || (th->flags & FJ_TCP_FIN)) {
 				send_ack(f);
 			} else if (!fj_timer_armed(&f->delack)) {
 				fj_wheel_arm(&T(s)->wheel, &f->delack,

@@ -92,6 +92,8 @@ struct fj_flow {
 	} ooo[FJ_TCP_OOO];
 	uint8_t nooo;
 	uint32_t ooo_bytes;
+	bool sack_ok;       /* both SYNs carried SACK-permitted (RFC 2018 §2) */
+	uint32_t last_ooo;  /* sequence of the latest out-of-order arrival */
 	bool fin_rcvd;
 	uint8_t unacked; /* full segments received since our last ACK */
 

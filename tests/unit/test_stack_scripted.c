@@ -917,6 +917,42 @@ test_tcp_nagle_holds_small_segments_while_unacked(void **state)
 	assert_int_equal(d.seq, iss1 + 1);
 }
 
+static void
+test_tcp_out_of_order_data_is_sacked(void **state)
+{
+	(void)state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .sack_perm = true };
+	peer_tcp(10, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_true(sa.o.sack_perm); /* RFC 2018 §2: answered */
+	uint32_t iss1 = sa.seq + 1;
+	peer_tcp(10, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	/* Bytes 10-14 arrive before 0-9: a duplicate ACK with one block. */
+	peer_tcp(10, peer_iss + 11, iss1, FJ_TCP_ACK, 65535, NULL, "later");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 1);
+	assert_int_equal(a.o.nsack, 1);
+	assert_int_equal(a.o.sack[0].left, peer_iss + 11);
+	assert_int_equal(a.o.sack[0].right, peer_iss + 16);
+	/* Then 30-34: two blocks, the newest first (RFC 2018 §4). */
+	peer_tcp(10, peer_iss + 31, iss1, FJ_TCP_ACK, 65535, NULL, "again");
+	a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.o.nsack, 2);
+	assert_int_equal(a.o.sack[0].left, peer_iss + 31);
+	assert_int_equal(a.o.sack[1].left, peer_iss + 11);
+	/* 15-29 joins them into one block. */
+	peer_tcp(10, peer_iss + 16, iss1, FJ_TCP_ACK, 65535, NULL, "fifteen bytes!!");
+	a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.o.nsack, 1);
+	assert_int_equal(a.o.sack[0].left, peer_iss + 11);
+	assert_int_equal(a.o.sack[0].right, peer_iss + 36);
+	/* The hole filled: everything acknowledged, no blocks left. */
+	peer_tcp(10, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, "0123456789");
+	a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 36);
+	assert_int_equal(a.o.nsack, 0);
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1088,6 +1124,7 @@ main(void)
 		TT(test_tcp_zero_window_is_probed),
 		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
 		TT(test_tcp_half_open_connections_are_bounded),
+		TT(test_tcp_out_of_order_data_is_sacked),
 		TT(test_tcp_half_close_keeps_receiving),
 		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
