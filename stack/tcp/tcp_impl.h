@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP's inside, shared by tcp_flow.c, tcp_output.c and tcp_input.c. */
+#ifndef FJ_TCP_IMPL_H
+#define FJ_TCP_IMPL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../stack_impl.h"
+#include "isn.h"
+#include "tcp_seq.h"
+
+#define MSS_DEFAULT 536      /* RFC 9293 §3.7.1 without the option */
+#define RCV_BUF (256 * 1024)
+#define SND_BUF (256 * 1024)
+#define RCV_WS 7             /* our window shift */
+#define IW_SEGS 10           /* RFC 6928 */
+#define DELACK_MS 40
+#define MAX_RTX 12           /* retransmissions before giving up */
+#define MAX_SYNACK 5
+#define MAX_SYN 6
+#define MAX_FLOWS 65536
+#define BACKLOG 1024
+
+static inline struct fj_tcp *T(struct fj_stack *s) { return &s->tcp; }
+
+static inline uint64_t
+to_us(const struct fj_stack *s, uint64_t ticks)
+{
+	return ticks * 1000000u / s->hz;
+}
+
+static inline uint64_t
+from_us(const struct fj_stack *s, uint64_t us)
+{
+	return us * s->hz / 1000000u;
+}
+
+#define FLOW_OF(node, field) \
+	((struct fj_flow *)((char *)(node) - offsetof(struct fj_flow, field)))
+
+/* tcp_output.c: queues, windows, segments, timers */
+void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);
+void tcp_mq_free(struct fj_mq *q);
+void tcp_mq_consume(struct fj_mq *q, uint32_t n);
+void tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst);
+uint32_t tcp_rcv_space(const struct fj_flow *f);
+int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
+void tcp_send_ack(struct fj_flow *f);
+void tcp_arm_rtx(struct fj_flow *f);
+void tcp_output(struct fj_flow *f);
+void tcp_send_rst(struct fj_stack *s, const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th,
+		  uint32_t seglen);
+void tcp_send_rst_flow(struct fj_flow *f);
+void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
+void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
+void tcp_enter_time_wait(struct fj_flow *f);
+
+/* tcp_flow.c: the life of a flow */
+void tcp_notify(struct fj_flow *f);
+void tcp_flow_release(struct fj_flow *f);
+void tcp_flow_free(struct fj_flow *f);
+void tcp_flow_closed(struct fj_flow *f, int err);
+
+#endif

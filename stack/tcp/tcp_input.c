@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP input: passive and active opens, the checks of RFC 9293 §3.10.7 on
+ * every arriving segment, acknowledgements and congestion control, data
+ * in and out of order, FIN.
+ */
+#include "tcp_impl.h"
+
+/* ------------------------------------------------------ input */
+
+struct fj_flow *
+tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip,
+	     const struct fj_tcp_hdr *th)
+{
+	struct fj_flow *f;
+
+	if (l->half_open >= l->backlog || T(s)->nflows >= MAX_FLOWS) {
+		/* A SYN flood fills the bounded queue; the rest are dropped and
+		 * counted, and the connections already made are not touched. */
+		s->c.tcp_syn_dropped++;
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->s = s;
+	f->l = l;
+	f->fn = l->fn;
+	f->arg = l->arg;
+	f->key = (struct fj_tcp_key){ ip->src, s->ip, th->sport, th->dport };
+	if (rte_hash_add_key_data(T(s)->flows, &f->key, f) < 0) {
+		free(f);
+		s->c.tcp_syn_dropped++;
+		return NULL;
+	}
+	T(s)->nflows++;
+	f->lnext = T(s)->all;
+	if (f->lnext)
+		f->lnext->lprev = f;
+	T(s)->all = f;
+	l->half_open++;
+	f->state = FJ_TCP_SYN_RCVD;
+	f->irs = th->seq;
+	f->rcv_nxt = th->seq + 1;
+	f->rcv_adv = f->rcv_nxt;
+	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, ip->src, th->sport,
+			    to_us(s, fj_now(s)));
+	f->snd_una = f->iss;
+	f->snd_nxt = f->snd_max = f->iss + 1;
+	/* RFC 7323 §2.2: scale both ways only if the SYN offered it. */
+	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
+	f->rcv_ws = th->o.has_ws ? RCV_WS : 0;
+	f->sack_ok = th->o.sack_perm;
+	f->snd_wnd = th->wnd; /* never scaled in a SYN */
+	f->snd_wl1 = th->seq;
+	f->snd_wl2 = f->iss;
+	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
+	if (f->mss < 64)
+		f->mss = 64;
+	f->cwnd = IW_SEGS * (uint32_t)f->mss;
+	f->ssthresh = UINT32_MAX;
+	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
+	s->c.tcp_passive_opens++;
+	tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+	tcp_arm_rtx(f);
+	return f;
+}
+
+/* RFC 9293 §3.10.7.4, first check: is the segment in the window? */
+static bool
+acceptable(const struct fj_flow *f, uint32_t seq, uint32_t seglen)
+{
+	uint32_t wnd = f->rcv_adv - f->rcv_nxt;
+
+	if (seglen == 0)
+		return wnd == 0 ? seq == f->rcv_nxt : fj_seq_in(seq, f->rcv_nxt, f->rcv_nxt + wnd);
+	if (wnd == 0)
+		return false;
+	return fj_seq_in(seq, f->rcv_nxt, f->rcv_nxt + wnd) ||
+	       fj_seq_in(seq + seglen - 1, f->rcv_nxt, f->rcv_nxt + wnd);
+}
+
+static void
+challenge_ack(struct fj_flow *f)
+{
+	/* RFC 5961 §3.2, §4.2: answer a suspicious RST or SYN with an ACK. */
+	f->s->c.tcp_challenge_acks++;
+	tcp_send_ack(f);
+}
+
+/* Take in-order payload @m (trimmed to its data), then what it unblocks. */
+static void
+take_data(struct fj_flow *f, struct rte_mbuf *m)
+{
+	uint32_t len = m->pkt_len;
+
+	if (f->app_closed) {
+		/* Nobody will read it: acknowledged and dropped. */
+		rte_pktmbuf_free(m);
+	} else {
+		tcp_mq_push(&f->rcvq, m);
+	}
+	f->rcv_nxt += len;
+	/* Out-of-order segments that now fit. */
+	for (bool more = true; more;) {
+		more = false;
+		for (int i = 0; i < f->nooo; i++) {
+			uint32_t s0 = f->ooo[i].seq;
+			struct rte_mbuf *o = f->ooo[i].m;
+			uint32_t e0 = s0 + o->pkt_len;
+			if (fj_seq_gt(s0, f->rcv_nxt))
+				continue;
+			f->ooo_bytes -= o->pkt_len;
+			f->ooo[i] = f->ooo[--f->nooo];
+			if (fj_seq_le(e0, f->rcv_nxt)) {
+				rte_pktmbuf_free(o); /* all old */
+			} else {
+				rte_pktmbuf_adj(o, (uint16_t)(f->rcv_nxt - s0));
+				uint32_t l2 = o->pkt_len;
+				if (f->app_closed)
+					rte_pktmbuf_free(o);
+				else
+					tcp_mq_push(&f->rcvq, o);
+				f->rcv_nxt += l2;
+			}
+			more = true;
+			break;
+		}
+	}
+}
+
+static void
+keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
+{
+	for (int i = 0; i < f->nooo; i++)
+		if (f->ooo[i].seq == seq && f->ooo[i].m->pkt_len >= m->pkt_len) {
+			rte_pktmbuf_free(m); /* a duplicate */
+			return;
+		}
+	if (f->nooo == FJ_TCP_OOO || m->pkt_len > tcp_rcv_space(f)) {
+		f->s->c.tcp_ooo_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	f->ooo[f->nooo].seq = seq;
+	f->ooo[f->nooo].m = m;
+	f->nooo++;
+	f->last_ooo = seq;
+	f->ooo_bytes += m->pkt_len;
+}
+
+/* The ACK field of an acceptable segment (RFC 9293 §3.10.7.4, fifth check). */
+static bool
+process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
+{
+	struct fj_stack *s = f->s;
+	uint32_t ack = th->ack;
+
+	if (fj_seq_gt(ack, f->snd_max)) {
+		/* Acknowledges what we never sent. */
+		tcp_send_ack(f);
+		return false;
+	}
+	if (fj_seq_gt(ack, f->snd_una)) {
+		uint32_t acked = ack - f->snd_una;
+		uint32_t data = RTE_MIN(acked, f->sndq.bytes);
+		tcp_mq_consume(&f->sndq, data);
+		f->snd_una = ack;
+		if (fj_seq_lt(f->snd_nxt, f->snd_una))
+			f->snd_nxt = f->snd_una;
+		if (f->timing && fj_seq_gt(ack, f->rtt_seq)) {
+			fj_rtt_sample(&f->rtt, to_us(s, fj_now(s) - f->rtt_t0));
+			f->timing = false;
+		}
+		if (f->in_recovery) {
+			if (fj_seq_ge(ack, f->recover)) {
+				/* RFC 6582 §3.2 (3): full acknowledgement. */
+				f->in_recovery = false;
+				f->cwnd = RTE_MIN(f->ssthresh,
+						  RTE_MAX(f->snd_max - f->snd_una, (uint32_t)f->mss) +
+							  f->mss);
+			} else {
+				/* Partial ACK: the next hole goes now. */
+				tcp_send_segment(f, f->snd_una, FJ_TCP_ACK,
+					     RTE_MIN((uint32_t)f->mss, f->sndq.bytes));
+				f->cwnd = f->cwnd > acked ? f->cwnd - acked + f->mss : f->mss;
+				s->c.tcp_retransmits++;
+			}
+		} else if (f->cwnd < f->ssthresh) {
+			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss); /* slow start */
+		} else {
+			f->cwnd += RTE_MAX(1u, (uint32_t)f->mss * f->mss / f->cwnd);
+		}
+		f->dupacks = 0;
+		fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+		f->rtt.backoffs = 0;
+		if (f->snd_una != f->snd_max)
+			tcp_arm_rtx(f);
+		if (f->want_write && f->sndq.n < FJ_TCP_QUEUE && f->sndq.bytes < SND_BUF) {
+			f->want_write = false;
+			f->writable = true; /* told at the end of this segment */
+		}
+	} else if (ack == f->snd_una && seglen == 0 && f->snd_una != f->snd_max &&
+		   (uint32_t)th->wnd << f->snd_ws == f->snd_wnd) {
+		/* RFC 5681 §3.2: a duplicate ACK. */
+		f->dupacks++;
+		if (f->dupacks == 3 && !f->in_recovery) {
+			uint32_t flight = f->snd_max - f->snd_una;
+			f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
+			f->recover = f->snd_max;
+			f->in_recovery = true;
+			f->timing = false;
+			tcp_send_segment(f, f->snd_una, FJ_TCP_ACK,
+				     RTE_MIN((uint32_t)f->mss, f->sndq.bytes));
+			f->cwnd = f->ssthresh + 3u * f->mss;
+			s->c.tcp_fast_retransmits++;
+		} else if (f->dupacks > 3 && f->in_recovery) {
+			f->cwnd += f->mss;
+		}
+	}
+	/* Window update (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */
+	if (fj_seq_lt(f->snd_wl1, th->seq) ||
+	    (f->snd_wl1 == th->seq && fj_seq_le(f->snd_wl2, ack))) {
+		f->snd_wnd = (uint32_t)th->wnd << f->snd_ws;
+		f->snd_wl1 = th->seq;
+		f->snd_wl2 = ack;
+	}
+	return true;
+}
+
+/* RFC 9293 §3.10.7.3: a segment for a connection we are opening. */
+static void
+syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
+{
+	struct fj_stack *s = f->s;
+	bool ack_ok = (th->flags & FJ_TCP_ACK) && th->ack == f->iss + 1;
+
+	if ((th->flags & FJ_TCP_ACK) && !ack_ok) {
+		if (!(th->flags & FJ_TCP_RST)) {
+			struct fj_ipv4 ip = { .src = f->key.raddr };
+			tcp_send_rst(s, &ip, th, 0);
+		}
+		return;
+	}
+	if (th->flags & FJ_TCP_RST) {
+		if (ack_ok) {
+			s->c.tcp_rst_rx++;
+			tcp_flow_closed(f, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(th->flags & FJ_TCP_SYN) || !ack_ok)
+		return; /* simultaneous open is not supported: the peer retries */
+	f->irs = th->seq;
+	f->rcv_nxt = th->seq + 1;
+	f->rcv_adv = f->rcv_nxt;
+	f->snd_una = th->ack;
+	/* RFC 7323 §2.2: scaling both ways only if both SYNs carried it. */
+	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
+	if (!th->o.has_ws)
+		f->rcv_ws = 0;
+	f->sack_ok = th->o.sack_perm;
+	f->snd_wnd = th->wnd;
+	f->snd_wl1 = th->seq;
+	f->snd_wl2 = th->ack;
+	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
+	if (f->mss < 64)
+		f->mss = 64;
+	f->cwnd = IW_SEGS * (uint32_t)f->mss;
+	f->state = FJ_TCP_ESTABLISHED;
+	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+	f->rtt.backoffs = 0;
+	s->c.tcp_established++;
+	tcp_send_ack(f);
+	tcp_output(f);
+	tcp_notify(f); /* connected */
+}
+
+static void
+flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, uint32_t len)
+{
+	struct fj_stack *s = f->s;
+	uint32_t seq = th->seq;
+	uint32_t seglen = len + !!(th->flags & FJ_TCP_SYN) + !!(th->flags & FJ_TCP_FIN);
+	bool tell = false;
+
+	if (f->state == FJ_TCP_SYN_SENT) {
+		rte_pktmbuf_free(m);
+		syn_sent_input(f, th);
+		return;
+	}
+
+	if (f->state == FJ_TCP_SYN_RCVD && (th->flags & FJ_TCP_SYN) && !(th->flags & FJ_TCP_ACK) &&
+	    seq == f->irs) {
+		/* The peer's SYN again: our SYN-ACK was lost. */
+		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!acceptable(f, seq, seglen)) {
+		if (!(th->flags & FJ_TCP_RST))
+			tcp_send_ack(f);
+		s->c.tcp_out_of_window++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (th->flags & FJ_TCP_RST) {
+		/* RFC 5961 §3.2: only the exact next sequence resets. */
+		rte_pktmbuf_free(m);
+		if (seq != f->rcv_nxt) {
+			challenge_ack(f);
+			return;
+		}
+		s->c.tcp_rst_rx++;
+		tcp_flow_closed(f, -ECONNRESET);
+		return;
+	}
+	if (th->flags & FJ_TCP_SYN) {
+		rte_pktmbuf_free(m);
+		challenge_ack(f); /* RFC 5961 §4.2 */
+		return;
+	}
+	if (!(th->flags & FJ_TCP_ACK)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (f->state == FJ_TCP_SYN_RCVD) {
+		if (!fj_seq_in(th->ack, f->snd_una + 1, f->snd_nxt + 1)) {
+			rte_pktmbuf_free(m);
+			struct fj_ipv4 ip = { .src = f->key.raddr };
+			tcp_send_rst(s, &ip, th, seglen);
+			return;
+		}
+		f->state = FJ_TCP_ESTABLISHED;
+		if (f->l)
+			f->l->half_open--;
+		f->snd_una = th->ack;
+		f->snd_wnd = (uint32_t)th->wnd << f->snd_ws;
+		f->snd_wl1 = seq;
+		f->snd_wl2 = th->ack;
+		fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+		f->rtt.backoffs = 0;
+		s->c.tcp_established++;
+		tell = true; /* accepted: the callback runs at the end */
+	} else if (!process_ack(f, th, len)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (f->state == FJ_TCP_CLOSED) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* Our FIN acknowledged? */
+	bool fin_acked = f->fin_sent && f->snd_una == f->snd_max;
+	switch (f->state) {
+	case FJ_TCP_FIN_WAIT_1:
+		if (fin_acked)
+			f->state = FJ_TCP_FIN_WAIT_2;
+		break;
+	case FJ_TCP_CLOSING:
+		if (fin_acked) {
+			tcp_enter_time_wait(f);
+		}
+		break;
+	case FJ_TCP_LAST_ACK:
+		if (fin_acked) {
+			rte_pktmbuf_free(m);
+			tcp_flow_closed(f, 0);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+
+	/* Payload (sixth and seventh checks): trim what we already have. */
+	if (len > 0 && (f->state == FJ_TCP_ESTABLISHED || f->state == FJ_TCP_FIN_WAIT_1 ||
+			f->state == FJ_TCP_FIN_WAIT_2)) {
+		if (fj_seq_lt(seq, f->rcv_nxt)) {
+			uint32_t old = f->rcv_nxt - seq;
+			rte_pktmbuf_adj(m, (uint16_t)RTE_MIN(old, len));
+			len -= RTE_MIN(old, len);
+			seq = f->rcv_nxt;
+		}
+		uint32_t space = tcp_rcv_space(f);
+		if (len > space) {
+			/* Beyond the window we offered: keep what fits. */
+			rte_pktmbuf_trim(m, (uint16_t)(len - space));
+			len = space;
+		}
+		if (len > 0 && seq == f->rcv_nxt) {
+			/* RFC 5681 §4.2: ACK at once when this fills a gap. */
+			bool filled = f->nooo > 0;
+			take_data(f, m);
+			m = NULL;
+			tell = true;
+			s->c.tcp_rx_bytes += len;
+			if (filled || ++f->unacked >= 2 || (th->flags & FJ_TCP_FIN)) {
+				tcp_send_ack(f);
+			} else if (!fj_timer_armed(&f->delack)) {
+				fj_wheel_arm(&T(s)->wheel, &f->delack,
+					     fj_now(s) + s->hz * DELACK_MS / 1000, tcp_delack_fire);
+			}
+		} else if (len > 0) {
+			keep_ooo(f, seq, m);
+			m = NULL;
+			tcp_send_ack(f); /* an immediate duplicate ACK (RFC 5681 §4.2) */
+		}
+	}
+	if (m != NULL)
+		rte_pktmbuf_free(m);
+
+	/* FIN (eighth check), when everything before it is here. */
+	if ((th->flags & FJ_TCP_FIN) && seq + len == f->rcv_nxt && !f->fin_rcvd &&
+	    f->state != FJ_TCP_TIME_WAIT) {
+		f->fin_rcvd = true;
+		f->rcv_nxt++;
+		tell = true;
+		switch (f->state) {
+		case FJ_TCP_ESTABLISHED:
+			f->state = FJ_TCP_CLOSE_WAIT;
+			break;
+		case FJ_TCP_FIN_WAIT_1:
+			if (f->fin_sent && f->snd_una == f->snd_max)
+				tcp_enter_time_wait(f);
+			else
+				f->state = FJ_TCP_CLOSING;
+			break;
+		case FJ_TCP_FIN_WAIT_2:
+			tcp_enter_time_wait(f);
+			break;
+		default:
+			break;
+		}
+		tcp_send_ack(f);
+	} else if ((th->flags & FJ_TCP_FIN) && f->state == FJ_TCP_TIME_WAIT) {
+		/* A retransmitted FIN: ACK it, restart 2 MSL. */
+		tcp_send_ack(f);
+		tcp_enter_time_wait(f);
+	}
+	tcp_output(f);
+	/* The application hears last: it may close or abort the flow. */
+	if (tell || f->writable) {
+		f->writable = false;
+		tcp_notify(f);
+	}
+}
+
+void
+fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	uint32_t tlen = ip->total_len - ip->hdr_len;
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	struct fj_tcp_hdr th;
+	enum fj_drop r;
+
+	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+			 &th);
+	if (r != FJ_OK) {
+		fj_drop(s, m, r);
+		return;
+	}
+	if (ip->dst != s->ip) {
+		fj_drop(s, m, FJ_DROP_NOT_FOR_US); /* no TCP to broadcast */
+		return;
+	}
+	s->c.tcp_rx++;
+	uint32_t len = tlen - th.hdr_len;
+	uint32_t seglen = len + !!(th.flags & FJ_TCP_SYN) + !!(th.flags & FJ_TCP_FIN);
+	struct fj_tcp_key key = { ip->src, ip->dst, th.sport, th.dport };
+	void *data = NULL;
+
+	if (rte_hash_lookup_data(T(s)->flows, &key, &data) < 0) {
+		struct fj_listener *l = T(s)->listeners[th.dport];
+		if (l != NULL && (th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST)) == FJ_TCP_SYN)
+			tcp_passive_open(s, l, ip, &th);
+		else
+			tcp_send_rst(s, ip, &th, seglen);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* The payload alone, as the application will see it. */
+	rte_pktmbuf_adj(m, (uint16_t)(off + th.hdr_len));
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+	flow_input(data, m, &th, len);
+}
+

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP output: the per-flow queues, the advertised window, building and
+ * sending segments, and the retransmission, delayed-ACK and TIME_WAIT
+ * timers.
+ */
+#include "tcp_impl.h"
+
+/* ------------------------------------------------------ mbuf queues */
+
+void
+tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m)
+{
+	q->m[(q->head + q->n) % FJ_TCP_QUEUE] = m;
+	q->n++;
+	q->bytes += m->pkt_len;
+}
+
+void
+tcp_mq_free(struct fj_mq *q)
+{
+	for (uint16_t i = 0; i < q->n; i++)
+		rte_pktmbuf_free(q->m[(q->head + i) % FJ_TCP_QUEUE]);
+	q->n = 0;
+	q->bytes = 0;
+	q->off = 0;
+}
+
+/* Drop @n bytes from the front. */
+void
+tcp_mq_consume(struct fj_mq *q, uint32_t n)
+{
+	while (n > 0 && q->n > 0) {
+		struct rte_mbuf *m = q->m[q->head];
+		uint32_t left = m->pkt_len - q->off;
+		if (n < left) {
+			q->off += n;
+			q->bytes -= n;
+			return;
+		}
+		n -= left;
+		q->bytes -= left;
+		rte_pktmbuf_free(m);
+		q->head = (uint16_t)((q->head + 1) % FJ_TCP_QUEUE);
+		q->n--;
+		q->off = 0;
+	}
+}
+
+/* Copy @len bytes starting @off bytes into the queue. */
+void
+tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst)
+{
+	off += q->off;
+	for (uint16_t i = 0; i < q->n && len > 0; i++) {
+		struct rte_mbuf *m = q->m[(q->head + i) % FJ_TCP_QUEUE];
+		if (off >= m->pkt_len) {
+			off -= m->pkt_len;
+			continue;
+		}
+		uint32_t k = RTE_MIN(len, m->pkt_len - off);
+		const void *p = rte_pktmbuf_read(m, off, k, dst);
+		if (p != dst)
+			memcpy(dst, p, k);
+		dst += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+/* ------------------------------------------------------ output */
+
+uint32_t
+tcp_rcv_space(const struct fj_flow *f)
+{
+	uint32_t used = f->rcvq.bytes + f->ooo_bytes;
+	if (f->rcvq.n + f->nooo + 4 >= FJ_TCP_QUEUE)
+		return 0;
+	return used >= RCV_BUF ? 0 : RCV_BUF - used;
+}
+
+/* The window to advertise, never shrinking the right edge (RFC 9293
+ * §3.8.6.2.2) and not moving it by small amounts (receiver SWS avoidance). */
+static uint16_t
+rcv_window(struct fj_flow *f)
+{
+	uint32_t space = tcp_rcv_space(f);
+	uint32_t edge = f->rcv_nxt + space;
+	if (fj_seq_lt(edge, f->rcv_adv) ||
+	    (fj_seq_gt(f->rcv_adv, f->rcv_nxt) && edge - f->rcv_adv < RTE_MIN(f->mss, RCV_BUF / 2u)))
+		edge = fj_seq_max(f->rcv_adv, f->rcv_nxt);
+	f->rcv_adv = edge;
+	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+	uint32_t w = (edge - f->rcv_nxt) >>
+		     (f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws);
+	return (uint16_t)RTE_MIN(w, 65535u);
+}
+
+/*
+ * The out-of-order data we hold as SACK blocks (RFC 2018 §4): contiguous
+ * pieces merged, the block with the latest arrival first, then the rest.
+ */
+static void
+sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
+{
+	struct fj_sack_block b[FJ_TCP_OOO];
+	int n = 0;
+
+	for (int i = 0; i < f->nooo; i++) {
+		uint32_t l = f->ooo[i].seq, r = l + f->ooo[i].m->pkt_len;
+		int j;
+		for (j = 0; j < n; j++) {
+			if (fj_seq_le(l, b[j].right) && fj_seq_ge(r, b[j].left)) {
+				b[j].left = fj_seq_min(b[j].left, l);
+				b[j].right = fj_seq_max(b[j].right, r);
+				break;
+			}
+		}
+		if (j == n)
+			b[n++] = (struct fj_sack_block){ l, r };
+	}
+	/* Merging may have made blocks touch: once more. */
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (fj_seq_le(b[j].left, b[i].right) && fj_seq_ge(b[j].right, b[i].left)) {
+				b[i].left = fj_seq_min(b[i].left, b[j].left);
+				b[i].right = fj_seq_max(b[i].right, b[j].right);
+				b[j--] = b[--n];
+			}
+	o->nsack = 0;
+	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
+		if (fj_seq_in(f->last_ooo, b[i].left, b[i].right))
+			o->sack[o->nsack++] = b[i];
+	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
+		if (!fj_seq_in(f->last_ooo, b[i].left, b[i].right))
+			o->sack[o->nsack++] = b[i];
+}
+
+int
+tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
+{
+	struct fj_stack *s = f->s;
+	struct fj_tcp_hdr h = { .sport = f->key.lport, .dport = f->key.rport, .seq = seq,
+				.ack = (flags & FJ_TCP_ACK) ? f->rcv_nxt : 0, .flags = flags };
+	if (flags & FJ_TCP_SYN) {
+		/* RFC 9293 §3.7.1 and RFC 7323 §2.2: our MSS and window shift
+		 * (on a SYN-ACK only if the peer's SYN had one). */
+		h.o.has_mss = true;
+		h.o.mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+		if (f->rcv_ws) {
+			h.o.has_ws = true;
+			h.o.ws = f->rcv_ws;
+		}
+		/* Offered on our SYN, answered on a SYN-ACK. */
+		h.o.sack_perm = f->state == FJ_TCP_SYN_SENT || f->sack_ok;
+	} else if (f->sack_ok && f->nooo > 0) {
+		sack_blocks(f, &h.o);
+	}
+	h.wnd = rcv_window(f);
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	uint8_t *p;
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + len))) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return -ENOBUFS;
+	}
+	if (len)
+		tcp_mq_copy(&f->sndq, seq - f->snd_una, len, p + hl);
+	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, false);
+	/* Whatever we send carries the latest ACK. */
+	f->unacked = 0;
+	fj_wheel_cancel(&T(s)->wheel, &f->delack);
+	s->c.tcp_tx++;
+	return fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
+}
+
+void
+tcp_send_ack(struct fj_flow *f)
+{
+	tcp_send_segment(f, f->snd_nxt, FJ_TCP_ACK, 0);
+}
+
+void
+tcp_arm_rtx(struct fj_flow *f)
+{
+	struct fj_stack *s = f->s;
+	fj_wheel_arm(&T(s)->wheel, &f->rtx, fj_now(s) + from_us(s, f->rtt.rto), tcp_rtx_fire);
+}
+
+/* Send what the windows allow (RFC 5681 §3.1; no Nagle: flows want latency). */
+void
+tcp_output(struct fj_flow *f)
+{
+	if (f->state == FJ_TCP_CLOSED || f->state == FJ_TCP_SYN_RCVD ||
+	    f->state == FJ_TCP_TIME_WAIT)
+		return;
+	uint32_t data_end = f->snd_una + f->sndq.bytes;
+	uint32_t wnd = RTE_MIN(f->snd_wnd, f->cwnd);
+	bool sent = false;
+
+	while (fj_seq_lt(f->snd_nxt, data_end)) {
+		uint32_t inflight = f->snd_nxt - f->snd_una;
+		if (inflight >= wnd)
+			break;
+		uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), wnd - inflight);
+		/* Nagle, when asked for: a small segment waits while data is
+		 * unacknowledged (RFC 9293 §3.7.4). */
+		if (f->nagle && len < f->mss && inflight > 0)
+			break;
+		uint8_t flags = FJ_TCP_ACK;
+		if (f->snd_nxt + len == data_end)
+			flags |= FJ_TCP_PSH;
+		if (!f->timing && f->snd_nxt == f->snd_max) {
+			/* Karn: time only new data. */
+			f->timing = true;
+			f->rtt_seq = f->snd_nxt;
+			f->rtt_t0 = fj_now(f->s);
+		}
+		if (tcp_send_segment(f, f->snd_nxt, flags, len) < 0)
+			break;
+		f->snd_nxt += len;
+		f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
+		sent = true;
+	}
+	/* FIN after the last byte, once (or again after a timeout). */
+	if (f->fin_queued && f->snd_nxt == data_end &&
+	    (!f->fin_sent || fj_seq_lt(f->snd_nxt, f->snd_max)) &&
+	    f->snd_nxt - f->snd_una < RTE_MAX(wnd, 1u)) {
+		if (tcp_send_segment(f, f->snd_nxt, FJ_TCP_FIN | FJ_TCP_ACK, 0) == 0) {
+			f->snd_nxt++;
+			f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
+			f->fin_sent = true;
+			sent = true;
+		}
+	}
+	if ((sent || f->snd_wnd == 0) && !fj_timer_armed(&f->rtx) &&
+	    (f->snd_una != f->snd_max || f->sndq.bytes > 0))
+		tcp_arm_rtx(f);
+}
+
+/* RFC 9293 §3.10.7.1: a reset for a segment that has no connection. */
+void
+tcp_send_rst(struct fj_stack *s, const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th,
+	 uint32_t seglen)
+{
+	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport };
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	if (th->flags & FJ_TCP_RST)
+		return;
+	if (th->flags & FJ_TCP_ACK) {
+		h.seq = th->ack;
+		h.flags = FJ_TCP_RST;
+	} else {
+		h.ack = th->seq + seglen;
+		h.flags = FJ_TCP_RST | FJ_TCP_ACK;
+	}
+	m = rte_pktmbuf_alloc(s->mp);
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, FJ_TCP_HDR_LEN)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return;
+	}
+	fj_tcp_build(p, &h, s->ip, ip->src, 0, false);
+	s->c.tcp_rst_tx++;
+	fj_ipv4_output(s, m, ip->src, FJ_IP_PROTO_TCP);
+}
+
+void
+tcp_send_rst_flow(struct fj_flow *f)
+{
+	tcp_send_segment(f, f->snd_nxt, FJ_TCP_RST | FJ_TCP_ACK, 0);
+	f->s->c.tcp_rst_tx++;
+}
+
+/* ------------------------------------------------------ timers */
+
+void
+tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
+{
+	struct fj_flow *f = FLOW_OF(t, rtx);
+	struct fj_stack *s = f->s;
+
+	(void)w;
+	(void)ctx;
+	if (f->state == FJ_TCP_SYN_SENT) {
+		/* RFC 6298 §5.7 aside, SYNs back off from 1 s like data. */
+		if (++f->syn_tries > MAX_SYN) {
+			tcp_flow_closed(f, -ETIMEDOUT);
+			return;
+		}
+		fj_rtt_backoff(&f->rtt);
+		tcp_send_segment(f, f->iss, FJ_TCP_SYN, 0);
+		tcp_arm_rtx(f);
+		return;
+	}
+	if (f->state == FJ_TCP_SYN_RCVD) {
+		if (++f->syn_tries > MAX_SYNACK) {
+			tcp_flow_free(f);
+			return;
+		}
+		fj_rtt_backoff(&f->rtt);
+		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+		tcp_arm_rtx(f);
+		return;
+	}
+	if (f->snd_una == f->snd_max && f->sndq.bytes > 0 && f->snd_wnd == 0) {
+		/* Zero-window probe (RFC 9293 §3.8.6.1): one byte past the
+		 * window, backing off like a retransmission. */
+		tcp_send_segment(f, f->snd_una, FJ_TCP_ACK, 1);
+		s->c.tcp_window_probes++;
+		fj_rtt_backoff(&f->rtt);
+		tcp_arm_rtx(f);
+		return;
+	}
+	if (f->snd_una == f->snd_max)
+		return;
+	if (f->rtt.backoffs >= MAX_RTX) {
+		tcp_send_rst_flow(f);
+		tcp_flow_closed(f, -ETIMEDOUT);
+		return;
+	}
+	/* RFC 5681 §3.1 (4): after a timeout, one segment and slow start. */
+	uint32_t flight = f->snd_max - f->snd_una;
+	f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
+	f->cwnd = f->mss;
+	f->in_recovery = false;
+	f->dupacks = 0;
+	f->timing = false;
+	f->snd_nxt = f->snd_una;
+	fj_rtt_backoff(&f->rtt);
+	s->c.tcp_retransmits++;
+	tcp_output(f);
+	tcp_arm_rtx(f);
+}
+
+void
+tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
+{
+	(void)w;
+	(void)ctx;
+	tcp_send_ack(FLOW_OF(t, delack));
+}
+
+static void
+tw_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
+{
+	struct fj_flow *f = FLOW_OF(t, tw);
+
+	(void)w;
+	(void)ctx;
+	f->state = FJ_TCP_CLOSED;
+	tcp_flow_free(f);
+}
+
+void
+tcp_enter_time_wait(struct fj_flow *f)
+{
+	struct fj_stack *s = f->s;
+
+	f->state = FJ_TCP_TIME_WAIT;
+	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+	tcp_mq_free(&f->sndq);
+	/* RFC 9293 §3.10.7.4: 2 MSL. */
+	fj_wheel_arm(&T(s)->wheel, &f->tw, fj_now(s) + 2 * T(s)->msl, tw_fire);
+}
+
+void
+fj_tcp_timers(struct fj_stack *s, uint64_t now)
+{
+	fj_wheel_advance(&T(s)->wheel, now, NULL);
+}
+
