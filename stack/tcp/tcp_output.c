@@ -155,6 +155,12 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 		h.o.sack_perm = f->state == FJ_TCP_SYN_SENT || f->sack_ok;
 	} else if (f->sack_ok && f->nooo > 0) {
 		sack_blocks(f, &h.o);
+		/* Blocks ride only in the room a segment leaves under the MTU
+		 * (RFC 6691: the MSS does not count options). */
+		uint32_t room = s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN;
+		room = room > len ? room - len : 0;
+		while (h.o.nsack > 0 && fj_tcp_opts_len(&h.o) > room)
+			h.o.nsack--;
 	}
 	h.wnd = rcv_window(f);
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);

@@ -953,6 +953,38 @@ test_tcp_out_of_order_data_is_sacked(void **state)
 	assert_int_equal(a.o.nsack, 0);
 }
 
+static void
+test_tcp_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
+{
+	(void)state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .sack_perm = true };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint32_t iss1 = sa.seq + 1;
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	/* Something out of order is held... */
+	peer_tcp(7, peer_iss + 1 + 5000, iss1, FJ_TCP_ACK, 65535, NULL, "held");
+	expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	/* ...when a full-sized segment arrives in order and is echoed. */
+	char big[1461];
+	memset(big, 'q', 1460);
+	big[1460] = 0;
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, big);
+	/* First the ACK for the filled gap (with its block), then the echo. */
+	uint32_t len, plen;
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 0);
+	assert_int_equal(a.o.nsack, 1);
+	const uint8_t *f = next_frame(&len);
+	assert_true(len <= 1514);
+	struct fj_ipv4 ip = expect_ipv4(f, len, &PEER, FJ_IP_PROTO_TCP);
+	struct fj_tcp_hdr d;
+	assert_int_equal(fj_tcp_parse(f + 34, ip.total_len - 20u, US_IP, PEER_IP, false, &d), FJ_OK);
+	assert_int_equal(ip.total_len - 20u - d.hdr_len, 1460);
+	assert_int_equal(d.o.nsack, 0);
+	assert_int_equal(fj_stack_counter(S, "drop_oversize"), 0);
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1125,6 +1157,7 @@ main(void)
 		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
 		TT(test_tcp_half_open_connections_are_bounded),
 		TT(test_tcp_out_of_order_data_is_sacked),
+		TT(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
 		TT(test_tcp_half_close_keeps_receiving),
 		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
