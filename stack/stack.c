@@ -44,7 +44,7 @@ static const struct {
 	C(tcp_active_opens),
 	C(tcp_established), C(tcp_flows_closed), C(tcp_rst_rx), C(tcp_rst_tx), C(tcp_retransmits),
 	C(tcp_fast_retransmits), C(tcp_window_probes), C(tcp_challenge_acks), C(tcp_out_of_window),
-	C(tcp_ooo_dropped), C(tcp_syn_dropped),
+	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected),
 };
 #undef C
 #define NFIELDS (sizeof(counter_fields) / sizeof(counter_fields[0]))

@@ -38,7 +38,7 @@ struct fj_counters {
 	uint64_t tcp_passive_opens, tcp_active_opens, tcp_established, tcp_flows_closed;
 	uint64_t tcp_rst_rx, tcp_rst_tx, tcp_retransmits, tcp_fast_retransmits;
 	uint64_t tcp_window_probes, tcp_challenge_acks, tcp_out_of_window;
-	uint64_t tcp_ooo_dropped, tcp_syn_dropped;
+	uint64_t tcp_ooo_dropped, tcp_syn_dropped, tcp_paws_rejected;
 	uint64_t drops[FJ_DROP__COUNT];
 };
 

@@ -93,6 +93,8 @@ struct fj_flow {
 	uint8_t nooo;
 	uint32_t ooo_bytes;
 	bool sack_ok;       /* both SYNs carried SACK-permitted (RFC 2018 §2) */
+	bool ts_ok;         /* both SYNs carried timestamps (RFC 7323 §3.2) */
+	uint32_t ts_recent, last_ack_sent, ts_off;
 	uint32_t last_ooo;  /* sequence of the latest out-of-order arrival */
 	bool fin_rcvd;
 	uint8_t unacked; /* full segments received since our last ACK */

@@ -4,14 +4,15 @@
  * API: passive and active open, data transfer with retransmission
  * (RFC 6298), slow start, congestion avoidance, fast retransmit and
  * NewReno recovery (RFC 5681, RFC 6582), window scaling (RFC 7323 §2),
- * SACK blocks for out-of-order data (RFC 2018), delayed ACKs, Nagle on
+ * SACK blocks for out-of-order data (RFC 2018), timestamps with RTT
+ * measurement and PAWS (RFC 7323 §3-5), delayed ACKs, Nagle on
  * request, zero-window probes, the closing states and TIME_WAIT, RST
  * handling with RFC 5961's checks, bounded half-open connections.
  * Received data stays in its mbufs (zero-copy reads); written buffers are
  * queued by reference and copied into segments when sent.
  *
  * Not yet: SACK-based loss recovery on the sending side (RFC 6675),
- * timestamps and PAWS (RFC 7323 §3-5), keepalive, simultaneous open.
+ * keepalive, simultaneous open, SYN cookies.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -163,6 +164,7 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 			    to_us(s, fj_now(s)));
 	f->snd_una = f->iss;
 	f->snd_nxt = f->snd_max = f->iss + 1;
+	f->ts_off = f->iss;
 	f->rcv_ws = RCV_WS;
 	f->mss = MSS_DEFAULT;
 	f->ssthresh = UINT32_MAX;

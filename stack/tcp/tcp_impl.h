@@ -40,6 +40,24 @@ from_us(const struct fj_stack *s, uint64_t us)
 #define FLOW_OF(node, field) \
 	((struct fj_flow *)((char *)(node) - offsetof(struct fj_flow, field)))
 
+/* RFC 7323 §5.4: a millisecond clock, offset per flow. */
+static inline uint32_t
+tcp_ts_now(const struct fj_flow *f)
+{
+	return (uint32_t)(to_us(f->s, fj_now(f->s)) / 1000u) + f->ts_off;
+}
+
+/* The timestamp option takes 12 bytes of every segment: less payload. */
+static inline void
+tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)
+{
+	f->ts_ok = th->o.has_ts;
+	if (f->ts_ok) {
+		f->ts_recent = th->o.tsval;
+		f->mss = (uint16_t)(f->mss - 12);
+	}
+}
+
 /* tcp_output.c: queues, windows, segments, timers */
 void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);
 void tcp_mq_free(struct fj_mq *q);

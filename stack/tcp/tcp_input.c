@@ -58,6 +58,8 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
 	if (f->mss < 64)
 		f->mss = 64;
+	f->ts_off = f->iss;
+	tcp_ts_negotiated(f, th);
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->ssthresh = UINT32_MAX;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
@@ -169,7 +171,14 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 		f->snd_una = ack;
 		if (fj_seq_lt(f->snd_nxt, f->snd_una))
 			f->snd_nxt = f->snd_una;
-		if (f->timing && fj_seq_gt(ack, f->rtt_seq)) {
+		if (f->ts_ok && th->o.has_ts && th->o.tsecr != 0) {
+			/* RFC 7323 §4: the echoed timestamp times every ACK, even
+			 * after retransmissions (no Karn ambiguity). */
+			uint32_t ms = tcp_ts_now(f) - th->o.tsecr;
+			if (ms < 60000)
+				fj_rtt_sample(&f->rtt, (uint64_t)ms * 1000u + 500u);
+			f->timing = false;
+		} else if (f->timing && fj_seq_gt(ack, f->rtt_seq)) {
 			fj_rtt_sample(&f->rtt, to_us(s, fj_now(s) - f->rtt_t0));
 			f->timing = false;
 		}
@@ -268,6 +277,7 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
 	if (f->mss < 64)
 		f->mss = 64;
+	tcp_ts_negotiated(f, th);
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->state = FJ_TCP_ESTABLISHED;
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
@@ -299,6 +309,18 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		rte_pktmbuf_free(m);
 		return;
 	}
+	if (f->ts_ok && !(th->flags & FJ_TCP_RST)) {
+		/* RFC 7323 §3.2: without the option it is dropped; §5.3 PAWS: an
+		 * older timestamp than the last in-window one is a duplicate of
+		 * an old segment, answered with an ACK. */
+		if (!th->o.has_ts || fj_seq_lt(th->o.tsval, f->ts_recent)) {
+			if (th->o.has_ts)
+				tcp_send_ack(f);
+			s->c.tcp_paws_rejected++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
 	if (!acceptable(f, seq, seglen)) {
 		if (!(th->flags & FJ_TCP_RST))
 			tcp_send_ack(f);
@@ -306,6 +328,9 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* RFC 7323 §4.3: remember the timestamp to echo. */
+	if (f->ts_ok && th->o.has_ts && fj_seq_le(seq, f->last_ack_sent))
+		f->ts_recent = th->o.tsval;
 	if (th->flags & FJ_TCP_RST) {
 		/* RFC 5961 §3.2: only the exact next sequence resets. */
 		rte_pktmbuf_free(m);

@@ -163,6 +163,14 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 			h.o.nsack--;
 	}
 	h.wnd = rcv_window(f);
+	if (f->ts_ok || f->state == FJ_TCP_SYN_SENT) {
+		/* RFC 7323 §3: on every segment but a RST; TSecr 0 on a SYN. */
+		h.o.has_ts = !(flags & FJ_TCP_RST);
+		h.o.tsval = tcp_ts_now(f);
+		h.o.tsecr = f->state == FJ_TCP_SYN_SENT ? 0 : f->ts_recent;
+	}
+	if (flags & FJ_TCP_ACK)
+		f->last_ack_sent = f->rcv_nxt;
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
 	uint8_t *p;

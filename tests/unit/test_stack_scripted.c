@@ -985,6 +985,72 @@ test_tcp_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
 	assert_int_equal(fj_stack_counter(S, "drop_oversize"), 0);
 }
 
+/* Handshake with timestamps; returns our ISS + 1, *ts our first TSval. */
+static uint32_t
+open_flow_ts(uint32_t tsval, uint32_t *ts)
+{
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .has_ts = true, .tsval = tsval };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_true(sa.o.has_ts);
+	assert_int_equal(sa.o.tsecr, tsval); /* RFC 7323 §3.2: echoed */
+	*ts = sa.o.tsval;
+	struct fj_tcp_opts a = { .has_ts = true, .tsval = tsval + 1, .tsecr = sa.o.tsval };
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, 65535, &a, NULL);
+	expect_nothing();
+	return sa.seq + 1;
+}
+
+static void
+test_tcp_timestamps_are_echoed_and_paws_drops_old_segments(void **state)
+{
+	(void)state;
+	uint32_t ts;
+	uint32_t iss1 = open_flow_ts(1000, &ts);
+	struct fj_tcp_opts o = { .has_ts = true, .tsval = 1005, .tsecr = ts };
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, &o, "new");
+	uint32_t plen;
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 3);
+	assert_true(d.o.has_ts);
+	assert_int_equal(d.o.tsecr, 1005);
+	/* An older timestamp (RFC 7323 §5.3): an ACK, the data not taken. */
+	o.tsval = 900;
+	peer_tcp(7, peer_iss + 4, iss1 + 3, FJ_TCP_ACK | FJ_TCP_PSH, 65535, &o, "old");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 0);
+	assert_int_equal(a.ack, peer_iss + 4);
+	assert_int_equal(fj_stack_counter(S, "tcp_paws_rejected"), 1);
+	/* A segment without the option once negotiated: dropped (§3.2). */
+	peer_tcp(7, peer_iss + 4, iss1 + 3, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "bare");
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_paws_rejected"), 2);
+}
+
+static void
+test_tcp_timestamps_time_the_round_trip(void **state)
+{
+	(void)state;
+	uint32_t ts;
+	uint32_t iss1 = open_flow_ts(1000, &ts);
+	struct fj_tcp_opts o = { .has_ts = true, .tsval = 1005, .tsecr = ts };
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, &o, "ping");
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	/* The echo is acknowledged 100 ms later, its TSval echoed: SRTT 100 ms,
+	 * RTO = 100 + 4 * 50 = 300 ms (RFC 6298 §2.2). */
+	advance(100000);
+	o.tsval = 1105;
+	o.tsecr = d.o.tsval;
+	peer_tcp(7, peer_iss + 5, iss1 + 4, FJ_TCP_ACK | FJ_TCP_PSH, 65535, &o, "pong");
+	d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	/* This one is lost: it goes again after 300 ms, not 1 s. */
+	advance(280000);
+	expect_nothing();
+	advance(30000);
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	assert_int_equal(r.seq, d.seq);
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1158,6 +1224,8 @@ main(void)
 		TT(test_tcp_half_open_connections_are_bounded),
 		TT(test_tcp_out_of_order_data_is_sacked),
 		TT(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
+		TT(test_tcp_timestamps_are_echoed_and_paws_drops_old_segments),
+		TT(test_tcp_timestamps_time_the_round_trip),
 		TT(test_tcp_half_close_keeps_receiving),
 		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
