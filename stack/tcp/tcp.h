@@ -95,6 +95,11 @@ struct fj_flow {
 	bool sack_ok;       /* both SYNs carried SACK-permitted (RFC 2018 §2) */
 	bool ts_ok;         /* both SYNs carried timestamps (RFC 7323 §3.2) */
 	uint32_t ts_recent, last_ack_sent, ts_off;
+	/* The SACK scoreboard (RFC 6675 §3): what the peer holds above
+	 * SND.UNA, sorted, and where hole retransmissions have got to. */
+	struct fj_sack_block sb[8];
+	uint8_t nsb;
+	uint32_t rexmit_nxt;
 	uint32_t last_ooo;  /* sequence of the latest out-of-order arrival */
 	bool fin_rcvd;
 	uint8_t unacked; /* full segments received since our last ACK */

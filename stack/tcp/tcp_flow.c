@@ -11,8 +11,9 @@
  * Received data stays in its mbufs (zero-copy reads); written buffers are
  * queued by reference and copied into segments when sent.
  *
- * Not yet: SACK-based loss recovery on the sending side (RFC 6675),
- * keepalive, simultaneous open, SYN cookies.
+ * With SACK the sender resends only holes (a scoreboard, RFC 6675 §2's
+ * duplicate ACKs). Not yet: RFC 6675's pipe, keepalive, simultaneous open,
+ * SYN cookies.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>

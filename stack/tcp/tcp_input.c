@@ -152,6 +152,87 @@ keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
 	f->ooo_bytes += m->pkt_len;
 }
 
+/*
+ * Merge the peer's SACK blocks into the scoreboard, drop what SND.UNA has
+ * passed; blocks outside (SND.UNA, SND.MAX] are ignored (RFC 2018 §5 and
+ * RFC 6675 §5: they may be stale or forged). Returns bytes newly SACKed.
+ */
+static uint32_t
+sack_update(struct fj_flow *f, const struct fj_tcp_opts *o)
+{
+	uint32_t before = 0, after = 0;
+	int n = 0;
+
+	for (int i = 0; i < f->nsb; i++) {
+		before += f->sb[i].right - f->sb[i].left;
+		if (fj_seq_le(f->sb[i].right, f->snd_una))
+			continue;
+		struct fj_sack_block b = f->sb[i];
+		if (fj_seq_lt(b.left, f->snd_una))
+			b.left = f->snd_una;
+		f->sb[n++] = b;
+	}
+	f->nsb = (uint8_t)n;
+	for (int k = 0; k < o->nsack; k++) {
+		struct fj_sack_block b = o->sack[k];
+		if (!fj_seq_lt(b.left, b.right) || !fj_seq_gt(b.left, f->snd_una) ||
+		    fj_seq_gt(b.right, f->snd_max))
+			continue;
+		/* Insert sorted, merging what it touches. */
+		int i = 0;
+		while (i < f->nsb && fj_seq_lt(f->sb[i].right, b.left))
+			i++;
+		int j = i;
+		while (j < f->nsb && fj_seq_le(f->sb[j].left, b.right)) {
+			b.left = fj_seq_min(b.left, f->sb[j].left);
+			b.right = fj_seq_max(b.right, f->sb[j].right);
+			j++;
+		}
+		int keep = f->nsb - j;
+		if (i + 1 + keep > (int)RTE_DIM(f->sb))
+			keep = (int)RTE_DIM(f->sb) - i - 1; /* the highest go */
+		memmove(&f->sb[i + 1], &f->sb[j], (size_t)RTE_MAX(keep, 0) * sizeof(b));
+		f->sb[i] = b;
+		f->nsb = (uint8_t)(i + 1 + RTE_MAX(keep, 0));
+	}
+	for (int i = 0; i < f->nsb; i++)
+		after += f->sb[i].right - f->sb[i].left;
+	return after > before ? after - before : 0;
+}
+
+/* The first hole at or after @from below the highest SACKed byte. */
+static bool
+sack_next_hole(const struct fj_flow *f, uint32_t from, uint32_t *seq, uint32_t *len)
+{
+	uint32_t cur = fj_seq_max(from, f->snd_una);
+
+	for (int i = 0; i < f->nsb; i++) {
+		if (fj_seq_lt(cur, f->sb[i].left)) {
+			*seq = cur;
+			*len = f->sb[i].left - cur;
+			return true;
+		}
+		cur = fj_seq_max(cur, f->sb[i].right);
+	}
+	return false;
+}
+
+/* Retransmit the next hole (with SACK) or the segment at SND.UNA. */
+static void
+retransmit_next(struct fj_flow *f)
+{
+	uint32_t seq = f->snd_una, len = f->sndq.bytes;
+
+	if (f->nsb > 0 && !sack_next_hole(f, f->rexmit_nxt, &seq, &len))
+		return; /* every hole already went again */
+	len = RTE_MIN(RTE_MIN(len, (uint32_t)f->mss), f->snd_una + f->sndq.bytes - seq);
+	if (len == 0)
+		return;
+	tcp_send_segment(f, seq, FJ_TCP_ACK, len);
+	f->rexmit_nxt = seq + len;
+	f->s->c.tcp_retransmits++;
+}
+
 /* The ACK field of an acceptable segment (RFC 9293 §3.10.7.4, fifth check). */
 static bool
 process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
@@ -164,6 +245,7 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 		tcp_send_ack(f);
 		return false;
 	}
+	uint32_t newly = 0;
 	if (fj_seq_gt(ack, f->snd_una)) {
 		uint32_t acked = ack - f->snd_una;
 		uint32_t data = RTE_MIN(acked, f->sndq.bytes);
@@ -171,6 +253,8 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 		f->snd_una = ack;
 		if (fj_seq_lt(f->snd_nxt, f->snd_una))
 			f->snd_nxt = f->snd_una;
+		if (f->sack_ok)
+			sack_update(f, &th->o);
 		if (f->ts_ok && th->o.has_ts && th->o.tsecr != 0) {
 			/* RFC 7323 §4: the echoed timestamp times every ACK, even
 			 * after retransmissions (no Karn ambiguity). */
@@ -191,10 +275,11 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 							  f->mss);
 			} else {
 				/* Partial ACK: the next hole goes now. */
-				tcp_send_segment(f, f->snd_una, FJ_TCP_ACK,
-					     RTE_MIN((uint32_t)f->mss, f->sndq.bytes));
+				f->rexmit_nxt = fj_seq_max(f->rexmit_nxt, f->snd_una);
+				if (f->nsb == 0)
+					f->rexmit_nxt = f->snd_una;
+				retransmit_next(f);
 				f->cwnd = f->cwnd > acked ? f->cwnd - acked + f->mss : f->mss;
-				s->c.tcp_retransmits++;
 			}
 		} else if (f->cwnd < f->ssthresh) {
 			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss); /* slow start */
@@ -210,9 +295,11 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 			f->want_write = false;
 			f->writable = true; /* told at the end of this segment */
 		}
-	} else if (ack == f->snd_una && seglen == 0 && f->snd_una != f->snd_max &&
-		   (uint32_t)th->wnd << f->snd_ws == f->snd_wnd) {
-		/* RFC 5681 §3.2: a duplicate ACK. */
+	} else if (ack == f->snd_una && f->snd_una != f->snd_max &&
+		   ((f->sack_ok && (newly = sack_update(f, &th->o)) > 0) ||
+		    (seglen == 0 && (uint32_t)th->wnd << f->snd_ws == f->snd_wnd))) {
+		/* RFC 5681 §3.2: a duplicate ACK; with SACK (RFC 6675 §2), any
+		 * ACK that reports new SACKed data, even one carrying data. */
 		f->dupacks++;
 		if (f->dupacks == 3 && !f->in_recovery) {
 			uint32_t flight = f->snd_max - f->snd_una;
@@ -220,12 +307,15 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 			f->recover = f->snd_max;
 			f->in_recovery = true;
 			f->timing = false;
-			tcp_send_segment(f, f->snd_una, FJ_TCP_ACK,
-				     RTE_MIN((uint32_t)f->mss, f->sndq.bytes));
+			f->rexmit_nxt = f->snd_una;
+			retransmit_next(f);
 			f->cwnd = f->ssthresh + 3u * f->mss;
 			s->c.tcp_fast_retransmits++;
 		} else if (f->dupacks > 3 && f->in_recovery) {
 			f->cwnd += f->mss;
+			/* More holes the scoreboard shows go, one per ACK. */
+			if (newly > 0)
+				retransmit_next(f);
 		}
 	}
 	/* Window update (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */

@@ -344,6 +344,8 @@ tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 	f->dupacks = 0;
 	f->timing = false;
 	f->snd_nxt = f->snd_una;
+	/* RFC 2018 §8: after a timeout the SACKed bits are forgotten. */
+	f->nsb = 0;
 	fj_rtt_backoff(&f->rtt);
 	s->c.tcp_retransmits++;
 	tcp_output(f);

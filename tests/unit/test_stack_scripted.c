@@ -1051,6 +1051,53 @@ test_tcp_timestamps_time_the_round_trip(void **state)
 	assert_int_equal(r.seq, d.seq);
 }
 
+static void
+test_tcp_sack_scoreboard_retransmits_only_the_holes(void **state)
+{
+	(void)state;
+	struct fj_tcp_opts so = { .has_mss = true, .mss = 1460, .sack_perm = true };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &so, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint32_t iss1 = sa.seq + 1;
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	const char *msgs[] = { "aaaaa", "bbbbb", "ccccc", "ddddd", "eeeee" };
+	uint32_t seq = peer_iss + 1;
+	for (int i = 0; i < 5; i++) {
+		peer_tcp(7, seq, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, msgs[i]);
+		seq += 5;
+		expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	}
+	/* The peer has a, c and e: b and d are holes. */
+	peer_tcp(7, seq, iss1 + 5, FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_opts o = { .nsack = 1, .sack = { { iss1 + 10, iss1 + 15 } } };
+	peer_tcp(7, seq, iss1 + 5, FJ_TCP_ACK, 65535, &o, NULL);
+	o.nsack = 2;
+	o.sack[0] = (struct fj_sack_block){ iss1 + 20, iss1 + 25 };
+	o.sack[1] = (struct fj_sack_block){ iss1 + 10, iss1 + 15 };
+	peer_tcp(7, seq, iss1 + 5, FJ_TCP_ACK, 65535, &o, NULL);
+	expect_nothing();
+	peer_tcp(7, seq, iss1 + 5, FJ_TCP_ACK, 65535, &o, NULL); /* third duplicate */
+	uint32_t plen;
+	const uint8_t *pl;
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_ACK, &plen, &pl);
+	assert_int_equal(r.seq, iss1 + 5);
+	assert_int_equal(plen, 5); /* only the hole, not what the peer has */
+	assert_memory_equal(pl, "bbbbb", 5);
+	/* The partial ACK up to c: the next hole, d, alone. */
+	o.nsack = 1;
+	peer_tcp(7, seq, iss1 + 15, FJ_TCP_ACK, 65535, &o, NULL);
+	r = expect_tcp(FJ_TCP_ACK, &plen, &pl);
+	assert_int_equal(r.seq, iss1 + 15);
+	assert_int_equal(plen, 5);
+	assert_memory_equal(pl, "ddddd", 5);
+	peer_tcp(7, seq, iss1 + 25, FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_nothing();
+	/* A block outside what was sent is ignored (RFC 6675 §5). */
+	o.sack[0] = (struct fj_sack_block){ iss1 + 100, iss1 + 200 };
+	peer_tcp(7, seq, iss1 + 25, FJ_TCP_ACK, 65535, &o, NULL);
+	expect_nothing();
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1226,6 +1273,7 @@ main(void)
 		TT(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
 		TT(test_tcp_timestamps_are_echoed_and_paws_drops_old_segments),
 		TT(test_tcp_timestamps_time_the_round_trip),
+		TT(test_tcp_sack_scoreboard_retransmits_only_the_holes),
 		TT(test_tcp_half_close_keeps_receiving),
 		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
