@@ -8,6 +8,29 @@
 
 /* ------------------------------------------------------ input */
 
+/*
+ * What the peer's SYN (or SYN-ACK) settles: window scaling both ways only
+ * if both SYNs carry it (RFC 7323 §2.2; our shift is in rcv_ws already),
+ * SACK (RFC 2018 §2), the segment size (RFC 9293 §3.7.1, 536 without the
+ * option), timestamps; the send window, never scaled in a SYN.
+ */
+static void
+syn_options(struct fj_flow *f, const struct fj_tcp_hdr *th)
+{
+	uint16_t our_mss = (uint16_t)(f->s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+
+	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
+	if (!th->o.has_ws)
+		f->rcv_ws = 0;
+	f->sack_ok = th->o.sack_perm;
+	f->snd_wnd = th->wnd;
+	f->snd_wl1 = th->seq;
+	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
+	if (f->mss < 64)
+		f->mss = 64;
+	tcp_ts_negotiated(f, th);
+}
+
 struct fj_flow *
 tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip,
 	     const struct fj_tcp_hdr *th)
@@ -47,19 +70,10 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 			    to_us(s, fj_now(s)));
 	f->snd_una = f->iss;
 	f->snd_nxt = f->snd_max = f->iss + 1;
-	/* RFC 7323 §2.2: scale both ways only if the SYN offered it. */
-	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
-	f->rcv_ws = th->o.has_ws ? RCV_WS : 0;
-	f->sack_ok = th->o.sack_perm;
-	f->snd_wnd = th->wnd; /* never scaled in a SYN */
-	f->snd_wl1 = th->seq;
-	f->snd_wl2 = f->iss;
-	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
-	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
-	if (f->mss < 64)
-		f->mss = 64;
+	f->rcv_ws = RCV_WS;
 	f->ts_off = f->iss;
-	tcp_ts_negotiated(f, th);
+	syn_options(f, th);
+	f->snd_wl2 = f->iss;
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->ssthresh = UINT32_MAX;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
@@ -355,19 +369,8 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	f->rcv_nxt = th->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
 	f->snd_una = th->ack;
-	/* RFC 7323 §2.2: scaling both ways only if both SYNs carried it. */
-	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
-	if (!th->o.has_ws)
-		f->rcv_ws = 0;
-	f->sack_ok = th->o.sack_perm;
-	f->snd_wnd = th->wnd;
-	f->snd_wl1 = th->seq;
+	syn_options(f, th);
 	f->snd_wl2 = th->ack;
-	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
-	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
-	if (f->mss < 64)
-		f->mss = 64;
-	tcp_ts_negotiated(f, th);
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->state = FJ_TCP_ESTABLISHED;
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);

@@ -2,6 +2,7 @@
 /* The TCP header and its options (RFC 9293 §3.1, RFC 7323, RFC 2018). */
 #include <string.h>
 
+#include "bytes.h"
 #include "wire.h"
 
 #define OPT_EOL 0
@@ -12,19 +13,6 @@
 #define OPT_SACK 5
 #define OPT_TS 8
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static enum fj_drop
 parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
