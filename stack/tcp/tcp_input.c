@@ -515,7 +515,8 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			m = NULL;
 			tell = true;
 			s->c.tcp_rx_bytes += len;
-			if (filled || ++f->unacked >= 2 || (th->flags & FJ_TCP_FIN)) {
+			/* (A FIN with the data is acknowledged below, once.) */
+			if (filled || (++f->unacked >= 2 && !(th->flags & FJ_TCP_FIN))) {
 				tcp_send_ack(f);
 			} else if (!fj_timer_armed(&f->delack)) {
 				fj_wheel_arm(&T(s)->wheel, &f->delack,

@@ -1098,6 +1098,174 @@ test_tcp_sack_scoreboard_retransmits_only_the_holes(void **state)
 	expect_nothing();
 }
 
+static void
+test_tcp_simultaneous_close_goes_through_closing(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(8, 65535, true); /* we send FIN at once */
+	expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	/* The peer's FIN crosses ours (it has not seen ours): CLOSING. */
+	peer_tcp(8, peer_iss + 1, iss1, FJ_TCP_FIN | FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 2);
+	/* Its ACK of our FIN: TIME_WAIT, the flow stays for 2 MSL. */
+	peer_tcp(8, peer_iss + 2, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	advance(61 * SEC);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_unacknowledged_fin_is_retransmitted(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(8, 65535, true);
+	struct fj_tcp_hdr fin = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	advance(SEC + 1000);
+	struct fj_tcp_hdr again = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(again.seq, fin.seq);
+	peer_tcp(8, peer_iss + 1, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	advance(10 * SEC);
+	expect_nothing(); /* FIN_WAIT_2: nothing more to send */
+}
+
+static void
+test_tcp_last_ack_fin_is_retransmitted_then_acked(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_FIN | FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL); /* LAST_ACK */
+	advance(SEC + 1000);
+	expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	peer_tcp(7, peer_iss + 2, iss1 + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_data_and_fin_in_one_segment(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_FIN | FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "bye");
+	/* The data is echoed, the FIN acknowledged, then our own FIN. */
+	uint32_t plen;
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.ack, peer_iss + 5);
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 3);
+	struct fj_tcp_hdr fin = expect_tcp(FJ_TCP_FIN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fin.seq, d.seq + 3);
+}
+
+static void
+test_tcp_old_duplicate_data_is_trimmed(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "abcdef");
+	uint32_t plen;
+	const uint8_t *pl;
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, &pl);
+	/* A retransmission overlapping what we have: only "ghi" is new. */
+	peer_tcp(7, peer_iss + 4, iss1 + 6, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "defghi");
+	expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, &pl);
+	assert_int_equal(plen, 3);
+	assert_memory_equal(pl, "ghi", 3);
+	/* A whole old duplicate: only an ACK (RFC 9293 §3.10.7.4). */
+	peer_tcp(7, peer_iss + 1, iss1 + 9, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "abc");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 0);
+	assert_int_equal(a.ack, peer_iss + 10);
+}
+
+static void
+test_tcp_ack_of_unsent_data_is_answered_and_ignored(void **state)
+{
+	(void)state;
+	uint32_t iss1 = open_flow(7, 65535, true);
+	peer_tcp(7, peer_iss + 1, iss1 + 1000, FJ_TCP_ACK | FJ_TCP_PSH, 65535, NULL, "x");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.seq, iss1);
+	assert_int_equal(a.ack, peer_iss + 1); /* the data was not taken */
+	expect_nothing();
+}
+
+static void
+test_tcp_rst_in_syn_rcvd_with_exact_sequence_frees_the_flow(void **state)
+{
+	(void)state;
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	peer_tcp(7, peer_iss + 1, 0, FJ_TCP_RST, 65535, NULL, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_bad_ack_in_syn_rcvd_gets_rst(void **state)
+{
+	(void)state;
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	/* RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED: reset. */
+	peer_tcp(7, peer_iss + 1, sa.seq + 77, FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_RST, NULL, NULL);
+	assert_int_equal(r.seq, sa.seq + 77);
+	/* The half-open flow remains for the right ACK. */
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, 65535, NULL, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_established"), 1);
+}
+
+static void
+test_tcp_syn_ack_is_retransmitted_then_given_up(void **state)
+{
+	(void)state;
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint64_t wait = SEC;
+	for (int i = 0; i < 5; i++) {
+		advance(wait + 1000);
+		struct fj_tcp_hdr r = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+		assert_int_equal(r.seq, sa.seq);
+		wait *= 2;
+	}
+	advance(wait + 1000);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+static void
+test_tcp_window_update_after_the_app_reads(void **state)
+{
+	(void)state;
+	/* Port 7 echoes and so reads at once: a full-sized burst keeps the
+	 * window open; the advertised window never shrinks below the edge. */
+	uint32_t iss1 = open_flow(7, 65535, true);
+	char chunk[1001];
+	memset(chunk, 'w', 1000);
+	chunk[1000] = 0;
+	uint32_t seq = peer_iss + 1;
+	uint32_t edge = 0;
+	for (int i = 0; i < 20; i++) {
+		peer_tcp(7, seq, iss1, FJ_TCP_ACK, 65535, NULL, chunk);
+		seq += 1000;
+	}
+	while (seen < nout) {
+		uint32_t len;
+		const uint8_t *f = next_frame(&len);
+		struct fj_tcp_hdr h;
+		assert_int_equal(fj_tcp_parse(f + 34, len - 34, US_IP, PEER_IP, false, &h), FJ_OK);
+		uint32_t e = h.ack + ((uint32_t)h.wnd << 7);
+		assert_true(edge == 0 || (int32_t)(e - edge) >= 0);
+		edge = e;
+	}
+}
+
 /* A client's view: what its callback saw. */
 static int client_events;
 static enum fj_read client_last;
@@ -1275,6 +1443,16 @@ main(void)
 		TT(test_tcp_timestamps_time_the_round_trip),
 		TT(test_tcp_sack_scoreboard_retransmits_only_the_holes),
 		TT(test_tcp_half_close_keeps_receiving),
+		TT(test_tcp_simultaneous_close_goes_through_closing),
+		TT(test_tcp_unacknowledged_fin_is_retransmitted),
+		TT(test_tcp_last_ack_fin_is_retransmitted_then_acked),
+		TT(test_tcp_data_and_fin_in_one_segment),
+		TT(test_tcp_old_duplicate_data_is_trimmed),
+		TT(test_tcp_ack_of_unsent_data_is_answered_and_ignored),
+		TT(test_tcp_rst_in_syn_rcvd_with_exact_sequence_frees_the_flow),
+		TT(test_tcp_bad_ack_in_syn_rcvd_gets_rst),
+		TT(test_tcp_syn_ack_is_retransmitted_then_given_up),
+		TT(test_tcp_window_update_after_the_app_reads),
 		TT(test_tcp_nagle_holds_small_segments_while_unacked),
 		TT(test_tcp_connect_handshake_and_data),
 		TT(test_tcp_connect_refused_by_rst),
