@@ -172,7 +172,7 @@ fj_socket_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 	l->port = port;
 	l->fn = fn;
 	l->arg = arg;
-	l->half_open = (uint32_t)fd; /* the socket backend keeps its fd here */
+	l->fd = fd;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EP_TAG(l, EP_LISTEN) };
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		goto fail;
@@ -211,7 +211,7 @@ tcp_accept(struct fj_stack *s, struct fj_listener *l)
 		struct sockaddr_in a;
 		socklen_t al = sizeof(a);
 		int one = 1;
-		int fd = accept4((int)l->half_open, (struct sockaddr *)&a, &al,
+		int fd = accept4(l->fd, (struct sockaddr *)&a, &al,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;

@@ -509,8 +509,6 @@ fj_stack_next_timer(struct fj_stack *s)
 void
 fj_stack_timers(struct fj_stack *s, uint64_t now)
 {
-	if (s->backend == FJ_NET_DIRECT)
-		fj_tcp_timers(s, now);
 	if (s->backend == FJ_NET_DIRECT && now >= s->next_neigh_tick) {
 		fj_arp_tick(s, now);
 		s->next_neigh_tick = now + s->hz * TICK_MS / 1000;
@@ -539,6 +537,8 @@ direct_run(struct fj_stack *s)
 			fj_eth_input(s, pkts[i]);
 		}
 		uint64_t now = fj_now(s);
+		/* TCP's wheel every turn (cheap when nothing is due); the
+		 * coarser timers when one is. */
 		fj_tcp_timers(s, now);
 		if (now >= next) {
 			fj_stack_timers(s, now);

@@ -94,6 +94,9 @@ fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 void
 fj_stack_poll(struct fj_stack *s)
 {
-	fj_stack_timers(s, fj_now(s));
+	uint64_t now = fj_now(s);
+
+	fj_tcp_timers(s, now);
+	fj_stack_timers(s, now);
 	fj_netif_flush(s);
 }

@@ -50,6 +50,7 @@ struct fj_listener {
 	void *arg;
 	uint32_t half_open;
 	uint32_t backlog; /* most half-open connections at once */
+	int fd;           /* socket backend: the listening socket */
 };
 
 struct fj_flow {

@@ -50,6 +50,25 @@ tcp_flow_release(struct fj_flow *f)
 	f->ooo_bytes = 0;
 }
 
+/* Enter @f under its key (unless the 4-tuple is taken) and in the list. */
+int
+tcp_flow_link(struct fj_flow *f)
+{
+	struct fj_tcp *t = T(f->s);
+
+	/* rte_hash_add_key_data would replace an existing entry: look first. */
+	if (rte_hash_lookup(t->flows, &f->key) >= 0)
+		return -EEXIST;
+	if (rte_hash_add_key_data(t->flows, &f->key, f) < 0)
+		return -ENOSPC;
+	t->nflows++;
+	f->lnext = t->all;
+	if (f->lnext)
+		f->lnext->lprev = f;
+	t->all = f;
+	return 0;
+}
+
 void
 tcp_flow_free(struct fj_flow *f)
 {
@@ -148,18 +167,9 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 		}
 		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
 		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
-		if (T(s)->listeners[port] == NULL &&
-		    rte_hash_add_key_data(T(s)->flows, &f->key, f) >= 0) {
-			void *other;
-			if (rte_hash_lookup_data(T(s)->flows, &f->key, &other) >= 0 && other == f)
-				break;
-		}
+		if (T(s)->listeners[port] == NULL && tcp_flow_link(f) == 0)
+			break;
 	}
-	T(s)->nflows++;
-	f->lnext = T(s)->all;
-	if (f->lnext)
-		f->lnext->lprev = f;
-	T(s)->all = f;
 	f->state = FJ_TCP_SYN_SENT;
 	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, f->key.lport, to->ip, to->port,
 			    to_us(s, fj_now(s)));

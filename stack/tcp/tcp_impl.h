@@ -68,8 +68,7 @@ int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 void tcp_send_ack(struct fj_flow *f);
 void tcp_arm_rtx(struct fj_flow *f);
 void tcp_output(struct fj_flow *f);
-void tcp_send_rst(struct fj_stack *s, const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th,
-		  uint32_t seglen);
+void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
 void tcp_send_rst_flow(struct fj_flow *f);
 void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
@@ -78,6 +77,7 @@ void tcp_enter_time_wait(struct fj_flow *f);
 /* tcp_flow.c: the life of a flow */
 void tcp_notify(struct fj_flow *f);
 void tcp_flow_release(struct fj_flow *f);
+int tcp_flow_link(struct fj_flow *f);
 void tcp_flow_free(struct fj_flow *f);
 void tcp_flow_closed(struct fj_flow *f, int err);
 

@@ -51,16 +51,11 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 	f->fn = l->fn;
 	f->arg = l->arg;
 	f->key = (struct fj_tcp_key){ ip->src, s->ip, th->sport, th->dport };
-	if (rte_hash_add_key_data(T(s)->flows, &f->key, f) < 0) {
+	if (tcp_flow_link(f) < 0) {
 		free(f);
 		s->c.tcp_syn_dropped++;
 		return NULL;
 	}
-	T(s)->nflows++;
-	f->lnext = T(s)->all;
-	if (f->lnext)
-		f->lnext->lprev = f;
-	T(s)->all = f;
 	l->half_open++;
 	f->state = FJ_TCP_SYN_RCVD;
 	f->irs = th->seq;
@@ -350,10 +345,7 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	bool ack_ok = (th->flags & FJ_TCP_ACK) && th->ack == f->iss + 1;
 
 	if ((th->flags & FJ_TCP_ACK) && !ack_ok) {
-		if (!(th->flags & FJ_TCP_RST)) {
-			struct fj_ipv4 ip = { .src = f->key.raddr };
-			tcp_send_rst(s, &ip, th, 0);
-		}
+		tcp_send_rst(s, f->key.raddr, th, 0); /* never answers a RST */
 		return;
 	}
 	if (th->flags & FJ_TCP_RST) {
@@ -447,8 +439,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 	if (f->state == FJ_TCP_SYN_RCVD) {
 		if (!fj_seq_in(th->ack, f->snd_una + 1, f->snd_nxt + 1)) {
 			rte_pktmbuf_free(m);
-			struct fj_ipv4 ip = { .src = f->key.raddr };
-			tcp_send_rst(s, &ip, th, seglen);
+			tcp_send_rst(s, f->key.raddr, th, seglen);
 			return;
 		}
 		f->state = FJ_TCP_ESTABLISHED;
@@ -598,7 +589,7 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		if (l != NULL && (th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST)) == FJ_TCP_SYN)
 			tcp_passive_open(s, l, ip, &th);
 		else
-			tcp_send_rst(s, ip, &th, seglen);
+			tcp_send_rst(s, ip->src, &th, seglen);
 		rte_pktmbuf_free(m);
 		return;
 	}

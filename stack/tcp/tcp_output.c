@@ -255,8 +255,7 @@ tcp_output(struct fj_flow *f)
 
 /* RFC 9293 §3.10.7.1: a reset for a segment that has no connection. */
 void
-tcp_send_rst(struct fj_stack *s, const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th,
-	 uint32_t seglen)
+tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen)
 {
 	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport };
 	struct rte_mbuf *m;
@@ -277,9 +276,9 @@ tcp_send_rst(struct fj_stack *s, const struct fj_ipv4 *ip, const struct fj_tcp_h
 		s->c.drops[FJ_DROP_NO_MBUF]++;
 		return;
 	}
-	fj_tcp_build(p, &h, s->ip, ip->src, 0, false);
+	fj_tcp_build(p, &h, s->ip, raddr, 0, false);
 	s->c.tcp_rst_tx++;
-	fj_ipv4_output(s, m, ip->src, FJ_IP_PROTO_TCP);
+	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
 }
 
 void
