@@ -134,26 +134,10 @@ class Proc:
             cleanup_prefix(self.prefix)
 
 
-class Testpmd(Proc):
+class TestpmdCommands:
+    """An interactive testpmd's commands, wherever it runs: the class that
+    mixes this in provides send(), output(), tail(), alive() and PROMPT."""
     PROMPT = "testpmd> "
-
-    def __init__(self, name, lcores, main_lcore, vdevs, fwd_args=(), plugin=False,
-                 mem=512, eal_extra=(), prefix=None):
-        prefix = prefix or f"fjit_{name}_{os.getpid()}"
-        cleanup_prefix(prefix)
-        # testpmd prints with stdio; unbuffer it so output precedes the prompt.
-        argv = ["stdbuf", "-o0", "-e0", TESTPMD, "-l", lcores, "--main-lcore", str(main_lcore),
-                "--file-prefix", prefix, "--single-file-segments", "-m", str(mem),
-                "--no-pci", "--log-level=pmd.net.fjord:info"]
-        if plugin:
-            argv += ["-d", PMD]
-        for v in vdevs:
-            argv += ["--vdev", v]
-        argv += list(eal_extra)
-        argv += ["--", "-i", "--total-num-mbufs=16384"] + list(fwd_args)
-        super().__init__(argv, name, prefix)
-        self.prompts = 0
-        self.wait_prompt(60)
 
     def wait_prompt(self, timeout):
         deadline = time.time() + timeout
@@ -162,10 +146,13 @@ class Testpmd(Proc):
             if n > self.prompts:
                 self.prompts = n
                 return
-            if not self.alive():
-                raise Failure(f"[{self.name}] exited with {self.p.returncode}:\n{self.tail()}")
+            if self.ended():
+                raise Failure(f"[{self.name}] testpmd ended:\n{self.tail(60)}")
             time.sleep(0.05)
         raise Failure(f"[{self.name}] no prompt within {timeout}s:\n{self.tail()}")
+
+    def ended(self):
+        return not self.alive()
 
     def cmd(self, line, timeout=30):
         """Run one testpmd command; return what it printed."""
@@ -201,6 +188,27 @@ class Testpmd(Proc):
                 return
             time.sleep(0.3)
         raise Failure(f"[{self.name}] link not {'up' if up else 'down'} within {timeout}s")
+
+
+class Testpmd(TestpmdCommands, Proc):
+
+    def __init__(self, name, lcores, main_lcore, vdevs, fwd_args=(), plugin=False,
+                 mem=512, eal_extra=(), prefix=None):
+        prefix = prefix or f"fjit_{name}_{os.getpid()}"
+        cleanup_prefix(prefix)
+        # testpmd prints with stdio; unbuffer it so output precedes the prompt.
+        argv = ["stdbuf", "-o0", "-e0", TESTPMD, "-l", lcores, "--main-lcore", str(main_lcore),
+                "--file-prefix", prefix, "--single-file-segments", "-m", str(mem),
+                "--no-pci", "--log-level=pmd.net.fjord:info"]
+        if plugin:
+            argv += ["-d", PMD]
+        for v in vdevs:
+            argv += ["--vdev", v]
+        argv += list(eal_extra)
+        argv += ["--", "-i", "--total-num-mbufs=16384"] + list(fwd_args)
+        super().__init__(argv, name, prefix)
+        self.prompts = 0
+        self.wait_prompt(60)
 
     def quit(self, timeout=30):
         """Leave testpmd the normal way; return its exit code."""

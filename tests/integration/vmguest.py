@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 
-from harness import Proc, Failure, check, log
+from harness import Proc, Failure, TestpmdCommands, check, log
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 VM_RUN = os.path.join(ROOT, "tools", "vm-run")
@@ -32,10 +32,9 @@ def free_udp_port():
     return port
 
 
-class GuestTestpmd(Proc):
+class GuestTestpmd(TestpmdCommands, Proc):
     """dpdk-testpmd, interactive, inside the guest; commands go through the
     guest's second serial port, output comes back on its console."""
-    PROMPT = "testpmd> "
 
     def __init__(self, name, workdir, bind="vfio", nic="", testpmd_args="", eal_args="",
                  timeout=240, boot_timeout=120, tap=None, user=None, cmd=None):
@@ -78,26 +77,11 @@ class GuestTestpmd(Proc):
                       f"[{name}] no control socket:\n{self.tail()}")
                 time.sleep(0.1)
 
-    def wait_prompt(self, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            n = self.output().count(self.PROMPT)
-            if n > self.prompts:
-                self.prompts = n
-                return
-            if not self.alive() or "FJVM-EXIT" in self.output():
-                raise Failure(f"[{self.name}] guest testpmd ended:\n{self.tail(60)}")
-            time.sleep(0.05)
-        raise Failure(f"[{self.name}] no prompt within {timeout}s:\n{self.tail(60)}")
+    def ended(self):
+        return not self.alive() or "FJVM-EXIT" in self.output()
 
     def send(self, line):
         self.ctl.sendall((line + "\n").encode())
-
-    def cmd(self, line, timeout=60):
-        start = len(self.output())
-        self.send(line)
-        self.wait_prompt(timeout)
-        return self.output()[start:]
 
     def monitor(self, line, timeout=10):
         """One command to QEMU's human monitor; returns what it answered."""
@@ -118,25 +102,6 @@ class GuestTestpmd(Proc):
             return buf.decode("utf-8", "replace")
         finally:
             m.close()
-
-    def link_status(self, port=0):
-        out = self.cmd(f"show port info {port}")
-        m = re.search(r"Link status:\s+(\w+)", out)
-        check(m, f"no link status in:\n{out}")
-        return m.group(1)
-
-    def wait_link(self, want, timeout=20, port=0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.link_status(port) == want:
-                return
-            time.sleep(0.5)
-        raise Failure(f"[{self.name}] link not {want} within {timeout}s")
-
-    def xstats(self, port=0):
-        out = self.cmd(f"show port xstats {port}")
-        return {m.group(1): int(m.group(2))
-                for m in re.finditer(r"^\s*([A-Za-z0-9_\[\]]+):\s+(\d+)\s*$", out, re.M)}
 
     def quit(self, timeout=60):
         """End testpmd; return the guest command's exit status."""
