@@ -142,6 +142,14 @@ void fj_flow_close(struct fj_flow *f);
 int fj_flow_shutdown(struct fj_flow *f);
 /* Nagle's algorithm (RFC 9293 §3.7.4): off by default for flows. */
 void fj_flow_set_nagle(struct fj_flow *f, bool on);
+/*
+ * Keepalive (RFC 1122 §4.2.3.6): after @idle_s seconds without hearing
+ * from the peer, probe every @interval_s seconds; @probes unanswered end
+ * the connection (FJ_ERROR, -ETIMEDOUT). Off by default; @idle_s 0 turns
+ * it off. Returns 0 or -EINVAL.
+ */
+int fj_flow_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s,
+			  unsigned probes);
 /* Reset the connection now (RST) and release the flow. */
 void fj_flow_abort(struct fj_flow *f);
 /* The connection's error (a negative errno: -ECONNRESET, -ETIMEDOUT), or 0. */

@@ -414,6 +414,20 @@ fj_socket_flow_abort(struct fj_flow *f)
 }
 
 int
+fj_socket_flow_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, unsigned probes)
+{
+	int on = idle_s != 0, idle = (int)idle_s, intvl = (int)interval_s, cnt = (int)probes;
+
+	if (setsockopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+		return -errno;
+	if (on && (setsockopt(f->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+		   setsockopt(f->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+		   setsockopt(f->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0))
+		return -errno;
+	return 0;
+}
+
+int
 fj_socket_run(struct fj_stack *s)
 {
 	struct epoll_event ev[MAX_EVENTS];

@@ -44,7 +44,9 @@ static const struct {
 	C(tcp_active_opens),
 	C(tcp_established), C(tcp_flows_closed), C(tcp_rst_rx), C(tcp_rst_tx), C(tcp_retransmits),
 	C(tcp_fast_retransmits), C(tcp_window_probes), C(tcp_challenge_acks), C(tcp_out_of_window),
-	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected),
+	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected), C(tcp_syncookies_sent),
+	C(tcp_syncookies_ok), C(tcp_syncookies_failed), C(tcp_keepalive_probes),
+	C(tcp_keepalive_timeouts), C(tcp_sack_recoveries),
 };
 #undef C
 #define NFIELDS (sizeof(counter_fields) / sizeof(counter_fields[0]))

@@ -39,6 +39,8 @@ struct fj_counters {
 	uint64_t tcp_rst_rx, tcp_rst_tx, tcp_retransmits, tcp_fast_retransmits;
 	uint64_t tcp_window_probes, tcp_challenge_acks, tcp_out_of_window;
 	uint64_t tcp_ooo_dropped, tcp_syn_dropped, tcp_paws_rejected;
+	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
+	uint64_t tcp_keepalive_probes, tcp_keepalive_timeouts, tcp_sack_recoveries;
 	uint64_t drops[FJ_DROP__COUNT];
 };
 
@@ -152,6 +154,8 @@ enum fj_read fj_socket_flow_read(struct fj_flow *f, struct fj_buf **buf);
 int fj_socket_flow_write(struct fj_flow *f, struct fj_buf *buf);
 void fj_socket_flow_close(struct fj_flow *f);
 void fj_socket_flow_abort(struct fj_flow *f);
+int fj_socket_flow_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s,
+			     unsigned probes);
 
 /* stack.c */
 int fj_stack_setup(struct fj_stack *s);

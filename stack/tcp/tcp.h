@@ -50,6 +50,7 @@ struct fj_listener {
 	void *arg;
 	uint32_t half_open;
 	uint32_t backlog; /* most half-open connections at once */
+	uint64_t cookies_until; /* SYN cookies were sent: ACKs may carry one */
 	int fd;           /* socket backend: the listening socket */
 };
 
@@ -105,9 +106,15 @@ struct fj_flow {
 	bool fin_rcvd;
 	uint8_t unacked; /* full segments received since our last ACK */
 
-	struct fj_timer_node rtx, delack, tw;
+	/* keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), clock units */
+	uint64_t ka_idle, ka_intvl, last_rx;
+	uint8_t ka_probes, ka_sent;
+
+	struct fj_timer_node rtx, delack, tw, ka;
 
 	struct fj_flow *lnext, *lprev; /* every flow of the stack */
+	struct fj_flow *unext, *uprev; /* a window update is due */
+	bool update_due;
 
 	/* socket backend */
 	int fd;
@@ -125,6 +132,7 @@ struct fj_tcp {
 	uint64_t msl;          /* clock units */
 	uint32_t nflows;
 	struct fj_flow *all; /* list of every flow */
+	struct fj_flow *updates; /* flows whose reads opened the window */
 	uint16_t next_port;  /* ephemeral ports for connect */
 	uint64_t hz;
 };
@@ -133,6 +141,8 @@ int fj_tcp_init(struct fj_stack *s);
 void fj_tcp_fini(struct fj_stack *s);
 void fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
 void fj_tcp_timers(struct fj_stack *s, uint64_t now);
+/* Send the window updates the application's reads made due. */
+void fj_tcp_flush(struct fj_stack *s);
 /* Packet buffers the flows hold (queues), for leak checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 

@@ -42,12 +42,49 @@ tcp_flow_release(struct fj_flow *f)
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
 	fj_wheel_cancel(&T(s)->wheel, &f->tw);
+	fj_wheel_cancel(&T(s)->wheel, &f->ka);
+	tcp_update_due(f, false);
 	tcp_mq_free(&f->sndq);
 	tcp_mq_free(&f->rcvq);
 	for (int i = 0; i < f->nooo; i++)
 		rte_pktmbuf_free(f->ooo[i].m);
 	f->nooo = 0;
 	f->ooo_bytes = 0;
+}
+
+/* Put @f on (or take it off) the list of due window updates. */
+void
+tcp_update_due(struct fj_flow *f, bool due)
+{
+	struct fj_tcp *t = T(f->s);
+
+	if (due == f->update_due)
+		return;
+	f->update_due = due;
+	if (due) {
+		f->uprev = NULL;
+		f->unext = t->updates;
+		if (f->unext)
+			f->unext->uprev = f;
+		t->updates = f;
+		return;
+	}
+	if (f->uprev)
+		f->uprev->unext = f->unext;
+	else
+		t->updates = f->unext;
+	if (f->unext)
+		f->unext->uprev = f->uprev;
+}
+
+void
+fj_tcp_flush(struct fj_stack *s)
+{
+	while (T(s)->updates != NULL) {
+		struct fj_flow *f = T(s)->updates;
+		tcp_update_due(f, false);
+		tcp_send_ack(f);
+	}
 }
 
 /* Enter @f under its key (unless the 4-tuple is taken) and in the list. */
@@ -93,8 +130,8 @@ tcp_flow_free(struct fj_flow *f)
 void
 tcp_flow_closed(struct fj_flow *f, int err)
 {
-	if (f->state == FJ_TCP_SYN_RCVD) {
-		tcp_flow_free(f);
+	if (f->state == FJ_TCP_SYN_RCVD && f->l != NULL) {
+		tcp_flow_free(f); /* nobody knew of it */
 		return;
 	}
 	f->state = FJ_TCP_CLOSED;
@@ -201,10 +238,12 @@ fj_flow_read(struct fj_flow *f, struct fj_buf **buf)
 		q->n--;
 		q->off = 0;
 		*buf = (struct fj_buf *)m;
-		/* Tell the peer when the window has opened by a lot. */
-		if (f->state == FJ_TCP_ESTABLISHED &&
+		/* Tell the peer when reading opened the window by a lot (RFC
+		 * 9293 §3.8.6.2.2): after the application is done, unless a
+		 * segment it sends meanwhile carries the news. */
+		if (f->state == FJ_TCP_ESTABLISHED && !f->update_due &&
 		    f->rcv_nxt + tcp_rcv_space(f) - f->rcv_adv >= RTE_MAX(2u * f->mss, RCV_BUF / 4u))
-			tcp_send_ack(f);
+			tcp_update_due(f, true);
 		return FJ_DATA;
 	}
 	if (f->state == FJ_TCP_CLOSED)
@@ -257,6 +296,9 @@ fj_flow_close(struct fj_flow *f)
 	case FJ_TCP_CLOSE_WAIT:
 		f->state = FJ_TCP_LAST_ACK;
 		break;
+	case FJ_TCP_SYN_RCVD: /* a simultaneous open not yet complete */
+		tcp_send_rst_flow(f);
+		/* fall through */
 	case FJ_TCP_SYN_SENT:
 	case FJ_TCP_CLOSED:
 		f->state = FJ_TCP_CLOSED;
@@ -298,6 +340,29 @@ fj_flow_set_nagle(struct fj_flow *f, bool on)
 		return;
 	}
 	f->nagle = on;
+}
+
+int
+fj_flow_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, unsigned probes)
+{
+	struct fj_stack *s = f->s;
+
+	if ((idle_s != 0 && (interval_s == 0 || probes == 0 || probes > 255)) ||
+	    idle_s > 86400 * 7 || interval_s > 86400)
+		return -EINVAL;
+	if (s->backend == FJ_NET_SOCKET)
+		return fj_socket_flow_keepalive(f, idle_s, interval_s, probes);
+	f->ka_idle = (uint64_t)idle_s * s->hz;
+	f->ka_intvl = (uint64_t)interval_s * s->hz;
+	f->ka_probes = (uint8_t)probes;
+	f->ka_sent = 0;
+	fj_wheel_cancel(&T(s)->wheel, &f->ka);
+	if (idle_s != 0) {
+		if (f->last_rx == 0)
+			f->last_rx = fj_now(s);
+		tcp_arm_keepalive(f);
+	}
+	return 0;
 }
 
 void

@@ -73,10 +73,12 @@ void tcp_send_rst_flow(struct fj_flow *f);
 void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_enter_time_wait(struct fj_flow *f);
+void tcp_arm_keepalive(struct fj_flow *f);
 
 /* tcp_flow.c: the life of a flow */
 void tcp_notify(struct fj_flow *f);
 void tcp_flow_release(struct fj_flow *f);
+void tcp_update_due(struct fj_flow *f, bool due);
 int tcp_flow_link(struct fj_flow *f);
 void tcp_flow_free(struct fj_flow *f);
 void tcp_flow_closed(struct fj_flow *f, int err);

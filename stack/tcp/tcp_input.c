@@ -4,6 +4,7 @@
  * every arriving segment, acknowledgements and congestion control, data
  * in and out of order, FIN.
  */
+#include "syncookie.h"
 #include "tcp_impl.h"
 
 /* ------------------------------------------------------ input */
@@ -31,29 +32,22 @@ syn_options(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	tcp_ts_negotiated(f, th);
 }
 
-struct fj_flow *
-tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip,
-	     const struct fj_tcp_hdr *th)
+/* A flow for a SYN to @l, in SYN_RCVD with our ISN @iss. */
+static struct fj_flow *
+flow_passive(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+	     const struct fj_tcp_hdr *th, uint32_t iss)
 {
-	struct fj_flow *f;
+	struct fj_flow *f = calloc(1, sizeof(*f));
 
-	if (l->half_open >= l->backlog || T(s)->nflows >= MAX_FLOWS) {
-		/* A SYN flood fills the bounded queue; the rest are dropped and
-		 * counted, and the connections already made are not touched. */
-		s->c.tcp_syn_dropped++;
-		return NULL;
-	}
-	f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return NULL;
 	f->s = s;
 	f->l = l;
 	f->fn = l->fn;
 	f->arg = l->arg;
-	f->key = (struct fj_tcp_key){ ip->src, s->ip, th->sport, th->dport };
+	f->key = (struct fj_tcp_key){ raddr, s->ip, th->sport, th->dport };
 	if (tcp_flow_link(f) < 0) {
 		free(f);
-		s->c.tcp_syn_dropped++;
 		return NULL;
 	}
 	l->half_open++;
@@ -61,8 +55,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 	f->irs = th->seq;
 	f->rcv_nxt = th->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
-	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, ip->src, th->sport,
-			    to_us(s, fj_now(s)));
+	f->iss = iss;
 	f->snd_una = f->iss;
 	f->snd_nxt = f->snd_max = f->iss + 1;
 	f->rcv_ws = RCV_WS;
@@ -72,10 +65,134 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->ssthresh = UINT32_MAX;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
+	return f;
+}
+
+static struct fj_cookie_tuple
+cookie_tuple(const struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th,
+	     uint32_t peer_isn)
+{
+	return (struct fj_cookie_tuple){ s->ip, raddr, th->dport, th->sport, peer_isn };
+}
+
+/* The TSval offset of a cookie's connection: keyed per 4-tuple, since
+ * nothing of the SYN is kept. */
+static uint32_t
+cookie_ts_off(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th)
+{
+	return fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, raddr, th->sport, 0) &
+	       ~((1u << FJ_COOKIE_TS_BITS) - 1);
+}
+
+/* Answer a SYN with a cookie and keep nothing (the queue is full). */
+static void
+send_cookie(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+	    const struct fj_tcp_hdr *th)
+{
+	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+	uint16_t mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
+	struct fj_cookie_tuple t = cookie_tuple(s, raddr, th, th->seq);
+	uint64_t now_s = fj_now(s) / s->hz;
+	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport, .ack = th->seq + 1,
+				.flags = FJ_TCP_SYN | FJ_TCP_ACK, .wnd = 65535 };
+
+	h.seq = fj_syncookie_make(T(s)->isn_key, &t, mss, now_s);
+	h.o.has_mss = true;
+	h.o.mss = our_mss;
+	if (th->o.has_ts) {
+		/* The options we agree to come back in the client's TSecr. */
+		uint32_t ms = (uint32_t)(to_us(s, fj_now(s)) / 1000u) + cookie_ts_off(s, raddr, th);
+		h.o.has_ts = true;
+		h.o.tsval = (ms & ~((1u << FJ_COOKIE_TS_BITS) - 1)) |
+			    fj_syncookie_ts_bits(th->o.has_ws, th->o.ws, th->o.sack_perm);
+		h.o.tsecr = th->o.tsval;
+		if (th->o.has_ws) {
+			h.o.has_ws = true;
+			h.o.ws = RCV_WS;
+		}
+		h.o.sack_perm = th->o.sack_perm;
+	}
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
+	uint8_t *p;
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)hl)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return;
+	}
+	fj_tcp_build(p, &h, s->ip, raddr, 0, false);
+	l->cookies_until = fj_now(s) + 2 * FJ_COOKIE_PERIOD_S * s->hz;
+	s->c.tcp_syncookies_sent++;
+	s->c.tcp_tx++;
+	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
+}
+
+/*
+ * An ACK for a listener with no flow: a returning cookie makes the
+ * connection (in SYN_RCVD, which this very ACK completes). NULL if it is
+ * not a cookie of ours.
+ */
+static struct fj_flow *
+cookie_ack(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+	   const struct fj_tcp_hdr *th)
+{
+	if (l->cookies_until == 0 || fj_now(s) > l->cookies_until ||
+	    (th->flags & (FJ_TCP_SYN | FJ_TCP_RST | FJ_TCP_ACK)) != FJ_TCP_ACK)
+		return NULL;
+	struct fj_cookie_tuple t = cookie_tuple(s, raddr, th, th->seq - 1);
+	uint16_t mss = fj_syncookie_check(T(s)->isn_key, &t, th->ack - 1, fj_now(s) / s->hz);
+	if (mss == 0 || T(s)->nflows >= MAX_FLOWS) {
+		s->c.tcp_syncookies_failed++;
+		return NULL;
+	}
+	/* The SYN as it must have been. */
+	struct fj_tcp_hdr syn = *th;
+	syn.seq = th->seq - 1;
+	syn.flags = FJ_TCP_SYN;
+	syn.o = (struct fj_tcp_opts){ .has_mss = true, .mss = mss };
+	if (th->o.has_ts) {
+		syn.o.has_ts = true;
+		syn.o.tsval = th->o.tsval;
+		fj_syncookie_ts_opts(th->o.tsecr, &syn.o.has_ws, &syn.o.ws, &syn.o.sack_perm);
+	}
+	struct fj_flow *f = flow_passive(s, l, raddr, &syn, th->ack - 1);
+	if (f == NULL) {
+		s->c.tcp_syncookies_failed++;
+		return NULL;
+	}
+	/* Our TSvals go on from the SYN-ACK's, never back (the client's PAWS). */
+	f->ts_off = cookie_ts_off(s, raddr, th) + (1u << FJ_COOKIE_TS_BITS);
+	f->last_ack_sent = f->rcv_nxt;
+	f->rcv_adv = f->rcv_nxt + 65535; /* the cookie's SYN-ACK offered that */
+	s->c.tcp_syncookies_ok++;
+	s->c.tcp_passive_opens++;
+	return f;
+}
+
+static void
+tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip,
+		 const struct fj_tcp_hdr *th)
+{
+	if (T(s)->nflows >= MAX_FLOWS) {
+		s->c.tcp_syn_dropped++;
+		return;
+	}
+	if (l->half_open >= l->backlog) {
+		/* A SYN flood fills the bounded queue: from then on SYN cookies
+		 * let legitimate clients in without keeping anything. */
+		send_cookie(s, l, ip->src, th);
+		return;
+	}
+	uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, ip->src, th->sport,
+				  to_us(s, fj_now(s)));
+	struct fj_flow *f = flow_passive(s, l, ip->src, th, iss);
+	if (f == NULL) {
+		s->c.tcp_syn_dropped++;
+		return;
+	}
 	s->c.tcp_passive_opens++;
 	tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
 	tcp_arm_rtx(f);
-	return f;
 }
 
 /* RFC 9293 §3.10.7.4, first check: is the segment in the window? */
@@ -355,15 +472,23 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 		}
 		return;
 	}
-	if (!(th->flags & FJ_TCP_SYN) || !ack_ok)
-		return; /* simultaneous open is not supported: the peer retries */
+	if (!(th->flags & FJ_TCP_SYN))
+		return;
 	f->irs = th->seq;
 	f->rcv_nxt = th->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
-	f->snd_una = th->ack;
 	syn_options(f, th);
-	f->snd_wl2 = th->ack;
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
+	if (!ack_ok) {
+		/* Simultaneous open (RFC 9293 §3.5, figure 8): the peer's SYN
+		 * crossed ours; SYN_RCVD, and our SYN again with an ACK. */
+		f->state = FJ_TCP_SYN_RCVD;
+		f->snd_wl2 = f->iss;
+		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+		return;
+	}
+	f->snd_una = th->ack;
+	f->snd_wl2 = th->ack;
 	f->state = FJ_TCP_ESTABLISHED;
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
 	f->rtt.backoffs = 0;
@@ -387,12 +512,22 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		return;
 	}
 
-	if (f->state == FJ_TCP_SYN_RCVD && (th->flags & FJ_TCP_SYN) && !(th->flags & FJ_TCP_ACK) &&
+	struct fj_tcp_hdr synack;
+	if (f->state == FJ_TCP_SYN_RCVD && (th->flags & FJ_TCP_SYN) && !(th->flags & FJ_TCP_RST) &&
 	    seq == f->irs) {
-		/* The peer's SYN again: our SYN-ACK was lost. */
-		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
-		rte_pktmbuf_free(m);
-		return;
+		if (!(th->flags & FJ_TCP_ACK)) {
+			/* The peer's SYN again: our SYN-ACK was lost. */
+			tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		/* A simultaneous open's SYN-ACK: the SYN is the one we have;
+		 * its ACK (checked below) completes the handshake. */
+		synack = *th;
+		synack.flags &= (uint8_t)~FJ_TCP_SYN;
+		synack.seq = ++seq;
+		th = &synack;
+		seglen--;
 	}
 	if (f->ts_ok && !(th->flags & FJ_TCP_RST)) {
 		/* RFC 7323 §3.2: without the option it is dropped; §5.3 PAWS: an
@@ -413,6 +548,8 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		rte_pktmbuf_free(m);
 		return;
 	}
+	f->last_rx = fj_now(s); /* the peer is alive (keepalive) */
+	f->ka_sent = 0;
 	/* RFC 7323 §4.3: remember the timestamp to echo. */
 	if (f->ts_ok && th->o.has_ts && fj_seq_le(seq, f->last_ack_sent))
 		f->ts_recent = th->o.tsval;
@@ -424,7 +561,10 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			return;
 		}
 		s->c.tcp_rst_rx++;
-		tcp_flow_closed(f, -ECONNRESET);
+		/* RFC 9293 §3.10.7.4: in SYN_RCVD of an active open (a
+		 * simultaneous one), the connection was refused. */
+		tcp_flow_closed(f, f->state == FJ_TCP_SYN_RCVD && f->l == NULL ? -ECONNREFUSED
+										: -ECONNRESET);
 		return;
 	}
 	if (th->flags & FJ_TCP_SYN) {
@@ -586,10 +726,21 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 
 	if (rte_hash_lookup_data(T(s)->flows, &key, &data) < 0) {
 		struct fj_listener *l = T(s)->listeners[th.dport];
-		if (l != NULL && (th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST)) == FJ_TCP_SYN)
+		if (l != NULL && (th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST)) == FJ_TCP_SYN) {
 			tcp_passive_open(s, l, ip, &th);
-		else
+		} else if (l == NULL || (data = cookie_ack(s, l, ip->src, &th)) == NULL) {
 			tcp_send_rst(s, ip->src, &th, seglen);
+		} else {
+			/* The returning cookie's ACK completes the handshake. */
+			rte_pktmbuf_adj(m, (uint16_t)(off + th.hdr_len));
+			rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+			flow_input(data, m, &th, len);
+			struct fj_flow *f = data;
+			if (rte_hash_lookup_data(T(s)->flows, &key, &data) >= 0 && data == f &&
+			    f->state == FJ_TCP_SYN_RCVD)
+				tcp_flow_free(f); /* the ACK did not complete it */
+			return;
+		}
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -597,5 +748,6 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	rte_pktmbuf_adj(m, (uint16_t)(off + th.hdr_len));
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
 	flow_input(data, m, &th, len);
+	fj_tcp_flush(s);
 }
 

@@ -84,16 +84,21 @@ tcp_rcv_space(const struct fj_flow *f)
 static uint16_t
 rcv_window(struct fj_flow *f)
 {
-	uint32_t space = tcp_rcv_space(f);
-	uint32_t edge = f->rcv_nxt + space;
-	if (fj_seq_lt(edge, f->rcv_adv) ||
-	    (fj_seq_gt(f->rcv_adv, f->rcv_nxt) && edge - f->rcv_adv < RTE_MIN(f->mss, RCV_BUF / 2u)))
-		edge = fj_seq_max(f->rcv_adv, f->rcv_nxt);
-	f->rcv_adv = edge;
 	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
-	uint32_t w = (edge - f->rcv_nxt) >>
-		     (f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws);
-	return (uint16_t)RTE_MIN(w, 65535u);
+	uint8_t shift = f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws;
+	uint32_t space = RTE_MIN(tcp_rcv_space(f), 65535u << shift);
+	uint32_t edge = f->rcv_nxt + (space >> shift << shift);
+	if (fj_seq_lt(edge, f->rcv_adv) ||
+	    (fj_seq_gt(f->rcv_adv, f->rcv_nxt) && edge - f->rcv_adv < RTE_MIN(f->mss, RCV_BUF / 2u))) {
+		/* Keep the edge we offered (rounded up to the scale, so the
+		 * peer never sees it move left). */
+		edge = fj_seq_max(f->rcv_adv, f->rcv_nxt);
+		uint32_t w = (edge - f->rcv_nxt + (1u << shift) - 1) >> shift;
+		return (uint16_t)RTE_MIN(w, 65535u);
+	}
+	/* rcv_adv is what the peer was told: what we accept. */
+	f->rcv_adv = edge;
+	return (uint16_t)((edge - f->rcv_nxt) >> shift);
 }
 
 /*
@@ -182,8 +187,9 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 	if (len)
 		tcp_mq_copy(&f->sndq, seq - f->snd_una, len, p + hl);
 	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, false);
-	/* Whatever we send carries the latest ACK. */
+	/* Whatever we send carries the latest ACK and window. */
 	f->unacked = 0;
+	tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
 	s->c.tcp_tx++;
 	return fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
@@ -311,7 +317,7 @@ tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 	}
 	if (f->state == FJ_TCP_SYN_RCVD) {
 		if (++f->syn_tries > MAX_SYNACK) {
-			tcp_flow_free(f);
+			tcp_flow_closed(f, -ETIMEDOUT);
 			return;
 		}
 		fj_rtt_backoff(&f->rtt);
@@ -382,9 +388,57 @@ tcp_enter_time_wait(struct fj_flow *f)
 	fj_wheel_arm(&T(s)->wheel, &f->tw, fj_now(s) + 2 * T(s)->msl, tw_fire);
 }
 
+/*
+ * Keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): after @ka_idle without
+ * a segment from the peer, an ACK one below SND.NXT (an old sequence the
+ * peer must answer); @ka_probes unanswered ones, @ka_intvl apart, end the
+ * connection with -ETIMEDOUT. Idle means nothing heard: while data is
+ * unacknowledged the retransmission timer decides instead.
+ */
+static void
+ka_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
+{
+	struct fj_flow *f = FLOW_OF(t, ka);
+	struct fj_stack *s = f->s;
+	uint64_t now = fj_now(s);
+
+	(void)w;
+	(void)ctx;
+	if (f->ka_idle == 0)
+		return;
+	bool synced = f->state == FJ_TCP_ESTABLISHED || f->state == FJ_TCP_CLOSE_WAIT ||
+		      f->state == FJ_TCP_FIN_WAIT_2;
+	if (f->state == FJ_TCP_CLOSED || f->state == FJ_TCP_TIME_WAIT)
+		return;
+	if (!synced || f->snd_una != f->snd_max || (f->ka_sent == 0 && now - f->last_rx < f->ka_idle)) {
+		tcp_arm_keepalive(f);
+		return;
+	}
+	if (f->ka_sent >= f->ka_probes) {
+		s->c.tcp_keepalive_timeouts++;
+		tcp_send_rst_flow(f);
+		tcp_flow_closed(f, -ETIMEDOUT);
+		return;
+	}
+	f->ka_sent++;
+	s->c.tcp_keepalive_probes++;
+	tcp_send_segment(f, f->snd_nxt - 1, FJ_TCP_ACK, 0);
+	fj_wheel_arm(&T(s)->wheel, &f->ka, now + f->ka_intvl, ka_fire);
+}
+
+void
+tcp_arm_keepalive(struct fj_flow *f)
+{
+	struct fj_stack *s = f->s;
+	uint64_t now = fj_now(s), at = f->last_rx + f->ka_idle;
+
+	fj_wheel_arm(&T(s)->wheel, &f->ka, at > now ? at : now + f->ka_idle, ka_fire);
+}
+
 void
 fj_tcp_timers(struct fj_stack *s, uint64_t now)
 {
 	fj_wheel_advance(&T(s)->wheel, now, NULL);
+	fj_tcp_flush(s);
 }
 

@@ -45,16 +45,20 @@ tx_fn(void *ctx, const uint8_t *f, uint32_t len)
 
 /* The next frame the stack emitted; fails if there is none. */
 const uint8_t *
-next_frame(uint32_t *len)
+(next_frame_at)(uint32_t *len, int line)
 {
+	if (seen >= nout)
+		print_error("line %d: no frame from the stack\n", line);
 	assert_true(seen < nout);
 	*len = out[seen].len;
 	return out[seen++].b;
 }
 
 void
-expect_nothing(void)
+(expect_nothing_at)(int line)
 {
+	if (seen != nout)
+		print_error("line %d: %d more frame(s) from the stack\n", line, nout - seen);
 	assert_int_equal(seen, nout);
 }
 
@@ -164,6 +168,7 @@ setup(void **state)
 {
 	(void)state;
 	nout = seen = 0;
+	discard_tx = false;
 	now_us = 1000 * SEC;
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn };
@@ -235,14 +240,16 @@ peer_tcp(uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd
 
 /* The next emitted frame as a TCP segment to PEER; its payload length. */
 struct fj_tcp_hdr
-expect_tcp(uint8_t flags, uint32_t *plen, const uint8_t **payload)
+(expect_tcp_at)(uint8_t flags, uint32_t *plen, const uint8_t **payload, int line)
 {
 	uint32_t len;
-	const uint8_t *f = next_frame(&len);
+	const uint8_t *f = next_frame_at(&len, line);
 	struct fj_ipv4 ip = expect_ipv4(f, len, &PEER, FJ_IP_PROTO_TCP);
 	struct fj_tcp_hdr th;
 	uint32_t tl = ip.total_len - 20u;
 	assert_int_equal(fj_tcp_parse(f + 34, tl, US_IP, PEER_IP, false, &th), FJ_OK);
+	if (th.flags != flags)
+		print_error("line %d: flags %#x, not %#x\n", line, th.flags, flags);
 	assert_int_equal(th.flags, flags);
 	assert_int_equal(th.dport, PPORT);
 	if (plen)

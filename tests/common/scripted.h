@@ -35,10 +35,13 @@ extern struct fj_stack *S;
 
 uint64_t clock_fn(void *ctx);
 void tx_fn(void *ctx, const uint8_t *f, uint32_t len);
-/* The next frame the stack emitted; fails if there is none. */
-const uint8_t *next_frame(uint32_t *len);
+/* The next frame the stack emitted; fails if there is none. (The _at
+ * forms name the caller's line in the failure.) */
+const uint8_t *next_frame_at(uint32_t *len, int line);
+#define next_frame(len) next_frame_at(len, __LINE__)
 /* Every emitted frame has been checked. */
-void expect_nothing(void);
+void expect_nothing_at(int line);
+#define expect_nothing() expect_nothing_at(__LINE__)
 /* Move the clock and run the timers. */
 void advance(uint64_t us);
 
@@ -69,7 +72,8 @@ uint32_t mk_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t 
 void peer_tcp(uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 	      const struct fj_tcp_opts *o, const char *payload);
 /* The next emitted frame as a TCP segment to PEER:PPORT with @flags. */
-struct fj_tcp_hdr expect_tcp(uint8_t flags, uint32_t *plen, const uint8_t **payload);
+struct fj_tcp_hdr expect_tcp_at(uint8_t flags, uint32_t *plen, const uint8_t **payload, int line);
+#define expect_tcp(flags, plen, payload) expect_tcp_at(flags, plen, payload, __LINE__)
 
 /* Applications behind the listeners tcp_setup opens. */
 void echo_tcp(struct fj_flow *f, void *arg);      /* port 7 */

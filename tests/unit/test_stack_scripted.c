@@ -507,15 +507,14 @@ test_tcp_receive_window_closes_when_the_app_does_not_read(void **state)
 	assert_true(events_seen > 0);
 }
 
+/* A SYN flood from @n ports of PEER; what the stack answers is discarded. */
 static void
-test_tcp_half_open_connections_are_bounded(void **state)
+syn_flood(int n)
 {
-	(void)state;
-	/* A SYN flood from many ports: at most the backlog is kept. */
 	uint8_t f[128];
 	discard_tx = true;
-	for (int i = 0; i < 1100; i++) {
-		uint32_t n = mk_tcp(f, 7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		uint32_t len = mk_tcp(f, 7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
 		f[34] = (uint8_t)((1000 + i) >> 8);
 		f[35] = (uint8_t)(1000 + i);
 		f[34 + 16] = f[34 + 17] = 0;
@@ -523,20 +522,119 @@ test_tcp_half_open_connections_are_bounded(void **state)
 			fj_csum_pseudo(PEER_IP, US_IP, FJ_IP_PROTO_TCP, 20), f + 34, 20));
 		f[34 + 16] = (uint8_t)(c >> 8);
 		f[34 + 17] = (uint8_t)c;
-		fj_stack_input(S, f, n);
-		seen = nout = 0; /* the SYN-ACKs are not the point here */
+		fj_stack_input(S, f, len);
 	}
+	discard_tx = false;
+}
+
+static void
+test_tcp_half_open_connections_are_bounded(void **state)
+{
+	(void)state;
+	/* At most the backlog is kept; SYNs past it get cookies, no state. */
+	syn_flood(1100);
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1024);
-	assert_int_equal(fj_stack_counter(S, "tcp_syn_dropped"), 1100 - 1024);
-	seen = nout = 0;
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_sent"), 1100 - 1024);
 	/* Unanswered SYN-ACKs are retried, then the half-open flows go. */
+	discard_tx = true;
 	for (int i = 0; i < 70; i++)
 		advance(SEC);
 	discard_tx = false;
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
-	/* A legitimate client gets in afterwards. */
+	/* A client gets in the usual way afterwards. */
 	open_flow(7, 65535, true);
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_ok"), 0);
+}
+
+/* RFC 4987 §3.6: during a flood a client still gets in, with its options
+ * carried in the cookie and our TSval. */
+static void
+test_tcp_syn_cookie_lets_a_client_in_during_a_flood(void **state)
+{
+	(void)state;
+	syn_flood(1024);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1024);
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .has_ws = true, .ws = 2,
+				 .sack_perm = true, .has_ts = true, .tsval = 777 };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(sa.ack, peer_iss + 1);
+	assert_true(sa.o.has_mss && sa.o.has_ws && sa.o.sack_perm && sa.o.has_ts);
+	assert_int_equal(sa.o.tsecr, 777);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1024); /* nothing kept */
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_sent"), 1);
+	/* The ACK brings the cookie back: the flow exists and echoes, with
+	 * the client's window shift and MSS (1000 rounds down to 536). */
+	struct fj_tcp_opts a = { .has_ts = true, .tsval = 778, .tsecr = sa.o.tsval };
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, 100, &a, NULL);
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_ok"), 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1025);
+	char big[1001];
+	memset(big, 'x', 1000);
+	big[1000] = 0;
+	a.tsval = 779;
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK | FJ_TCP_PSH, 100, &a, big);
+	uint32_t plen;
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 400); /* the window, 100 << 2 */
+	assert_int_equal(d.seq, sa.seq + 1);
+	assert_int_equal(d.ack, peer_iss + 1 + 1000);
+	/* Our timestamps never go back from the SYN-ACK's (the client's PAWS). */
+	assert_true((int32_t)(d.o.tsval - sa.o.tsval) > 0);
+	assert_int_equal(d.o.tsecr, 779);
+	expect_nothing();
+	/* A wider window: segments of the cookie's MSS, less the timestamps. */
+	a.tsval = 780;
+	peer_tcp(7, peer_iss + 1001, sa.seq + 401, FJ_TCP_ACK, 1000, &a, NULL);
+	d = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 536 - 12);
+	d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 1000 - 400 - 524);
+	expect_nothing();
+}
+
+static void
+test_tcp_syn_cookie_forged_or_stale_gets_rst(void **state)
+{
+	(void)state;
+	syn_flood(1024);
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	/* Without the client's timestamps: no window scaling, no SACK. */
+	assert_true(sa.o.has_mss);
+	assert_false(sa.o.has_ws || sa.o.sack_perm || sa.o.has_ts);
+	/* A guessed cookie is refused with a RST, and counted. */
+	peer_tcp(7, peer_iss + 1, sa.seq + 2, FJ_TCP_ACK, 100, NULL, NULL);
+	struct fj_tcp_hdr r = expect_tcp(FJ_TCP_RST, NULL, NULL);
+	assert_int_equal(r.seq, sa.seq + 2);
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_failed"), 1);
+	/* The right cookie for another client ISN too. */
+	peer_tcp(7, peer_iss + 2, sa.seq + 1, FJ_TCP_ACK, 100, NULL, NULL);
+	expect_tcp(FJ_TCP_RST, NULL, NULL);
+	/* Two periods later the real one has expired as well. */
+	discard_tx = true;
+	advance(140 * SEC);
+	peer_arp_reply(&PEER, PEER_IP); /* known again after so long */
+	discard_tx = false;
+	seen = nout;
+	/* (The flood's flows are still there: a new SYN gets a cookie.) */
+	peer_tcp(7, peer_iss + 100, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, 100, NULL, NULL);
+	expect_tcp(FJ_TCP_RST, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_failed"), 3);
+	/* In time, the real one works. */
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, NULL, NULL);
+	sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	discard_tx = true; /* the half-open flows' SYN-ACKs again */
+	advance(60 * SEC);
+	discard_tx = false;
+	peer_tcp(7, peer_iss + 1, sa.seq + 1, FJ_TCP_ACK, 100, NULL, "late");
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, NULL, NULL);
+	assert_int_equal(d.ack, peer_iss + 5);
+	assert_int_equal(fj_stack_counter(S, "tcp_syncookies_ok"), 1);
 }
 
 static void
@@ -1000,6 +1098,148 @@ test_tcp_connect_times_out_after_syn_retries(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
 }
 
+/* RFC 9293 §3.5 figure 8: our SYN and the peer's cross. */
+static void
+test_tcp_simultaneous_open(void **state)
+{
+	(void)state;
+	client_events = 0;
+	struct fj_addr to = { PEER_IP, 80 };
+	struct fj_flow *c = fj_connect_tcp(S, &to, client_cb, NULL);
+	assert_non_null(c);
+	fj_stack_poll(S);
+	uint16_t sport;
+	struct fj_tcp_hdr syn = expect_syn(&sport);
+	/* The peer's own SYN: SYN_RCVD, our SYN again with an ACK. */
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .sack_perm = true };
+	peer_to(sport, 7000, 0, FJ_TCP_SYN, &o, NULL);
+	uint32_t len;
+	const uint8_t *f = next_frame(&len);
+	struct fj_tcp_hdr sa;
+	assert_int_equal(fj_tcp_parse(f + 34, len - 34, US_IP, PEER_IP, false, &sa), FJ_OK);
+	assert_int_equal(sa.flags, FJ_TCP_SYN | FJ_TCP_ACK);
+	assert_int_equal(sa.seq, syn.seq);
+	assert_int_equal(sa.ack, 7001);
+	assert_true(sa.o.has_mss && sa.o.sack_perm);
+	assert_false(sa.o.has_ws); /* the peer's SYN had no window scale */
+	assert_int_equal(client_events, 0);
+	/* The peer's SYN-ACK (its SYN again, acknowledging ours): established. */
+	peer_to(sport, 7000, syn.seq + 1, FJ_TCP_SYN | FJ_TCP_ACK, &o, NULL);
+	assert_int_equal(client_events, 1);
+	assert_int_equal(client_last, FJ_AGAIN);
+	expect_nothing();
+	/* Data both ways. */
+	struct fj_buf *b = fj_buf_alloc(S, 3);
+	memcpy(fj_buf_data(b), "abc", 3);
+	assert_int_equal(fj_flow_write(c, b), 0);
+	fj_stack_poll(S);
+	f = next_frame(&len);
+	struct fj_tcp_hdr d;
+	assert_int_equal(fj_tcp_parse(f + 34, len - 34, US_IP, PEER_IP, false, &d), FJ_OK);
+	assert_int_equal(d.seq, syn.seq + 1);
+	assert_int_equal(d.ack, 7001);
+	assert_int_equal(len - 34 - d.hdr_len, 3);
+	fj_flow_abort(c);
+	fj_stack_poll(S);
+	(void)next_frame(&len); /* the RST */
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
+/* The other way a simultaneous open completes: a plain ACK. And a RST in
+ * SYN_RCVD of an active open is a refusal the application hears. */
+static void
+test_tcp_simultaneous_open_ack_and_refusal(void **state)
+{
+	(void)state;
+	client_events = 0;
+	struct fj_addr to = { PEER_IP, 80 };
+	assert_non_null(fj_connect_tcp(S, &to, client_cb, NULL));
+	fj_stack_poll(S);
+	uint16_t sport;
+	struct fj_tcp_hdr syn = expect_syn(&sport);
+	peer_to(sport, 7000, 0, FJ_TCP_SYN, NULL, NULL);
+	uint32_t len;
+	(void)next_frame(&len); /* our SYN-ACK */
+	peer_to(sport, 7001, syn.seq + 1, FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(client_events, 1);
+	assert_int_equal(client_last, FJ_AGAIN);
+	fj_flow_close(client);
+	fj_stack_poll(S);
+	(void)next_frame(&len); /* our FIN */
+	/* A second one, refused while in SYN_RCVD. */
+	client_events = 0;
+	struct fj_flow *c = fj_connect_tcp(S, &to, client_cb, NULL);
+	fj_stack_poll(S);
+	syn = expect_syn(&sport);
+	peer_to(sport, 8000, 0, FJ_TCP_SYN, NULL, NULL);
+	(void)next_frame(&len);
+	peer_to(sport, 8001, 0, FJ_TCP_RST, NULL, NULL);
+	assert_int_equal(client_events, 1);
+	assert_int_equal(client_last, FJ_ERROR);
+	assert_int_equal(fj_flow_error(c), -ECONNREFUSED);
+	fj_flow_close(c);
+	/* (the first flow waits in FIN_WAIT_1) */
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 1);
+}
+
+static void
+keepalive_app(struct fj_flow *f, void *arg)
+{
+	(void)arg;
+	if (fj_flow_user(f) == NULL) {
+		assert_int_equal(fj_flow_set_keepalive(f, 10, 0, 3), -EINVAL);
+		assert_int_equal(fj_flow_set_keepalive(f, 10, 2, 0), -EINVAL);
+		assert_int_equal(fj_flow_set_keepalive(f, 10, 2, 3), 0);
+		fj_flow_set_user(f, f);
+	}
+	client_events++;
+	client_last = fj_flow_read(f, &(struct fj_buf *){ NULL });
+	if (client_last == FJ_ERROR) {
+		client = f;
+		assert_int_equal(fj_flow_error(f), -ETIMEDOUT);
+	}
+}
+
+/* RFC 1122 §4.2.3.6: probes after the idle time, an answer resets them,
+ * unanswered ones end the connection. */
+static void
+test_tcp_keepalive_probes_then_times_out(void **state)
+{
+	(void)state;
+	assert_non_null(fj_listen_tcp(S, 13, keepalive_app, NULL));
+	client_events = 0;
+	client = NULL;
+	uint32_t iss1 = open_flow(13, 65535, false);
+	assert_int_equal(client_events, 1);
+	advance(9 * SEC);
+	expect_nothing();
+	advance(SEC + 1000);
+	struct fj_tcp_hdr p = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(p.seq, iss1 - 1); /* an old sequence: the peer must answer */
+	assert_int_equal(p.ack, peer_iss + 1);
+	assert_int_equal(fj_stack_counter(S, "tcp_keepalive_probes"), 1);
+	/* The answer: alive; the next probe is an idle time away. */
+	peer_tcp(13, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	advance(2 * SEC + 1000);
+	expect_nothing();
+	advance(8 * SEC);
+	p = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(p.seq, iss1 - 1);
+	/* Unanswered: two more, interval apart, then a RST and -ETIMEDOUT. */
+	advance(2 * SEC + 1000);
+	expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	advance(2 * SEC + 1000);
+	expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(fj_stack_counter(S, "tcp_keepalive_probes"), 4);
+	advance(2 * SEC + 1000);
+	expect_tcp(FJ_TCP_RST | FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(client_last, FJ_ERROR);
+	assert_non_null(client);
+	assert_int_equal(fj_stack_counter(S, "tcp_keepalive_timeouts"), 1);
+	fj_flow_close(client);
+	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
+}
+
 static void
 test_bad_test_port_config_is_refused(void **state)
 {
@@ -1043,6 +1283,8 @@ main(void)
 		TT(test_tcp_zero_window_is_probed),
 		TT(test_tcp_receive_window_closes_when_the_app_does_not_read),
 		TT(test_tcp_half_open_connections_are_bounded),
+		TT(test_tcp_syn_cookie_lets_a_client_in_during_a_flood),
+		TT(test_tcp_syn_cookie_forged_or_stale_gets_rst),
 		TT(test_tcp_out_of_order_data_is_sacked),
 		TT(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
 		TT(test_tcp_timestamps_are_echoed_and_paws_drops_old_segments),
@@ -1063,6 +1305,9 @@ main(void)
 		TT(test_tcp_connect_handshake_and_data),
 		TT(test_tcp_connect_refused_by_rst),
 		TT(test_tcp_connect_times_out_after_syn_retries),
+		TT(test_tcp_simultaneous_open),
+		TT(test_tcp_simultaneous_open_ack_and_refusal),
+		TT(test_tcp_keepalive_probes_then_times_out),
 		cmocka_unit_test(test_bad_test_port_config_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
