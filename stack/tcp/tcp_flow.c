@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP (RFC 9293) for the direct backend, the life of a flow and the flow
- * API: passive and active open, data transfer with retransmission
- * (RFC 6298), slow start, congestion avoidance, fast retransmit and
- * NewReno recovery (RFC 5681, RFC 6582), window scaling (RFC 7323 §2),
- * SACK blocks for out-of-order data (RFC 2018), timestamps with RTT
- * measurement and PAWS (RFC 7323 §3-5), delayed ACKs, Nagle on
- * request, zero-window probes, the closing states and TIME_WAIT, RST
- * handling with RFC 5961's checks, bounded half-open connections.
+ * API: passive, active and simultaneous open, data transfer with
+ * retransmission (RFC 6298), slow start, congestion avoidance, fast
+ * retransmit and NewReno recovery (RFC 5681, RFC 6582) or, with SACK,
+ * recovery by the scoreboard and the pipe (RFC 6675), window scaling
+ * (RFC 7323 §2), SACK blocks for out-of-order data (RFC 2018),
+ * timestamps with RTT measurement and PAWS (RFC 7323 §3-5), delayed ACKs,
+ * Nagle on request, zero-window probes, keepalive, the closing states and
+ * TIME_WAIT, RST handling with RFC 5961's checks, a bounded half-open
+ * queue with SYN cookies past it (RFC 4987).
  * Received data stays in its mbufs (zero-copy reads); written buffers are
  * queued by reference and copied into segments when sent.
- *
- * With SACK the sender resends only holes (a scoreboard, RFC 6675 §2's
- * duplicate ACKs). Not yet: RFC 6675's pipe, keepalive, simultaneous open,
- * SYN cookies.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -216,6 +214,7 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	f->rcv_ws = RCV_WS;
 	f->mss = MSS_DEFAULT;
 	f->ssthresh = UINT32_MAX;
+	f->recover = f->iss;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	s->c.tcp_active_opens++;
 	tcp_send_segment(f, f->iss, FJ_TCP_SYN, 0);

@@ -68,6 +68,9 @@ int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 void tcp_send_ack(struct fj_flow *f);
 void tcp_arm_rtx(struct fj_flow *f);
 void tcp_output(struct fj_flow *f);
+bool tcp_is_lost(const struct fj_flow *f, uint32_t seq);
+uint32_t tcp_pipe(const struct fj_flow *f);
+void tcp_retransmit_first(struct fj_flow *f);
 void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
 void tcp_send_rst_flow(struct fj_flow *f);
 void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);

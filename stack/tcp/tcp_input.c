@@ -64,6 +64,7 @@ flow_passive(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 	f->snd_wl2 = f->iss;
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->ssthresh = UINT32_MAX;
+	f->recover = f->iss;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	return f;
 }
@@ -326,39 +327,6 @@ sack_update(struct fj_flow *f, const struct fj_tcp_opts *o)
 	return after > before ? after - before : 0;
 }
 
-/* The first hole at or after @from below the highest SACKed byte. */
-static bool
-sack_next_hole(const struct fj_flow *f, uint32_t from, uint32_t *seq, uint32_t *len)
-{
-	uint32_t cur = fj_seq_max(from, f->snd_una);
-
-	for (int i = 0; i < f->nsb; i++) {
-		if (fj_seq_lt(cur, f->sb[i].left)) {
-			*seq = cur;
-			*len = f->sb[i].left - cur;
-			return true;
-		}
-		cur = fj_seq_max(cur, f->sb[i].right);
-	}
-	return false;
-}
-
-/* Retransmit the next hole (with SACK) or the segment at SND.UNA. */
-static void
-retransmit_next(struct fj_flow *f)
-{
-	uint32_t seq = f->snd_una, len = f->sndq.bytes;
-
-	if (f->nsb > 0 && !sack_next_hole(f, f->rexmit_nxt, &seq, &len))
-		return; /* every hole already went again */
-	len = RTE_MIN(RTE_MIN(len, (uint32_t)f->mss), f->snd_una + f->sndq.bytes - seq);
-	if (len == 0)
-		return;
-	tcp_send_segment(f, seq, FJ_TCP_ACK, len);
-	f->rexmit_nxt = seq + len;
-	f->s->c.tcp_retransmits++;
-}
-
 /* The ACK field of an acceptable segment (RFC 9293 §3.10.7.4, fifth check). */
 static bool
 process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
@@ -371,7 +339,6 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 		tcp_send_ack(f);
 		return false;
 	}
-	uint32_t newly = 0;
 	if (fj_seq_gt(ack, f->snd_una)) {
 		uint32_t acked = ack - f->snd_una;
 		uint32_t data = RTE_MIN(acked, f->sndq.bytes);
@@ -399,14 +366,15 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 				f->cwnd = RTE_MIN(f->ssthresh,
 						  RTE_MAX(f->snd_max - f->snd_una, (uint32_t)f->mss) +
 							  f->mss);
-			} else {
-				/* Partial ACK: the next hole goes now. */
-				f->rexmit_nxt = fj_seq_max(f->rexmit_nxt, f->snd_una);
-				if (f->nsb == 0)
-					f->rexmit_nxt = f->snd_una;
-				retransmit_next(f);
+			} else if (!f->sack_ok) {
+				/* RFC 6582 §3.2 (5), partial ACK: the segment at
+				 * SND.UNA goes now; deflate by what was acked. */
+				f->rexmit_nxt = f->snd_una;
+				tcp_retransmit_first(f);
 				f->cwnd = f->cwnd > acked ? f->cwnd - acked + f->mss : f->mss;
 			}
+			/* (With SACK, cwnd holds at ssthresh and the pipe decides
+			 * what goes: tcp_output, RFC 6675 §5.) */
 		} else if (f->cwnd < f->ssthresh) {
 			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss); /* slow start */
 		} else {
@@ -422,26 +390,31 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 			f->writable = true; /* told at the end of this segment */
 		}
 	} else if (ack == f->snd_una && f->snd_una != f->snd_max &&
-		   ((f->sack_ok && (newly = sack_update(f, &th->o)) > 0) ||
+		   ((f->sack_ok && sack_update(f, &th->o) > 0) ||
 		    (seglen == 0 && (uint32_t)th->wnd << f->snd_ws == f->snd_wnd))) {
 		/* RFC 5681 §3.2: a duplicate ACK; with SACK (RFC 6675 §2), any
 		 * ACK that reports new SACKed data, even one carrying data. */
 		f->dupacks++;
-		if (f->dupacks == 3 && !f->in_recovery) {
+		/* RFC 6675 §5 (4): recovery starts at the third duplicate, or
+		 * earlier when the scoreboard shows SND.UNA lost; not again for
+		 * losses of the same window (RFC 6582 §3.2 (2)). */
+		if (!f->in_recovery && fj_seq_gt(f->snd_una, f->recover) &&
+		    (f->dupacks >= 3 || (f->sack_ok && tcp_is_lost(f, f->snd_una)))) {
 			uint32_t flight = f->snd_max - f->snd_una;
 			f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
 			f->recover = f->snd_max;
 			f->in_recovery = true;
 			f->timing = false;
 			f->rexmit_nxt = f->snd_una;
-			retransmit_next(f);
-			f->cwnd = f->ssthresh + 3u * f->mss;
+			tcp_retransmit_first(f);
+			/* SACK: cwnd = ssthresh and the pipe rules; NewReno
+			 * inflates by the three segments that left. */
+			f->cwnd = f->ssthresh + (f->sack_ok ? 0 : 3u * f->mss);
 			s->c.tcp_fast_retransmits++;
-		} else if (f->dupacks > 3 && f->in_recovery) {
-			f->cwnd += f->mss;
-			/* More holes the scoreboard shows go, one per ACK. */
-			if (newly > 0)
-				retransmit_next(f);
+			if (f->sack_ok)
+				s->c.tcp_sack_recoveries++;
+		} else if (f->in_recovery && !f->sack_ok) {
+			f->cwnd += f->mss; /* RFC 6582 §3.2 (4) */
 		}
 	}
 	/* Window update (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */

@@ -208,6 +208,154 @@ tcp_arm_rtx(struct fj_flow *f)
 	fj_wheel_arm(&T(s)->wheel, &f->rtx, fj_now(s) + from_us(s, f->rtt.rto), tcp_rtx_fire);
 }
 
+/* ------------------------------------------------------ SACK recovery */
+
+/*
+ * RFC 6675 §4 IsLost(): more than (DupThresh - 1) * SMSS bytes, or
+ * DupThresh separate blocks, SACKed above @seq.
+ */
+bool
+tcp_is_lost(const struct fj_flow *f, uint32_t seq)
+{
+	uint32_t bytes = 0, blocks = 0;
+
+	for (int i = 0; i < f->nsb; i++)
+		if (fj_seq_ge(f->sb[i].left, seq)) {
+			bytes += f->sb[i].right - f->sb[i].left;
+			blocks++;
+		}
+	return blocks >= 3 || bytes > 2u * f->mss;
+}
+
+/*
+ * RFC 6675 §4 SetPipe(): the bytes still in the network, by holes (no
+ * byte of a hole is SACKed, so one IsLost answers for the whole hole).
+ * A byte counts once if not lost, once more if retransmitted.
+ */
+uint32_t
+tcp_pipe(const struct fj_flow *f)
+{
+	uint32_t pipe = 0, cur = f->snd_una, hrx = fj_seq_max(f->rexmit_nxt, f->snd_una);
+
+	for (int i = 0; i <= f->nsb; i++) {
+		uint32_t end = i < f->nsb ? f->sb[i].left : f->snd_max;
+		if (fj_seq_lt(cur, end)) {
+			bool lost = i < f->nsb && tcp_is_lost(f, cur);
+			if (!lost)
+				pipe += end - cur;
+			if (fj_seq_gt(hrx, cur))
+				pipe += fj_seq_min(hrx, end) - cur;
+		}
+		if (i < f->nsb)
+			cur = fj_seq_max(cur, f->sb[i].right);
+	}
+	return pipe;
+}
+
+/*
+ * RFC 6675 §4 NextSeg() rules 1 and 3: the first hole byte above HighRxt
+ * (rexmit_nxt) that is lost, or with @any, any hole byte below the highest
+ * SACKed one.
+ */
+static bool
+next_hole(const struct fj_flow *f, bool any, uint32_t *seq, uint32_t *len)
+{
+	uint32_t cur = fj_seq_max(f->rexmit_nxt, f->snd_una);
+
+	for (int i = 0; i < f->nsb; i++) {
+		if (fj_seq_lt(cur, f->sb[i].left) && (any || tcp_is_lost(f, cur))) {
+			*seq = cur;
+			*len = RTE_MIN(f->sb[i].left - cur, (uint32_t)f->mss);
+			return true;
+		}
+		cur = fj_seq_max(cur, f->sb[i].right);
+	}
+	return false;
+}
+
+/* Retransmit @len bytes at @seq (HighRxt moves past them). */
+static int
+retransmit(struct fj_flow *f, uint32_t seq, uint32_t len)
+{
+	len = RTE_MIN(len, f->snd_una + f->sndq.bytes - seq);
+	if (len == 0 || tcp_send_segment(f, seq, FJ_TCP_ACK, len) < 0)
+		return -1;
+	f->rexmit_nxt = seq + len;
+	f->s->c.tcp_retransmits++;
+	return (int)len;
+}
+
+/* The first segment presumed lost goes now (RFC 6675 §5 (4.3)). */
+void
+tcp_retransmit_first(struct fj_flow *f)
+{
+	uint32_t seq = f->snd_una, len = f->mss;
+
+	/* With SACK, a lost hole or else the first: never what the peer has. */
+	if (f->sack_ok && !next_hole(f, false, &seq, &len))
+		next_hole(f, true, &seq, &len);
+	retransmit(f, seq, len);
+}
+
+/* New data at SND.NXT, at most @room bytes; its length, 0 if none went. */
+static uint32_t
+send_new(struct fj_flow *f, uint32_t room)
+{
+	uint32_t data_end = f->snd_una + f->sndq.bytes;
+	uint32_t wnd_end = f->snd_una + f->snd_wnd;
+
+	if (!fj_seq_lt(f->snd_nxt, data_end) || !fj_seq_lt(f->snd_nxt, wnd_end))
+		return 0;
+	uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), room);
+	len = RTE_MIN(len, wnd_end - f->snd_nxt);
+	/* Nagle, when asked for: a small segment waits while data is
+	 * unacknowledged (RFC 9293 §3.7.4). */
+	if (len == 0 || (f->nagle && len < f->mss && f->snd_nxt != f->snd_una))
+		return 0;
+	uint8_t flags = FJ_TCP_ACK;
+	if (f->snd_nxt + len == data_end)
+		flags |= FJ_TCP_PSH;
+	if (!f->timing && f->snd_nxt == f->snd_max) {
+		/* Karn: time only new data. */
+		f->timing = true;
+		f->rtt_seq = f->snd_nxt;
+		f->rtt_t0 = fj_now(f->s);
+	}
+	if (tcp_send_segment(f, f->snd_nxt, flags, len) < 0)
+		return 0;
+	f->snd_nxt += len;
+	f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
+	return len;
+}
+
+/*
+ * RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): a lost
+ * hole, else new data, else any hole below SACKed data. No rescue
+ * retransmission (rule 4, optional).
+ */
+static bool
+sack_recovery_output(struct fj_flow *f)
+{
+	uint32_t pipe = tcp_pipe(f);
+	bool sent = false;
+
+	for (int n = 0; n < FJ_TCP_QUEUE && pipe + f->mss <= f->cwnd; n++) {
+		uint32_t seq, len;
+		int k;
+		if (next_hole(f, false, &seq, &len) && (k = retransmit(f, seq, len)) > 0) {
+			pipe += (uint32_t)k;
+		} else if ((len = send_new(f, f->mss)) > 0) {
+			pipe += len;
+		} else if (next_hole(f, true, &seq, &len) && (k = retransmit(f, seq, len)) > 0) {
+			pipe += (uint32_t)k;
+		} else {
+			break;
+		}
+		sent = true;
+	}
+	return sent;
+}
+
 /* Send what the windows allow (RFC 5681 §3.1; no Nagle: flows want latency). */
 void
 tcp_output(struct fj_flow *f)
@@ -219,29 +367,15 @@ tcp_output(struct fj_flow *f)
 	uint32_t wnd = RTE_MIN(f->snd_wnd, f->cwnd);
 	bool sent = false;
 
-	while (fj_seq_lt(f->snd_nxt, data_end)) {
-		uint32_t inflight = f->snd_nxt - f->snd_una;
-		if (inflight >= wnd)
-			break;
-		uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), wnd - inflight);
-		/* Nagle, when asked for: a small segment waits while data is
-		 * unacknowledged (RFC 9293 §3.7.4). */
-		if (f->nagle && len < f->mss && inflight > 0)
-			break;
-		uint8_t flags = FJ_TCP_ACK;
-		if (f->snd_nxt + len == data_end)
-			flags |= FJ_TCP_PSH;
-		if (!f->timing && f->snd_nxt == f->snd_max) {
-			/* Karn: time only new data. */
-			f->timing = true;
-			f->rtt_seq = f->snd_nxt;
-			f->rtt_t0 = fj_now(f->s);
+	if (f->in_recovery && f->sack_ok) {
+		sent = sack_recovery_output(f);
+	} else {
+		for (;;) {
+			uint32_t inflight = f->snd_nxt - f->snd_una;
+			if (inflight >= wnd || send_new(f, wnd - inflight) == 0)
+				break;
+			sent = true;
 		}
-		if (tcp_send_segment(f, f->snd_nxt, flags, len) < 0)
-			break;
-		f->snd_nxt += len;
-		f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
-		sent = true;
 	}
 	/* FIN after the last byte, once (or again after a timeout). */
 	if (f->fin_queued && f->snd_nxt == data_end &&
@@ -346,9 +480,11 @@ tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 	f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
 	f->cwnd = f->mss;
 	f->in_recovery = false;
+	f->recover = f->snd_max; /* RFC 6582 §3.2 (4) */
 	f->dupacks = 0;
 	f->timing = false;
 	f->snd_nxt = f->snd_una;
+	f->rexmit_nxt = f->snd_una;
 	/* RFC 2018 §8: after a timeout the SACKed bits are forgotten. */
 	f->nsb = 0;
 	fj_rtt_backoff(&f->rtt);

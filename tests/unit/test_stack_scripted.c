@@ -1240,6 +1240,78 @@ test_tcp_keepalive_probes_then_times_out(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
 }
 
+/* On accept, 15 segments' worth of data (1000-byte buffers). */
+static void
+source_app(struct fj_flow *f, void *arg)
+{
+	(void)arg;
+	if (fj_flow_user(f) != NULL)
+		return;
+	fj_flow_set_user(f, f);
+	for (int i = 0; i < 15; i++) {
+		struct fj_buf *b = fj_buf_alloc(S, 1000);
+		memset(fj_buf_data(b), 'a' + i, 1000);
+		assert_int_equal(fj_flow_write(f, b), 0);
+	}
+}
+
+/* RFC 6675 §5: recovery by the pipe. One segment of ten is lost; the
+ * scoreboard marks it lost, it goes once, and new data is sent only as
+ * the pipe drains below cwnd = ssthresh = FlightSize / 2. */
+static void
+test_tcp_sack_recovery_is_paced_by_the_pipe(void **state)
+{
+	(void)state;
+	assert_non_null(fj_listen_tcp(S, 14, source_app, NULL));
+	struct fj_tcp_opts so = { .has_mss = true, .mss = 1000, .sack_perm = true };
+	peer_tcp(14, peer_iss, 0, FJ_TCP_SYN, 65535, &so, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint32_t iss1 = sa.seq + 1, plen;
+	peer_tcp(14, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	/* The initial window: ten segments (RFC 6928). */
+	for (int i = 0; i < 10; i++) {
+		/* (each write was the end of the data when it went: PSH) */
+		struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+		assert_int_equal(d.seq, iss1 + 1000u * i);
+		assert_int_equal(plen, 1000);
+	}
+	expect_nothing();
+	/* The first is lost; the peer SACKs the others one by one. */
+	struct fj_tcp_opts o = { .nsack = 1 };
+	for (uint32_t k = 2; k <= 10; k++) {
+		o.sack[0] = (struct fj_sack_block){ iss1 + 1000, iss1 + 1000 * k };
+		peer_tcp(14, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, &o, NULL);
+		if (k < 4) {
+			expect_nothing(); /* two duplicates, 2000 bytes SACKed: not yet */
+		} else if (k == 4) {
+			/* Third duplicate (and 3000 bytes above it): the hole goes
+			 * again, and nothing else while pipe >= cwnd - SMSS. */
+			struct fj_tcp_hdr r = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+			assert_int_equal(r.seq, iss1);
+			assert_int_equal(plen, 1000);
+			assert_int_equal(fj_stack_counter(S, "tcp_sack_recoveries"), 1);
+			expect_nothing();
+		} else if (k < 7) {
+			/* pipe = 1000 (the retransmission) + 10000 - 1000 k */
+			expect_nothing();
+		} else {
+			/* cwnd 5000 - pipe >= 1000: one new segment per ACK. */
+			struct fj_tcp_hdr n = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+			assert_int_equal(n.seq, iss1 + 10000 + 1000 * (k - 7));
+			assert_int_equal(plen, 1000);
+			expect_nothing();
+		}
+	}
+	assert_int_equal(fj_stack_counter(S, "tcp_retransmits"), 1);
+	/* The retransmission arrives: everything up to the recovery point.
+	 * Recovery ends; cwnd = ssthresh allows the rest. */
+	peer_tcp(14, peer_iss + 1, iss1 + 10000, FJ_TCP_ACK, 65535, NULL, NULL);
+	struct fj_tcp_hdr n = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(n.seq, iss1 + 14000);
+	expect_nothing(); /* 4000 in flight + 1000 = cwnd */
+	assert_int_equal(fj_stack_counter(S, "tcp_retransmits"), 1);
+}
+
 static void
 test_bad_test_port_config_is_refused(void **state)
 {
@@ -1308,6 +1380,7 @@ main(void)
 		TT(test_tcp_simultaneous_open),
 		TT(test_tcp_simultaneous_open_ack_and_refusal),
 		TT(test_tcp_keepalive_probes_then_times_out),
+		TT(test_tcp_sack_recovery_is_paced_by_the_pipe),
 		cmocka_unit_test(test_bad_test_port_config_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
