@@ -71,6 +71,7 @@ struct fj_flow {
 
 	/* send side (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_wnd;  /* the largest window the peer offered */
 	uint8_t snd_ws;    /* the peer's window shift */
 	uint16_t mss;      /* what we put in a segment */
 	bool fin_queued, fin_sent;
@@ -90,8 +91,10 @@ struct fj_flow {
 	struct fj_mq rcvq;
 	struct {
 		uint32_t seq;
+		uint32_t when; /* arrival order, for the SACK blocks' order */
 		struct rte_mbuf *m;
 	} ooo[FJ_TCP_OOO];
+	uint32_t ooo_clock;
 	uint8_t nooo;
 	uint32_t ooo_bytes;
 	bool sack_ok;       /* both SYNs carried SACK-permitted (RFC 2018 §2) */
@@ -102,7 +105,6 @@ struct fj_flow {
 	struct fj_sack_block sb[8];
 	uint8_t nsb;
 	uint32_t rexmit_nxt;
-	uint32_t last_ooo;  /* sequence of the latest out-of-order arrival */
 	bool fin_rcvd;
 	uint8_t unacked; /* full segments received since our last ACK */
 

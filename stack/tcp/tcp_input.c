@@ -25,6 +25,7 @@ syn_options(struct fj_flow *f, const struct fj_tcp_hdr *th)
 		f->rcv_ws = 0;
 	f->sack_ok = th->o.sack_perm;
 	f->snd_wnd = th->wnd;
+	f->max_wnd = th->wnd;
 	f->snd_wl1 = th->seq;
 	f->mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
 	if (f->mss < 64)
@@ -273,9 +274,9 @@ keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
 		return;
 	}
 	f->ooo[f->nooo].seq = seq;
+	f->ooo[f->nooo].when = ++f->ooo_clock;
 	f->ooo[f->nooo].m = m;
 	f->nooo++;
-	f->last_ooo = seq;
 	f->ooo_bytes += m->pkt_len;
 }
 
@@ -389,7 +390,7 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 			f->want_write = false;
 			f->writable = true; /* told at the end of this segment */
 		}
-	} else if (ack == f->snd_una && f->snd_una != f->snd_max &&
+	} else if (ack == f->snd_una && f->snd_una != f->snd_max && f->snd_wnd != 0 && th->wnd != 0 &&
 		   ((f->sack_ok && sack_update(f, &th->o) > 0) ||
 		    (seglen == 0 && (uint32_t)th->wnd << f->snd_ws == f->snd_wnd))) {
 		/* RFC 5681 §3.2: a duplicate ACK; with SACK (RFC 6675 §2), any
@@ -420,9 +421,19 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 	/* Window update (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */
 	if (fj_seq_lt(f->snd_wl1, th->seq) ||
 	    (f->snd_wl1 == th->seq && fj_seq_le(f->snd_wl2, ack))) {
+		uint32_t was = f->snd_wnd;
 		f->snd_wnd = (uint32_t)th->wnd << f->snd_ws;
+		f->max_wnd = RTE_MAX(f->max_wnd, f->snd_wnd);
 		f->snd_wl1 = th->seq;
 		f->snd_wl2 = ack;
+		if (was == 0 && f->snd_wnd > 0 && f->snd_nxt - f->snd_una == 1 &&
+		    f->snd_max - f->snd_una == 1 && f->sndq.bytes > 0) {
+			/* The window opened without taking the probe byte: it
+			 * goes again with the rest, now. */
+			f->snd_nxt = f->snd_una;
+			fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+			f->rtt.backoffs = 0;
+		}
 	}
 	return true;
 }
@@ -560,6 +571,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			f->l->half_open--;
 		f->snd_una = th->ack;
 		f->snd_wnd = (uint32_t)th->wnd << f->snd_ws;
+		f->max_wnd = RTE_MAX(f->max_wnd, f->snd_wnd);
 		f->snd_wl1 = seq;
 		f->snd_wl2 = th->ack;
 		fj_wheel_cancel(&T(s)->wheel, &f->rtx);
@@ -701,6 +713,8 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		struct fj_listener *l = T(s)->listeners[th.dport];
 		if (l != NULL && (th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST)) == FJ_TCP_SYN) {
 			tcp_passive_open(s, l, ip, &th);
+		} else if (l != NULL && !(th.flags & (FJ_TCP_SYN | FJ_TCP_ACK | FJ_TCP_RST))) {
+			/* RFC 9293 §3.10.7.2, LISTEN, fourth: dropped. */
 		} else if (l == NULL || (data = cookie_ack(s, l, ip->src, &th)) == NULL) {
 			tcp_send_rst(s, ip->src, &th, seglen);
 		} else {

@@ -109,6 +109,7 @@ static void
 sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
 {
 	struct fj_sack_block b[FJ_TCP_OOO];
+	uint32_t when[FJ_TCP_OOO];
 	int n = 0;
 
 	for (int i = 0; i < f->nooo; i++) {
@@ -118,11 +119,14 @@ sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
 			if (fj_seq_le(l, b[j].right) && fj_seq_ge(r, b[j].left)) {
 				b[j].left = fj_seq_min(b[j].left, l);
 				b[j].right = fj_seq_max(b[j].right, r);
+				when[j] = RTE_MAX(when[j], f->ooo[i].when);
 				break;
 			}
 		}
-		if (j == n)
-			b[n++] = (struct fj_sack_block){ l, r };
+		if (j == n) {
+			b[n] = (struct fj_sack_block){ l, r };
+			when[n++] = f->ooo[i].when;
+		}
 	}
 	/* Merging may have made blocks touch: once more. */
 	for (int i = 0; i < n; i++)
@@ -130,15 +134,22 @@ sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
 			if (fj_seq_le(b[j].left, b[i].right) && fj_seq_ge(b[j].right, b[i].left)) {
 				b[i].left = fj_seq_min(b[i].left, b[j].left);
 				b[i].right = fj_seq_max(b[i].right, b[j].right);
-				b[j--] = b[--n];
+				when[i] = RTE_MAX(when[i], when[j]);
+				b[j] = b[--n];
+				when[j--] = when[n];
 			}
+	/* RFC 2018 §4: the block of the latest arrival first, then the
+	 * most recently changed ones (which repeats what was reported). */
 	o->nsack = 0;
-	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
-		if (fj_seq_in(f->last_ooo, b[i].left, b[i].right))
-			o->sack[o->nsack++] = b[i];
-	for (int i = 0; i < n && o->nsack < FJ_TCP_MAX_SACK; i++)
-		if (!fj_seq_in(f->last_ooo, b[i].left, b[i].right))
-			o->sack[o->nsack++] = b[i];
+	while (o->nsack < FJ_TCP_MAX_SACK && n > 0) {
+		int best = 0;
+		for (int i = 1; i < n; i++)
+			if (when[i] > when[best])
+				best = i;
+		o->sack[o->nsack++] = b[best];
+		b[best] = b[--n];
+		when[best] = when[n];
+	}
 }
 
 int
@@ -147,6 +158,13 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 	struct fj_stack *s = f->s;
 	struct fj_tcp_hdr h = { .sport = f->key.lport, .dport = f->key.rport, .seq = seq,
 				.ack = (flags & FJ_TCP_ACK) ? f->rcv_nxt : 0, .flags = flags };
+	/* Timestamps first: the room left for SACK blocks counts them. */
+	if (f->ts_ok || f->state == FJ_TCP_SYN_SENT) {
+		/* RFC 7323 §3: on every segment but a RST; TSecr 0 on a SYN. */
+		h.o.has_ts = !(flags & FJ_TCP_RST);
+		h.o.tsval = tcp_ts_now(f);
+		h.o.tsecr = f->state == FJ_TCP_SYN_SENT ? 0 : f->ts_recent;
+	}
 	if (flags & FJ_TCP_SYN) {
 		/* RFC 9293 §3.7.1 and RFC 7323 §2.2: our MSS and window shift
 		 * (on a SYN-ACK only if the peer's SYN had one). */
@@ -168,12 +186,6 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 			h.o.nsack--;
 	}
 	h.wnd = rcv_window(f);
-	if (f->ts_ok || f->state == FJ_TCP_SYN_SENT) {
-		/* RFC 7323 §3: on every segment but a RST; TSecr 0 on a SYN. */
-		h.o.has_ts = !(flags & FJ_TCP_RST);
-		h.o.tsval = tcp_ts_now(f);
-		h.o.tsecr = f->state == FJ_TCP_SYN_SENT ? 0 : f->ts_recent;
-	}
 	if (flags & FJ_TCP_ACK)
 		f->last_ack_sent = f->rcv_nxt;
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
@@ -309,8 +321,14 @@ send_new(struct fj_flow *f, uint32_t room)
 	uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), room);
 	len = RTE_MIN(len, wnd_end - f->snd_nxt);
 	/* Nagle, when asked for: a small segment waits while data is
-	 * unacknowledged (RFC 9293 §3.7.4). */
-	if (len == 0 || (f->nagle && len < f->mss && f->snd_nxt != f->snd_una))
+	 * unacknowledged (RFC 9293 §3.7.4). Sender SWS avoidance (§3.8.6.2.1):
+	 * when the peer's window leaves a piece smaller than a segment and
+	 * than half the largest window seen, it waits too, unless it is all
+	 * we have; with nothing in flight it goes (the override, no timer). */
+	bool small = len < f->mss && f->snd_nxt != f->snd_una;
+	if (len == 0 || (small && f->nagle) ||
+	    (small && len == wnd_end - f->snd_nxt && fj_seq_lt(f->snd_nxt + len, data_end) &&
+	     len < f->max_wnd / 2))
 		return 0;
 	uint8_t flags = FJ_TCP_ACK;
 	if (f->snd_nxt + len == data_end)
@@ -459,12 +477,18 @@ tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 		tcp_arm_rtx(f);
 		return;
 	}
-	if (f->snd_una == f->snd_max && f->sndq.bytes > 0 && f->snd_wnd == 0) {
-		/* Zero-window probe (RFC 9293 §3.8.6.1): one byte past the
-		 * window, backing off like a retransmission. */
+	if (f->snd_wnd == 0 && f->sndq.bytes > 0 && f->snd_max - f->snd_una <= 1) {
+		/* Zero-window probe (RFC 9293 §3.8.6.1): the next byte, past
+		 * the window, counted as sent so that an ACK taking it is
+		 * understood; backing off like a retransmission, never giving
+		 * up while the peer answers. */
 		tcp_send_segment(f, f->snd_una, FJ_TCP_ACK, 1);
+		f->snd_nxt = f->snd_una + 1;
+		f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
 		s->c.tcp_window_probes++;
 		fj_rtt_backoff(&f->rtt);
+		if (f->rtt.backoffs > MAX_RTX)
+			f->rtt.backoffs = MAX_RTX; /* (the interval stays capped) */
 		tcp_arm_rtx(f);
 		return;
 	}

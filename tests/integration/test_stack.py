@@ -6,6 +6,7 @@ it (net_tap directly, or fjord's PMD bridged to a tap by testpmd), the
 kernel's ping and UDP sockets in the namespace are the clients. With
 `--net socket` fjord-echo runs on kernel sockets inside the namespace.
 """
+import hashlib
 import os
 import random
 import re
@@ -18,6 +19,8 @@ import harness as h
 from harness import Proc, check, log
 
 ECHO = os.environ.get("FJ_ECHO", os.path.join(h.BUILD, "apps", "fjord-echo"))
+XFER = os.environ.get("FJ_XFER", os.path.join(h.BUILD, "tests", "integration", "fj-xfer"))
+LINKQ = os.environ.get("FJ_LINKQ", os.path.join(h.BUILD, "tests", "integration", "fj-linkq"))
 FJ_IP = "10.77.0.2"
 KERNEL_IP = "10.77.0.1"
 
@@ -34,8 +37,9 @@ class Env:
     """A namespace with fjord-echo on a tap interface fj0 (10.77.0.2), the
     kernel on the other side (10.77.0.1). Torn down by PID and name."""
 
-    def __init__(self, name, mode="tap", echo_args=()):
+    def __init__(self, name, mode="tap", echo_args=(), app=ECHO):
         self.ns = f"fjs{name[:6]}{os.getpid() % 100000}"
+        self.app = app
         self.dir = h.workdir()
         self.procs = []
         try:
@@ -76,9 +80,10 @@ class Env:
         stack = ["--ip", f"{FJ_IP}/24"] if mode != "socket" else ["--net", "socket"]
         if "--config" in echo_args:
             stack = []  # the file has it all
-        self.echo = self.add(Proc(["ip", "netns", "exec", self.ns, "stdbuf", "-o0", ECHO] + eal +
-                                  ["--"] + stack + list(echo_args), "fjord-echo", prefix))
-        self.echo.wait_for(r"serving UDP port", 60)
+        self.echo = self.add(Proc(["ip", "netns", "exec", self.ns, "stdbuf", "-o0", self.app] +
+                                  eal + ["--"] + stack + list(echo_args),
+                                  os.path.basename(self.app), prefix))
+        self.echo.wait_for(r"serving (UDP|TCP) port", 60)
         if mode == "socket":
             ns_run(self.ns, "ip", "addr", "add", f"{FJ_IP}/32", "dev", "lo")
         else:
@@ -392,7 +397,10 @@ if mode == "echo":          # size, connections (concurrent)
     size, conns = args
     errs = []
     def run():
-        e = echo_one(size)
+        try:
+            e = echo_one(size)
+        except Exception as x:  # a timeout is a failure, not a quiet thread
+            e = repr(x)
         if e:
             errs.append(e)
     ths = [threading.Thread(target=run) for _ in range(conns)]
@@ -513,10 +521,34 @@ def test_tcp_socket_echo():
         tcp_client(env, "cycles", 200)
 
 
-def impair(env, loss_in=0, loss_out=0, dup_out=0):
-    """A link profile on the tap, in the kernel (nftables netdev hooks):
-    @loss_in percent of what fjord sends is lost, @loss_out percent of what
-    it receives, and @dup_out percent of what it receives arrives twice."""
+def impair(env, loss_in=0, loss_out=0, dup_out=0, dup_in=0, delay_us=0, jitter_us=0,
+           reorder=0):
+    """A link profile on the tap, both directions ("in": what fjord sends,
+    "out": what it receives). Loss and the kernel's duplicates are nftables
+    netdev hooks on fj0 (in the kernel); delay with jitter, reordering (that
+    percentage held 2 ms longer) and duplicates of fjord's segments go
+    through fj-linkq, fed by iptables' NFQUEUE target on fj0."""
+    if delay_us or jitter_us or reorder or dup_in:
+        for chain, flag, q in (("POSTROUTING", "-o", "1"), ("PREROUTING", "-i", "2")):
+            ns_run(env.ns, "iptables", "-t", "mangle", "-A", chain, flag, "fj0", "-m", "mark",
+                   "!", "--mark", "0x4c51", "-j", "NFQUEUE", "--queue-num", q,
+                   "--queue-bypass")
+        # Out-queue (1) gets the kernel's segments; in-queue (2) fjord's,
+        # which alone are duplicated by the tool (--dup applies to both
+        # queues, so two tools when asked for).
+        common = ["--delay-us", str(delay_us), "--jitter-us", str(jitter_us),
+                  "--reorder", str(reorder), "--seed", "7"]
+        if dup_in:
+            tools = [(["--queue", "1"] + common, "linkq-out"),
+                     (["--queue", "2", "--dup", str(dup_in)] + common, "linkq-in")]
+        else:
+            tools = [(["--queue", "1", "--queue", "2"] + common, "linkq")]
+        for args, name in tools:
+            q = env.add(Proc(["ip", "netns", "exec", env.ns, "taskset", "-c", "1", "stdbuf",
+                              "-o0", LINKQ] + args, name))
+            q.wait_for(r"fj-linkq: ready", 10)
+    if not (loss_in or loss_out or dup_out):
+        return
     rules = ["add table netdev fjimp"]
     if loss_in:
         rules += ["add chain netdev fjimp in { type filter hook ingress device fj0 priority 0; }",
@@ -533,8 +565,10 @@ def impair(env, loss_in=0, loss_out=0, dup_out=0):
 
 
 def test_tcp_lossy_link():
-    """5 % random loss in both directions: 4 x 1 MiB echoed byte-exact,
-    recovered by fast retransmit and timeouts, within the time bound."""
+    """5 % random loss in both directions: 4 x 1 MiB echoed byte-exact.
+    KNOWN TO STALL (like tcp_reordering_echo): it passed before only
+    because the client let a thread's timeout go unreported; not in the
+    meson suite until fixed."""
     with Env("tcpl") as env:
         impair(env, loss_in=5, loss_out=5)
         tcp_client(env, "echo", 1 << 20, 4, timeout=300)
@@ -553,6 +587,166 @@ def test_tcp_lossy_duplicating_link():
         c = env.counters()
         log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
             f"out of window {c['tcp_out_of_window']}")
+
+
+# Kernel clients for fj-xfer: read a source's stream to its end (the
+# server closes first), or send a sink a stream and close first.
+XFER_CLIENT = r"""
+import array, hashlib, os, socket, struct, sys, time
+host, port, mode, size, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+t0 = time.time()
+if mode == "read":
+    want = array.array("Q", range(seed, seed + size // 8))
+    if sys.byteorder != "little": want.byteswap()
+    s = socket.create_connection((host, port), timeout=60)
+    s.sendall(struct.pack("<Q", size))
+    h = hashlib.sha256(); n = 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b: break
+        h.update(b); n += len(b)
+    s.close()
+    if n != size or h.digest() != hashlib.sha256(want.tobytes()).digest():
+        print("FAIL got %d of %d bytes, sha256 %s" % (n, size, "differs" if n == size else "-")); sys.exit(2)
+    print("OK %.2fs" % (time.time() - t0))
+else:
+    data = os.urandom(size)
+    s = socket.create_connection((host, port), timeout=60)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    rest = s.recv(10)   # the sink closes after our FIN
+    s.close()
+    if rest:
+        print("FAIL sink sent data"); sys.exit(2)
+    print("OK %.2fs %s" % (time.time() - t0, hashlib.sha256(data).hexdigest()))
+"""
+
+
+def xfer_client(env, mode, size, seed=1, timeout=300):
+    r = ns_run(env.ns, "python3", "-c", XFER_CLIENT, FJ_IP, "9", mode, str(size), str(seed),
+               check_rc=False, timeout=timeout)
+    out = (r.stdout + r.stderr).strip()
+    check(r.returncode == 0 and out.startswith("OK"), f"xfer {mode} {size}: {out}")
+    log(f"xfer {mode} {size}: {out.split()[1]}")
+    return out.split()[-1]
+
+
+def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None):
+    """fj-xfer against kernel clients: each size sent by fjord (it closes
+    first) and received by fjord (the client closes first), verified by
+    SHA-256; then the flows and mbufs are back at their baseline (TIME_WAIT
+    is 2 s with --msl 1)."""
+    seeds = {}
+    with Env(name + "o", mode=mode, app=XFER, echo_args=("--msl", msl, "--source")) as env:
+        if link:
+            impair(env, **link)
+        base = tcp_gauges(env) if mode != "socket" else None
+        for i, size in enumerate(sizes):
+            xfer_client(env, "read", size, seed=1)
+        env.echo.wait_for(r"(source \d+ bytes\n.*){%d}" % len(sizes), 30)
+        check(" FAILED" not in env.echo.output(), env.echo.tail())
+        if base:
+            after = wait_gauges(env, base, timeout=15)
+            check(after == base, f"flows/mbufs {after} after, {base} before")
+    with Env(name + "i", mode=mode, app=XFER, echo_args=("--msl", msl, "--sink", h.workdir())) as env:
+        if link:
+            impair(env, **link)
+        base = tcp_gauges(env) if mode != "socket" else None
+        for i, size in enumerate(sizes):
+            digest = xfer_client(env, "write", size)
+            m = env.echo.wait_for(r"sink (\d+) bytes (\S+)(.*)\n", 60, start=seeds.get("pos", 0))
+            seeds["pos"] = m.end()
+            check(m.group(3) == "" and int(m.group(1)) == size, f"sink: {m.group(0)}")
+            with open(m.group(2), "rb") as fh:
+                got = hashlib.sha256(fh.read()).hexdigest()
+            os.unlink(m.group(2))
+            check(got == digest, f"sink of {size}: sha256 differs")
+        if base:
+            after = wait_gauges(env, base, timeout=15)
+            check(after == base, f"flows/mbufs {after} after, {base} before")
+
+
+def test_tcp_one_way_transfers():
+    """1 MiB and 64 MiB each way, alone: fjord sends (and closes first),
+    fjord receives (the kernel closes first); SHA-256 checked."""
+    one_way("xfer")
+
+
+def test_tcp_socket_one_way_transfers():
+    """The same through fjord's kernel-sockets backend."""
+    one_way("xfs", mode="socket", sizes=(1 << 20, 16 << 20))
+
+
+def test_tcp_reordering_link():
+    """10 % of the segments each way held back 2 ms so that later ones
+    overtake them: one-way transfers each way complete byte-exact. (Echo
+    under reordering, both directions full at once, still stalls: see
+    tcp_reordering_echo, not yet in the suite.)"""
+    one_way("reo", sizes=(4 << 20,), link={"reorder": 10})
+
+
+def test_tcp_reordering_echo():
+    """Echo (both directions at once) over 10 % reordering. KNOWN TO STALL:
+    both receive windows end up closed (the echo blocked on a full send
+    queue) while fjord's retransmission of SND.UNA goes unacknowledged;
+    not in the meson suite until fixed."""
+    with Env("tcpo") as env:
+        impair(env, reorder=10)
+        tcp_client(env, "echo", 1 << 20, 4, timeout=300)
+        c = env.counters()
+        log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
+            f"sack recoveries {c['tcp_sack_recoveries']}")
+
+
+def test_tcp_delayed_jittery_link():
+    """1 ms delay with 0.5 ms jitter each way, 1 % of fjord's segments
+    duplicated: echo and one-way transfers complete byte-exact."""
+    with Env("tcpj") as env:
+        impair(env, delay_us=1000, jitter_us=500, dup_in=1)
+        tcp_client(env, "echo", 1 << 20, 4, timeout=300)
+    one_way("jit", sizes=(4 << 20,), link={"delay_us": 1000, "jitter_us": 500})
+
+
+SYN_FLOOD = r"""
+import random, socket, struct, sys
+dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+rnd = random.Random(3)
+d = socket.inet_aton(dst)
+for i in range(n):
+    src = socket.inet_aton("10.77.0.%d" % rnd.randint(100, 250))
+    sport = rnd.randint(1024, 65535)
+    tcp = struct.pack("!HHIIBBHHH", sport, port, rnd.getrandbits(32), 0, 5 << 4, 0x02, 65535, 0, 0)
+    c = csum(src + d + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i & 0xffff, 0, 64, 6, 0, src, d)
+    r.sendto(ip + tcp, (dst, 0))
+print("OK flood", n)
+"""
+
+
+def test_tcp_syn_flood():
+    """20,000 SYNs from spoofed addresses fill the half-open queue; kernel
+    clients still connect and echo (SYN cookies, with the options Linux
+    asked for carried in the timestamps), and memory stays bounded."""
+    with Env("tcpf") as env:
+        r = ns_run(env.ns, "python3", "-c", SYN_FLOOD, FJ_IP, "7", "20000", timeout=120)
+        log(r.stdout.strip())
+        flows, mbufs = tcp_gauges(env)
+        check(flows <= 1024, f"{flows} flows after the flood")
+        tcp_client(env, "echo", 256 << 10, 20, timeout=120)
+        tcp_client(env, "cycles", 100)
+        c = env.counters()
+        check(c["tcp_syncookies_sent"] > 0 and c["tcp_syncookies_ok"] >= 120,
+              f"cookies sent {c['tcp_syncookies_sent']} ok {c['tcp_syncookies_ok']}")
+        log(f"flows {flows}, mbufs {mbufs} after the flood; cookies sent "
+            f"{c['tcp_syncookies_sent']}, ok {c['tcp_syncookies_ok']}, "
+            f"failed {c['tcp_syncookies_failed']}")
 
 
 def test_bad_arguments():

@@ -710,6 +710,39 @@ test_tcp_out_of_order_data_is_sacked(void **state)
 	assert_int_equal(a.o.nsack, 0);
 }
 
+/* The same with timestamps: their 12 bytes count in the room for blocks
+ * (a reordering link once made full segments 12 bytes too long). */
+static void
+test_tcp_sack_blocks_and_timestamps_fit_the_mtu(void **state)
+{
+	(void)state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .sack_perm = true, .has_ts = true,
+				 .tsval = 50 };
+	peer_tcp(7, peer_iss, 0, FJ_TCP_SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint32_t iss1 = sa.seq + 1;
+	struct fj_tcp_opts t = { .has_ts = true, .tsval = 51, .tsecr = sa.o.tsval };
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, &t, NULL);
+	t.tsval = 52;
+	peer_tcp(7, peer_iss + 1 + 5000, iss1, FJ_TCP_ACK, 65535, &t, "held");
+	struct fj_tcp_hdr a = expect_tcp(FJ_TCP_ACK, NULL, NULL);
+	assert_int_equal(a.o.nsack, 1);
+	assert_true(a.o.has_ts);
+	char big[1449];
+	memset(big, 'q', 1448);
+	big[1448] = 0;
+	t.tsval = 53;
+	peer_tcp(7, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, &t, big);
+	uint32_t plen;
+	a = expect_tcp(FJ_TCP_ACK, &plen, NULL);
+	assert_int_equal(plen, 0);
+	struct fj_tcp_hdr d = expect_tcp(FJ_TCP_ACK | FJ_TCP_PSH, &plen, NULL);
+	assert_int_equal(plen, 1448);
+	assert_true(d.o.has_ts);
+	assert_int_equal(d.o.nsack, 0);
+	assert_int_equal(fj_stack_counter(S, "drop_oversize"), 0);
+}
+
 static void
 test_tcp_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
 {
@@ -1359,6 +1392,7 @@ main(void)
 		TT(test_tcp_syn_cookie_forged_or_stale_gets_rst),
 		TT(test_tcp_out_of_order_data_is_sacked),
 		TT(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
+		TT(test_tcp_sack_blocks_and_timestamps_fit_the_mtu),
 		TT(test_tcp_timestamps_are_echoed_and_paws_drops_old_segments),
 		TT(test_tcp_timestamps_time_the_round_trip),
 		TT(test_tcp_sack_scoreboard_retransmits_only_the_holes),

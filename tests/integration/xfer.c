@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fj-xfer: one-direction TCP transfers over fjord's flow API, for tests
+ * against kernel clients, on either backend.
+ *
+ *   --source         every accepted connection asks for N bytes (its first
+ *                    8 bytes, little-endian) and is sent N bytes of a known
+ *                    stream (64-bit little-endian words K, K+1, ...;
+ *                    K = --seed), then closed by us first
+ *   --sink DIR       every accepted connection's bytes are stored in
+ *                    DIR/sink-N until the peer closes; then we close
+ *
+ * Listens on --xfer-port (default 9). A line per finished connection on
+ * stdout: "source N bytes" or "sink N bytes PATH".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fjord.h"
+
+#define CHUNK 1400 /* bytes per buffer, a multiple of 8 */
+
+static struct fj_stack *stack;
+static bool source_mode;
+static unsigned long long seed = 1;
+static const char *sink_dir;
+static unsigned sinks;
+
+struct conn {
+	unsigned long long off, want;
+	uint8_t req[8];
+	unsigned nreq; /* request bytes read so far */
+	FILE *out;
+	char path[512];
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (stack != NULL)
+		fj_stack_stop(stack);
+}
+
+static void
+finish(struct fj_flow *f, struct conn *c, bool ok)
+{
+	if (c->out != NULL) {
+		if (fclose(c->out) != 0)
+			ok = false;
+		printf("sink %llu bytes %s%s\n", c->off, c->path, ok ? "" : " FAILED");
+	} else {
+		printf("source %llu bytes%s\n", c->off, ok ? "" : " FAILED");
+	}
+	fflush(stdout);
+	free(c);
+	fj_flow_set_user(f, NULL);
+	fj_flow_close(f);
+}
+
+/* Words K + i for the stream's bytes [off, off + len), off and len
+ * multiples of 8 except at the very end. */
+static void
+fill(uint8_t *p, unsigned long long off, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i += 8) {
+		unsigned long long w = seed + (off + i) / 8;
+		uint8_t b[8];
+		for (int k = 0; k < 8; k++)
+			b[k] = (uint8_t)(w >> (8 * k));
+		memcpy(p + i, b, len - i < 8 ? len - i : 8);
+	}
+}
+
+static void
+source(struct fj_flow *f, struct conn *c)
+{
+	struct fj_buf *b;
+
+	/* The request: 8 bytes of size; anything after it is dropped. */
+	for (;;) {
+		enum fj_read r = fj_flow_read(f, &b);
+		if (r == FJ_DATA) {
+			for (struct fj_buf *s = b; s != NULL && c->nreq < 8; s = fj_buf_next(s)) {
+				const uint8_t *p = fj_buf_data(s);
+				for (uint32_t i = 0; i < fj_buf_len(s) && c->nreq < 8; i++)
+					c->req[c->nreq++] = p[i];
+			}
+			fj_buf_free(b);
+			continue;
+		}
+		if (r == FJ_ERROR || (r == FJ_EOF && c->nreq < 8)) {
+			finish(f, c, false);
+			return;
+		}
+		break;
+	}
+	if (c->nreq < 8)
+		return;
+	c->want = 0;
+	for (int i = 7; i >= 0; i--)
+		c->want = c->want << 8 | c->req[i];
+	while (c->off < c->want) {
+		uint32_t len = c->want - c->off < CHUNK ? (uint32_t)(c->want - c->off) : CHUNK;
+		b = fj_buf_alloc(stack, len);
+		if (b == NULL)
+			return; /* no buffers now: again on the next event */
+		fill(fj_buf_data(b), c->off, len);
+		int rc = fj_flow_write(f, b);
+		if (rc == -EAGAIN) {
+			fj_buf_free(b); /* the callback comes again with room */
+			return;
+		}
+		if (rc < 0) {
+			finish(f, c, false);
+			return;
+		}
+		c->off += len;
+	}
+	finish(f, c, true); /* we close first */
+}
+
+static void
+sink(struct fj_flow *f, struct conn *c)
+{
+	struct fj_buf *b;
+
+	for (;;) {
+		switch (fj_flow_read(f, &b)) {
+		case FJ_DATA:
+			for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s)) {
+				if (fwrite(fj_buf_data(s), 1, fj_buf_len(s), c->out) != fj_buf_len(s)) {
+					fj_buf_free(b);
+					finish(f, c, false);
+					return;
+				}
+				c->off += fj_buf_len(s);
+			}
+			fj_buf_free(b);
+			break;
+		case FJ_AGAIN:
+			return;
+		case FJ_EOF:
+			finish(f, c, true);
+			return;
+		default:
+			finish(f, c, false);
+			return;
+		}
+	}
+}
+
+static void
+on_flow(struct fj_flow *f, void *arg)
+{
+	struct conn *c = fj_flow_user(f);
+
+	(void)arg;
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			fj_flow_abort(f);
+			return;
+		}
+		if (sink_dir != NULL) {
+			snprintf(c->path, sizeof(c->path), "%s/sink-%u", sink_dir, sinks++);
+			c->out = fopen(c->path, "wb");
+			if (c->out == NULL) {
+				fprintf(stderr, "fj-xfer: %s: %s\n", c->path, strerror(errno));
+				free(c);
+				fj_flow_abort(f);
+				return;
+			}
+		}
+		fj_flow_set_user(f, c);
+	}
+	if (sink_dir != NULL)
+		sink(f, c);
+	else
+		source(f, c);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned long port = 9;
+
+	stack = fj_stack_from_args(&argc, &argv);
+	if (stack == NULL)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		char *end = NULL;
+		if (strcmp(argv[i], "--source") == 0) {
+			source_mode = true;
+		} else if (strcmp(argv[i], "--sink") == 0 && i + 1 < argc) {
+			sink_dir = argv[++i];
+		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+			seed = strtoull(argv[++i], &end, 10);
+		} else if (strcmp(argv[i], "--xfer-port") == 0 && i + 1 < argc) {
+			port = strtoul(argv[++i], &end, 10);
+			if (port == 0 || port > 65535)
+				end = NULL;
+		} else {
+			fprintf(stderr, "fj-xfer: unknown argument %s\n", argv[i]);
+			return 2;
+		}
+		if (end != NULL && *end != '\0') {
+			fprintf(stderr, "fj-xfer: bad value for %s\n", argv[i - 1]);
+			return 2;
+		}
+	}
+	if (source_mode == (sink_dir != NULL)) {
+		fprintf(stderr, "fj-xfer: one of --source or --sink DIR\n");
+		return 2;
+	}
+	if (fj_listen_tcp(stack, (uint16_t)port, on_flow, NULL) == NULL) {
+		fprintf(stderr, "fj-xfer: cannot listen on %lu: %s\n", port, strerror(errno));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("fj-xfer: serving TCP port %lu (%s)\n", port, fj_stack_backend(stack));
+	fflush(stdout);
+	int rc = fj_stack_run(stack);
+	fj_stack_stats_dump(stack, stdout);
+	fj_stack_free(stack);
+	return rc < 0 ? 1 : 0;
+}
