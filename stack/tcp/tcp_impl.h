@@ -73,6 +73,7 @@ uint32_t tcp_pipe(const struct fj_flow *f);
 void tcp_retransmit_first(struct fj_flow *f);
 void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
 void tcp_send_rst_flow(struct fj_flow *f);
+int tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h);
 void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_enter_time_wait(struct fj_flow *f);

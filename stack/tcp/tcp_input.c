@@ -114,19 +114,9 @@ send_cookie(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 		}
 		h.o.sack_perm = th->o.sack_perm;
 	}
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
-	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
-	uint8_t *p;
-	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)hl)) == NULL) {
-		rte_pktmbuf_free(m);
-		s->c.drops[FJ_DROP_NO_MBUF]++;
-		return;
-	}
-	fj_tcp_build(p, &h, s->ip, raddr, 0, false);
 	l->cookies_until = fj_now(s) + 2 * FJ_COOKIE_PERIOD_S * s->hz;
-	s->c.tcp_syncookies_sent++;
-	s->c.tcp_tx++;
-	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
+	if (tcp_send_stateless(s, raddr, &h) == 0)
+		s->c.tcp_syncookies_sent++;
 }
 
 /*

@@ -416,8 +416,6 @@ void
 tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen)
 {
 	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport };
-	struct rte_mbuf *m;
-	uint8_t *p;
 
 	if (th->flags & FJ_TCP_RST)
 		return;
@@ -428,15 +426,28 @@ tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, ui
 		h.ack = th->seq + seglen;
 		h.flags = FJ_TCP_RST | FJ_TCP_ACK;
 	}
-	m = rte_pktmbuf_alloc(s->mp);
-	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, FJ_TCP_HDR_LEN)) == NULL) {
+	if (tcp_send_stateless(s, raddr, &h) == 0)
+		s->c.tcp_rst_tx++;
+}
+
+/* A segment without payload that belongs to no flow (a RST, a cookie's
+ * SYN-ACK). */
+int
+tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h)
+{
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h->o);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	uint8_t *p;
+
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)hl)) == NULL) {
 		rte_pktmbuf_free(m);
 		s->c.drops[FJ_DROP_NO_MBUF]++;
-		return;
+		return -ENOBUFS;
 	}
-	fj_tcp_build(p, &h, s->ip, raddr, 0, false);
-	s->c.tcp_rst_tx++;
+	fj_tcp_build(p, h, s->ip, raddr, 0, false);
+	s->c.tcp_tx++;
 	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
+	return 0;
 }
 
 void

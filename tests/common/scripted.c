@@ -208,11 +208,12 @@ start_and_learn_peer(void)
 
 uint32_t peer_iss = 5000;
 
-uint32_t
-mk_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-       const struct fj_tcp_opts *o, const char *payload)
+/* A segment from PEER:@sport to our @dport, padded to the minimum frame. */
+static uint32_t
+mk_tcp_from(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+	    uint8_t flags, uint16_t wnd, const struct fj_tcp_opts *o, const char *payload)
 {
-	struct fj_tcp_hdr h = { .sport = PPORT, .dport = dport, .seq = seq, .ack = ack,
+	struct fj_tcp_hdr h = { .sport = sport, .dport = dport, .seq = seq, .ack = ack,
 				.flags = flags, .wnd = wnd };
 	uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
 	if (o)
@@ -228,6 +229,13 @@ mk_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, ui
 		n = 60;
 	}
 	return n;
+}
+
+uint32_t
+mk_tcp(uint8_t *f, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+       const struct fj_tcp_opts *o, const char *payload)
+{
+	return mk_tcp_from(f, PPORT, dport, seq, ack, flags, wnd, o, payload);
 }
 
 void
@@ -386,16 +394,5 @@ peer_to(uint16_t our_port, uint32_t seq, uint32_t ack, uint8_t flags, const stru
 	const char *payload)
 {
 	uint8_t f[1600];
-	struct fj_tcp_hdr h = { .sport = 80, .dport = our_port, .seq = seq, .ack = ack,
-				.flags = flags, .wnd = 1000 };
-	uint32_t plen = payload ? (uint32_t)strlen(payload) : 0;
-	if (o)
-		h.o = *o;
-	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
-	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV4);
-	memcpy(f + 34 + hl, payload ? payload : "", plen);
-	fj_tcp_build(f + 34, &h, PEER_IP, US_IP, plen, false);
-	fj_ipv4_build(f + 14, PEER_IP, US_IP, FJ_IP_PROTO_TCP, (uint16_t)(hl + plen), 3, 64, false);
-	uint32_t n = (uint32_t)(34 + hl + plen);
-	fj_stack_input(S, f, n < 60 ? 60 : n);
+	fj_stack_input(S, f, mk_tcp_from(f, 80, our_port, seq, ack, flags, 1000, o, payload));
 }

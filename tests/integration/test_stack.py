@@ -637,12 +637,12 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None):
     first) and received by fjord (the client closes first), verified by
     SHA-256; then the flows and mbufs are back at their baseline (TIME_WAIT
     is 2 s with --msl 1)."""
-    seeds = {}
+    pos = 0
     with Env(name + "o", mode=mode, app=XFER, echo_args=("--msl", msl, "--source")) as env:
         if link:
             impair(env, **link)
         base = tcp_gauges(env) if mode != "socket" else None
-        for i, size in enumerate(sizes):
+        for size in sizes:
             xfer_client(env, "read", size, seed=1)
         env.echo.wait_for(r"(source \d+ bytes\n.*){%d}" % len(sizes), 30)
         check(" FAILED" not in env.echo.output(), env.echo.tail())
@@ -653,10 +653,10 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None):
         if link:
             impair(env, **link)
         base = tcp_gauges(env) if mode != "socket" else None
-        for i, size in enumerate(sizes):
+        for size in sizes:
             digest = xfer_client(env, "write", size)
-            m = env.echo.wait_for(r"sink (\d+) bytes (\S+)(.*)\n", 60, start=seeds.get("pos", 0))
-            seeds["pos"] = m.end()
+            m = env.echo.wait_for(r"sink (\d+) bytes (\S+)(.*)\n", 60, start=pos)
+            pos = m.end()
             check(m.group(3) == "" and int(m.group(1)) == size, f"sink: {m.group(0)}")
             with open(m.group(2), "rb") as fh:
                 got = hashlib.sha256(fh.read()).hexdigest()
