@@ -47,6 +47,13 @@ tcp_ts_now(const struct fj_flow *f)
 	return (uint32_t)(to_us(f->s, fj_now(f->s)) / 1000u) + f->ts_off;
 }
 
+/* What is left of the window the peer was told (0 if it is used up). */
+static inline uint32_t
+tcp_rcv_wnd(const struct fj_flow *f)
+{
+	return fj_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+}
+
 /* The timestamp option takes 12 bytes of every segment: less payload. */
 static inline void
 tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)

@@ -191,7 +191,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 static bool
 acceptable(const struct fj_flow *f, uint32_t seq, uint32_t seglen)
 {
-	uint32_t wnd = f->rcv_adv - f->rcv_nxt;
+	uint32_t wnd = tcp_rcv_wnd(f);
 
 	if (seglen == 0)
 		return wnd == 0 ? seq == f->rcv_nxt : fj_seq_in(seq, f->rcv_nxt, f->rcv_nxt + wnd);
@@ -478,7 +478,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 	struct fj_stack *s = f->s;
 	uint32_t seq = th->seq;
 	uint32_t seglen = len + !!(th->flags & FJ_TCP_SYN) + !!(th->flags & FJ_TCP_FIN);
-	bool tell = false;
+	bool tell = false, cut = false;
 
 	if (f->state == FJ_TCP_SYN_SENT) {
 		rte_pktmbuf_free(m);
@@ -608,11 +608,16 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			len -= RTE_MIN(old, len);
 			seq = f->rcv_nxt;
 		}
-		uint32_t space = tcp_rcv_space(f);
-		if (len > space) {
-			/* Beyond the window we offered: keep what fits. */
-			rte_pktmbuf_trim(m, (uint16_t)(len - space));
-			len = space;
+		/* Beyond the window we offered (or the buffer): keep what fits;
+		 * a FIN past the cut is not here yet. */
+		uint32_t room = RTE_MIN(tcp_rcv_space(f), tcp_rcv_wnd(f));
+		uint32_t fit = fj_seq_lt(seq, f->rcv_nxt + room) ? f->rcv_nxt + room - seq : 0;
+		if (len > fit) {
+			rte_pktmbuf_trim(m, (uint16_t)(len - fit));
+			len = fit;
+			cut = true;
+			if (len == 0)
+				tcp_send_ack(f); /* nothing of it fits: say where we are */
 		}
 		if (len > 0 && seq == f->rcv_nxt) {
 			/* RFC 5681 §4.2: ACK at once when this fills a gap. */
@@ -638,7 +643,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		rte_pktmbuf_free(m);
 
 	/* FIN (eighth check), when everything before it is here. */
-	if ((th->flags & FJ_TCP_FIN) && seq + len == f->rcv_nxt && !f->fin_rcvd &&
+	if ((th->flags & FJ_TCP_FIN) && !cut && seq + len == f->rcv_nxt && !f->fin_rcvd &&
 	    f->state != FJ_TCP_TIME_WAIT) {
 		f->fin_rcvd = true;
 		f->rcv_nxt++;

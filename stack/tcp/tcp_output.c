@@ -86,19 +86,14 @@ rcv_window(struct fj_flow *f)
 {
 	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
 	uint8_t shift = f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws;
-	uint32_t space = RTE_MIN(tcp_rcv_space(f), 65535u << shift);
-	uint32_t edge = f->rcv_nxt + (space >> shift << shift);
-	if (fj_seq_lt(edge, f->rcv_adv) ||
-	    (fj_seq_gt(f->rcv_adv, f->rcv_nxt) && edge - f->rcv_adv < RTE_MIN(f->mss, RCV_BUF / 2u))) {
-		/* Keep the edge we offered (rounded up to the scale, so the
-		 * peer never sees it move left). */
-		edge = fj_seq_max(f->rcv_adv, f->rcv_nxt);
-		uint32_t w = (edge - f->rcv_nxt + (1u << shift) - 1) >> shift;
-		return (uint16_t)RTE_MIN(w, 65535u);
-	}
-	/* rcv_adv is what the peer was told: what we accept. */
-	f->rcv_adv = edge;
-	return (uint16_t)((edge - f->rcv_nxt) >> shift);
+	uint32_t edge = f->rcv_nxt + RTE_MIN(tcp_rcv_space(f), 65535u << shift);
+	/* rcv_adv is the edge offered, what we accept; the peer is told it
+	 * rounded down to the scale (RFC 7323 appendix F: less than one unit
+	 * of retraction). Kept unless it can move right by a useful amount. */
+	uint32_t adv = fj_seq_max(f->rcv_adv, f->rcv_nxt);
+	if (fj_seq_gt(edge, adv) && edge - adv >= RTE_MIN(f->mss, RCV_BUF / 2u))
+		f->rcv_adv = edge;
+	return (uint16_t)RTE_MIN(tcp_rcv_wnd(f) >> shift, 65535u);
 }
 
 /*
