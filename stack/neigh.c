@@ -31,11 +31,17 @@ fj_neigh_find(const struct fj_neigh *n, uint32_t ip)
 	return find((struct fj_neigh *)n, ip);
 }
 
-/* A free slot, else the oldest resolved entry with nothing waiting. */
+/*
+ * A free slot, else the oldest resolved entry with nothing waiting, else
+ * the unresolved entry asked for longest ago if it has had a retry
+ * interval to answer: addresses that never answer (a spoofed SYN flood's)
+ * must not keep the live ones out. What waited for an evicted entry is
+ * dropped by the next fj_neigh_tick.
+ */
 static struct fj_neigh_entry *
-alloc(struct fj_neigh *n)
+alloc(struct fj_neigh *n, uint64_t now)
 {
-	struct fj_neigh_entry *victim = NULL;
+	struct fj_neigh_entry *victim = NULL, *stale = NULL;
 
 	for (int i = 0; i < FJ_NEIGH_MAX; i++) {
 		struct fj_neigh_entry *e = &n->e[i];
@@ -44,8 +50,11 @@ alloc(struct fj_neigh *n)
 		if (e->state == FJ_NEIGH_REACHABLE && e->pending == 0 &&
 		    (victim == NULL || e->confirmed < victim->confirmed))
 			victim = e;
+		if (e->state == FJ_NEIGH_INCOMPLETE && now - e->asked >= n->p.retry &&
+		    (stale == NULL || e->asked < stale->asked))
+			stale = e;
 	}
-	return victim;
+	return victim != NULL ? victim : stale;
 }
 
 enum fj_neigh_result
@@ -59,7 +68,7 @@ fj_neigh_lookup(struct fj_neigh *n, uint32_t ip, uint64_t now, struct fj_mac *ma
 	}
 	if (e != NULL)
 		return FJ_NEIGH_WAIT;
-	e = alloc(n);
+	e = alloc(n, now);
 	if (e == NULL)
 		return FJ_NEIGH_FULL;
 	memset(e, 0, sizeof(*e));
@@ -77,7 +86,7 @@ fj_neigh_learn(struct fj_neigh *n, uint32_t ip, const struct fj_mac *mac, uint64
 	struct fj_neigh_entry *e = find(n, ip);
 
 	if (e == NULL) {
-		if (!create || (e = alloc(n)) == NULL)
+		if (!create || (e = alloc(n, now)) == NULL)
 			return -1;
 		memset(e, 0, sizeof(*e));
 		e->ip = ip;
@@ -118,7 +127,7 @@ fj_neigh_take(struct fj_neigh *n, uint32_t ip, void **pkts, unsigned max)
 	}
 	n->nq = keep;
 	if (e != NULL)
-		e->pending = (uint16_t)(e->pending - got);
+		e->pending = (uint16_t)(e->pending > got ? e->pending - got : 0);
 	return got;
 }
 
@@ -127,6 +136,16 @@ fj_neigh_tick(struct fj_neigh *n, uint64_t now,
 	      void (*ask)(void *ctx, uint32_t ip, const struct fj_mac *mac),
 	      void (*drop)(void *ctx, void *pkt), void *ctx)
 {
+	/* Packets left by an evicted entry go. */
+	uint16_t keep = 0;
+	for (uint16_t i = 0; i < n->nq; i++) {
+		struct fj_neigh_entry *e = find(n, n->q[i].ip);
+		if (e != NULL)
+			n->q[keep++] = n->q[i];
+		else
+			drop(ctx, n->q[i].pkt);
+	}
+	n->nq = keep;
 	for (int i = 0; i < FJ_NEIGH_MAX; i++) {
 		struct fj_neigh_entry *e = &n->e[i];
 

@@ -165,6 +165,17 @@ test_full_cache_evicts_oldest_resolved(void **state)
 	for (uint32_t i = 0; i < FJ_NEIGH_MAX; i++)
 		assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 1, i), 0, &m), FJ_NEIGH_ASK);
 	assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 2, 1), 0, &m), FJ_NEIGH_FULL);
+	/* Once they have had a retry interval to answer, the one asked for
+	 * longest ago makes room (a flood of spoofed sources must not keep a
+	 * live neighbour out); what waited for it is dropped at the tick. */
+	int pkt = 7;
+	assert_int_equal(fj_neigh_queue(&N, IP(10, 0, 1, 0), &pkt), 0);
+	assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 2, 1), P.retry - 1, &m), FJ_NEIGH_FULL);
+	assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 2, 1), P.retry, &m), FJ_NEIGH_ASK);
+	assert_null(fj_neigh_find(&N, IP(10, 0, 1, 0)));
+	drops = 0;
+	fj_neigh_tick(&N, P.retry, ask, drop, NULL);
+	assert_int_equal(drops, 1);
 }
 
 static void
