@@ -347,7 +347,8 @@ def test_vm_udp_echo():
 
 def test_readme_main_job():
     """The README's first command: tools/demo starts fjord-echo on its
-    embedded default, and the kernel's ping and a UDP datagram get answers."""
+    embedded default, and the kernel's ping, a UDP datagram and a TCP
+    exchange (socat) get answers."""
     demo = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "demo")
     p = Proc([demo, "2"], "demo")
     try:
@@ -358,8 +359,11 @@ def test_readme_main_job():
         check("3 packets transmitted, 3 received" in out, f"ping failed:\n{p.tail(60)}")
         check("hello, fjord" in out.split("the kernel pings fjord")[-1],
               f"no UDP echo:\n{p.tail(60)}")
-        check(re.search(r"^udp_rx 1$", out, re.M) and re.search(r"^icmp_echo_replies 3$", out, re.M),
-              f"counters:\n{p.tail(45)}")
+        check("hello over tcp, fjord" in out.split("the kernel pings fjord")[-1],
+              f"no TCP echo:\n{p.tail(60)}")
+        check(re.search(r"^udp_rx 1$", out, re.M) and re.search(r"^icmp_echo_replies 3$", out, re.M)
+              and re.search(r"^tcp_passive_opens 1$", out, re.M)
+              and re.search(r"^tcp_rx_bytes 22$", out, re.M), f"counters:\n{p.tail(60)}")
     finally:
         p.close()
 
