@@ -21,7 +21,8 @@ usage(const char *prog)
 {
 	printf("usage: %s [EAL arguments] -- [stack arguments] [--echo-port N] [--stats SECONDS]\n"
 	       "\n"
-	       "An echo server (RFC 862) on UDP and TCP port 7 (or --echo-port).\n"
+	       "An echo server (RFC 862) on UDP and TCP port 7 (or --echo-port), and a\n"
+	       "discard server (RFC 863) on TCP port 9.\n"
 	       "  --stats SECONDS       print a line of counters this often (0: never; default 1)\n"
 	       "\n"
 	       "e.g.  %s -l 0 --vdev net_tap0,iface=fj0 -- --ip 10.77.0.2/24\n"
@@ -82,6 +83,20 @@ echo_tcp(struct fj_flow *f, void *arg)
 	}
 }
 
+/* RFC 863 over TCP: what is read is dropped (fjord-bench's bulk mode). */
+static void
+discard_tcp(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	enum fj_read r;
+
+	(void)arg;
+	while ((r = fj_flow_read(f, &b)) == FJ_DATA)
+		fj_buf_free(b);
+	if (r != FJ_AGAIN)
+		fj_flow_close(f);
+}
+
 static void
 print_stats(struct fj_stack *s, void *arg)
 {
@@ -133,6 +148,11 @@ main(int argc, char **argv)
 	}
 	if (fj_listen_tcp(stack, (uint16_t)port, echo_tcp, NULL) == NULL) {
 		perror("fjord-echo: cannot listen on the TCP port");
+		fj_stack_free(stack);
+		return 1;
+	}
+	if (fj_listen_tcp(stack, 9, discard_tcp, NULL) == NULL && port != 9) {
+		perror("fjord-echo: cannot listen on the discard port");
 		fj_stack_free(stack);
 		return 1;
 	}

@@ -507,7 +507,7 @@ def test_tcp_reset_and_refused():
         tcp_client(env, "kill")
         after = wait_gauges(env, base)
         check(after == base, f"flows/mbufs {after} after the reset, {base} before")
-        tcp_client(env, "refused", port=9)
+        tcp_client(env, "refused", port=19)
         c = env.counters()
         check(c["tcp_rst_rx"] >= 1 and c["tcp_rst_tx"] >= 1, f"rst counters: {c}")
 
