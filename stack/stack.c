@@ -46,7 +46,7 @@ static const struct {
 	C(tcp_fast_retransmits), C(tcp_window_probes), C(tcp_challenge_acks), C(tcp_out_of_window),
 	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected), C(tcp_syncookies_sent),
 	C(tcp_syncookies_ok), C(tcp_syncookies_failed), C(tcp_keepalive_probes),
-	C(tcp_keepalive_timeouts), C(tcp_sack_recoveries),
+	C(tcp_keepalive_timeouts), C(tcp_sack_recoveries), C(tcp_time_wait_reused),
 };
 #undef C
 #define NFIELDS (sizeof(counter_fields) / sizeof(counter_fields[0]))

@@ -41,6 +41,7 @@ struct fj_counters {
 	uint64_t tcp_ooo_dropped, tcp_syn_dropped, tcp_paws_rejected;
 	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
 	uint64_t tcp_keepalive_probes, tcp_keepalive_timeouts, tcp_sack_recoveries;
+	uint64_t tcp_time_wait_reused;
 	uint64_t drops[FJ_DROP__COUNT];
 };
 

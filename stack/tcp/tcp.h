@@ -112,6 +112,8 @@ struct fj_flow {
 	uint64_t ka_idle, ka_intvl, last_rx;
 	uint8_t ka_probes, ka_sent;
 
+	uint64_t tw_since; /* when TIME_WAIT began */
+
 	struct fj_timer_node rtx, delack, tw, ka;
 
 	struct fj_flow *lnext, *lprev; /* every flow of the stack */

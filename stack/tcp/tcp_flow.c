@@ -175,6 +175,8 @@ struct fj_flow *
 fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
 	struct fj_flow *f;
+	uint32_t ts_off = 0;
+	bool reuse_ts = false;
 
 	if (to == NULL || to->port == 0 || to->ip == 0 || fn == NULL) {
 		errno = EINVAL;
@@ -202,7 +204,30 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 		}
 		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
 		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
-		if (T(s)->listeners[port] == NULL && tcp_flow_link(f) == 0)
+		if (T(s)->listeners[port] != NULL)
+			continue;
+		if (tcp_flow_link(f) == 0)
+			break;
+		/* A 4-tuple in our TIME_WAIT may be taken again (RFC 6191 with
+		 * RFC 1122 §4.2.2.13) when timestamps were on, the new ISN is
+		 * beyond everything the old connection sent, and TSvals go on
+		 * from the old connection's (10 ms later, so they are larger):
+		 * the peer tells old duplicates apart by sequence and by PAWS. */
+		void *d;
+		struct fj_flow *old;
+		if (rte_hash_lookup_data(T(s)->flows, &f->key, &d) < 0)
+			continue;
+		old = d;
+		uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, port, to->ip, to->port,
+					  to_us(s, fj_now(s)));
+		if (old->state != FJ_TCP_TIME_WAIT || !old->ts_ok ||
+		    fj_now(s) - old->tw_since < s->hz / 100 || !fj_seq_gt(iss, old->snd_max))
+			continue;
+		ts_off = old->ts_off;
+		reuse_ts = true;
+		tcp_flow_free(old);
+		s->c.tcp_time_wait_reused++;
+		if (tcp_flow_link(f) == 0)
 			break;
 	}
 	f->state = FJ_TCP_SYN_SENT;
@@ -210,7 +235,7 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 			    to_us(s, fj_now(s)));
 	f->snd_una = f->iss;
 	f->snd_nxt = f->snd_max = f->iss + 1;
-	f->ts_off = f->iss;
+	f->ts_off = reuse_ts ? ts_off : f->iss;
 	f->rcv_ws = RCV_WS;
 	f->mss = MSS_DEFAULT;
 	f->ssthresh = UINT32_MAX;

@@ -548,6 +548,7 @@ tcp_enter_time_wait(struct fj_flow *f)
 	struct fj_stack *s = f->s;
 
 	f->state = FJ_TCP_TIME_WAIT;
+	f->tw_since = fj_now(s);
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
 	tcp_mq_free(&f->sndq);
 	/* RFC 9293 §3.10.7.4: 2 MSL. */
