@@ -418,7 +418,7 @@ main(int argc, char **argv)
 	B.s = fj_stack_from_args(&argc, &argv);
 	if (B.s == NULL)
 		return 1;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end = NULL;
 		bool ok = v != NULL;
@@ -442,7 +442,6 @@ main(int argc, char **argv)
 			fprintf(stderr, "fjord-bench: bad or unknown argument '%s' (see --help)\n", a);
 			return 2;
 		}
-		i++;
 	}
 	if (strcmp(mode, "echo") == 0)
 		B.mode = ECHO;
