@@ -31,6 +31,18 @@ test_checksum_matches_rfc1071_example(void **state)
 		big[i] = (uint8_t)(i * 31 + 7);
 	uint32_t s = fj_csum_add(fj_csum_add(0, big, 500), big + 500, 501);
 	assert_int_equal(fj_csum_fold(s), fj_csum_fold(fj_csum_add(0, big, sizeof(big))));
+	/* Word at a time or not, aligned or not, any length, any starting
+	 * sum: the same as RFC 1071's definition one 16-bit word at a time. */
+	for (unsigned off = 0; off < 8; off++)
+		for (unsigned len = 0; len <= 300; len++) {
+			uint64_t ref = 0xfffe;
+			for (unsigned i = 0; i + 1 < len; i += 2)
+				ref += (uint32_t)(big[off + i] << 8 | big[off + i + 1]);
+			if (len & 1)
+				ref += (uint32_t)(big[off + len - 1] << 8);
+			assert_int_equal(fj_csum_fold(fj_csum_add(0xfffe, big + off, len)),
+					 fj_csum_fold((uint32_t)ref));
+		}
 }
 
 static void
