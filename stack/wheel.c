@@ -9,6 +9,7 @@ fj_wheel_init(struct fj_wheel *w, uint64_t now, uint64_t tick)
 	memset(w, 0, sizeof(*w));
 	w->tick = tick ? tick : 1;
 	w->cur = now / w->tick;
+	w->quiet_until = 0;
 }
 
 void
@@ -41,11 +42,15 @@ fj_wheel_arm(struct fj_wheel *w, struct fj_timer_node *t, uint64_t expires, fj_t
 	*head = t;
 	t->pprev = head;
 	w->armed++;
+	if (at == w->cur && expires < w->quiet_until)
+		w->quiet_until = expires;
 }
 
 unsigned
 fj_wheel_advance(struct fj_wheel *w, uint64_t now, void *ctx)
 {
+	if (now < w->quiet_until)
+		return 0;
 	uint64_t end = now / w->tick;
 	unsigned fired = 0;
 
@@ -73,7 +78,12 @@ fj_wheel_advance(struct fj_wheel *w, uint64_t now, void *ctx)
 		}
 	}
 	/* The slot of @now is visited again next time: what it holds may
-	 * fall due later within the same tick. */
+	 * fall due later within the same tick, no sooner than its earliest. */
 	w->cur = end;
+	uint64_t quiet = (end + 1) * w->tick;
+	for (const struct fj_timer_node *t = w->slot[end % FJ_WHEEL_SLOTS]; t != NULL; t = t->next)
+		if (t->expires < quiet)
+			quiet = t->expires;
+	w->quiet_until = quiet;
 	return fired;
 }

@@ -29,6 +29,10 @@ struct fj_wheel {
 	uint64_t tick;      /* time units per slot */
 	uint64_t cur;       /* the slot index (in ticks) processed next */
 	uint64_t armed;
+	/* Nothing can fall due before this: the end of the current tick, or
+	 * sooner when a timer in the current slot expires within it. Lets a
+	 * poll loop call fj_wheel_advance every turn for one comparison. */
+	uint64_t quiet_until;
 	struct fj_timer_node *slot[FJ_WHEEL_SLOTS];
 };
 

@@ -154,6 +154,30 @@ test_a_timer_rearming_itself_for_now_cannot_spin(void **state)
 	fj_wheel_cancel(&W, &t);
 }
 
+/* The quiet-until shortcut must not hide a timer armed into the current
+ * tick after the hand has looked at it, nor one already overdue. */
+static void
+test_timers_armed_within_the_current_tick_after_a_visit(void **state)
+{
+	(void)state;
+	struct owner a = { 0 }, b = { 0 }, far = { 0 };
+	fj_wheel_arm(&W, &far.t, 1000 + 10 * FJ_WHEEL_SLOTS + 5, on_fire); /* same slot, next turn */
+	advance_to(1001);  /* visits tick 100: quiet until far's slot-mate turn or 1010 */
+	fj_wheel_arm(&W, &a.t, 1004, on_fire);
+	advance_to(1003);
+	assert_int_equal(a.fired, 0);
+	advance_to(1004);
+	assert_int_equal(a.fired, 1);
+	assert_int_equal(a.fired_at, 1004);
+	fj_wheel_arm(&W, &b.t, 900, on_fire); /* already due */
+	advance_to(1005);
+	assert_int_equal(b.fired, 1);
+	advance_to(1000 + 10 * FJ_WHEEL_SLOTS);
+	assert_int_equal(far.fired, 0);
+	advance_to(1000 + 10 * FJ_WHEEL_SLOTS + 5);
+	assert_int_equal(far.fired, 1);
+}
+
 int
 main(void)
 {
@@ -164,6 +188,7 @@ main(void)
 		cmocka_unit_test_setup(test_a_long_jump_fires_everything_due, setup),
 		cmocka_unit_test_setup(test_periodic_rearm_from_callback, setup),
 		cmocka_unit_test_setup(test_a_timer_rearming_itself_for_now_cannot_spin, setup),
+		cmocka_unit_test_setup(test_timers_armed_within_the_current_tick_after_a_visit, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
