@@ -80,7 +80,12 @@ uint32_t fj_buf_len(const struct fj_buf *b);      /* first segment */
 uint32_t fj_buf_pkt_len(const struct fj_buf *b);  /* all segments */
 /* The next segment of a chained buffer, or NULL. */
 struct fj_buf *fj_buf_next(struct fj_buf *b);
-/* A new buffer with room for @len bytes (headers go in front); NULL if none. */
+/*
+ * A new buffer of @len bytes (headers go in front): one segment when it
+ * fits, else a chain of segments (walk it with fj_buf_next). NULL when
+ * the pool is short or @len exceeds FJ_BUF_MAX.
+ */
+#define FJ_BUF_MAX (256u * 1024)
 struct fj_buf *fj_buf_alloc(struct fj_stack *s, uint32_t len);
 void fj_buf_free(struct fj_buf *b);
 

@@ -47,6 +47,7 @@ static const struct {
 	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected), C(tcp_syncookies_sent),
 	C(tcp_syncookies_ok), C(tcp_syncookies_failed), C(tcp_keepalive_probes),
 	C(tcp_keepalive_timeouts), C(tcp_sack_recoveries), C(tcp_time_wait_reused),
+	C(loop_cycles), C(loop_busy_cycles),
 };
 #undef C
 #define NFIELDS (sizeof(counter_fields) / sizeof(counter_fields[0]))
@@ -528,7 +529,7 @@ static int
 direct_run(struct fj_stack *s)
 {
 	struct rte_mbuf *pkts[FJ_BURST];
-	uint64_t next = fj_stack_next_timer(s);
+	uint64_t next = fj_stack_next_timer(s), prev = fj_now(s);
 
 	while (!s->stop) {
 		uint16_t n = rte_eth_rx_burst(s->port, 0, pkts, FJ_BURST);
@@ -548,6 +549,12 @@ direct_run(struct fj_stack *s)
 		}
 		/* Everything this turn produced leaves in one burst. */
 		fj_netif_flush(s);
+		/* A turn that received something was busy (its timers and
+		 * flush land in the next turn's share). */
+		s->c.loop_cycles += now - prev;
+		if (n > 0)
+			s->c.loop_busy_cycles += now - prev;
+		prev = now;
 	}
 	return 0;
 }
@@ -642,15 +649,31 @@ fj_buf_next(struct fj_buf *b)
 struct fj_buf *
 fj_buf_alloc(struct fj_stack *s, uint32_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	struct rte_mbuf *head = NULL, *tail = NULL;
 
-	if (m == NULL)
+	if (len > FJ_BUF_MAX)
 		return NULL;
-	if (len > UINT16_MAX || rte_pktmbuf_append(m, (uint16_t)len) == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	return (struct fj_buf *)m;
+	/* One segment when it fits, else a chain of full segments. */
+	do {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+		if (m == NULL)
+			goto fail;
+		uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		rte_pktmbuf_append(m, (uint16_t)n);
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		tail = m;
+		len -= n;
+	} while (len > 0);
+	return (struct fj_buf *)head;
+fail:
+	rte_pktmbuf_free(head);
+	return NULL;
 }
 
 void

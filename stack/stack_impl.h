@@ -42,6 +42,10 @@ struct fj_counters {
 	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
 	uint64_t tcp_keepalive_probes, tcp_keepalive_timeouts, tcp_sack_recoveries;
 	uint64_t tcp_time_wait_reused;
+	/* The run loop's time (clock units, TSC cycles) and the part of it
+	 * spent on work: turns that received something (direct), time out of
+	 * epoll_wait (socket). */
+	uint64_t loop_cycles, loop_busy_cycles;
 	uint64_t drops[FJ_DROP__COUNT];
 };
 

@@ -124,6 +124,7 @@ struct fj_flow {
 	int fd;
 	bool connecting;
 	struct rte_mbuf *pending; /* written, not yet taken by the kernel */
+	uint8_t rd_segs;          /* segments for the next read (0: 1) */
 	uint32_t events;
 };
 

@@ -1273,6 +1273,54 @@ test_tcp_keepalive_probes_then_times_out(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
 }
 
+/* On accept, one 5000-byte buffer: a chain of segments holding a ramp. */
+static void
+chain_app(struct fj_flow *f, void *arg)
+{
+	(void)arg;
+	if (fj_flow_user(f) != NULL)
+		return;
+	fj_flow_set_user(f, f);
+	struct fj_buf *b = fj_buf_alloc(S, 5000);
+	assert_non_null(b);
+	assert_int_equal(fj_buf_pkt_len(b), 5000);
+	assert_true(fj_buf_len(b) < 5000);
+	uint32_t k = 0, segs = 0;
+	for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s), segs++)
+		for (uint32_t i = 0; i < fj_buf_len(s); i++, k++)
+			((uint8_t *)fj_buf_data(s))[i] = (uint8_t)(k * 7);
+	assert_int_equal(k, 5000);
+	assert_true(segs >= 3);
+	assert_int_equal(fj_flow_write(f, b), 0);
+}
+
+/* A buffer larger than one mbuf (fj_buf_alloc chains them) goes out as
+ * MSS-sized segments that cross the chain's seams in order; a size past
+ * FJ_BUF_MAX is refused. */
+static void
+test_tcp_chained_buffer_is_sent_in_order(void **state)
+{
+	(void)state;
+	assert_null(fj_buf_alloc(S, FJ_BUF_MAX + 1));
+	assert_non_null(fj_listen_tcp(S, 15, chain_app, NULL));
+	struct fj_tcp_opts so = { .has_mss = true, .mss = 1000 };
+	peer_tcp(15, peer_iss, 0, FJ_TCP_SYN, 65535, &so, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(FJ_TCP_SYN | FJ_TCP_ACK, NULL, NULL);
+	uint32_t iss1 = sa.seq + 1, plen;
+	peer_tcp(15, peer_iss + 1, iss1, FJ_TCP_ACK, 65535, NULL, NULL);
+	for (uint32_t seg = 0; seg < 5; seg++) {
+		const uint8_t *p;
+		struct fj_tcp_hdr d = expect_tcp(seg == 4 ? FJ_TCP_ACK | FJ_TCP_PSH : FJ_TCP_ACK,
+						 &plen, &p);
+		assert_int_equal(d.seq, iss1 + 1000 * seg);
+		assert_int_equal(plen, 1000);
+		for (uint32_t i = 0; i < plen; i++)
+			assert_int_equal(p[i], (uint8_t)((1000 * seg + i) * 7));
+	}
+	expect_nothing();
+	assert_int_equal(fj_stack_counter(S, "tcp_tx_bytes"), 5000);
+}
+
 /* On accept, 15 segments' worth of data (1000-byte buffers). */
 static void
 source_app(struct fj_flow *f, void *arg)
@@ -1375,6 +1423,7 @@ main(void)
 		T(test_oversize_send_is_refused),
 #define TT(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 		TT(test_tcp_syn_ack_carries_mss_and_window_scale),
+		TT(test_tcp_chained_buffer_is_sent_in_order),
 		TT(test_tcp_syn_to_a_closed_port_gets_rst),
 		TT(test_tcp_echo_data_and_ack),
 		TT(test_tcp_out_of_window_segment_gets_an_ack),
