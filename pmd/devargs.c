@@ -10,7 +10,7 @@
 #include "virtio_spec.h"
 
 static const char *const valid_keys[] = {
-	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", NULL,
+	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", "csum", NULL,
 };
 
 struct parse_ctx {
@@ -90,9 +90,10 @@ on_key(const char *key, const char *value, void *opaque)
 		else
 			a->has_mac = true;
 	} else if (strcmp(key, "mrg_rxbuf") == 0 || strcmp(key, "in_order") == 0 ||
-		   strcmp(key, "packed_vq") == 0) {
+		   strcmp(key, "packed_vq") == 0 || strcmp(key, "csum") == 0) {
 		uint64_t bit = key[0] == 'm'   ? FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)
 			       : key[0] == 'i' ? FJ_BIT(VIRTIO_F_IN_ORDER)
+			       : key[0] == 'c' ? FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM)
 					       : FJ_BIT(VIRTIO_F_RING_PACKED);
 		if (parse_uint(value, 0, 1, &n) < 0)
 			why = "must be 0 or 1";

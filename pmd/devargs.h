@@ -18,12 +18,13 @@ struct fj_vhost_args {
 	uint16_t queue_size;   /* descriptors per virtqueue (max and default) */
 	bool has_mac;
 	uint8_t mac[6];
-	uint64_t disabled;     /* feature bits switched off (mrg_rxbuf=0, in_order=0, packed_vq=0) */
+	uint64_t disabled;     /* feature bits switched off (mrg_rxbuf=0, in_order=0, packed_vq=0,
+				* csum=0) */
 };
 
 #define FJ_VHOST_PARAMS                                                          \
 	"path=<unix socket> queues=<1-16> queue_size=<64-32768, power of 2> "    \
-	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1>"
+	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> csum=<0|1>"
 
 /*
  * Parse @args ("path=/x,queues=2"). Returns 0, or -EINVAL with a sentence

@@ -114,6 +114,12 @@ fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
 	info->rx_offload_capa = mrg ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* TCP and UDP checksums (§5.1.6.2, §5.1.6.4.1); virtio has no IPv4
+	 * header checksum offload. */
+	if (dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM))
+		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM))
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	info->rx_desc_lim.nb_max = FJ_QUEUE_SIZE_MAX;
 	info->rx_desc_lim.nb_min = FJ_QUEUE_SIZE_MIN;
 	info->rx_desc_lim.nb_align = 1;
@@ -192,7 +198,7 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	uint32_t room = rte_pktmbuf_data_room_size(mp);
 	struct fj_rxq *q;
 
-	RTE_SET_USED(conf);
+	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.rxmode.offloads;
 	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
 		FJ_LOG(ERR, "%s: rxq %u: mbufs of pool %s have no room past the headroom",
 		       dev->name, qid, mp->name);
@@ -220,6 +226,9 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
 				       : offsetof(struct rte_mbuf, buf_iova);
 	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
+	q->guest_csum = (dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0;
+	q->csum_offload = q->guest_csum && (offloads & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+							RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
 	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
 	fj_pring_layout(nb, &q->play);
 	q->mz = ring_zone(dev, "rx", qid, q->packed ? q->play.size : q->lay.size, (int)socket);
@@ -259,6 +268,8 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) &&
 		       !(offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
+	q->csum = (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM)) &&
+		  (offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
 	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
 	fj_pring_layout(nb, &q->play);
 	size_t ring = q->packed ? q->play.size : q->lay.size;
@@ -274,6 +285,7 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		return -ENOMEM;
 	}
 	q->hdr_base = (dev->ops->use_va ? (uint64_t)(uintptr_t)q->mz->addr : q->mz->iova) + ring;
+	q->hdr_va = (uint8_t *)q->mz->addr + ring;
 	eth_dev->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -445,6 +457,8 @@ static const struct {
 	{ "rx_q%u_ring_errors", RXS(bad_ring) },
 	{ "rx_q%u_filtered_packets", RXS(filtered) },
 	{ "rx_q%u_merged_buffers", RXS(merged_segs) },
+	{ "rx_q%u_bad_checksum_header_errors", RXS(bad_csum) },
+	{ "rx_q%u_checksums_completed", RXS(csum_done) },
 	{ "rx_q%u_notifications", RXS(kicks) },
 }, tx_xstats[] = {
 	{ "tx_q%u_packets", TXS(packets) },
@@ -526,11 +540,12 @@ fj_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *s)
 		s->ipackets += rq->st.packets;
 		s->ibytes += rq->st.bytes;
 		s->rx_nombuf += rq->st.nombuf;
-		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring;
+		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring + rq->st.bad_csum;
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			s->q_ipackets[q] = rq->st.packets;
 			s->q_ibytes[q] = rq->st.bytes;
-			s->q_errors[q] = rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring;
+			s->q_errors[q] = rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring +
+					 rq->st.bad_csum;
 		}
 	}
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {

@@ -46,6 +46,8 @@ struct fj_rxq_stats {
 	uint64_t bad_ring;    /* used->idx ran ahead of the ring */
 	uint64_t filtered;    /* software MAC filter dropped (promiscuous off) */
 	uint64_t merged_segs; /* buffers beyond the first of mergeable packets */
+	uint64_t bad_csum;    /* NEEDS_CSUM with csum_start/offset outside the frame */
+	uint64_t csum_done;   /* partial checksums completed in software */
 	uint64_t kicks;
 };
 
@@ -70,6 +72,8 @@ struct fj_rxq {
 	uint16_t addr_off;      /* offsetof(rte_mbuf, buf_iova or buf_addr) */
 	uint16_t port_id;
 	bool mrg_rxbuf;
+	bool guest_csum;        /* VIRTIO_NET_F_GUEST_CSUM: the header's flags count */
+	bool csum_offload;      /* the application takes L4 checksum flags */
 	bool filter;            /* drop frames not for us (promiscuous off) */
 	bool broken;            /* the device broke the ring contract */
 	bool allmulti;
@@ -106,6 +110,8 @@ struct fj_txq {
 	uint16_t free_thresh;
 	bool broken;
 	bool fast_free;         /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
+	bool csum;              /* VIRTIO_NET_F_CSUM and TCP/UDP checksum offload enabled */
+	uint8_t *hdr_va;        /* the per-descriptor headers, as the driver sees them */
 	uint64_t hdr_base;      /* device address of hdrs[0] */
 	struct fj_notify notify;
 	struct fj_txq_stats st;

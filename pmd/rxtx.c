@@ -181,6 +181,10 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				break;
 			continue;
 		}
+		if (unlikely(!rx_csum(q, head))) {
+			rte_pktmbuf_free(head);
+			continue;
+		}
 		if (unlikely(q->filter) && !rx_wanted(q, head)) {
 			q->st.filtered++;
 			rte_pktmbuf_free(head);
@@ -326,11 +330,12 @@ tx_enqueue_chain(struct fj_txq *q, struct fj_vring *vr, struct rte_mbuf *m, bool
 	uint16_t head = fj_vring_alloc_chain(vr, need, ids);
 
 	if (push) {
-		vr->desc[ids[0]].addr = tx_push_hdr(addr_off, m);
+		vr->desc[ids[0]].addr = tx_push_hdr(addr_off, m, q->csum);
 		vr->desc[ids[0]].len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
 		seg = m->next;
 	} else {
-		/* A zeroed per-slot header; the driver never writes it. */
+		/* The descriptor slot's own header. */
+		tx_hdr_fill(q->hdr_va + (size_t)head * VIRTIO_NET_HDR_LEN, m, q->csum);
 		vr->desc[ids[0]].addr = q->hdr_base + (uint64_t)head * VIRTIO_NET_HDR_LEN;
 		vr->desc[ids[0]].len = VIRTIO_NET_HDR_LEN;
 		q->st.hdr_desc++;
@@ -385,7 +390,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 			head = fj_vring_alloc_one(vr);
 			d = &vr->desc[head];
-			d->addr = tx_push_hdr(addr_off, m);
+			d->addr = tx_push_hdr(addr_off, m, q->csum);
 			d->len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
 			d->flags = 0;
 		} else {

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "fjord.h"
@@ -87,13 +89,33 @@ tx_can_push(const struct rte_mbuf *m)
 }
 
 /*
- * Zero the header in front of the frame (no offloads requested) and return
- * the device address where header and first segment start.
+ * The header for @m: zero, or with VIRTIO_NET_F_CSUM (§5.1.6.2) and a TCP
+ * or UDP checksum asked for in ol_flags, NEEDS_CSUM: the device sums from
+ * csum_start (past the L2 and L3 headers) to the end, the field at
+ * csum_offset holding the pseudo-header's sum as DPDK's offload API has it.
+ */
+static inline void
+tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum)
+{
+	struct virtio_net_hdr h = { 0 };
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+
+	if (csum && (l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM)) {
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.csum_start = rte_cpu_to_le_16((uint16_t)(m->l2_len + m->l3_len));
+		h.csum_offset = rte_cpu_to_le_16(l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6);
+	}
+	memcpy(hdr, &h, VIRTIO_NET_HDR_LEN);
+}
+
+/*
+ * Write the header in front of the frame and return the device address
+ * where header and first segment start.
  */
 static inline uint64_t
-tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m)
+tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m, bool csum)
 {
-	memset(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), 0, VIRTIO_NET_HDR_LEN);
+	tx_hdr_fill(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), m, csum);
 	return mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
 }
 
@@ -142,6 +164,52 @@ tx_room(struct fj_txq *q, uint16_t need, uint16_t nfree, uint16_t num)
 	}
 	q->st.ring_full++;
 	return TX_FULL;
+}
+
+/*
+ * Receive checksum offload, §5.1.6.4.1 (only with GUEST_CSUM: otherwise
+ * the flags are not the device's to set and are ignored). DATA_VALID: the
+ * device checked the checksums. NEEDS_CSUM: the checksum field holds only
+ * a partial sum (the packet came from a sender that offloaded it, and its
+ * data is intact); an application that takes checksum flags is told so
+ * (RTE_MBUF_F_RX_L4_CKSUM_NONE), for any other the checksum is completed
+ * here, so a forwarded packet leaves correct. False when csum_start and
+ * csum_offset do not point into the frame: the packet is dropped, counted.
+ */
+static inline bool
+rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
+{
+	const struct virtio_net_hdr *h = rx_hdr(m);
+	uint8_t flags = h->flags;
+
+	if (likely(!q->guest_csum) ||
+	    !(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
+		return true;
+	if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		if (q->csum_offload)
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		return true;
+	}
+	uint32_t start = rte_le_to_cpu_16(h->csum_start), off = rte_le_to_cpu_16(h->csum_offset);
+	if (unlikely(start + off + 2 > m->data_len)) {
+		q->st.bad_csum++;
+		return false;
+	}
+	if (q->csum_offload) {
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+		return true;
+	}
+	uint16_t sum;
+	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) < 0) {
+		q->st.bad_csum++;
+		return false;
+	}
+	sum = (uint16_t)~sum;
+	if (sum == 0)
+		sum = 0xffff; /* (the same in one's complement; UDP's zero means none) */
+	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, start + off), &sum, 2);
+	q->st.csum_done++;
+	return true;
 }
 
 #endif

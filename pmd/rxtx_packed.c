@@ -159,6 +159,10 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 				break;
 			continue;
 		}
+		if (unlikely(!rx_csum(q, head))) {
+			rte_pktmbuf_free(head);
+			continue;
+		}
 		if (unlikely(q->filter) && !rx_wanted(q, head)) {
 			q->st.filtered++;
 			rte_pktmbuf_free(head);
@@ -286,7 +290,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		uint16_t id = fj_pring_id_get(pr);
 
 		if (likely(need == 1)) {
-			fj_pring_put(pr, tx_push_hdr(addr_off, m),
+			fj_pring_put(pr, tx_push_hdr(addr_off, m, q->csum),
 				     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
 		} else {
 			/* §2.8.6: the head goes live after the rest of the chain. */
@@ -295,11 +299,12 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 			uint16_t left = need;
 
 			if (push) {
-				head_slot = fj_pring_put(pr, tx_push_hdr(addr_off, m),
+				head_slot = fj_pring_put(pr, tx_push_hdr(addr_off, m, q->csum),
 							 (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id,
 							 VRING_DESC_F_NEXT, &head_flags);
 				seg = m->next;
 			} else {
+				tx_hdr_fill(q->hdr_va + (size_t)id * VIRTIO_NET_HDR_LEN, m, q->csum);
 				head_slot = fj_pring_put(pr, q->hdr_base + (uint64_t)id * VIRTIO_NET_HDR_LEN,
 							 VIRTIO_NET_HDR_LEN, id, VRING_DESC_F_NEXT,
 							 &head_flags);

@@ -18,7 +18,7 @@
 	 FJ_BIT(VIRTIO_F_RING_PACKED) |            \
 	 FJ_BIT(VIRTIO_NET_F_MAC) | FJ_BIT(VIRTIO_NET_F_MTU) |                    \
 	 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_STATUS) |           \
-	 FJ_BIT(VIRTIO_NET_F_MQ))
+	 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM))
 
 /*
  * Accept from @offered what fjord supports, minus @disabled (devargs), plus

@@ -101,6 +101,9 @@ struct virtio_net_hdr {
 	uint16_t num_buffers;
 };
 #define VIRTIO_NET_HDR_LEN 12
+/* virtio_net_hdr.flags, VIRTIO 1.2 §5.1.6 */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* checksum from csum_start to go at csum_offset */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* the device checked the packet's checksums */
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN,
 	       "virtio_net_hdr is 12 bytes (VIRTIO 1.2 §5.1.6)");
 

@@ -76,6 +76,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	if (t->mz == NULL || t->sw == NULL || t->link == NULL || t->inflight == NULL)
 		goto fail;
 	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + ring;
+	t->hdr_va = (uint8_t *)t->mz->addr + ring;
 	if ((packed ? fj_txq_start_packed(t) : fj_txq_start(t)) != 0)
 		goto fail;
 	simq_kicks = 0;

@@ -2,7 +2,8 @@
 /*
  * libFuzzer: a hostile device drives fjord's rx and tx queues. The input is
  * a script of device actions (used entries with any id and length, header
- * num_buffers of its choice, used->idx jumps, flag flips) interleaved with
+ * num_buffers and checksum fields of its choice, used->idx jumps, flag
+ * flips) interleaved with
  * the driver's bursts. Whatever the script, the driver must not crash, and
  * once the queues are drained every mbuf must be back in the pool.
  */
@@ -74,6 +75,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	s->rxq->filter = data[0] & 4;
 	s->rxq->mac = s->dev.mac;
+	/* Checksum offload negotiated (GUEST_CSUM, CSUM); flags taken or not. */
+	s->rxq->guest_csum = s->txq->csum = data[0] & 16;
+	s->rxq->csum_offload = s->rxq->guest_csum && (data[0] & 32);
 
 	struct rte_mbuf *pk[32];
 	for (size_t i = 1; i + 10 <= size; i += 10) {
@@ -119,6 +123,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (addr != 0) {
 				struct virtio_net_hdr *h = (void *)(uintptr_t)addr;
 				h->num_buffers = (uint16_t)a;
+				h->flags = (uint8_t)(c[9] >> 2);
+				h->csum_start = (uint16_t)(a >> 16);
+				h->csum_offset = (uint16_t)(b >> 16);
 				memcpy((uint8_t *)h + VIRTIO_NET_HDR_LEN, c + 5, 4);
 				if (packed)
 					simq_p_used(s, true, id, b % 5000, 1);
@@ -156,6 +163,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					rte_pktmbuf_free(pk[k]);
 					break;
 				}
+				/* any checksum request, any header lengths */
+				pk[k]->ol_flags = (c[9] & 8) ? RTE_MBUF_F_TX_TCP_CKSUM
+					       : (c[9] & 16) ? RTE_MBUF_F_TX_UDP_CKSUM : 0;
+				pk[k]->l2_len = b >> 16;
+				pk[k]->l3_len = b >> 23;
 				if (k > 0 && (c[9] & 4) && rte_pktmbuf_chain(pk[0], pk[k]) == 0) {
 					k--;
 					n--;

@@ -35,13 +35,14 @@ test_all_keys_parse(void **state)
 	struct fj_vhost_args a;
 	(void)state;
 	assert_int_equal(parse("path=/run/vu.sock,queues=4,queue_size=512,mac=02:00:00:0a:0b:0c,"
-			       "mrg_rxbuf=0,in_order=0,packed_vq=1", &a), 0);
+			       "mrg_rxbuf=0,in_order=0,packed_vq=1,csum=0", &a), 0);
 	assert_string_equal(a.path, "/run/vu.sock");
 	assert_int_equal(a.queues, 4);
 	assert_int_equal(a.queue_size, 512);
 	assert_true(a.has_mac);
 	assert_memory_equal(a.mac, ((uint8_t[]){ 2, 0, 0, 0x0a, 0x0b, 0x0c }), 6);
-	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_F_IN_ORDER));
+	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_F_IN_ORDER) |
+					     FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
 }
 
 static void

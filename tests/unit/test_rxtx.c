@@ -16,8 +16,12 @@
 
 #include <cmocka.h>
 
+#include <netinet/in.h>
+
 #include <rte_eal.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 #include <rte_memzone.h>
 
 #include "simq.h"
@@ -36,9 +40,11 @@ dev_next_avail(struct simq *s, bool rx)
 
 #define dev_used simq_used
 
-/* Write @len bytes of @frame into rx buffers as a mergeable device would. */
+/* Write @len bytes of @frame into rx buffers as a mergeable device would,
+ * behind a header like @tmpl (zero if NULL). */
 static unsigned int
-dev_deliver(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all)
+dev_deliver_hdr(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all,
+		const struct virtio_net_hdr *tmpl)
 {
 	struct fj_vring *vr = &s->rxq->vr;
 	uint32_t room = s->rxq->buf_room;
@@ -58,6 +64,8 @@ dev_deliver(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all
 		if (b == 0) {
 			hdr = (struct virtio_net_hdr *)buf;
 			memset(hdr, 0, sizeof(*hdr));
+			if (tmpl != NULL)
+				*hdr = *tmpl;
 			used = VIRTIO_NET_HDR_LEN;
 		}
 		uint32_t n = RTE_MIN(room - used, len - off);
@@ -67,6 +75,12 @@ dev_deliver(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all
 	}
 	hdr->num_buffers = (uint16_t)nbuf;
 	return nbuf;
+}
+
+static unsigned int
+dev_deliver(struct simq *s, const uint8_t *frame, uint32_t len, bool publish_all)
+{
+	return dev_deliver_hdr(s, frame, len, publish_all, NULL);
 }
 
 static void
@@ -439,6 +453,188 @@ test_tx_uses_a_header_descriptor_for_shared_mbufs(void **state)
 	sim_free(s);
 }
 
+/* ------------------------------------------------- checksum offload */
+
+/* An Ethernet + IPv4 + UDP (or TCP) frame of @plen payload bytes whose L4
+ * checksum field holds only the pseudo-header sum, as an offloading sender
+ * leaves it; the complete checksum goes to *full. */
+static uint32_t
+mk_partial(uint8_t *f, bool tcp, uint32_t plen, uint16_t *full)
+{
+	uint32_t l4len = (tcp ? 20 : 8) + plen, len = 14 + 20 + l4len;
+	memset(f, 0, len);
+	memcpy(f, our_mac, 6);
+	f[12] = 0x08;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + 14);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+	uint8_t *l4 = f + 34;
+	for (uint32_t i = 0; i < plen; i++)
+		l4[(tcp ? 20 : 8) + i] = (uint8_t)(i * 13 + 5);
+	uint16_t *field = (uint16_t *)(l4 + (tcp ? 16 : 6));
+	if (tcp) {
+		l4[12] = 5 << 4;
+	} else {
+		((struct rte_udp_hdr *)l4)->dgram_len = rte_cpu_to_be_16((uint16_t)l4len);
+	}
+	*field = 0;
+	*full = rte_ipv4_udptcp_cksum(ip, l4);
+	*field = rte_ipv4_phdr_cksum(ip, 0);
+	return len;
+}
+
+/* Deliver one frame behind a header with these checksum fields. */
+static void
+deliver_with_hdr(struct simq *s, const uint8_t *f, uint32_t len, uint8_t flags, uint16_t start,
+		 uint16_t off)
+{
+	struct virtio_net_hdr h = { .flags = flags, .csum_start = start, .csum_offset = off };
+	dev_deliver_hdr(s, f, len, true, &h);
+}
+
+/* §5.1.6.4.1 for an application that asked for checksum flags: a partial
+ * checksum is flagged "none" (data intact, field not final), a checked one
+ * "good"; nothing is computed. */
+static void
+test_rx_csum_flags_for_an_offloading_application(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	s->rxq->guest_csum = s->rxq->csum_offload = true;
+	uint8_t f[200], orig[200];
+	uint16_t full;
+	uint32_t len = mk_partial(f, true, 100, &full);
+	memcpy(orig, f, len);
+	struct rte_mbuf *pk[4];
+
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, 34, 16);
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_DATA_VALID, 0, 0);
+	deliver_with_hdr(s, f, len, 0, 0, 0);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 3);
+	assert_int_equal(pk[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	assert_mbuf_holds(pk[0], orig, len); /* untouched */
+	assert_int_equal(pk[1]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	assert_int_equal(pk[2]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK,
+			 RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	assert_int_equal(s->rxq->st.csum_done, 0);
+	rte_pktmbuf_free_bulk(pk, 3);
+	sim_free(s);
+}
+
+/* For an application without checksum flags (a forwarder), the partial
+ * checksum is completed in place: the packet leaves correct. */
+static void
+test_rx_completes_partial_checksums_for_other_applications(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	s->rxq->guest_csum = true;
+	uint8_t f[2][1514];
+	uint16_t full[2];
+	uint32_t len[2] = { mk_partial(f[0], true, 1000, &full[0]),
+			    mk_partial(f[1], false, 333, &full[1]) };
+	struct rte_mbuf *pk[4];
+
+	deliver_with_hdr(s, f[0], len[0], VIRTIO_NET_HDR_F_NEEDS_CSUM, 34, 16);
+	deliver_with_hdr(s, f[1], len[1], VIRTIO_NET_HDR_F_NEEDS_CSUM, 34, 6);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		uint16_t got;
+		memcpy(&got, rte_pktmbuf_mtod_offset(pk[i], uint8_t *, 34 + (i == 0 ? 16 : 6)), 2);
+		assert_int_equal(got, full[i]);
+		assert_int_equal(pk[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK,
+				 RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+		/* The receiver's own check now passes. */
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(pk[i], void *, 14);
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, (const uint8_t *)ip + 20), 0);
+	}
+	assert_int_equal(s->rxq->st.csum_done, 2);
+	rte_pktmbuf_free_bulk(pk, 2);
+	sim_free(s);
+}
+
+/* A hostile header: csum_start/csum_offset past the frame is a counted
+ * drop, never a write outside it; without GUEST_CSUM the flags are not the
+ * device's to set and are ignored. */
+static void
+test_rx_checksum_header_pointing_outside_the_frame_is_dropped(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	s->rxq->guest_csum = true;
+	uint8_t f[200];
+	uint16_t full;
+	uint32_t len = mk_partial(f, false, 50, &full);
+	struct rte_mbuf *pk[4];
+
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, (uint16_t)len, 6);
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, 34, 0xffff);
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, (uint16_t)(len - 1), 0);
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, 34, 6);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 1);
+	assert_int_equal(s->rxq->st.bad_csum, 3);
+	rte_pktmbuf_free(pk[0]);
+	sim_free(s);
+
+	s = sim_new(64, 0); /* GUEST_CSUM not negotiated */
+	deliver_with_hdr(s, f, len, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0xfff0, 0xfff0);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 4), 1);
+	assert_int_equal(pk[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK,
+			 RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	assert_int_equal(s->rxq->st.bad_csum, 0);
+	rte_pktmbuf_free(pk[0]);
+	sim_free(s);
+}
+
+/* §5.1.6.2: with VIRTIO_NET_F_CSUM a TCP or UDP checksum asked for in
+ * ol_flags becomes NEEDS_CSUM with csum_start past L2+L3, in the headroom
+ * header and in a separate header descriptor alike; without it, or without
+ * the flag, the header stays zero. */
+static void
+test_tx_asks_the_device_for_checksums(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_CSUM));
+	s->txq->csum = true;
+	struct rte_mbuf *m[3] = { mk_pkt(100, 1), mk_pkt(100, 2), mk_pkt(100, 3) };
+	m[0]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	m[1]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+	for (int i = 0; i < 2; i++) {
+		m[i]->l2_len = 14;
+		m[i]->l3_len = 20;
+	}
+	rte_mbuf_refcnt_update(m[1], 1); /* shared: a header descriptor */
+	assert_int_equal(fj_tx_burst(s->txq, m, 3), 3);
+	static const uint8_t zero[12];
+	for (int i = 0; i < 3; i++) {
+		uint16_t id = dev_next_avail(s, false);
+		const struct virtio_net_hdr *h =
+			(const void *)(uintptr_t)s->txq->vr.desc[id].addr;
+		if (i == 2) {
+			assert_memory_equal(h, zero, 12);
+			continue;
+		}
+		assert_int_equal(h->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(h->csum_start, 34);
+		assert_int_equal(h->csum_offset, i == 0 ? 16 : 6);
+		assert_int_equal(h->gso_type, 0);
+	}
+	rte_pktmbuf_free(m[1]); /* our reference */
+	sim_free(s);
+
+	s = sim_new(64, 0); /* the device did not take CSUM: no header flags */
+	m[0] = mk_pkt(100, 1);
+	m[0]->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	assert_int_equal(fj_tx_burst(s->txq, m, 1), 1);
+	uint16_t id = dev_next_avail(s, false);
+	assert_memory_equal((void *)(uintptr_t)s->txq->vr.desc[id].addr, zero, 12);
+	sim_free(s);
+}
+
 static void
 test_tx_frees_mbufs_completed_out_of_order(void **state)
 {
@@ -740,6 +936,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rx_delivers_frames_byte_for_byte),
+		cmocka_unit_test(test_rx_csum_flags_for_an_offloading_application),
+		cmocka_unit_test(test_rx_completes_partial_checksums_for_other_applications),
+		cmocka_unit_test(test_rx_checksum_header_pointing_outside_the_frame_is_dropped),
+		cmocka_unit_test(test_tx_asks_the_device_for_checksums),
 		cmocka_unit_test(test_rx_merges_the_buffers_of_a_jumbo_frame),
 		cmocka_unit_test(test_rx_waits_for_every_buffer_of_a_merged_frame),
 		cmocka_unit_test(test_rx_refills_every_buffer_it_hands_up),
