@@ -54,7 +54,7 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 	/* A port's "good" spares the software check; anything else is
 	 * checked here, after the lengths. */
 	r = fj_ipv4_parse(p, m->data_len - FJ_ETH_HDR_LEN,
-			  s->rx_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
+			  s->rx_ip_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
 	if (r != FJ_OK) {
 		fj_drop(s, m, r);
 		return;
@@ -108,6 +108,8 @@ fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t pro
 	m->l3_len = FJ_IPV4_HDR_LEN;
 	if (s->tx_ip_csum)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else if (m->ol_flags & RTE_MBUF_F_TX_L4_MASK)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 	s->c.ip_tx++;
 	fj_arp_output(s, m, next);
 	return 0;

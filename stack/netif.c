@@ -39,17 +39,21 @@ fj_netif_open(struct fj_stack *s)
 	if (rc < 0)
 		return rc;
 	memset(&conf, 0, sizeof(conf));
-	/* Checksums in hardware when the port offers them, else in software. */
-	const uint64_t txo = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	const uint64_t rxo = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	if ((info.tx_offload_capa & txo) == txo) {
-		conf.txmode.offloads |= txo;
-		s->tx_ip_csum = s->tx_udp_csum = true;
-	}
-	if ((info.rx_offload_capa & rxo) == rxo) {
-		conf.rxmode.offloads |= rxo;
-		s->rx_csum = true;
-	}
+	/* Each checksum in hardware when the port offers it, else in
+	 * software (a virtio port offers TCP and UDP but not IPv4's). */
+	const uint64_t rx_l4 = RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	s->tx_ip_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	s->tx_udp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	s->tx_tcp_csum = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	s->rx_ip_csum = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	s->rx_l4_csum = (info.rx_offload_capa & rx_l4) == rx_l4;
+	if (s->no_csum_offload)
+		s->tx_ip_csum = s->tx_udp_csum = s->tx_tcp_csum = s->rx_ip_csum = s->rx_l4_csum = false;
+	conf.txmode.offloads = (s->tx_ip_csum ? RTE_ETH_TX_OFFLOAD_IPV4_CKSUM : 0) |
+			       (s->tx_udp_csum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0) |
+			       (s->tx_tcp_csum ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM : 0);
+	conf.rxmode.offloads = (s->rx_ip_csum ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
+			       (s->rx_l4_csum ? rx_l4 : 0);
 	rc = rte_eth_dev_configure(s->port, 1, 1, &conf);
 	if (rc < 0) {
 		FJS_LOG(ERR, "port %u: configure failed: %s", s->port, rte_strerror(-rc));
@@ -85,10 +89,12 @@ fj_netif_open(struct fj_stack *s)
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
 	FJS_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
-		"checksums in %s", s->port, info.driver_name, RTE_ETHER_ADDR_BYTES(&mac),
-		s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff, s->ip & 0xff,
-		__builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
-		s->tx_ip_csum ? "hardware" : "software");
+		"checksums offloaded: tx%s%s%s, rx%s%s", s->port, info.driver_name,
+		RTE_ETHER_ADDR_BYTES(&mac), s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff,
+		s->ip & 0xff, __builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
+		s->tx_ip_csum ? " ipv4" : "", s->tx_tcp_csum ? " tcp" : "",
+		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
+		s->rx_l4_csum ? " tcp udp" : "");
 	return 0;
 }
 

@@ -154,10 +154,12 @@ fj_stack_usage(FILE *out)
 		"  --port N              DPDK port to use (default 0)\n"
 		"  --mtu N               IP MTU (default 1500)\n"
 		"  --promisc             take frames for any MAC address\n"
+		"  --no-csum-offload     compute every checksum in software, even where\n"
+		"                        the port offers to\n"
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        msl, promisc); command-line arguments win\n");
+		"                        msl, promisc, csum_offload); command-line arguments win\n");
 }
 
 struct cfg {
@@ -165,7 +167,7 @@ struct cfg {
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl;
-	bool promisc;
+	bool promisc, no_csum_offload;
 	bool have_ip, have_gw;
 };
 
@@ -211,6 +213,8 @@ cfg_set(struct cfg *c, const char *key, const char *val, const char *where)
 			goto bad;
 	} else if (strcmp(key, "promisc") == 0) {
 		c->promisc = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+	} else if (strcmp(key, "csum_offload") == 0) {
+		c->no_csum_offload = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else {
 		fprintf(stderr, "fjord: %s: unknown setting '%s'\n", where, key);
 		return -EINVAL;
@@ -268,6 +272,7 @@ apply_cfg(struct fj_stack *s, const struct cfg *c)
 	s->mtu = (uint16_t)c->mtu;
 	s->msl_s = (uint32_t)c->msl;
 	s->promisc = c->promisc;
+	s->no_csum_offload = c->no_csum_offload;
 	if (c->have_ip) {
 		snprintf(ip, sizeof(ip), "%s", c->ip);
 		slash = strchr(ip, '/');
@@ -424,6 +429,10 @@ fj_stack_from_args(int *argcp, char ***argvp)
 		}
 		if (strcmp(a, "--promisc") == 0) {
 			c.promisc = true;
+			continue;
+		}
+		if (strcmp(a, "--no-csum-offload") == 0) {
+			c.no_csum_offload = true;
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

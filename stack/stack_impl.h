@@ -86,8 +86,9 @@ struct fj_stack {
 	uint16_t port;
 	struct fj_mac mac;
 	bool promisc;
-	bool tx_ip_csum, tx_udp_csum; /* the port fills these checksums */
-	bool rx_csum;                 /* the port flags checked checksums */
+	bool no_csum_offload;         /* --no-csum-offload */
+	bool tx_ip_csum, tx_udp_csum, tx_tcp_csum; /* the port fills these checksums */
+	bool rx_ip_csum, rx_l4_csum;  /* the port flags checked checksums */
 	struct rte_mbuf *tx[FJ_TX_BATCH];
 	uint16_t ntx;
 	/* Where frames go out; rte_eth_tx_burst on the port unless a test or
@@ -167,5 +168,18 @@ int fj_stack_setup(struct fj_stack *s);
 int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);
 void fj_stack_timers(struct fj_stack *s, uint64_t now);
 uint64_t fj_stack_next_timer(struct fj_stack *s);
+
+/*
+ * The port vouches for a received TCP or UDP checksum: it checked it, or
+ * the packet carries a sender's partial sum over data that never left the
+ * host (RTE_MBUF_F_RX_L4_CKSUM_NONE, a virtio NEEDS_CSUM packet).
+ */
+static inline bool
+fj_rx_l4_vouched(const struct fj_stack *s, const struct rte_mbuf *m)
+{
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	return s->rx_l4_csum && (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE);
+}
 
 #endif

@@ -10,14 +10,13 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 {
 	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	struct fj_udp_hdr h;
 	enum fj_drop r;
 
-	/* A port's "good" spares the software check; anything else (bad,
+	/* A port's word spares the software check; anything else (bad,
 	 * unknown) is checked here, after the lengths. */
 	r = fj_udp_parse(p, ip->total_len - ip->hdr_len, ip->src, ip->dst,
-			 s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD, &h);
+			 fj_rx_l4_vouched(s, m), &h);
 	if (r != FJ_OK) {
 		fj_drop(s, m, r);
 		return;
@@ -67,7 +66,7 @@ udp_output(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
 	}
 	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen, s->tx_udp_csum);
 	if (s->tx_udp_csum) {
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_UDP_CKSUM;
 		m->l4_len = FJ_UDP_HDR_LEN;
 	}
 	s->c.udp_tx++;

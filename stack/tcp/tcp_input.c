@@ -684,12 +684,10 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	uint32_t tlen = ip->total_len - ip->hdr_len;
-	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	struct fj_tcp_hdr th;
 	enum fj_drop r;
 
-	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, s->rx_csum && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD,
-			 &th);
+	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, fj_rx_l4_vouched(s, m), &th);
 	if (r != FJ_OK) {
 		fj_drop(s, m, r);
 		return;

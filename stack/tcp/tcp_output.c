@@ -147,6 +147,18 @@ sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
 	}
 }
 
+/* With the port's TCP checksum offload, fj_tcp_build left the pseudo-header
+ * sum in the field and the port finishes it over @hl header bytes and the
+ * payload. */
+static inline void
+tcp_csum_offload(const struct fj_stack *s, struct rte_mbuf *m, size_t hl)
+{
+	if (!s->tx_tcp_csum)
+		return;
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_TCP_CKSUM;
+	m->l4_len = (uint16_t)hl;
+}
+
 int
 tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 {
@@ -193,7 +205,8 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 	}
 	if (len)
 		tcp_mq_copy(&f->sndq, seq - f->snd_una, len, p + hl);
-	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, false);
+	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, s->tx_tcp_csum);
+	tcp_csum_offload(s, m, hl);
 	/* Whatever we send carries the latest ACK and window. */
 	f->unacked = 0;
 	tcp_update_due(f, false);
@@ -439,7 +452,8 @@ tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *
 		s->c.drops[FJ_DROP_NO_MBUF]++;
 		return -ENOBUFS;
 	}
-	fj_tcp_build(p, h, s->ip, raddr, 0, false);
+	fj_tcp_build(p, h, s->ip, raddr, 0, s->tx_tcp_csum);
+	tcp_csum_offload(s, m, hl);
 	s->c.tcp_tx++;
 	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
 	return 0;

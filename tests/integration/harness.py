@@ -193,11 +193,12 @@ class TestpmdCommands:
 class Testpmd(TestpmdCommands, Proc):
 
     def __init__(self, name, lcores, main_lcore, vdevs, fwd_args=(), plugin=False,
-                 mem=512, eal_extra=(), prefix=None):
+                 mem=512, eal_extra=(), prefix=None, netns=None):
         prefix = prefix or f"fjit_{name}_{os.getpid()}"
         cleanup_prefix(prefix)
         # testpmd prints with stdio; unbuffer it so output precedes the prompt.
-        argv = ["stdbuf", "-o0", "-e0", TESTPMD, "-l", lcores, "--main-lcore", str(main_lcore),
+        argv = (["ip", "netns", "exec", netns] if netns else []) + [
+                "stdbuf", "-o0", "-e0", TESTPMD, "-l", lcores, "--main-lcore", str(main_lcore),
                 "--file-prefix", prefix, "--single-file-segments", "-m", str(mem),
                 "--no-pci", "--log-level=pmd.net.fjord:info"]
         if plugin:
