@@ -32,28 +32,52 @@ fj_neigh_find(const struct fj_neigh *n, uint32_t ip)
 }
 
 /*
- * A free slot, else the oldest resolved entry with nothing waiting, else
- * the unresolved entry asked for longest ago if it has had a retry
- * interval to answer: addresses that never answer (a spoofed SYN flood's)
- * must not keep the live ones out. What waited for an evicted entry is
- * dropped by the next fj_neigh_tick.
+ * A slot for a new entry. Addresses that never answer (a spoofed SYN
+ * flood's) must neither keep live ones out nor push them out:
+ *  - a question (@answered false: a lookup that will send a request) may
+ *    hold at most half the cache; past that it only replaces an unresolved
+ *    entry that has had a retry interval to answer. Under that, a free
+ *    slot, else the resolved entry confirmed longest ago with nothing
+ *    waiting, else such a stale unresolved one.
+ *  - an answer (@answered: a peer's MAC in hand) takes a free slot, else
+ *    any unresolved entry (the stale first, then the one asked longest
+ *    ago), else the oldest resolved one.
+ * What waited for an evicted entry is dropped by the next fj_neigh_tick.
  */
 static struct fj_neigh_entry *
-alloc(struct fj_neigh *n, uint64_t now)
+alloc(struct fj_neigh *n, uint64_t now, bool answered)
 {
-	struct fj_neigh_entry *victim = NULL, *stale = NULL;
+	struct fj_neigh_entry *free_e = NULL, *victim = NULL, *stale = NULL, *asked = NULL;
+	int incomplete = 0;
 
 	for (int i = 0; i < FJ_NEIGH_MAX; i++) {
 		struct fj_neigh_entry *e = &n->e[i];
-		if (e->state == FJ_NEIGH_FREE)
-			return e;
+		if (e->state == FJ_NEIGH_FREE) {
+			if (free_e == NULL)
+				free_e = e;
+			continue;
+		}
 		if (e->state == FJ_NEIGH_REACHABLE && e->pending == 0 &&
 		    (victim == NULL || e->confirmed < victim->confirmed))
 			victim = e;
-		if (e->state == FJ_NEIGH_INCOMPLETE && now - e->asked >= n->p.retry &&
-		    (stale == NULL || e->asked < stale->asked))
-			stale = e;
+		if (e->state == FJ_NEIGH_INCOMPLETE) {
+			incomplete++;
+			if (asked == NULL || e->asked < asked->asked)
+				asked = e;
+			if (now - e->asked >= n->p.retry &&
+			    (stale == NULL || e->asked < stale->asked))
+				stale = e;
+		}
 	}
+	if (answered) {
+		if (free_e != NULL)
+			return free_e;
+		return asked != NULL ? asked : victim;
+	}
+	if (incomplete >= FJ_NEIGH_MAX / 2)
+		return stale;
+	if (free_e != NULL)
+		return free_e;
 	return victim != NULL ? victim : stale;
 }
 
@@ -68,7 +92,7 @@ fj_neigh_lookup(struct fj_neigh *n, uint32_t ip, uint64_t now, struct fj_mac *ma
 	}
 	if (e != NULL)
 		return FJ_NEIGH_WAIT;
-	e = alloc(n, now);
+	e = alloc(n, now, false);
 	if (e == NULL)
 		return FJ_NEIGH_FULL;
 	memset(e, 0, sizeof(*e));
@@ -86,7 +110,7 @@ fj_neigh_learn(struct fj_neigh *n, uint32_t ip, const struct fj_mac *mac, uint64
 	struct fj_neigh_entry *e = find(n, ip);
 
 	if (e == NULL) {
-		if (!create || (e = alloc(n, now)) == NULL)
+		if (!create || (e = alloc(n, now, true)) == NULL)
 			return -1;
 		memset(e, 0, sizeof(*e));
 		e->ip = ip;

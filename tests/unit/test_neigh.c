@@ -160,11 +160,14 @@ test_full_cache_evicts_oldest_resolved(void **state)
 	assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 2, 1), 500, &m), FJ_NEIGH_ASK);
 	assert_null(fj_neigh_find(&N, IP(10, 0, 1, 0)));
 	assert_non_null(fj_neigh_find(&N, IP(10, 0, 1, 1)));
-	/* All incomplete: nothing to evict. */
+	/* Questions hold at most half the cache: the rest is kept for
+	 * answers, which still get in. */
 	fj_neigh_init(&N, &P);
-	for (uint32_t i = 0; i < FJ_NEIGH_MAX; i++)
+	for (uint32_t i = 0; i < FJ_NEIGH_MAX / 2; i++)
 		assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 1, i), 0, &m), FJ_NEIGH_ASK);
 	assert_int_equal(fj_neigh_lookup(&N, IP(10, 0, 2, 1), 0, &m), FJ_NEIGH_FULL);
+	fj_neigh_learn(&N, IP(10, 0, 3, 1), &M2, 1, true);
+	assert_non_null(fj_neigh_find(&N, IP(10, 0, 3, 1)));
 	/* Once they have had a retry interval to answer, the one asked for
 	 * longest ago makes room (a flood of spoofed sources must not keep a
 	 * live neighbour out); what waited for it is dropped at the tick. */
@@ -176,6 +179,36 @@ test_full_cache_evicts_oldest_resolved(void **state)
 	drops = 0;
 	fj_neigh_tick(&N, P.retry, ask, drop, NULL);
 	assert_int_equal(drops, 1);
+}
+
+/* A flood of questions to addresses that never answer (a spoofed SYN
+ * flood's SYN-ACKs) never pushes out a live neighbour, however long it
+ * lasts, and the live neighbour's own answers always get in. */
+static void
+test_unanswered_questions_never_evict_a_live_neighbour(void **state)
+{
+	(void)state;
+	struct fj_mac m;
+	const uint32_t live = IP(10, 0, 0, 1);
+	fj_neigh_learn(&N, live, &M1, 0, true);
+	for (uint64_t t = 0; t < 3 * P.reachable; t++) {
+		for (uint32_t k = 0; k < 8; k++)
+			fj_neigh_lookup(&N, IP(10, 0, 1, (t * 8 + k) % 151 + 100), t, &m);
+		fj_neigh_tick(&N, t, ask, drop, NULL);
+		if (asks_unicast > 0) {
+			/* the live one answers its refresh */
+			fj_neigh_learn(&N, live, &M1, t, true);
+			asks_unicast = 0;
+		}
+		assert_int_equal(fj_neigh_lookup(&N, live, t, &m), FJ_NEIGH_HIT);
+	}
+	/* Forgotten (it stopped answering), it is learnt again from a request
+	 * for us even with the cache full of questions. */
+	fj_neigh_init(&N, &P);
+	for (uint32_t i = 0; i < FJ_NEIGH_MAX; i++)
+		fj_neigh_lookup(&N, IP(10, 0, 1, i), 0, &m);
+	fj_neigh_learn(&N, live, &M1, 1, true);
+	assert_int_equal(fj_neigh_lookup(&N, live, 1, &m), FJ_NEIGH_HIT);
 }
 
 static void
@@ -200,6 +233,7 @@ main(void)
 		cmocka_unit_test_setup(test_entries_refresh_with_unicast_then_expire, setup),
 		cmocka_unit_test_setup(test_merge_updates_but_creates_only_when_asked, setup),
 		cmocka_unit_test_setup(test_full_cache_evicts_oldest_resolved, setup),
+		cmocka_unit_test_setup(test_unanswered_questions_never_evict_a_live_neighbour, setup),
 		cmocka_unit_test_setup(test_routing_on_link_gateway_and_broadcast, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
