@@ -156,6 +156,8 @@ fj_stack_usage(FILE *out)
 		"  --promisc             take frames for any MAC address\n"
 		"  --no-csum-offload     compute every checksum in software, even where\n"
 		"                        the port offers to\n"
+		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
+		"                        it (the direct backend always polls)\n"
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
@@ -167,7 +169,7 @@ struct cfg {
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl;
-	bool promisc, no_csum_offload;
+	bool promisc, no_csum_offload, busy_poll;
 	bool have_ip, have_gw;
 };
 
@@ -273,6 +275,7 @@ apply_cfg(struct fj_stack *s, const struct cfg *c)
 	s->msl_s = (uint32_t)c->msl;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
+	s->busy_poll = c->busy_poll;
 	if (c->have_ip) {
 		snprintf(ip, sizeof(ip), "%s", c->ip);
 		slash = strchr(ip, '/');
@@ -433,6 +436,10 @@ fj_stack_from_args(int *argcp, char ***argvp)
 		}
 		if (strcmp(a, "--no-csum-offload") == 0) {
 			c.no_csum_offload = true;
+			continue;
+		}
+		if (strcmp(a, "--busy-poll") == 0) {
+			c.busy_poll = true;
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

@@ -87,6 +87,7 @@ struct fj_stack {
 	struct fj_mac mac;
 	bool promisc;
 	bool no_csum_offload;         /* --no-csum-offload */
+	bool busy_poll;               /* --busy-poll (socket backend) */
 	bool tx_ip_csum, tx_udp_csum, tx_tcp_csum; /* the port fills these checksums */
 	bool rx_ip_csum, rx_l4_csum;  /* the port flags checked checksums */
 	struct rte_mbuf *tx[FJ_TX_BATCH];
