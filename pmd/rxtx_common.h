@@ -179,11 +179,11 @@ tx_room(struct fj_txq *q, uint16_t need, uint16_t nfree, uint16_t num)
 static inline bool
 rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
 {
+	if (likely(!q->guest_csum))
+		return true;
 	const struct virtio_net_hdr *h = rx_hdr(m);
 	uint8_t flags = h->flags;
-
-	if (likely(!q->guest_csum) ||
-	    !(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
+	if (!(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
 		return true;
 	if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
 		if (q->csum_offload)

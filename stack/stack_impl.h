@@ -170,6 +170,16 @@ int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);
 void fj_stack_timers(struct fj_stack *s, uint64_t now);
 uint64_t fj_stack_next_timer(struct fj_stack *s);
 
+/* The port finishes this TCP or UDP checksum (@flag), the L4 header being
+ * @l4_len bytes; the field holds the pseudo-header sum. fj_ipv4_output
+ * adds RTE_MBUF_F_TX_IPV4 and the L2/L3 lengths. */
+static inline void
+fj_tx_l4_csum(struct rte_mbuf *m, uint64_t flag, uint16_t l4_len)
+{
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | flag;
+	m->l4_len = l4_len;
+}
+
 /*
  * The port vouches for a received TCP or UDP checksum: it checked it, or
  * the packet carries a sender's partial sum over data that never left the

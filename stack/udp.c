@@ -65,10 +65,8 @@ udp_output(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
 		return -ENOBUFS;
 	}
 	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen, s->tx_udp_csum);
-	if (s->tx_udp_csum) {
-		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_UDP_CKSUM;
-		m->l4_len = FJ_UDP_HDR_LEN;
-	}
+	if (s->tx_udp_csum)
+		fj_tx_l4_csum(m, RTE_MBUF_F_TX_UDP_CKSUM, FJ_UDP_HDR_LEN);
 	s->c.udp_tx++;
 	s->c.udp_tx_bytes += plen;
 	return fj_ipv4_output(s, m, to->ip, FJ_IP_PROTO_UDP);

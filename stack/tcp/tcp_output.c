@@ -147,16 +147,34 @@ sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
 	}
 }
 
-/* With the port's TCP checksum offload, fj_tcp_build left the pseudo-header
- * sum in the field and the port finishes it over @hl header bytes and the
- * payload. */
-static inline void
-tcp_csum_offload(const struct fj_stack *s, struct rte_mbuf *m, size_t hl)
+/* A buffer for a segment of @size bytes (header and payload) at *p; NULL
+ * (counted) if there is none. */
+static struct rte_mbuf *
+seg_alloc(struct fj_stack *s, size_t size, uint8_t **p)
 {
-	if (!s->tx_tcp_csum)
-		return;
-	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_TCP_CKSUM;
-	m->l4_len = (uint16_t)hl;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+
+	if (m == NULL || (*p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)size)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return NULL;
+	}
+	return m;
+}
+
+/* Write the header in front of the @len payload bytes already at
+ * p + its length, and send. With the port's TCP checksum offload the
+ * header carries the pseudo-header sum and the port finishes it. */
+static int
+seg_send(struct fj_stack *s, struct rte_mbuf *m, uint8_t *p, const struct fj_tcp_hdr *h,
+	 uint32_t raddr, uint32_t len)
+{
+	size_t hl = fj_tcp_build(p, h, s->ip, raddr, len, s->tx_tcp_csum);
+
+	if (s->tx_tcp_csum)
+		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
+	s->c.tcp_tx++;
+	return fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
 }
 
 int
@@ -196,23 +214,17 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 	if (flags & FJ_TCP_ACK)
 		f->last_ack_sent = f->rcv_nxt;
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
 	uint8_t *p;
-	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + len))) == NULL) {
-		rte_pktmbuf_free(m);
-		s->c.drops[FJ_DROP_NO_MBUF]++;
+	struct rte_mbuf *m = seg_alloc(s, hl + len, &p);
+	if (m == NULL)
 		return -ENOBUFS;
-	}
 	if (len)
 		tcp_mq_copy(&f->sndq, seq - f->snd_una, len, p + hl);
-	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, s->tx_tcp_csum);
-	tcp_csum_offload(s, m, hl);
 	/* Whatever we send carries the latest ACK and window. */
 	f->unacked = 0;
 	tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
-	s->c.tcp_tx++;
-	return fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
+	return seg_send(s, m, p, &h, f->key.raddr, len);
 }
 
 void
@@ -443,19 +455,12 @@ tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, ui
 int
 tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h)
 {
-	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h->o);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
 	uint8_t *p;
+	struct rte_mbuf *m = seg_alloc(s, FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h->o), &p);
 
-	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)hl)) == NULL) {
-		rte_pktmbuf_free(m);
-		s->c.drops[FJ_DROP_NO_MBUF]++;
+	if (m == NULL)
 		return -ENOBUFS;
-	}
-	fj_tcp_build(p, h, s->ip, raddr, 0, s->tx_tcp_csum);
-	tcp_csum_offload(s, m, hl);
-	s->c.tcp_tx++;
-	fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
+	seg_send(s, m, p, h, raddr, 0);
 	return 0;
 }
 
