@@ -96,6 +96,17 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	}
 	dev->pairs = pairs;
 	dev->mtu = d->mtu;
+	/*
+	 * Transmit checksum offload only when the application asks for it:
+	 * with VIRTIO_NET_F_CSUM negotiated the device must read and parse
+	 * every packet's header (§5.1.6.2), which a back-end such as DPDK's
+	 * vhost library then does on every dequeue. The transports send the
+	 * feature set again at each start (§3.1.1). GUEST_CSUM stays: without
+	 * it a forwarder could not tell a partial checksum from a whole one.
+	 */
+	dev->features = dev->capable;
+	if (!(conf->txmode.offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)))
+		dev->features &= ~FJ_BIT(VIRTIO_NET_F_CSUM);
 	return 0;
 }
 
@@ -116,9 +127,9 @@ fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	/* TCP and UDP checksums (§5.1.6.2, §5.1.6.4.1); virtio has no IPv4
 	 * header checksum offload. */
-	if (dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM))
+	if (dev->capable & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM))
 		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	if (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM))
+	if (dev->capable & FJ_BIT(VIRTIO_NET_F_CSUM))
 		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	info->rx_desc_lim.nb_max = FJ_QUEUE_SIZE_MAX;
 	info->rx_desc_lim.nb_min = FJ_QUEUE_SIZE_MIN;
@@ -716,6 +727,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 	rc = dev->ops->set_features(dev, dev->features);
 	if (rc < 0)
 		return rc;
+	dev->capable = dev->features;
 	fj_features_str(dev->features, names, sizeof(names));
 	FJ_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
 

@@ -203,7 +203,9 @@ struct fj_dev {
 	char name[RTE_DEV_NAME_MAX_LEN];
 
 	uint64_t offered;         /* device features */
-	uint64_t features;        /* negotiated */
+	uint64_t capable;         /* negotiated at probe: what the port can use */
+	uint64_t features;        /* set at each start: @capable less what the
+				   * application's configuration does not use */
 	uint64_t disabled;        /* switched off by devargs */
 	uint16_t max_pairs;       /* device maximum */
 	uint16_t pairs;           /* configured */

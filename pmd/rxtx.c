@@ -250,15 +250,18 @@ fj_rxq_drain(struct fj_rxq *q)
 /* ---------------------------------------------------------------- TX */
 
 /*
- * Reclaim what the device has consumed (§2.7.8), freeing mbufs in bulk.
+ * Reclaim what the device has consumed (§2.7.8), about @budget descriptors
+ * (whole used entries, so possibly a little more), freeing mbufs in bulk.
  * @vr is the burst's working copy of the ring state.
  */
 static inline void
-tx_reclaim(struct fj_txq *q, struct fj_vring *vr)
+tx_reclaim(struct fj_txq *q, struct fj_vring *vr, uint16_t budget)
 {
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	int pending = fj_vring_used_pending(vr);
+	uint32_t freed = 0;
+	uint16_t k;
 
 	if (pending <= 0) {
 		if (unlikely(pending < 0)) {
@@ -271,38 +274,39 @@ tx_reclaim(struct fj_txq *q, struct fj_vring *vr)
 		/*
 		 * §2.7.9: with IN_ORDER, buffers complete in the order they
 		 * were made available, and a device may write one used entry
-		 * for a batch: the newest entry says everything up to and
-		 * including its chain is done.
+		 * for a batch: an entry says everything up to and including
+		 * its chain is done.
 		 */
-		uint32_t last = fj_vring_used_elem(vr, (uint16_t)(pending - 1)).id;
-		uint16_t h = q->clean_head;
+		for (k = 0; k < pending && freed < budget; k++) {
+			uint32_t last = fj_vring_used_elem(vr, k).id;
+			uint16_t h = q->clean_head;
 
-		if (unlikely(last >= vr->num || q->sw[last].m == NULL)) {
-			q->st.bad_id++;
-			tx_ring_broken(q);
-			return;
-		}
-		/*
-		 * Descriptors clean_head .. end of @last's chain are free; only
-		 * chain heads carry an mbuf. Walking ids (not chain lengths)
-		 * keeps the loop free of load-to-address dependencies.
-		 */
-		uint16_t count = (uint16_t)(((last - h) & vr->mask) + q->sw[last].ndesc);
-		for (uint16_t k = 0; k < count; k++) {
-			struct fj_tx_slot *s = &q->sw[(h + k) & vr->mask];
-
-			if (s->m != NULL) {
-				tx_done(q, done, &nd, s->m);
-				s->m = NULL;
+			if (unlikely(last >= vr->num || q->sw[last].m == NULL)) {
+				q->st.bad_id++;
+				tx_ring_broken(q);
+				break;
 			}
-		}
-		q->clean_head = (uint16_t)((h + count) & vr->mask);
-		vr->nfree = (uint16_t)(vr->nfree + count);
-		vr->used_seen = (uint16_t)(vr->used_seen + pending);
-	} else {
-		uint16_t k;
+			/*
+			 * Descriptors clean_head .. end of @last's chain are
+			 * free; only chain heads carry an mbuf. Walking ids (not
+			 * chain lengths) keeps the loop free of load-to-address
+			 * dependencies.
+			 */
+			uint16_t count = (uint16_t)(((last - h) & vr->mask) + q->sw[last].ndesc);
+			for (uint16_t j = 0; j < count; j++) {
+				struct fj_tx_slot *s = &q->sw[(h + j) & vr->mask];
 
-		for (k = 0; k < pending; k++) {
+				if (s->m != NULL) {
+					tx_done(q, done, &nd, s->m);
+					s->m = NULL;
+				}
+			}
+			q->clean_head = (uint16_t)((h + count) & vr->mask);
+			vr->nfree = (uint16_t)(vr->nfree + count);
+			freed += count;
+		}
+	} else {
+		for (k = 0; k < pending && freed < budget; k++) {
 			uint32_t id = fj_vring_used_elem(vr, k).id;
 
 			if (unlikely(id >= vr->num || q->sw[id].m == NULL)) {
@@ -313,9 +317,10 @@ tx_reclaim(struct fj_txq *q, struct fj_vring *vr)
 			fj_vring_free_chain(vr, (uint16_t)id, q->sw[id].ndesc);
 			tx_done(q, done, &nd, q->sw[id].m);
 			q->sw[id].m = NULL;
+			freed += q->sw[id].ndesc;
 		}
-		vr->used_seen = (uint16_t)(vr->used_seen + k);
 	}
+	vr->used_seen = (uint16_t)(vr->used_seen + k);
 	tx_free_flush(q, done, nd);
 }
 
@@ -364,7 +369,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 	if (unlikely(q->broken))
 		return 0;
 	if (vr->nfree < q->free_thresh) {
-		tx_reclaim(q, vr);
+		tx_reclaim(q, vr, tx_reclaim_budget(q, n));
 		if (unlikely(q->broken))
 			goto out;
 	}
@@ -376,7 +381,7 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		uint16_t head;
 
 		if (unlikely(need > vr->nfree)) {
-			tx_reclaim(q, vr);
+			tx_reclaim(q, vr, tx_reclaim_budget(q, (uint16_t)(n - i + need)));
 			enum tx_room r = tx_room(q, need, vr->nfree, vr->num);
 			if (r == TX_FULL)
 				break;

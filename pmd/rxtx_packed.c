@@ -216,15 +216,20 @@ tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigne
 	fj_pring_id_put(pr, id);
 }
 
-/* @pr is the burst's working copy of the ring state. */
+/*
+ * Take back about @budget descriptors the device has used (whole used
+ * descriptors, so possibly a few more). @pr is the burst's working copy of
+ * the ring state.
+ */
 static inline void
-tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr)
+tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr, uint16_t budget)
 {
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	bool in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
+	uint16_t goal = (uint16_t)RTE_MIN((uint32_t)pr->nfree + budget, (uint32_t)pr->num);
 
-	while (fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
+	while (pr->nfree < goal && fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
 		uint16_t id = pr->desc[pr->used_idx].id;
 
 		if (unlikely(id >= pr->num || q->sw[id].m == NULL)) {
@@ -265,7 +270,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 	if (unlikely(q->broken))
 		return 0;
 	if (pr->nfree < q->free_thresh) {
-		tx_reclaim_packed(q, pr);
+		tx_reclaim_packed(q, pr, tx_reclaim_budget(q, n));
 		if (unlikely(q->broken))
 			goto out;
 	}
@@ -278,7 +283,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		/* Buffers in flight never outnumber descriptors: a free
 		 * descriptor means a free buffer id too. */
 		if (unlikely(need > pr->nfree)) {
-			tx_reclaim_packed(q, pr);
+			tx_reclaim_packed(q, pr, tx_reclaim_budget(q, (uint16_t)(n - i + need)));
 			enum tx_room r = tx_room(q, need, pr->nfree, pr->num);
 			if (r == TX_FULL)
 				break;

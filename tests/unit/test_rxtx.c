@@ -652,8 +652,45 @@ test_tx_frees_mbufs_completed_out_of_order(void **state)
 		dev_used(s, false, ids[i], 0, true);
 	m[0] = mk_pkt(64, 1);
 	assert_int_equal(fj_tx_burst(s->txq, m, 1), 1);
+	/*
+	 * A reclaim takes back about a burst's worth (the free threshold),
+	 * not all 64: the rest stays until later bursts need room.
+	 */
+	uint16_t thresh = s->txq->free_thresh;
+	assert_int_equal(rte_mempool_in_use_count(mp), s->rxq->nb_desc + 64 - thresh + 1);
+	assert_int_equal(s->txq->vr.nfree, thresh - 1);
+	for (int round = 0; round < 64 / thresh; round++) {
+		s->txq->free_thresh = 64;
+		assert_int_equal(fj_tx_burst(s->txq, m, 0), 0);
+	}
 	/* What is left in use: the rx ring's buffers and the new packet. */
 	assert_int_equal(rte_mempool_in_use_count(mp), s->rxq->nb_desc + 1);
+	sim_free(s);
+}
+
+static void
+test_tx_reclaim_takes_back_about_a_burst(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(256, 0);
+	struct rte_mbuf *m[32];
+
+	/* Fill the ring, then let the device complete everything. */
+	for (int k = 0; k < 8; k++) {
+		for (int i = 0; i < 32; i++)
+			m[i] = mk_pkt(64, (uint8_t)i);
+		assert_int_equal(fj_tx_burst(s->txq, m, 32), 32);
+	}
+	for (int i = 0; i < 256; i++)
+		dev_used(s, false, dev_next_avail(s, false), 0, true);
+	/* Each burst of 32 frees 32 and uses them again: the working set stays small. */
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 32; i++)
+			m[i] = mk_pkt(64, (uint8_t)i);
+		assert_int_equal(fj_tx_burst(s->txq, m, 32), 32);
+		assert_true(s->txq->vr.nfree < 32);
+		assert_int_equal(rte_mempool_in_use_count(mp), s->rxq->nb_desc + 256);
+	}
 	sim_free(s);
 }
 
@@ -662,13 +699,13 @@ test_tx_in_order_device_may_complete_a_batch_with_one_entry(void **state)
 {
 	(void)state;
 	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_F_IN_ORDER));
-	struct rte_mbuf *m[40];
+	struct rte_mbuf *m[60];
 	uint16_t last = 0;
 
-	for (int i = 0; i < 40; i++)
+	for (int i = 0; i < 60; i++)
 		m[i] = mk_pkt(64, (uint8_t)i);
-	assert_int_equal(fj_tx_burst(s->txq, m, 40), 40);
-	for (int i = 0; i < 40; i++) {
+	assert_int_equal(fj_tx_burst(s->txq, m, 60), 60);
+	for (int i = 0; i < 60; i++) {
 		last = dev_next_avail(s, false);
 		assert_int_equal(last, i); /* §2.7.9: ring order */
 	}
@@ -954,6 +991,7 @@ main(void)
 		cmocka_unit_test(test_tx_chains_one_descriptor_per_segment),
 		cmocka_unit_test(test_tx_uses_a_header_descriptor_for_shared_mbufs),
 		cmocka_unit_test(test_tx_frees_mbufs_completed_out_of_order),
+		cmocka_unit_test(test_tx_reclaim_takes_back_about_a_burst),
 		cmocka_unit_test(test_tx_in_order_device_may_complete_a_batch_with_one_entry),
 		cmocka_unit_test(test_tx_stops_at_a_full_ring_and_keeps_the_rest),
 		cmocka_unit_test(test_tx_drops_a_chain_longer_than_the_ring),
