@@ -54,7 +54,9 @@ test_defaults_when_only_path_is_given(void **state)
 	assert_int_equal(a.queues, 1);
 	assert_int_equal(a.queue_size, FJ_QUEUE_SIZE_DEFAULT);
 	assert_false(a.has_mac);
-	/* Split rings by default; packed only when asked for. */
+	/* Everything the back-end offers, packed rings included. */
+	assert_int_equal(a.disabled, 0);
+	assert_int_equal(parse("path=/x,packed_vq=0", &a), 0);
 	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_F_RING_PACKED));
 }
 
