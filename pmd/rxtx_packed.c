@@ -12,19 +12,34 @@
 
 /* ---------------------------------------------------------------- RX */
 
+/* Packed descriptors in one cache line (§2.8.13: 16 bytes each). */
+#define PDESC_PER_LINE (RTE_CACHE_LINE_SIZE / sizeof(struct vring_packed_desc))
+
+/*
+ * Make fresh buffers available in whole cache lines of descriptors: the
+ * device writes used descriptors in place, so a line the driver fills while
+ * the device still writes its neighbours would bounce between the cores,
+ * and the device (DPDK's vhost library, for one) serves aligned groups of
+ * four available descriptors on its fast path. The ring's size is a power
+ * of two, so avail_idx stays on a line boundary.
+ */
 static void
 rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 {
 	struct rte_mbuf *fresh[RX_REFILL_BATCH];
 	uint16_t posted = 0;
+	uint16_t room = RTE_MIN(pr->id_count, pr->nfree);
 
-	while (pr->id_count > 0 && pr->nfree > 0) {
-		uint16_t n = RTE_MIN(RTE_MIN(pr->id_count, pr->nfree), (uint16_t)RX_REFILL_BATCH);
+	if (live)
+		room = (uint16_t)(room - (uint16_t)((pr->avail_idx + room) % PDESC_PER_LINE));
+	while (room > 0) {
+		uint16_t n = RTE_MIN(room, (uint16_t)RX_REFILL_BATCH);
 
 		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)fresh, n) != 0)) {
 			q->st.nombuf += n;
 			break;
 		}
+		room = (uint16_t)(room - n);
 		for (uint16_t i = 0; i < n; i++) {
 			uint16_t id = fj_pring_id_get(pr);
 
@@ -173,7 +188,7 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 	}
 	q->st.packets += nb_rx;
 	q->st.bytes += bytes;
-	if (pr->nfree >= RX_REFILL_BATCH || (pr->nfree > 0 && nb_rx == 0))
+	if (pr->nfree >= RX_REFILL_BATCH || (pr->nfree >= PDESC_PER_LINE && nb_rx == 0))
 		rx_refill_packed(q, pr, true);
 	q->pr = p;
 	return nb_rx;
