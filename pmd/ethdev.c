@@ -170,7 +170,6 @@ fj_txq_free(struct fj_txq *q)
 	fj_txq_drain(q);
 	rte_free(q->sw);
 	rte_free(q->link);
-	rte_free(q->inflight);
 	rte_memzone_free(q->mz);
 	rte_free(q);
 }
@@ -289,8 +288,7 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
 				   (int)socket);
 	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
-	q->inflight = rte_zmalloc_socket("fj_tx_inflight", sizeof(uint16_t) * nb, 0, (int)socket);
-	if (q->mz == NULL || q->sw == NULL || q->link == NULL || q->inflight == NULL) {
+	if (q->mz == NULL || q->sw == NULL || q->link == NULL) {
 		FJ_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
 		fj_txq_free(q);
 		return -ENOMEM;

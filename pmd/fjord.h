@@ -102,14 +102,12 @@ struct fj_txq {
 	struct fj_vring vr;     /* split layout */
 	struct fj_pring pr;     /* packed layout */
 	struct fj_tx_slot *sw;  /* split: by head descriptor id; packed: by buffer id */
-	uint16_t *inflight;     /* packed: buffer ids in the order made available */
-	uint16_t inflight_head;
-	uint16_t inflight_count;
 	uint16_t clean_head;    /* in-order: oldest outstanding head */
 	uint16_t addr_off;
 	uint16_t free_thresh;
 	bool broken;
 	bool fast_free;         /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
+	bool in_order;          /* packed: VIRTIO_F_IN_ORDER, buffer id = first slot */
 	bool csum;              /* VIRTIO_NET_F_CSUM and TCP/UDP checksum offload enabled */
 	uint8_t *hdr_va;        /* the per-descriptor headers, as the driver sees them */
 	uint64_t hdr_base;      /* device address of hdrs[0] */

@@ -219,6 +219,13 @@ fj_rxq_start_packed(struct fj_rxq *q)
 
 /* ---------------------------------------------------------------- TX */
 
+/*
+ * Buffer ids: with VIRTIO_F_IN_ORDER a buffer's id is the slot of its first
+ * descriptor. The device hands buffers back in the order they were made
+ * available (§2.8.9), so the oldest one in flight always starts at the
+ * driver's used position: no free-id list, no record of the order.
+ * Without IN_ORDER ids come from the ring's FIFO of free ids.
+ */
 static inline void
 tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigned int *nd,
 	  uint16_t id)
@@ -228,7 +235,6 @@ tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigne
 	tx_done(q, done, nd, s->m);
 	s->m = NULL;
 	fj_pring_used_advance(pr, s->ndesc);
-	fj_pring_id_put(pr, id);
 }
 
 /*
@@ -241,7 +247,6 @@ tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr, uint16_t budget)
 {
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
-	bool in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
 	uint16_t goal = (uint16_t)RTE_MIN((uint32_t)pr->nfree + budget, (uint32_t)pr->num);
 
 	while (pr->nfree < goal && fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
@@ -252,22 +257,28 @@ tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr, uint16_t budget)
 			tx_ring_broken(q);
 			break;
 		}
-		if (in_order) {
+		if (q->in_order) {
 			/*
 			 * §2.8.9: one used descriptor may stand for a batch:
-			 * every buffer made available up to @id is done.
+			 * every buffer made available up to @id is done. @id is
+			 * in flight, so the walk from the oldest reaches it.
 			 */
 			uint16_t x;
 			do {
-				x = q->inflight[q->inflight_head];
-				q->inflight_head = (uint16_t)((q->inflight_head + 1) & (pr->num - 1));
-				q->inflight_count--;
+				x = pr->used_idx;
+				if (unlikely(q->sw[x].m == NULL)) {
+					q->st.bad_id++;
+					tx_ring_broken(q);
+					goto out;
+				}
 				tx_retire(q, pr, done, &nd, x);
 			} while (x != id);
 		} else {
 			tx_retire(q, pr, done, &nd, id);
+			fj_pring_id_put(pr, id);
 		}
 	}
+out:
 	tx_free_flush(q, done, nd);
 }
 
@@ -307,7 +318,7 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 				continue;
 			}
 		}
-		uint16_t id = fj_pring_id_get(pr);
+		uint16_t id = q->in_order ? pr->avail_idx : fj_pring_id_get(pr);
 
 		if (likely(need == 1)) {
 			fj_pring_put(pr, tx_push_hdr(addr_off, m, q->csum),
@@ -337,8 +348,6 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 		}
 		q->sw[id].m = m;
 		q->sw[id].ndesc = need;
-		q->inflight[(q->inflight_head + q->inflight_count) & (pr->num - 1)] = id;
-		q->inflight_count++;
 		bytes += m->pkt_len;
 		pushed++;
 	}
@@ -362,8 +371,7 @@ fj_txq_start_packed(struct fj_txq *q)
 		return rc;
 	memset((char *)q->mz->addr + q->play.size, 0, (size_t)q->nb_desc * VIRTIO_NET_HDR_LEN);
 	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
-	q->inflight_head = 0;
-	q->inflight_count = 0;
+	q->in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
 	q->broken = false;
 	return 0;
 }

@@ -72,8 +72,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_LEN);
 	t->sw = calloc(nb, sizeof(*t->sw));
 	t->link = calloc(nb, sizeof(uint16_t));
-	t->inflight = calloc(nb, sizeof(uint16_t));
-	if (t->mz == NULL || t->sw == NULL || t->link == NULL || t->inflight == NULL)
+	if (t->mz == NULL || t->sw == NULL || t->link == NULL)
 		goto fail;
 	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + ring;
 	t->hdr_va = (uint8_t *)t->mz->addr + ring;
@@ -106,7 +105,6 @@ simq_free(struct simq *s)
 		rte_memzone_free(s->txq->mz);
 		free(s->txq->sw);
 		free(s->txq->link);
-		free(s->txq->inflight);
 		free(s->txq);
 	}
 	free(s);

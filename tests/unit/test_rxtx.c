@@ -941,6 +941,56 @@ test_packed_tx_stops_on_a_used_id_not_in_flight(void **state)
 	sim_free(s);
 }
 
+static void
+test_packed_tx_in_order_ids_are_first_slots_and_a_tail_slot_id_breaks_the_ring(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED | FJ_BIT(VIRTIO_F_IN_ORDER));
+	struct rte_mbuf *m[2];
+
+	/* A two-segment chain in slots 0-1, then a one-segment packet in slot 2. */
+	m[0] = mk_pkt(1000, 1);
+	assert_int_equal(rte_pktmbuf_chain(m[0], mk_pkt(500, 2)), 0);
+	m[1] = mk_pkt(60, 3);
+	assert_int_equal(fj_tx_burst_packed(s->txq, m, 2), 2);
+	assert_int_equal(simq_p_next_avail(s, false)->id, 0);
+	assert_int_equal(simq_p_next_avail(s, false)->id, 0);
+	assert_int_equal(simq_p_next_avail(s, false)->id, 2);
+	/* Slot 1 is in flight but starts no buffer: not an id the device was given. */
+	simq_p_used(s, false, 1, 0, 2);
+	s->txq->free_thresh = 64;
+	struct rte_mbuf *x = mk_pkt(60, 4);
+	assert_int_equal(fj_tx_burst_packed(s->txq, &x, 1), 0);
+	assert_true(s->txq->broken);
+	assert_int_equal(s->txq->st.bad_id, 1);
+	rte_pktmbuf_free(x);
+	sim_free(s);
+}
+
+static void
+test_packed_tx_in_order_used_id_ahead_retires_everything_before_it(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, PACKED | FJ_BIT(VIRTIO_F_IN_ORDER));
+	struct rte_mbuf *m[3];
+
+	m[0] = mk_pkt(1000, 1);
+	assert_int_equal(rte_pktmbuf_chain(m[0], mk_pkt(500, 2)), 0);
+	m[1] = mk_pkt(60, 3);
+	m[2] = mk_pkt(60, 4);
+	assert_int_equal(fj_tx_burst_packed(s->txq, m, 3), 3);
+	for (int i = 0; i < 4; i++)
+		assert_non_null(simq_p_next_avail(s, false));
+	/* §2.8.9: one used descriptor for all three, with the last one's id (slot 3). */
+	simq_p_used(s, false, 3, 0, 4);
+	s->txq->free_thresh = 64;
+	assert_int_equal(fj_tx_burst_packed(s->txq, m, 0), 0);
+	assert_false(s->txq->broken);
+	assert_int_equal(s->txq->pr.nfree, 64);
+	assert_int_equal(rte_mempool_in_use_count(mp), s->rxq->nb_desc);
+	sim_free(s);
+}
+
 static int
 setup(void **state)
 {
@@ -1002,6 +1052,8 @@ main(void)
 		cmocka_unit_test(test_packed_tx_in_order_batch_completes_with_one_used_descriptor),
 		cmocka_unit_test(test_packed_tx_out_of_order_completion_never_reuses_a_busy_id),
 		cmocka_unit_test(test_packed_tx_stops_on_a_used_id_not_in_flight),
+		cmocka_unit_test(test_packed_tx_in_order_ids_are_first_slots_and_a_tail_slot_id_breaks_the_ring),
+		cmocka_unit_test(test_packed_tx_in_order_used_id_ahead_retires_everything_before_it),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
