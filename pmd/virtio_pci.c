@@ -13,9 +13,12 @@
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
 #include <rte_cycles.h>
+#include <rte_devargs.h>
 #include <rte_io.h>
+#include <rte_kvargs.h>
 #include <rte_malloc.h>
 
+#include "ctrlq.h"
 #include "fjord.h"
 #include "virtio_pci_caps.h"
 
@@ -39,14 +42,6 @@
 #define VIRTIO_MSI_NO_VECTOR 0xffff
 #define RESET_WAIT_MS 1000
 
-/* Control virtqueue: a few commands at start, one at a time. */
-#define FJ_CVQ_SIZE      16
-#define FJ_CVQ_CMD_ROOM  64   /* header + data + ack, after the ring */
-#define FJ_CVQ_WAIT_MS   1000
-#define VIRTIO_NET_CTRL_MQ              4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
-#define VIRTIO_NET_OK    0
-
 struct fj_vpci {
 	struct rte_pci_device *pci;
 	uint8_t *common;
@@ -61,11 +56,7 @@ struct fj_vpci {
 	uint16_t *notify_off; /* per virtqueue, read at start */
 	bool removed;
 	/* The control virtqueue (§5.1.6.5), when VIRTIO_NET_F_CTRL_VQ is used. */
-	const struct rte_memzone *cvq_mz;
-	struct fj_vring cvq;
-	struct fj_vring_layout cvq_lay;
-	struct fj_notify cvq_notify;
-	uint16_t cvq_link[FJ_CVQ_SIZE];
+	struct fj_ctrlq cvq;
 };
 
 #ifdef FJ_VPCI_SIM
@@ -268,12 +259,23 @@ vpci_cvq_index(struct fj_dev *dev)
 	return (uint16_t)(2 * p->cfg_pairs);
 }
 
+/* Polled by the control queue while it waits for an answer. */
+static bool
+vpci_alive(void *arg)
+{
+	struct fj_vpci *p = arg;
+
+	vpci_status(p);
+	return !p->removed;
+}
+
+/* §2.8: with VIRTIO_F_RING_PACKED every virtqueue is packed, this one too. */
 static int
 vpci_cvq_setup(struct fj_dev *dev)
 {
 	struct fj_vpci *p = dev->tp;
 	uint16_t vq = vpci_cvq_index(dev);
-	uint16_t num;
+	char name[RTE_MEMZONE_NAMESIZE];
 	int rc;
 
 	if (vq >= p->num_queues) {
@@ -281,95 +283,17 @@ vpci_cvq_setup(struct fj_dev *dev)
 		       p->num_queues);
 		return -ENODEV;
 	}
-	cc_w16(p, CC_Q_SELECT, vq);
-	num = (uint16_t)RTE_MIN((uint32_t)FJ_CVQ_SIZE, rte_align32prevpow2(cc_r16(p, CC_Q_SIZE)));
-	if (num == 0 || fj_vring_layout(num, RTE_CACHE_LINE_SIZE, &p->cvq_lay) < 0)
-		return -ENODEV;
-	if (p->cvq_mz == NULL) {
-		char name[RTE_MEMZONE_NAMESIZE];
-
-		snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
-		p->cvq_mz = rte_memzone_reserve_aligned(name, p->cvq_lay.size + FJ_CVQ_CMD_ROOM,
-							 p->pci->device.numa_node,
-							 RTE_MEMZONE_IOVA_CONTIG, 4096);
-		if (p->cvq_mz == NULL) {
-			FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
-			return -ENOMEM;
-		}
-	}
-	memset(p->cvq_mz->addr, 0, p->cvq_lay.size + FJ_CVQ_CMD_ROOM);
-	rc = fj_vring_init(&p->cvq, p->cvq_mz->addr, &p->cvq_lay, num, false, p->cvq_link);
+	snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
+	rc = fj_ctrlq_init(&p->cvq, vpci_queue_size_max(dev, vq),
+			   (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0, name,
+			   p->pci->device.numa_node);
+	if (rc == -ENOMEM)
+		FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
 	if (rc < 0)
 		return rc;
-	struct fj_ring_addrs r = { p->cvq.desc, p->cvq.avail, p->cvq.used, num, false, p->cvq_mz };
-	return vpci_setup_queue(dev, vq, r, &p->cvq_notify);
-}
-
-/*
- * One command on the control queue (§5.1.6.5): a device-readable header
- * {class, command} and @len bytes of data, then a device-writable ack byte.
- * The device answers through the used ring; we poll, bounded.
- */
-static int
-vpci_cvq_cmd(struct fj_dev *dev, uint8_t cls, uint8_t cmd, const void *data, uint16_t len)
-{
-	struct fj_vpci *p = dev->tp;
-	struct fj_vring *vr = &p->cvq;
-	uint8_t *area = (uint8_t *)p->cvq_mz->addr + p->cvq_lay.size;
-	uint64_t iova = p->cvq_mz->iova + p->cvq_lay.size;
-	uint16_t ids[3];
-
-	if (len > FJ_CVQ_CMD_ROOM - 3 || vr->nfree < 3)
-		return -ENOSPC;
-	area[0] = cls;
-	area[1] = cmd;
-	memcpy(area + 2, data, len);
-	area[2 + len] = 0xff; /* not an answer the device can give */
-	fj_vring_alloc_chain(vr, 3, ids);
-	vr->desc[ids[0]].addr = rte_cpu_to_le_64(iova);
-	vr->desc[ids[0]].len = rte_cpu_to_le_32(2);
-	vr->desc[ids[1]].addr = rte_cpu_to_le_64(iova + 2);
-	vr->desc[ids[1]].len = rte_cpu_to_le_32(len);
-	vr->desc[ids[2]].addr = rte_cpu_to_le_64(iova + 2 + len);
-	vr->desc[ids[2]].len = rte_cpu_to_le_32(1);
-	vr->desc[ids[2]].flags = rte_cpu_to_le_16(VRING_DESC_F_WRITE);
-	fj_vring_push_avail(vr, ids[0]);
-	fj_vring_publish(vr);
-	rte_io_wmb();
-	vpci_notify(&p->cvq_notify);
-
-	for (int i = 0; i < FJ_CVQ_WAIT_MS * 10; i++) {
-		int n = fj_vring_used_pending(vr);
-
-		if (n < 0 || p->removed) {
-			FJ_LOG(ERR, "%s: control queue: the device broke its used ring", dev->name);
-			return -EIO;
-		}
-		if (n > 0) {
-			struct vring_used_elem e = fj_vring_used_elem(vr, 0);
-
-			vr->used_seen++;
-			if (e.id != ids[0]) {
-				FJ_LOG(ERR, "%s: control queue: the device used id %u, not %u",
-				       dev->name, e.id, ids[0]);
-				return -EIO;
-			}
-			fj_vring_free_chain(vr, ids[0], 3);
-			uint8_t ack = __atomic_load_n(&area[2 + len], __ATOMIC_ACQUIRE);
-			if (ack != VIRTIO_NET_OK) {
-				FJ_LOG(ERR, "%s: control command %u/%u refused (ack %u)", dev->name,
-				       cls, cmd, ack);
-				return -EIO;
-			}
-			return 0;
-		}
-		if ((i & 1023) == 0)
-			vpci_status(p); /* notices a removed device */
-		rte_delay_us(100);
-	}
-	FJ_LOG(ERR, "%s: control command %u/%u: no answer in %d ms", dev->name, cls, cmd,
-	       FJ_CVQ_WAIT_MS);
-	return -ETIMEDOUT;
+	p->cvq.alive = vpci_alive;
+	p->cvq.alive_arg = p;
+	return vpci_setup_queue(dev, vq, fj_ctrlq_rings(&p->cvq), &p->cvq.notify);
 }
 
 static int
@@ -409,10 +333,10 @@ vpci_start(struct fj_dev *dev)
 	 * §5.1.6.5.5: a multiqueue device starts with one queue pair; the
 	 * driver asks for more through the control queue after DRIVER_OK.
 	 */
-	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq_mz != NULL) {
-		uint16_t pairs = rte_cpu_to_le_16(dev->pairs);
-		rc = vpci_cvq_cmd(dev, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs,
-				  sizeof(pairs));
+	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq.mz != NULL) {
+		uint16_t pairs = dev->pairs;
+		rc = fj_ctrlq_cmd(&p->cvq, dev->name, VIRTIO_NET_CTRL_MQ,
+				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
 	}
 	if (rc < 0)
 		vpci_stop(dev);
@@ -455,7 +379,7 @@ vpci_close(struct fj_dev *dev)
 	if (p == NULL)
 		return;
 	vpci_stop(dev);
-	rte_memzone_free(p->cvq_mz);
+	fj_ctrlq_free(&p->cvq);
 	rte_free(p);
 	dev->tp = NULL;
 }
@@ -549,6 +473,55 @@ vpci_check_dma(struct fj_dev *dev)
 	return 0;
 }
 
+/* ------------------------------------------------------ devargs */
+
+#define FJ_PCI_PARAMS "packed_vq=<0|1>"
+
+static const char *const vpci_keys[] = { "packed_vq", NULL };
+
+static int
+vpci_on_packed_vq(const char *key, const char *value, void *opaque)
+{
+	uint64_t *disabled = opaque;
+
+	RTE_SET_USED(key);
+	if (value == NULL || (strcmp(value, "0") != 0 && strcmp(value, "1") != 0))
+		return -EINVAL;
+	if (value[0] == '0')
+		*disabled |= FJ_BIT(VIRTIO_F_RING_PACKED);
+	else
+		*disabled &= ~FJ_BIT(VIRTIO_F_RING_PACKED);
+	return 0;
+}
+
+/*
+ * Device arguments after the PCI address (-a BDF,packed_vq=0): packed
+ * virtqueues are used whenever the device offers them unless switched off.
+ */
+static int
+vpci_parse_devargs(struct fj_dev *dev, const char *args)
+{
+	struct rte_kvargs *kv;
+	int rc;
+
+	if (args == NULL || args[0] == '\0')
+		return 0;
+	kv = rte_kvargs_parse(args, vpci_keys);
+	if (kv == NULL) {
+		FJ_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
+		       args, FJ_PCI_PARAMS);
+		return -EINVAL;
+	}
+	rc = rte_kvargs_process(kv, "packed_vq", vpci_on_packed_vq, &dev->disabled);
+	rte_kvargs_free(kv);
+	if (rc < 0) {
+		FJ_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
+		       dev->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 fj_pci_init(struct rte_eth_dev *eth_dev)
 {
@@ -561,8 +534,11 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		return -ENOTSUP;
 	snprintf(dev->name, sizeof(dev->name), "%s", pci->device.name);
 	dev->ops = &vpci_ops;
-	dev->disabled = FJ_BIT(VIRTIO_F_RING_PACKED);
+	dev->disabled = 0;
 	dev->queue_size = FJ_QUEUE_SIZE_DEFAULT;
+	rc = vpci_parse_devargs(dev, pci->device.devargs ? pci->device.devargs->args : NULL);
+	if (rc < 0)
+		return rc;
 	p = rte_zmalloc("fj_vpci", sizeof(*p), 0);
 	if (p == NULL)
 		return -ENOMEM;
@@ -634,3 +610,4 @@ static struct rte_pci_driver fj_pci_driver = {
 RTE_PMD_REGISTER_PCI(net_fjord, fj_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_fjord, fj_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_fjord, "* vfio-pci | uio_pci_generic");
+RTE_PMD_REGISTER_PARAM_STRING(net_fjord, FJ_PCI_PARAMS);

@@ -16,9 +16,26 @@ from harness import check, log
 from vmguest import GuestTestpmd, Injector, Netns
 
 FRAMES = 10000
+# The ring layout fjord negotiates follows the device's offer: QEMU's
+# virtio-net-pci offers VIRTIO_F_RING_PACKED with packed=on.
+RINGS = {"split": "", "packed": "packed=on"}
 
 
-def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, queues=1):
+def props(ring, *extra):
+    """virtio-net-pci properties for ring layout @ring plus @extra."""
+    return ",".join(p for p in (RINGS[ring],) + extra if p)
+
+
+def check_ring(g, ring):
+    """fjord's feature log line names RING_PACKED exactly on packed rings."""
+    m = re.search(r"fjord: .*virtio-pci features: (.*)", g.output())
+    check(m, f"no feature line from fjord:\n{g.tail(40)}")
+    packed = "RING_PACKED" in m.group(1).split()
+    check(packed == (ring == "packed"), f"{ring} rings wanted, negotiated: {m.group(1)}")
+
+
+def macswap(name, ring, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1,
+            queues=1):
     d = h.workdir()
     g = inj = ns = None
     try:
@@ -28,10 +45,11 @@ def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, 
             # NIC one back-end queue per queue pair.
             ns = Netns(f"fjpci{os.getpid()}")
             tap = (ns.name, "fjmq0", queues)
-        g = GuestTestpmd(name, d, bind=bind, nic=nic, tap=tap,
+        g = GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), tap=tap,
                          testpmd_args="--forward-mode=macswap --auto-start " + testpmd_args)
         psock = ns.packet_socket("fjmq0") if ns else None
         g.wait_prompt(120)
+        check_ring(g, ring)
         info = g.cmd("show port info 0")
         check("Driver name: net_fjord" in info, f"the NIC is not driven by fjord:\n{info}")
         check(re.search(r"Link status:\s+up", info), f"link not up:\n{info}")
@@ -74,38 +92,64 @@ def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, 
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_modern_vfio():
+def test_modern_vfio(ring="split"):
     """Modern-only device behind a vIOMMU (ACCESS_PLATFORM, IOVA as VA)."""
-    macswap("modern_vfio")
+    macswap("modern_vfio", ring)
 
 
-def test_modern_uio():
+def test_modern_uio(ring="split"):
     """uio_pci_generic: no IOMMU, descriptors carry physical addresses."""
-    macswap("modern_uio", bind="uio")
+    macswap("modern_uio", ring, bind="uio")
 
 
-def test_transitional():
+def test_transitional(ring="split"):
     """A transitional device (1af4:1000) driven through its modern interface."""
     # QEMU offers ACCESS_PLATFORM on modern-only devices alone, so no vIOMMU.
-    macswap("transitional", bind="uio", nic="disable-legacy=off")
+    macswap("transitional", ring, bind="uio", nic="disable-legacy=off")
 
 
-def test_multiqueue():
+def test_multiqueue(ring="split"):
     """Two queue pairs (MQ, max_virtqueue_pairs = 2): the tap spreads flows
-    over both receive queues; every frame comes back on its own queue pair."""
-    macswap("multiqueue", nic="mq=on,vectors=6", flows=16, queues=2,
+    over both receive queues; every frame comes back on its own queue pair.
+    The control queue that enables the second pair has the data queues'
+    layout."""
+    macswap("multiqueue", ring, nic="mq=on,vectors=6", flows=16, queues=2,
             testpmd_args="--rxq=2 --txq=2")
 
 
-def test_link_status():
+def test_split_on_request():
+    """packed_vq=0 after the PCI address: split rings on a device that
+    offers packed ones."""
+    d = h.workdir()
+    g = inj = None
+    try:
+        g = GuestTestpmd("split_on_request", d, nic="packed=on", bdf_args=",packed_vq=0",
+                         testpmd_args="--forward-mode=macswap --auto-start")
+        g.wait_prompt(120)
+        check_ring(g, "split")
+        inj = Injector(g)
+        inj.macswap_run(1000)
+        rc = g.quit()
+        check(rc == 0, f"guest testpmd exited with {rc}")
+    finally:
+        if inj:
+            inj.close()
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_link_status(ring="split"):
     """Link state follows the device's status field: QEMU's `set_link off`
     clears VIRTIO_NET_S_LINK_UP, `set_link on` sets it again; traffic
     flows again afterwards."""
     d = h.workdir()
     g = inj = None
     try:
-        g = GuestTestpmd("link_status", d, testpmd_args="--forward-mode=macswap --auto-start")
+        g = GuestTestpmd("link_status", d, nic=props(ring),
+                         testpmd_args="--forward-mode=macswap --auto-start")
         g.wait_prompt(120)
+        check_ring(g, ring)
         g.wait_link(True)
         g.monitor("set_link fjnic off")
         g.wait_link(False)
@@ -165,5 +209,41 @@ def test_no_access_platform_refused():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_bad_devargs():
+    """A key the PCI port does not take: refused with the keys it does."""
+    d = h.workdir()
+    g = None
+    try:
+        g = GuestTestpmd("bad_devargs", d, bdf_args=",queues=2")
+        m = g.wait_for(r"testpmd> |FJVM-EXIT", 120)
+        out = g.output()
+        check(re.search(r"fjord: .*bad device arguments.*packed_vq", out),
+              f"no clear refusal from fjord:\n{g.tail(40)}")
+        check("No probed ethernet devices" in out, f"the device was probed anyway:\n{g.tail(40)}")
+        if m.group(0) == "testpmd> ":
+            rc = g.quit()
+            check(rc == 0, f"guest testpmd exited with {rc}")
+    finally:
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Tests that run on both ring layouts: NAME on split rings, NAME_packed on
+# packed ones.
+BOTH_RINGS = {"modern_vfio", "modern_uio", "transitional", "multiqueue", "link_status"}
+
+
+def all_tests():
+    tests = {}
+    for n, f in globals().items():
+        if not n.startswith("test_"):
+            continue
+        tests[n[5:]] = f
+        if n[5:] in BOTH_RINGS:
+            tests[n[5:] + "_packed"] = (lambda f: lambda: f("packed"))(f)
+    return tests
+
+
 if __name__ == "__main__":
-    h.run({n[5:]: f for n, f in globals().items() if n.startswith("test_")})
+    h.run(all_tests())

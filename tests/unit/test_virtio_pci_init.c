@@ -38,6 +38,7 @@ struct simq {
 	uint16_t size, max, msix, enable, noff;
 	uint64_t desc, driver, device;
 	uint16_t last_avail;
+	bool wrap;            /* packed: the device's wrap counter */
 };
 
 static struct sim {
@@ -77,7 +78,7 @@ sim_reset_regs(void)
 	S.qsel = 0;
 	S.num_queues = 3;
 	for (int i = 0; i < SIM_QUEUES; i++) {
-		S.q[i] = (struct simq){ .max = 256, .size = 256, .msix = 0,
+		S.q[i] = (struct simq){ .max = 256, .size = 256, .msix = 0, .wrap = true,
 					.noff = S.noff_outside ? 1000 : (uint16_t)i };
 	}
 }
@@ -100,25 +101,34 @@ sim_init(uint64_t offer)
 static void *
 iova_to_va(struct fj_vpci *p, uint64_t iova)
 {
-	const struct rte_memzone *mz = p->cvq_mz;
+	const struct rte_memzone *mz = p->cvq.mz;
 
 	assert_non_null(mz);
 	assert_true(iova >= mz->iova && iova < mz->iova + mz->len);
 	return (uint8_t *)mz->addr + (iova - mz->iova);
 }
 
-/* The device side of the control queue: run on every register access. */
-static void
-sim_run_cvq(struct fj_vpci *p)
+/* One command's buffers, as the device reads them; returns its ack byte. */
+static uint8_t *
+sim_take_cmd(struct fj_vpci *p, uint64_t addr, uint32_t len, bool write, uint8_t *ack)
 {
-	uint16_t cq = (uint16_t)(2 * S.devcfg[8]);
-	struct simq *q = &S.q[cq];
+	uint8_t *b = iova_to_va(p, addr);
 
-	if (!(S.status & VIRTIO_STATUS_DRIVER_OK) || !q->enable || p->cvq_mz == NULL)
-		return;
+	if (write)
+		return b;
+	assert_true(S.cmd_len + len <= sizeof(S.cmd));
+	memcpy(S.cmd + S.cmd_len, b, len);
+	S.cmd_len = (uint16_t)(S.cmd_len + len);
+	return ack;
+}
+
+static void
+sim_run_cvq_split(struct fj_vpci *p, struct simq *q)
+{
 	struct vring_desc *desc = iova_to_va(p, q->desc);
 	struct vring_avail *avail = iova_to_va(p, q->driver);
 	struct vring_used *used = iova_to_va(p, q->device);
+
 	while (q->last_avail != avail->idx) {
 		uint16_t head = avail->ring[q->last_avail % q->size];
 		uint16_t id = head;
@@ -126,14 +136,7 @@ sim_run_cvq(struct fj_vpci *p)
 		S.cmd_len = 0;
 		for (int n = 0; n < 4; n++) {
 			struct vring_desc *d = &desc[id];
-			uint8_t *b = iova_to_va(p, d->addr);
-			if (d->flags & VRING_DESC_F_WRITE) {
-				ack = b;
-			} else {
-				assert_true(S.cmd_len + d->len <= sizeof(S.cmd));
-				memcpy(S.cmd + S.cmd_len, b, d->len);
-				S.cmd_len = (uint16_t)(S.cmd_len + d->len);
-			}
+			ack = sim_take_cmd(p, d->addr, d->len, d->flags & VRING_DESC_F_WRITE, ack);
 			if (!(d->flags & VRING_DESC_F_NEXT))
 				break;
 			id = d->next;
@@ -145,6 +148,63 @@ sim_run_cvq(struct fj_vpci *p)
 		q->last_avail++;
 		S.cmds++;
 	}
+}
+
+/* §2.8: a descriptor is available when AVAIL matches the device's wrap
+ * counter and USED does not; the device writes one used descriptor, at the
+ * head's slot, for the whole chain. */
+static void
+sim_run_cvq_packed(struct fj_vpci *p, struct simq *q)
+{
+	struct vring_packed_desc *ring = iova_to_va(p, q->desc);
+
+	for (;;) {
+		uint16_t head = q->last_avail;
+		uint16_t f = __atomic_load_n(&ring[head].flags, __ATOMIC_ACQUIRE);
+		if (!!(f & VRING_PACKED_DESC_F_AVAIL) != q->wrap ||
+		    !!(f & VRING_PACKED_DESC_F_USED) == q->wrap)
+			return;
+		uint8_t *ack = NULL;
+		uint16_t n = 0, id = 0;
+		S.cmd_len = 0;
+		for (;;) {
+			struct vring_packed_desc *d = &ring[(head + n) % q->size];
+			ack = sim_take_cmd(p, d->addr, d->len, d->flags & VRING_DESC_F_WRITE, ack);
+			id = d->id;
+			n++;
+			if (!(d->flags & VRING_DESC_F_NEXT))
+				break;
+			assert_true(n < 4);
+		}
+		assert_non_null(ack);
+		*ack = S.nack ? 1 : 0;
+		ring[head].id = id;
+		ring[head].len = 1;
+		__atomic_store_n(&ring[head].flags,
+				 q->wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0,
+				 __ATOMIC_RELEASE);
+		q->last_avail = (uint16_t)(q->last_avail + n);
+		if (q->last_avail >= q->size) {
+			q->last_avail = (uint16_t)(q->last_avail - q->size);
+			q->wrap = !q->wrap;
+		}
+		S.cmds++;
+	}
+}
+
+/* The device side of the control queue: run on every register access. */
+static void
+sim_run_cvq(struct fj_vpci *p)
+{
+	uint16_t cq = (uint16_t)(2 * S.devcfg[8]);
+	struct simq *q = &S.q[cq];
+
+	if (!(S.status & VIRTIO_STATUS_DRIVER_OK) || !q->enable || p->cvq.mz == NULL)
+		return;
+	if (S.drv_features & FJ_BIT(VIRTIO_F_RING_PACKED))
+		sim_run_cvq_packed(p, q);
+	else
+		sim_run_cvq_split(p, q);
 }
 
 uint32_t
@@ -282,8 +342,7 @@ drv_init(void)
 static void
 drv_fini(void)
 {
-	rte_memzone_free(P.cvq_mz);
-	P.cvq_mz = NULL;
+	fj_ctrlq_free(&P.cvq);
 }
 
 #define NET_OFFER                                                                  \
@@ -373,6 +432,69 @@ test_start_sets_up_control_queue_and_pairs(void **state)
 	assert_int_equal(S.cmds, 2);
 	vpci_stop(&D);
 	drv_fini();
+}
+
+/* Commands enough to wrap the control ring several times, on @packed rings. */
+static void
+control_queue_runs_many_commands(bool packed)
+{
+	sim_init(NET_OFFER | (packed ? FJ_BIT(VIRTIO_F_RING_PACKED) : 0));
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	assert_int_equal(!!(D.features & FJ_BIT(VIRTIO_F_RING_PACKED)), packed);
+	D.pairs = 2;
+	assert_int_equal(vpci_start(&D), 0);
+	assert_int_equal(P.cvq.packed, packed);
+	assert_int_equal(S.cmds, 1);
+	for (uint16_t i = 0; i < 40; i++) {
+		uint16_t pairs = (uint16_t)(1 + i % 2);
+		assert_int_equal(fj_ctrlq_cmd(&P.cvq, "sim", VIRTIO_NET_CTRL_MQ,
+					      VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2), 0);
+		assert_int_equal(S.cmd_len, 4);
+		assert_int_equal(S.cmd[2] | S.cmd[3] << 8, pairs);
+	}
+	assert_int_equal(S.cmds, 41);
+	/* Every descriptor came back. */
+	assert_int_equal(packed ? P.cvq.pr.nfree : P.cvq.vr.nfree, P.cvq.num);
+	vpci_stop(&D);
+	drv_fini();
+}
+
+static void
+test_split_control_queue_wraps(void **state)
+{
+	(void)state;
+	control_queue_runs_many_commands(false);
+}
+
+static void
+test_packed_rings_make_the_control_queue_packed(void **state)
+{
+	(void)state;
+	control_queue_runs_many_commands(true);
+}
+
+static void
+test_packed_vq_devarg(void **state)
+{
+	(void)state;
+	drv_init();
+	assert_int_equal(vpci_parse_devargs(&D, NULL), 0);
+	assert_int_equal(vpci_parse_devargs(&D, ""), 0);
+	assert_int_equal(D.disabled, 0);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=0"), 0);
+	assert_int_equal(D.disabled, FJ_BIT(VIRTIO_F_RING_PACKED));
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=1"), 0);
+	assert_int_equal(D.disabled, 0);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=2"), -EINVAL);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq"), -EINVAL);
+	assert_int_equal(vpci_parse_devargs(&D, "queues=2"), -EINVAL);
+	/* With packed_vq=0 the device's RING_PACKED offer is declined. */
+	uint64_t got;
+	const char *why;
+	assert_int_equal(fj_features_negotiate(NET_OFFER | FJ_BIT(VIRTIO_F_RING_PACKED),
+					       FJ_BIT(VIRTIO_F_RING_PACKED), 0, &got, &why), 0);
+	assert_false(got & FJ_BIT(VIRTIO_F_RING_PACKED));
 }
 
 static void
@@ -656,6 +778,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_sequence_in_spec_order),
 		cmocka_unit_test(test_start_sets_up_control_queue_and_pairs),
+		cmocka_unit_test(test_split_control_queue_wraps),
+		cmocka_unit_test(test_packed_rings_make_the_control_queue_packed),
+		cmocka_unit_test(test_packed_vq_devarg),
 		cmocka_unit_test(test_control_command_refused_fails_start),
 		cmocka_unit_test(test_features_ok_refused),
 		cmocka_unit_test(test_legacy_only_device_refused),
