@@ -26,6 +26,8 @@ int fj_logtype;
 /* The ethdev layer is not under test: no data queues, nothing to report. */
 struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
+uint16_t fj_dev_nb_rxq(struct fj_dev *dev) { (void)dev; return 0; }
+void fj_ethdev_link_changed(struct fj_dev *dev) { (void)dev; }
 int fj_ethdev_init(struct rte_eth_dev *e, struct fj_dev *d) { (void)e; (void)d; return 0; }
 int fj_ethdev_close(struct rte_eth_dev *e) { (void)e; return 0; }
 
@@ -637,7 +639,7 @@ test_queue_setup_checks(void **state)
 	struct fj_notify nt;
 
 	/* The rings' IOVAs, the size, no interrupt vector; notify at off * mult. */
-	assert_int_equal(vpci_setup_queue(&D, 1, r, &nt), 0);
+	assert_int_equal(vpci_setup_queue(&D, 1, r, &nt, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_int_equal(S.q[1].desc, mz->iova);
 	assert_int_equal(S.q[1].driver, mz->iova + lay.avail_off);
 	assert_int_equal(S.q[1].device, mz->iova + lay.used_off);
@@ -645,14 +647,14 @@ test_queue_setup_checks(void **state)
 	assert_int_equal(S.q[1].msix, VIRTIO_MSI_NO_VECTOR);
 	assert_ptr_equal(nt.addr, notify_area + 1 * SIM_NOTIFY_MULT);
 	/* Beyond the device's queues. */
-	assert_int_equal(vpci_setup_queue(&D, 7, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 7, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	/* More descriptors than the device takes. */
 	S.q[0].size = 128;
-	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	/* A notify offset outside the notify structure. */
 	S.q[0].size = 256;
 	S.q[0].noff = 1000;
-	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	rte_memzone_free(mz);
 	drv_fini();
 }
