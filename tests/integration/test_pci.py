@@ -211,6 +211,112 @@ def test_link_status_no_msix():
     link_changes("link_status_no_msix", "packed", nic="vectors=0", lsc=False)
 
 
+RXINTR_ROUNDS = 3
+RXINTR_FRAMES = 8
+IDLE_S = 2.0  # how long the host waits, sending nothing, before each round's frames
+
+
+def rxintr_guest(name, d, ring, bind="vfio", nic=""):
+    """fj-rxintr (tests/integration/rxintr.c) on the guest's port."""
+    cmd = (f'exec {os.environ["FJ_RXINTR"]} -l 0 -d "$FJ_PMD" -a "$FJ_BDF" '
+           f"--log-level=pmd.net.fjord:info -- --rounds {RXINTR_ROUNDS} "
+           f"--frames {RXINTR_FRAMES} --timeout-ms 30000 --pause-ms 3000")
+    return GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), cmd=cmd)
+
+
+ROUND = r"FJRX round={} woke=(\d) rx=(\d+) slept_ms=(\d+)"
+
+
+def rx_round(g, r):
+    m = g.wait_for(ROUND.format(r) + r"|FJRX error.*|FJVM-EXIT", 40)
+    check(m.group(0).startswith("FJRX round"), f"round {r} did not end:\n{g.tail(30)}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def rx_interrupts(name, ring):
+    """An idle port sleeps in rte_epoll_wait on its rx queue's interrupt
+    (MSI-X vector 1) and wakes on the first frame. Each round: the guest
+    says it sleeps, the host waits IDLE_S without sending and checks the
+    guest is still asleep, then sends a few frames; the guest must wake,
+    having slept about IDLE_S, and poll them all. A last round sends while
+    the guest has the interrupt off and is not polling: enabling it must
+    find the frames already used and wake the guest at once (§2.7.14).
+    Finally a sleep with nothing sent must time out."""
+    d = h.workdir()
+    g = inj = None
+    try:
+        g = rxintr_guest(name, d, ring)
+        inj = Injector(g)
+        for r in range(1, RXINTR_ROUNDS + 1):
+            m = g.wait_for(rf"FJRX sleeping round={r}\b|FJRX error.*|FJVM-EXIT", 120)
+            check(m.group(0).startswith("FJRX sleeping"), f"no sleep:\n{g.tail(40)}")
+            if r == 1:
+                check_ring(g, ring)
+            time.sleep(IDLE_S)
+            check(not re.search(ROUND.format(r), g.output()),
+                  f"round {r}: woke with nothing sent:\n{g.tail(10)}")
+            inj.inject(RXINTR_FRAMES)
+            woke, rx, slept = rx_round(g, r)
+            log(f"round {r}: woke={woke} rx={rx} slept_ms={slept}")
+            check(woke == 1 and rx == RXINTR_FRAMES,
+                  f"round {r}: woke={woke}, {rx} of {RXINTR_FRAMES} frames")
+            check(slept >= IDLE_S * 1000 * 0.75, f"round {r}: slept only {slept} ms")
+        late = RXINTR_ROUNDS + 1
+        m = g.wait_for(rf"FJRX paused round={late}\b|FJRX error.*|FJVM-EXIT", 40)
+        check(m.group(0).startswith("FJRX paused"), f"no pause:\n{g.tail(40)}")
+        inj.inject(RXINTR_FRAMES)
+        woke, rx, slept = rx_round(g, late)
+        log(f"late round: woke={woke} rx={rx} slept_ms={slept}")
+        check(woke == 1 and rx == RXINTR_FRAMES,
+              f"frames used before the interrupt was enabled: woke={woke}, rx={rx}")
+        check(slept < 1000, f"frames waiting at enable, yet it slept {slept} ms")
+        m = g.wait_for(r"FJRX idle wakeups=(\d+) rx=(\d+)|FJRX error.*|FJVM-EXIT", 40)
+        check(m.group(0).startswith("FJRX idle"), f"no idle check:\n{g.tail(40)}")
+        check(m.group(1) == "0" and m.group(2) == "0", f"woke with nothing sent: {m.group(0)}")
+        rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
+        check(rc == 0, f"fj-rxintr exited with {rc}:\n{g.tail(20)}")
+    finally:
+        if inj:
+            inj.close()
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rx_interrupts(ring="split"):
+    rx_interrupts("rx_interrupts", ring)
+
+
+def rx_interrupts_refused(name, want, bind="vfio", nic=""):
+    """fj-rxintr's configure must fail with fjord's reason, nothing worse."""
+    d = h.workdir()
+    g = None
+    try:
+        g = rxintr_guest(name, d, "split", bind=bind, nic=nic)
+        m = g.wait_for(r"FJRX error: .*|FJRX sleeping|FJVM-EXIT", 120)
+        check(m.group(0).startswith("FJRX error: rte_eth_dev_configure"),
+              f"configure did not fail:\n{g.tail(40)}")
+        check(re.search(r"fjord: .*" + want, g.output()), f"no clear reason:\n{g.tail(40)}")
+        rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
+        check(rc == 2, f"fj-rxintr exited with {rc}, not its error status 2")
+    finally:
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rx_interrupts_too_few_vectors():
+    """One MSI-X vector (QEMU vectors=1) serves config changes only."""
+    rx_interrupts_refused("rx_interrupts_too_few_vectors",
+                          r"need 2 MSI-X vectors .*the device has 1", nic="vectors=1")
+
+
+def test_rx_interrupts_intx_refused():
+    """uio_pci_generic gives one INTx line: no rx queue interrupts."""
+    rx_interrupts_refused("rx_interrupts_intx_refused", r"need MSI-X through vfio-pci",
+                          bind="uio")
+
+
 def test_legacy_refused():
     """A legacy-only device has no VIRTIO 1.x interface: refused, no crash."""
     d = h.workdir()
@@ -273,7 +379,8 @@ def test_bad_devargs():
 
 # Tests that run on both ring layouts: NAME on split rings, NAME_packed on
 # packed ones.
-BOTH_RINGS = {"modern_vfio", "modern_uio", "transitional", "multiqueue", "link_status"}
+BOTH_RINGS = {"modern_vfio", "modern_uio", "transitional", "multiqueue", "link_status",
+              "rx_interrupts"}
 
 
 def all_tests():

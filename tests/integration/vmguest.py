@@ -238,6 +238,11 @@ class Injector:
                 continue
             return data
 
+    def inject(self, n, size=60):
+        """Send @n frames for the guest; nothing is expected back."""
+        for seq in range(n):
+            self._send(make_frame(seq, size))
+
     def macswap_run(self, n, flows=1, window=64, stall=10.0):
         """Send @n numbered frames; expect each back with its MAC addresses
         swapped and every other byte intact, in order within each flow.
