@@ -23,10 +23,11 @@
 
 int fj_logtype;
 
-/* The ethdev layer is not under test: no data queues, nothing to report. */
-struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
+/* The ethdev layer is not under test: at most one rx queue, nothing to report. */
+static struct fj_rxq *sim_rxq;
+struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q) { (void)dev; return q == 0 ? sim_rxq : NULL; }
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
-uint16_t fj_dev_nb_rxq(struct fj_dev *dev) { (void)dev; return 0; }
+uint16_t fj_dev_nb_rxq(struct fj_dev *dev) { (void)dev; return sim_rxq != NULL; }
 void fj_ethdev_link_changed(struct fj_dev *dev) { (void)dev; }
 int fj_ethdev_init(struct rte_eth_dev *e, struct fj_dev *d) { (void)e; (void)d; return 0; }
 int fj_ethdev_close(struct rte_eth_dev *e) { (void)e; return 0; }
@@ -52,6 +53,8 @@ static struct sim {
 	int churn;            /* config reads that see the generation move */
 	bool nack;            /* control commands answered with an error */
 	bool noff_outside;    /* queue_notify_off beyond the notify structure */
+	uint16_t msix_table;  /* MSI-X vectors the device maps; 0: any */
+	bool refuse_vectors;  /* ... or none at all */
 	/* registers */
 	uint8_t status;
 	uint32_t dfsel, gfsel;
@@ -68,7 +71,18 @@ static struct sim {
 	int cmds;
 	uint8_t cmd[8];
 	uint16_t cmd_len;
+	uint16_t cfg_msix_set;         /* last config_msix_vector written */
+	uint16_t q_msix_set[SIM_QUEUES]; /* last queue_msix_vector written, per queue */
 } S;
+
+/* §4.1.5.1.2: a vector the device cannot map reads back as NO_VECTOR. */
+static uint16_t
+sim_map_vector(uint16_t v)
+{
+	if (v == VIRTIO_MSI_NO_VECTOR || S.refuse_vectors)
+		return VIRTIO_MSI_NO_VECTOR;
+	return S.msix_table == 0 || v < S.msix_table ? v : VIRTIO_MSI_NO_VECTOR;
+}
 
 static uint8_t notify_area[SIM_QUEUES * SIM_NOTIFY_MULT];
 
@@ -271,7 +285,10 @@ fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width)
 		else
 			S.drv_features = (S.drv_features & ~0xffffffffull) | v;
 		break;
-	case CC_MSIX: S.msix = (uint16_t)v; break;
+	case CC_MSIX:
+		S.cfg_msix_set = (uint16_t)v;
+		S.msix = sim_map_vector((uint16_t)v);
+		break;
 	case CC_STATUS:
 		if (S.nstatus < (int)sizeof(S.status_log))
 			S.status_log[S.nstatus++] = (uint8_t)v;
@@ -301,7 +318,10 @@ fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width)
 		assert_false(S.status & VIRTIO_STATUS_DRIVER_OK);
 		q->size = (uint16_t)v;
 		break;
-	case CC_Q_MSIX: q->msix = (uint16_t)v; break;
+	case CC_Q_MSIX:
+		S.q_msix_set[S.qsel % SIM_QUEUES] = (uint16_t)v;
+		q->msix = sim_map_vector((uint16_t)v);
+		break;
 	case CC_Q_ENABLE: q->enable = (uint16_t)v; break;
 	case CC_Q_DESC: q->desc = (q->desc & ~0xffffffffull) | v; break;
 	case CC_Q_DESC + 4: q->desc = (q->desc & 0xffffffffu) | (uint64_t)v << 32; break;
@@ -511,6 +531,139 @@ test_control_command_refused_fails_start(void **state)
 	assert_int_equal(vpci_start(&D), -EIO);
 	/* A failed start leaves the device reset, not half-running. */
 	assert_int_equal(S.status, 0);
+	drv_fini();
+}
+
+/* ------------------------------------------------------ interrupts */
+
+/* An ethdev port around the driver: intr_conf, dev_flags, one rx queue. */
+static struct rte_eth_dev E;
+static struct rte_eth_dev_data ED;
+static struct fj_rxq RXQ;
+static uint16_t rxq_link[256];
+
+static struct rte_intr_handle *
+intr_port(enum rte_intr_handle_type type, bool rxq_intr, bool lsc, uint16_t msix_vectors)
+{
+	memset(&E, 0, sizeof(E));
+	memset(&ED, 0, sizeof(ED));
+	E.data = &ED;
+	ED.dev_conf.intr_conf.rxq = rxq_intr;
+	ED.dev_conf.intr_conf.lsc = lsc;
+	ED.dev_flags = lsc ? RTE_ETH_DEV_INTR_LSC : 0;
+	D.eth_dev = &E;
+	P.msix_vectors = msix_vectors;
+
+	memset(&RXQ, 0, sizeof(RXQ));
+	assert_int_equal(fj_vring_layout(256, RTE_CACHE_LINE_SIZE, &RXQ.lay), 0);
+	RXQ.mz = rte_memzone_reserve_aligned("t_rxq", RXQ.lay.size, SOCKET_ID_ANY, 0, 4096);
+	assert_non_null(RXQ.mz);
+	assert_int_equal(fj_vring_init(&RXQ.vr, RXQ.mz->addr, &RXQ.lay, 256, false, rxq_link), 0);
+	sim_rxq = &RXQ;
+
+	struct rte_intr_handle *h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	assert_non_null(h);
+	assert_int_equal(rte_intr_type_set(h, type), 0);
+	PCI.intr_handle = h;
+	return h;
+}
+
+static void
+intr_port_free(void)
+{
+	rte_intr_instance_free(PCI.intr_handle);
+	PCI.intr_handle = NULL;
+	rte_memzone_free(RXQ.mz);
+	sim_rxq = NULL;
+	D.eth_dev = NULL;
+}
+
+static void
+test_rx_interrupts_checked_at_configure(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	drv_init();
+	/* Without rx queue interrupts nothing is asked of the device. */
+	intr_port(RTE_INTR_HANDLE_UIO_INTX, false, false, 0);
+	assert_int_equal(vpci_intr_check(&D), 0);
+	intr_port_free();
+	/* INTx only (uio_pci_generic). */
+	intr_port(RTE_INTR_HANDLE_UIO_INTX, true, false, 4);
+	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	intr_port_free();
+	/* One vector: config changes only. */
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 1);
+	assert_int_equal(vpci_intr_check(&D), -ENOSPC);
+	intr_port_free();
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 2);
+	assert_int_equal(vpci_intr_check(&D), 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_rx_queue_gets_vector_one_and_the_rest_none(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	struct rte_intr_handle *h = intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 4);
+	memset(S.q_msix_set, 0x55, sizeof(S.q_msix_set));
+	/*
+	 * No kernel driver behind this handle, so enabling the vectors fails
+	 * last; by then every vector was written and read back.
+	 */
+	assert_int_equal(vpci_start(&D), -EIO);
+	assert_int_equal(S.q_msix_set[0], RTE_INTR_VEC_RXTX_OFFSET); /* rx0 */
+	assert_int_equal(S.q_msix_set[4], VIRTIO_MSI_NO_VECTOR);     /* control queue */
+	assert_int_equal(S.cfg_msix_set, VIRTIO_MSI_NO_VECTOR);      /* no LSC asked */
+	/* A failed start gives back the event fds and leaves the device reset. */
+	assert_int_equal(rte_intr_nb_efd_get(h), 0);
+	assert_false(P.rxq_intr);
+	assert_int_equal(S.status, 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_refused_rx_queue_vector_fails_start(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	S.msix_table = 1; /* maps vector 0 only */
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	struct rte_intr_handle *h = intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 4);
+	assert_int_equal(vpci_start(&D), -ENOSPC);
+	assert_int_equal(S.q_msix_set[0], RTE_INTR_VEC_RXTX_OFFSET);
+	assert_int_equal(rte_intr_nb_efd_get(h), 0);
+	assert_int_equal(S.status, 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_refused_config_vector_falls_back_to_polling(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	S.refuse_vectors = true;
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, false, true, 4);
+	/* LSC was promised at probe: the port starts, an alarm polls the link. */
+	assert_int_equal(vpci_start(&D), 0);
+	assert_int_equal(S.cfg_msix_set, RTE_INTR_VEC_ZERO_OFFSET);
+	assert_true(P.lsc_poll);
+	assert_false(P.lsc_cb);
+	vpci_stop(&D);
+	assert_false(P.lsc_poll);
+	intr_port_free();
 	drv_fini();
 }
 
@@ -784,6 +937,10 @@ main(void)
 		cmocka_unit_test(test_packed_rings_make_the_control_queue_packed),
 		cmocka_unit_test(test_packed_vq_devarg),
 		cmocka_unit_test(test_control_command_refused_fails_start),
+		cmocka_unit_test(test_rx_interrupts_checked_at_configure),
+		cmocka_unit_test(test_rx_queue_gets_vector_one_and_the_rest_none),
+		cmocka_unit_test(test_refused_rx_queue_vector_fails_start),
+		cmocka_unit_test(test_refused_config_vector_falls_back_to_polling),
 		cmocka_unit_test(test_features_ok_refused),
 		cmocka_unit_test(test_legacy_only_device_refused),
 		cmocka_unit_test(test_reset_that_never_completes_is_bounded),
