@@ -291,25 +291,27 @@ vpci_intr_type(struct fj_vpci *p)
 	return rte_intr_type_get(p->pci->intr_handle);
 }
 
+/* INTx: one line for every cause, the ISR status says which (§4.1.4.5). */
+static bool
+vpci_intx(struct fj_vpci *p)
+{
+	enum rte_intr_handle_type t = vpci_intr_type(p);
+
+	return t == RTE_INTR_HANDLE_UIO_INTX || t == RTE_INTR_HANDLE_VFIO_LEGACY;
+}
+
 /*
- * A configuration change reaches the driver through an MSI-X vector
- * (vfio-pci), or through INTx with the ISR status saying why (vfio-pci on a
- * device without MSI-X, uio_pci_generic), §4.1.4.5 and §4.1.5.3-4.
+ * A configuration change (§4.1.5.5) reaches the driver through an MSI-X
+ * vector (vfio-pci), or through INTx (uio_pci_generic, or vfio-pci with
+ * EAL's --vfio-intr=legacy).
  */
 static bool
 vpci_lsc_possible(struct fj_vpci *p)
 {
-	switch (vpci_intr_type(p)) {
-	case RTE_INTR_HANDLE_VFIO_MSIX:
-		/* DPDK picks MSI-X under vfio-pci even for a device without it. */
+	/* DPDK sets up MSI-X under vfio-pci even for a device without it. */
+	if (vpci_intr_type(p) == RTE_INTR_HANDLE_VFIO_MSIX)
 		return p->msix_vectors > 0;
-	case RTE_INTR_HANDLE_VFIO_LEGACY:
-	case RTE_INTR_HANDLE_UIO_INTX:
-		p->intx = true;
-		return true;
-	default:
-		return false;
-	}
+	return vpci_intx(p);
 }
 
 /* Runs on EAL's interrupt thread: a config change, or INTx for any reason. */
@@ -358,7 +360,7 @@ vpci_intr_check(struct fj_dev *dev)
 
 	if (!dev->eth_dev->data->dev_conf.intr_conf.rxq)
 		return 0;
-	if (vpci_intr_type(p) != RTE_INTR_HANDLE_VFIO_MSIX) {
+	if (vpci_intr_type(p) != RTE_INTR_HANDLE_VFIO_MSIX || p->msix_vectors == 0) {
 		FJ_LOG(ERR, "%s: rx queue interrupts need MSI-X through vfio-pci, and %s",
 		       dev->name, p->msix_vectors == 0 ? "the device has no MSI-X capability"
 						       : "its kernel driver gives INTx only");
@@ -819,6 +821,7 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		rte_eth_random_addr(dev->mac.addr_bytes);
 		rc = fj_ethdev_init(eth_dev, dev);
 	}
+	p->intx = vpci_intx(p);
 	if (rc == 0 && vpci_lsc_possible(p))
 		eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	else if (rc == 0)

@@ -6,6 +6,7 @@
  * interrupt, sleeps in rte_epoll_wait (bounded), and after waking polls the
  * frames the host sent. Lines for the test to read:
  *
+ *   FJRX port lsc=0|1                  LSC interrupts on beside the rx ones
  *   FJRX sleeping round=R              about to sleep: inject now
  *   FJRX paused round=R                not polling, interrupt still off
  *   FJRX round=R woke=0|1 rx=N slept_ms=T
@@ -41,6 +42,7 @@ static unsigned int frames = 8;
 static unsigned int timeout_ms = 30000;
 static unsigned int pause_ms = 3000;
 static const uint16_t port = 0;
+static unsigned int lsc_events; /* written by EAL's interrupt thread */
 
 static int
 fail(const char *what, int rc)
@@ -136,9 +138,20 @@ idle_check(void)
 		return fail("rte_eth_dev_rx_intr_enable", rc);
 	n = sleep_on_queue(1500, &slept);
 	rte_eth_dev_rx_intr_disable(port, 0);
-	printf("FJRX idle wakeups=%d rx=%u slept_ms=%llu\n", n > 0 ? n : 0, drain(),
-	       (unsigned long long)slept);
+	printf("FJRX idle wakeups=%d rx=%u slept_ms=%llu lsc_events=%u\n", n > 0 ? n : 0, drain(),
+	       (unsigned long long)slept, __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
 	fflush(stdout);
+	return 0;
+}
+
+static int
+on_lsc(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	(void)port_id;
+	(void)type;
+	(void)arg;
+	(void)ret;
+	__atomic_fetch_add(&lsc_events, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -146,9 +159,20 @@ static int
 port_up(void)
 {
 	struct rte_eth_conf conf = { .intr_conf = { .rxq = 1 } };
+	struct rte_eth_dev_info info;
 	struct rte_mempool *mp;
 	struct rte_eth_link link;
 	int rc;
+
+	/* Config-change interrupts too where the port has them: both kinds of
+	 * vector live at once (MSI-X vector 0 and the rx queue's). */
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc < 0)
+		return fail("rte_eth_dev_info_get", rc);
+	conf.intr_conf.lsc = (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
+	if (conf.intr_conf.lsc)
+		rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc, NULL);
+	printf("FJRX port lsc=%d\n", conf.intr_conf.lsc);
 
 	mp = rte_pktmbuf_pool_create("rxintr", 2047, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());

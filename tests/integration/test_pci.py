@@ -252,6 +252,8 @@ def rx_interrupts(name, ring):
             check(m.group(0).startswith("FJRX sleeping"), f"no sleep:\n{g.tail(40)}")
             if r == 1:
                 check_ring(g, ring)
+                check("FJRX port lsc=1" in g.output(),
+                      f"LSC interrupts not on beside the rx ones:\n{g.tail(40)}")
             time.sleep(IDLE_S)
             check(not re.search(ROUND.format(r), g.output()),
                   f"round {r}: woke with nothing sent:\n{g.tail(10)}")
@@ -270,9 +272,11 @@ def rx_interrupts(name, ring):
         check(woke == 1 and rx == RXINTR_FRAMES,
               f"frames used before the interrupt was enabled: woke={woke}, rx={rx}")
         check(slept < 1000, f"frames waiting at enable, yet it slept {slept} ms")
-        m = g.wait_for(r"FJRX idle wakeups=(\d+) rx=(\d+)|FJRX error.*|FJVM-EXIT", 40)
+        m = g.wait_for(r"FJRX idle wakeups=(\d+) rx=(\d+) slept_ms=\d+ lsc_events=(\d+)|"
+                       r"FJRX error.*|FJVM-EXIT", 40)
         check(m.group(0).startswith("FJRX idle"), f"no idle check:\n{g.tail(40)}")
         check(m.group(1) == "0" and m.group(2) == "0", f"woke with nothing sent: {m.group(0)}")
+        check(m.group(3) == "0", f"LSC events with the link never changed: {m.group(0)}")
         rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
         check(rc == 0, f"fj-rxintr exited with {rc}:\n{g.tail(20)}")
     finally:

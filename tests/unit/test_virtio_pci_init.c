@@ -592,6 +592,10 @@ test_rx_interrupts_checked_at_configure(void **state)
 	intr_port(RTE_INTR_HANDLE_UIO_INTX, true, false, 4);
 	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
 	intr_port_free();
+	/* vfio-pci on a device without MSI-X. */
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 0);
+	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	intr_port_free();
 	/* One vector: config changes only. */
 	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 1);
 	assert_int_equal(vpci_intr_check(&D), -ENOSPC);
