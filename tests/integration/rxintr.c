@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fj-rxintr: does an idle port wake its lcore on the first frame? Port 0,
- * one rx queue, configured with intr_conf.rxq = 1; the queue's event fd in
- * this thread's epoll set. Each round drains the queue, enables its
- * interrupt, sleeps in rte_epoll_wait (bounded), and after waking polls the
- * frames the host sent. Lines for the test to read:
+ * Q rx queues, configured with intr_conf.rxq = 1; every queue's event fd
+ * in this thread's epoll set. Each round drains the queues, enables their
+ * interrupts, sleeps in rte_epoll_wait (bounded), and after waking polls
+ * the frames the host sent. Lines for the test to read:
  *
  *   FJRX port lsc=0|1                  LSC interrupts on beside the rx ones
  *   FJRX sleeping round=R              about to sleep: inject now
- *   FJRX paused round=R                not polling, interrupt still off
- *   FJRX round=R woke=0|1 rx=N slept_ms=T
- *   FJRX idle wakeups=N                a last sleep with nothing sent
+ *   FJRX paused round=R                not polling, interrupts still off
+ *   FJRX round=R woke=0|1 rx=N slept_ms=T spurious=S queues=q,... per_queue=a,...
+ *   FJRX idle woke=0|1 rx=N slept_ms=T spurious=S queues=... lsc_events=N
+ *                                      a last sleep with nothing sent
+ *
+ * woke: a wake that found frames; slept_ms: the time until it (or the
+ * timeout); queues: whose events brought it. A wake that finds no frame
+ * (an interrupt that fired after the wake before the application turned
+ * it off, left for the next sleep) is spurious: counted, and the
+ * application sleeps again, as a real one would.
  *   FJRX error: ...                    (exit status 2)
  *
- *   fj-rxintr <EAL args> -- [--rounds R] [--frames N] [--timeout-ms T]
- *                           [--pause-ms P]
+ *   fj-rxintr <EAL args> -- [--queues Q] [--rounds R] [--frames N]
+ *                           [--timeout-ms T] [--pause-ms P]
  *
  * After the R rounds, one more ("late") round pauses P ms with the
- * interrupt off while the host sends, then enables it and sleeps without
- * polling first: only the driver's enable-then-recheck (VIRTIO 1.2
+ * interrupts off while the host sends, then enables them and sleeps
+ * without polling first: only the driver's enable-then-recheck (VIRTIO 1.2
  * §2.7.14) can wake it then.
  */
 #include <errno.h>
@@ -36,11 +43,14 @@
 #include <rte_mbuf.h>
 
 #define BURST 32
+#define MAX_QUEUES 16
 
 static unsigned int rounds = 3;
 static unsigned int frames = 8;
 static unsigned int timeout_ms = 30000;
 static unsigned int pause_ms = 3000;
+static uint16_t nq = 1;
+static unsigned int per_queue[MAX_QUEUES];
 static const uint16_t port = 0;
 static unsigned int lsc_events; /* written by EAL's interrupt thread */
 
@@ -58,7 +68,7 @@ now_ms(void)
 	return rte_get_timer_cycles() * 1000 / rte_get_timer_hz();
 }
 
-/* Poll until @want frames came or @ms passed; returns how many came. */
+/* Poll every queue until @want frames came or @ms passed; returns how many. */
 static unsigned int
 poll_frames(unsigned int want, unsigned int ms)
 {
@@ -67,11 +77,17 @@ poll_frames(unsigned int want, unsigned int ms)
 	unsigned int got = 0;
 
 	while (got < want && now_ms() < end) {
-		uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
+		unsigned int burst = 0;
 
-		rte_pktmbuf_free_bulk(pkts, n);
-		got += n;
-		if (n == 0)
+		for (uint16_t q = 0; q < nq; q++) {
+			uint16_t n = rte_eth_rx_burst(port, q, pkts, BURST);
+
+			rte_pktmbuf_free_bulk(pkts, n);
+			per_queue[q] += n;
+			burst += n;
+		}
+		got += burst;
+		if (burst == 0)
 			rte_delay_us_sleep(1000);
 	}
 	return got;
@@ -83,63 +99,128 @@ drain(void)
 	return poll_frames(UINT32_MAX, 200);
 }
 
-/* Sleep on the queue's interrupt; returns the events and the time slept. */
 static int
-sleep_on_queue(unsigned int ms, uint64_t *slept)
+intr_all(bool on)
 {
-	struct rte_epoll_event ev[1];
+	for (uint16_t q = 0; q < nq; q++) {
+		int rc = on ? rte_eth_dev_rx_intr_enable(port, q)
+			    : rte_eth_dev_rx_intr_disable(port, q);
+		if (rc < 0)
+			return fail(on ? "rte_eth_dev_rx_intr_enable" : "rte_eth_dev_rx_intr_disable",
+				    rc);
+	}
+	return 0;
+}
+
+/*
+ * Sleep on the queues' interrupts; returns the events, the time slept and
+ * which queues' events woke us (written as "q,q" to @woken).
+ */
+static int
+sleep_on_queues(unsigned int ms, uint64_t *slept, char *woken, size_t len)
+{
+	struct rte_epoll_event ev[MAX_QUEUES];
 	uint64_t t0 = now_ms();
-	int n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 1, (int)ms);
+	int n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, MAX_QUEUES, (int)ms);
+	size_t off = 0;
 
 	*slept = now_ms() - t0;
+	woken[0] = '\0';
+	for (int i = 0; i < n && off + 8 < len; i++)
+		off += (size_t)snprintf(woken + off, len - off, "%s%u", i ? "," : "",
+					(unsigned int)(uintptr_t)ev[i].epdata.data);
 	return n;
+}
+
+static void
+print_per_queue(void)
+{
+	for (uint16_t q = 0; q < nq; q++)
+		printf("%s%u", q ? "," : " per_queue=", per_queue[q]);
+	printf("\n");
+}
+
+struct wake {
+	bool woke;             /* a wake that found frames */
+	unsigned int got;
+	unsigned int spurious; /* wakes that found none */
+	uint64_t slept;
+	char queues[64];
+};
+
+/* Sleep until a wake finds frames, or @ms in all; then poll them all. */
+static int
+wait_frames(unsigned int ms, struct wake *w)
+{
+	uint64_t t0 = now_ms(), el;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	memset(per_queue, 0, sizeof(per_queue));
+	while ((el = now_ms() - t0) < ms) {
+		uint64_t dt;
+
+		rc = intr_all(true);
+		if (rc != 0)
+			return rc;
+		int n = sleep_on_queues((unsigned int)(ms - el), &dt, w->queues, sizeof(w->queues));
+		rc = intr_all(false);
+		if (rc != 0)
+			return rc;
+		if (n <= 0)
+			break;
+		w->got = poll_frames(frames, 20);
+		if (w->got > 0) {
+			w->woke = true;
+			w->slept = now_ms() - t0;
+			w->got += poll_frames(frames - w->got, 3000);
+			return 0;
+		}
+		w->spurious++;
+	}
+	w->slept = now_ms() - t0;
+	return 0;
 }
 
 static int
 round_trip(unsigned int r, bool late)
 {
-	uint64_t slept;
-	int rc, n;
+	struct wake w;
+	int rc;
 
 	drain();
 	if (late) {
 		printf("FJRX paused round=%u\n", r);
 		fflush(stdout);
 		rte_delay_us_sleep(pause_ms * 1000);
-	}
-	rc = rte_eth_dev_rx_intr_enable(port, 0);
-	if (rc < 0)
-		return fail("rte_eth_dev_rx_intr_enable", rc);
-	if (!late) {
+	} else {
 		printf("FJRX sleeping round=%u\n", r);
 		fflush(stdout);
 	}
-	n = sleep_on_queue(timeout_ms, &slept);
-	rc = rte_eth_dev_rx_intr_disable(port, 0);
-	if (rc < 0)
-		return fail("rte_eth_dev_rx_intr_disable", rc);
-	unsigned int got = n > 0 ? poll_frames(frames, 3000) : 0;
-	printf("FJRX round=%u woke=%d rx=%u slept_ms=%llu\n", r, n > 0, got,
-	       (unsigned long long)slept);
+	rc = wait_frames(timeout_ms, &w);
+	if (rc != 0)
+		return rc;
+	printf("FJRX round=%u woke=%d rx=%u slept_ms=%llu spurious=%u queues=%s", r, w.woke,
+	       w.got, (unsigned long long)w.slept, w.spurious, w.queues);
+	print_per_queue();
 	fflush(stdout);
 	return 0;
 }
 
-/* A last sleep with nothing sent: nothing may wake it. */
+/* A last sleep with nothing sent: nothing may bring frames. */
 static int
 idle_check(void)
 {
-	uint64_t slept;
-	int rc, n;
+	struct wake w;
+	int rc;
 
 	drain();
-	rc = rte_eth_dev_rx_intr_enable(port, 0);
-	if (rc < 0)
-		return fail("rte_eth_dev_rx_intr_enable", rc);
-	n = sleep_on_queue(1500, &slept);
-	rte_eth_dev_rx_intr_disable(port, 0);
-	printf("FJRX idle wakeups=%d rx=%u slept_ms=%llu lsc_events=%u\n", n > 0 ? n : 0, drain(),
-	       (unsigned long long)slept, __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
+	rc = wait_frames(1500, &w);
+	if (rc != 0)
+		return rc;
+	printf("FJRX idle woke=%d rx=%u slept_ms=%llu spurious=%u queues=%s lsc_events=%u\n",
+	       w.woke, w.got, (unsigned long long)w.slept, w.spurious, w.queues,
+	       __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
 	fflush(stdout);
 	return 0;
 }
@@ -174,22 +255,27 @@ port_up(void)
 		rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_lsc, NULL);
 	printf("FJRX port lsc=%d\n", conf.intr_conf.lsc);
 
-	mp = rte_pktmbuf_pool_create("rxintr", 2047, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	mp = rte_pktmbuf_pool_create("rxintr", 1024u * nq + 1023, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
 	if (mp == NULL)
 		return fail("mempool", -rte_errno);
-	rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc < 0)
 		return fail("rte_eth_dev_configure", rc);
-	rc = rte_eth_rx_queue_setup(port, 0, 256, rte_eth_dev_socket_id(port), NULL, mp);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(port, 0, 256, rte_eth_dev_socket_id(port), NULL);
+	for (uint16_t q = 0; q < nq && rc == 0; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, 256, rte_eth_dev_socket_id(port), NULL, mp);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, 256, rte_eth_dev_socket_id(port), NULL);
+	}
 	if (rc < 0)
 		return fail("queue setup", rc);
 	rc = rte_eth_dev_start(port);
 	if (rc < 0)
 		return fail("rte_eth_dev_start", rc);
-	rc = rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, NULL);
+	/* The queue number comes back as the event's data. */
+	for (uint16_t q = 0; q < nq && rc == 0; q++)
+		rc = rte_eth_dev_rx_intr_ctl_q(port, q, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD,
+					       (void *)(uintptr_t)q);
 	if (rc < 0)
 		return fail("rte_eth_dev_rx_intr_ctl_q", rc);
 	for (int i = 0; i < 100; i++) {
@@ -204,6 +290,7 @@ static int
 parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "queues", required_argument, NULL, 'q' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "timeout-ms", required_argument, NULL, 't' },
@@ -216,6 +303,11 @@ parse(int argc, char **argv)
 		unsigned long v = strtoul(optarg != NULL ? optarg : "", NULL, 10);
 
 		switch (o) {
+		case 'q':
+			if (v < 1 || v > MAX_QUEUES)
+				return -EINVAL;
+			nq = (uint16_t)v;
+			break;
 		case 'r': rounds = (unsigned int)v; break;
 		case 'f': frames = (unsigned int)v; break;
 		case 't': timeout_ms = (unsigned int)v; break;

@@ -216,24 +216,32 @@ RXINTR_FRAMES = 8
 IDLE_S = 2.0  # how long the host waits, sending nothing, before each round's frames
 
 
-def rxintr_guest(name, d, ring, bind="vfio", nic=""):
+def rxintr_guest(name, d, ring, bind="vfio", nic="", queues=1, tap=None,
+                 frames=RXINTR_FRAMES):
     """fj-rxintr (tests/integration/rxintr.c) on the guest's port."""
     cmd = (f'exec {os.environ["FJ_RXINTR"]} -l 0 -d "$FJ_PMD" -a "$FJ_BDF" '
-           f"--log-level=pmd.net.fjord:info -- --rounds {RXINTR_ROUNDS} "
-           f"--frames {RXINTR_FRAMES} --timeout-ms 30000 --pause-ms 3000")
-    return GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), cmd=cmd)
+           f"--log-level=pmd.net.fjord:info -- --queues {queues} --rounds {RXINTR_ROUNDS} "
+           f"--frames {frames} --timeout-ms 30000 --pause-ms 3000")
+    return GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), cmd=cmd, tap=tap)
 
 
-ROUND = r"FJRX round={} woke=(\d) rx=(\d+) slept_ms=(\d+)"
+ROUND = (r"FJRX round={} woke=(\d) rx=(\d+) slept_ms=(\d+) spurious=(\d+) queues=([\d,]*) "
+         r"per_queue=([\d,]+)")
 
 
-def rx_round(g, r):
+def rx_round(g, r, per_queue, queues):
+    """One round's result line; at most one spurious wake per queue (an
+    interrupt that fired after the last wake before it was turned off)."""
     m = g.wait_for(ROUND.format(r) + r"|FJRX error.*|FJVM-EXIT", 40)
     check(m.group(0).startswith("FJRX round"), f"round {r} did not end:\n{g.tail(30)}")
+    log(m.group(0))
+    check(int(m.group(4)) <= queues, f"round {r}: too many wakes without frames: {m.group(0)}")
+    for q, n in enumerate(m.group(6).split(",")):
+        per_queue[q] = per_queue.get(q, 0) + int(n)
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
-def rx_interrupts(name, ring):
+def rx_interrupts(name, ring, queues=1):
     """An idle port sleeps in rte_epoll_wait on its rx queue's interrupt
     (MSI-X vector 1) and wakes on the first frame. Each round: the guest
     says it sleeps, the host waits IDLE_S without sending and checks the
@@ -241,12 +249,24 @@ def rx_interrupts(name, ring):
     having slept about IDLE_S, and poll them all. A last round sends while
     the guest has the interrupt off and is not polling: enabling it must
     find the frames already used and wake the guest at once (§2.7.14).
-    Finally a sleep with nothing sent must time out."""
+    Finally a sleep with nothing sent must time out. With @queues > 1 a
+    multi-queue tap spreads the frames (16 flows) over the rx queues, each
+    on its own vector and event fd, and every queue must have carried some."""
     d = h.workdir()
-    g = inj = None
+    g = inj = ns = None
+    per_queue = {}
+    flows = 1
+    frames = RXINTR_FRAMES
     try:
-        g = rxintr_guest(name, d, ring)
-        inj = Injector(g)
+        if queues > 1:
+            flows = frames = 16 * queues
+            ns = Netns(f"fjrxi{os.getpid()}")
+            g = rxintr_guest(name, d, ring, nic=f"mq=on,vectors={2 * queues + 2}",
+                             queues=queues, tap=(ns.name, "fjrxi0", queues), frames=frames)
+            inj = Injector(g, packet_sock=ns.packet_socket("fjrxi0"))
+        else:
+            g = rxintr_guest(name, d, ring)
+            inj = Injector(g)
         for r in range(1, RXINTR_ROUNDS + 1):
             m = g.wait_for(rf"FJRX sleeping round={r}\b|FJRX error.*|FJVM-EXIT", 120)
             check(m.group(0).startswith("FJRX sleeping"), f"no sleep:\n{g.tail(40)}")
@@ -255,40 +275,48 @@ def rx_interrupts(name, ring):
                 check("FJRX port lsc=1" in g.output(),
                       f"LSC interrupts not on beside the rx ones:\n{g.tail(40)}")
             time.sleep(IDLE_S)
-            check(not re.search(ROUND.format(r), g.output()),
-                  f"round {r}: woke with nothing sent:\n{g.tail(10)}")
-            inj.inject(RXINTR_FRAMES)
-            woke, rx, slept = rx_round(g, r)
-            log(f"round {r}: woke={woke} rx={rx} slept_ms={slept}")
-            check(woke == 1 and rx == RXINTR_FRAMES,
-                  f"round {r}: woke={woke}, {rx} of {RXINTR_FRAMES} frames")
+            check(not re.search(rf"FJRX round={r} ", g.output()),
+                  f"round {r}: ended with nothing sent:\n{g.tail(10)}")
+            inj.inject(frames, flows=flows)
+            woke, rx, slept = rx_round(g, r, per_queue, queues)
+            check(woke == 1 and rx == frames, f"round {r}: woke={woke}, {rx} of {frames} frames")
             check(slept >= IDLE_S * 1000 * 0.75, f"round {r}: slept only {slept} ms")
         late = RXINTR_ROUNDS + 1
         m = g.wait_for(rf"FJRX paused round={late}\b|FJRX error.*|FJVM-EXIT", 40)
         check(m.group(0).startswith("FJRX paused"), f"no pause:\n{g.tail(40)}")
-        inj.inject(RXINTR_FRAMES)
-        woke, rx, slept = rx_round(g, late)
-        log(f"late round: woke={woke} rx={rx} slept_ms={slept}")
-        check(woke == 1 and rx == RXINTR_FRAMES,
+        inj.inject(frames, flows=flows)
+        woke, rx, slept = rx_round(g, late, per_queue, queues)
+        check(woke == 1 and rx == frames,
               f"frames used before the interrupt was enabled: woke={woke}, rx={rx}")
         check(slept < 1000, f"frames waiting at enable, yet it slept {slept} ms")
-        m = g.wait_for(r"FJRX idle wakeups=(\d+) rx=(\d+) slept_ms=\d+ lsc_events=(\d+)|"
-                       r"FJRX error.*|FJVM-EXIT", 40)
+        m = g.wait_for(r"FJRX idle woke=(\d) rx=(\d+) slept_ms=\d+ spurious=(\d+) queues=[\d,]* "
+                       r"lsc_events=(\d+)|FJRX error.*|FJVM-EXIT", 40)
         check(m.group(0).startswith("FJRX idle"), f"no idle check:\n{g.tail(40)}")
-        check(m.group(1) == "0" and m.group(2) == "0", f"woke with nothing sent: {m.group(0)}")
-        check(m.group(3) == "0", f"LSC events with the link never changed: {m.group(0)}")
+        log(m.group(0))
+        check(m.group(1) == "0" and m.group(2) == "0", f"frames with nothing sent: {m.group(0)}")
+        check(int(m.group(3)) <= queues, f"woke again and again with nothing sent: {m.group(0)}")
+        check(m.group(4) == "0", f"LSC events with the link never changed: {m.group(0)}")
         rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
         check(rc == 0, f"fj-rxintr exited with {rc}:\n{g.tail(20)}")
+        check(all(per_queue.get(q, 0) > 0 for q in range(queues)),
+              f"frames per rx queue over all rounds: {per_queue}")
     finally:
         if inj:
             inj.close()
         if g:
             g.close()
+        if ns:
+            ns.close()
         shutil.rmtree(d, ignore_errors=True)
 
 
 def test_rx_interrupts(ring="split"):
     rx_interrupts("rx_interrupts", ring)
+
+
+def test_rx_interrupts_multiqueue(ring="packed"):
+    """Two rx queues: vectors 1 and 2, two event fds in one epoll set."""
+    rx_interrupts("rx_interrupts_multiqueue", ring, queues=2)
 
 
 def rx_interrupts_refused(name, want, bind="vfio", nic=""):

@@ -238,10 +238,10 @@ class Injector:
                 continue
             return data
 
-    def inject(self, n, size=60):
+    def inject(self, n, size=60, flows=1):
         """Send @n frames for the guest; nothing is expected back."""
         for seq in range(n):
-            self._send(make_frame(seq, size))
+            self._send(make_frame(seq, size, flows))
 
     def macswap_run(self, n, flows=1, window=64, stall=10.0):
         """Send @n numbered frames; expect each back with its MAC addresses
