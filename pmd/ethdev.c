@@ -94,6 +94,9 @@ fj_configure(struct rte_eth_dev *eth_dev)
 		       dev->max_mtu);
 		return -EINVAL;
 	}
+	int rc = fj_intr_configure(dev);
+	if (rc < 0)
+		return rc;
 	dev->pairs = pairs;
 	dev->mtu = d->mtu;
 	/*
@@ -700,6 +703,8 @@ static const struct eth_dev_ops fj_ops = {
 	.allmulticast_disable = fj_allmulti_disable,
 	.mac_addr_set = fj_mac_addr_set,
 	.mtu_set = fj_mtu_set,
+	.rx_queue_intr_enable = fj_rx_queue_intr_enable,
+	.rx_queue_intr_disable = fj_rx_queue_intr_disable,
 };
 
 int

@@ -191,6 +191,14 @@ struct fj_transport_ops {
 	bool lsc_events;
 	/* Optional: the largest queue the device takes for @vq (0: any). */
 	uint16_t (*queue_size_max)(struct fj_dev *dev, uint16_t vq);
+	/*
+	 * Optional: whether the interrupts the configuration asks for
+	 * (dev_conf.intr_conf) can be delivered: 0, or a negative errno after
+	 * a message. A transport without it has no rx queue interrupts.
+	 */
+	int (*intr_check)(struct fj_dev *dev);
+	/* Optional: wake whoever sleeps on rx queue @q's interrupt. */
+	void (*rxq_intr_raise)(struct fj_dev *dev, uint16_t q);
 };
 
 struct fj_dev {
@@ -230,6 +238,11 @@ struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q);
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q);
 uint16_t fj_dev_nb_rxq(struct fj_dev *dev);
 uint16_t fj_dev_nb_txq(struct fj_dev *dev);
+
+/* intr.c: rx queue interrupts (eth_dev_ops), checked at configure */
+int fj_intr_configure(struct fj_dev *dev);
+int fj_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid);
+int fj_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid);
 
 /* rxtx.c */
 uint16_t fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);

@@ -8,14 +8,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bus_pci_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_pci.h>
 #include <rte_cycles.h>
+#include <rte_alarm.h>
+#include <rte_devargs.h>
+#include <rte_interrupts.h>
 #include <rte_io.h>
+#include <rte_kvargs.h>
 #include <rte_malloc.h>
 
+#include "ctrlq.h"
 #include "fjord.h"
 #include "virtio_pci_caps.h"
 
@@ -37,15 +43,10 @@
 #define CC_Q_DRIVER      0x28
 #define CC_Q_DEVICE      0x30
 #define VIRTIO_MSI_NO_VECTOR 0xffff
+#define VIRTIO_PCI_ISR_CONFIG 0x2 /* §4.1.4.5: a configuration change */
 #define RESET_WAIT_MS 1000
-
-/* Control virtqueue: a few commands at start, one at a time. */
-#define FJ_CVQ_SIZE      16
-#define FJ_CVQ_CMD_ROOM  64   /* header + data + ack, after the ring */
-#define FJ_CVQ_WAIT_MS   1000
-#define VIRTIO_NET_CTRL_MQ              4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
-#define VIRTIO_NET_OK    0
+/* Link polling when the device refuses its configuration-change vector. */
+#define LSC_POLL_US 200000
 
 struct fj_vpci {
 	struct rte_pci_device *pci;
@@ -60,12 +61,17 @@ struct fj_vpci {
 	uint16_t cfg_pairs; /* max_virtqueue_pairs as the device gives it */
 	uint16_t *notify_off; /* per virtqueue, read at start */
 	bool removed;
+	/* Interrupts (§4.1.5.1.2): how the kernel driver delivers them, what is on. */
+	uint16_t msix_vectors; /* MSI-X table size; 0: no MSI-X capability */
+	bool intx;             /* INTx: one line, the ISR status says why */
+	bool lsc;              /* config changes signalled (intr_conf.lsc) */
+	bool lsc_cb;           /* vpci_intr_handler registered */
+	bool lsc_poll;         /* no config interrupt after all: an alarm polls */
+	bool rxq_intr;         /* rx queue q on MSI-X vector 1 + q, its own event fd */
+	bool intr_on;          /* rte_intr_enable done */
+	uint16_t cfg_vector;
 	/* The control virtqueue (§5.1.6.5), when VIRTIO_NET_F_CTRL_VQ is used. */
-	const struct rte_memzone *cvq_mz;
-	struct fj_vring cvq;
-	struct fj_vring_layout cvq_lay;
-	struct fj_notify cvq_notify;
-	uint16_t cvq_link[FJ_CVQ_SIZE];
+	struct fj_ctrlq cvq;
 };
 
 #ifdef FJ_VPCI_SIM
@@ -91,6 +97,8 @@ static void cc_w16(struct fj_vpci *p, uint32_t o, uint16_t v) { rte_write16(v, p
 static void cc_w32(struct fj_vpci *p, uint32_t o, uint32_t v) { rte_write32(v, p->common + o); }
 static uint8_t dc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->device + o); }
 #endif
+/* §4.1.4.5: reading the ISR status also clears it (and deasserts INTx). */
+static uint8_t isr_r8(struct fj_vpci *p) { return rte_read8(p->isr); }
 
 /* §4.1.3.1: 64-bit fields may be written as two 32-bit halves. */
 static void
@@ -218,8 +226,21 @@ vpci_notify(const struct fj_notify *n)
 	rte_write16(n->vq_index, n->addr);
 }
 
+/*
+ * §4.1.5.1.2: map an event to MSI-X vector @vec through the register at
+ * @reg and read it back; a device that could not map it answers
+ * VIRTIO_MSI_NO_VECTOR.
+ */
+static bool
+vpci_vector_kept(struct fj_vpci *p, uint32_t reg, uint16_t vec)
+{
+	cc_w16(p, reg, vec);
+	return vec == VIRTIO_MSI_NO_VECTOR || cc_r16(p, reg) == vec;
+}
+
 static int
-vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct fj_notify *nt)
+vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct fj_notify *nt,
+		 uint16_t vec)
 {
 	struct fj_vpci *p = dev->tp;
 
@@ -236,7 +257,12 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	}
 	/* §4.1.5.1.3: size, vector, ring addresses, then enable. */
 	cc_w16(p, CC_Q_SIZE, r.num);
-	cc_w16(p, CC_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+	if (!vpci_vector_kept(p, CC_Q_MSIX, vec)) {
+		FJ_LOG(ERR, "%s: virtqueue %u: the device refused MSI-X vector %u (it read back "
+			    "VIRTIO_MSI_NO_VECTOR; the device has %u vectors)", dev->name, vq, vec,
+		       p->msix_vectors);
+		return -ENOSPC;
+	}
 	cc_w64(p, CC_Q_DESC, fj_ring_iova(&r, r.desc));
 	cc_w64(p, CC_Q_DRIVER, fj_ring_iova(&r, r.driver));
 	cc_w64(p, CC_Q_DEVICE, fj_ring_iova(&r, r.device));
@@ -254,6 +280,221 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	return p->removed ? -ENODEV : 0;
 }
 
+/* ------------------------------------------------------ interrupts */
+
+/* How the kernel driver delivers this device's interrupts (DPDK's PCI bus). */
+static enum rte_intr_handle_type
+vpci_intr_type(struct fj_vpci *p)
+{
+	if (p->pci->intr_handle == NULL)
+		return RTE_INTR_HANDLE_UNKNOWN;
+	return rte_intr_type_get(p->pci->intr_handle);
+}
+
+/* INTx: one line for every cause, the ISR status says which (§4.1.4.5). */
+static bool
+vpci_intx(struct fj_vpci *p)
+{
+	enum rte_intr_handle_type t = vpci_intr_type(p);
+
+	return t == RTE_INTR_HANDLE_UIO_INTX || t == RTE_INTR_HANDLE_VFIO_LEGACY;
+}
+
+/*
+ * A configuration change (§4.1.5.5) reaches the driver through an MSI-X
+ * vector (vfio-pci), or through INTx (uio_pci_generic, or vfio-pci with
+ * EAL's --vfio-intr=legacy).
+ */
+static bool
+vpci_lsc_possible(struct fj_vpci *p)
+{
+	/* DPDK sets up MSI-X under vfio-pci even for a device without it. */
+	if (vpci_intr_type(p) == RTE_INTR_HANDLE_VFIO_MSIX)
+		return p->msix_vectors > 0;
+	return vpci_intx(p);
+}
+
+/* Runs on EAL's interrupt thread: a config change, or INTx for any reason. */
+static void
+vpci_intr_handler(void *arg)
+{
+	struct fj_dev *dev = arg;
+	struct fj_vpci *p = dev->tp;
+
+	if (p == NULL)
+		return;
+	if (p->intx)
+		(void)isr_r8(p); /* deasserts the line; the link tells the rest */
+	if (p->lsc)
+		fj_ethdev_link_changed(dev);
+	rte_intr_ack(p->pci->intr_handle);
+}
+
+static void
+vpci_lsc_poll(void *arg)
+{
+	struct fj_dev *dev = arg;
+
+	fj_ethdev_link_changed(dev);
+	rte_eal_alarm_set(LSC_POLL_US, vpci_lsc_poll, dev);
+}
+
+/* LSC events without an interrupt: the promise made at probe still holds. */
+static void
+vpci_lsc_fallback(struct fj_dev *dev, const char *why)
+{
+	struct fj_vpci *p = dev->tp;
+
+	FJ_LOG(WARNING, "%s: %s: the link is polled every %d ms for LSC events instead",
+	       dev->name, why, LSC_POLL_US / 1000);
+	if (rte_eal_alarm_set(LSC_POLL_US, vpci_lsc_poll, dev) == 0)
+		p->lsc_poll = true;
+}
+
+/* Configure-time check of what dev_conf.intr_conf asks for. */
+static int
+vpci_intr_check(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+	uint16_t nb = fj_dev_nb_rxq(dev);
+
+	if (!dev->eth_dev->data->dev_conf.intr_conf.rxq)
+		return 0;
+	if (vpci_intr_type(p) != RTE_INTR_HANDLE_VFIO_MSIX || p->msix_vectors == 0) {
+		FJ_LOG(ERR, "%s: rx queue interrupts need MSI-X through vfio-pci, and %s",
+		       dev->name, p->msix_vectors == 0 ? "the device has no MSI-X capability"
+						       : "its kernel driver gives INTx only");
+		return -ENOTSUP;
+	}
+	if (nb > RTE_MAX_RXTX_INTR_VEC_ID || p->msix_vectors < nb + 1) {
+		FJ_LOG(ERR, "%s: %u rx queue interrupts need %u MSI-X vectors (one for config "
+			    "changes, one per rx queue); the device has %u",
+		       dev->name, nb, nb + 1, p->msix_vectors);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* MSI-X vector of rx queue @q: 1 + q with rx interrupts, none otherwise. */
+static uint16_t
+vpci_rxq_vector(struct fj_vpci *p, uint16_t q)
+{
+	return p->rxq_intr ? (uint16_t)(RTE_INTR_VEC_RXTX_OFFSET + q) : VIRTIO_MSI_NO_VECTOR;
+}
+
+/*
+ * Before the queues are set up: what this start signals, and one event fd
+ * per rx queue for vectors 1..n (vector 0 is the device handle's own fd).
+ */
+static int
+vpci_intr_prepare(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+	struct rte_intr_handle *h = p->pci->intr_handle;
+	const struct rte_eth_dev_data *d = dev->eth_dev != NULL ? dev->eth_dev->data : NULL;
+	uint16_t nb = fj_dev_nb_rxq(dev);
+
+	p->lsc = d != NULL && d->dev_conf.intr_conf.lsc && (d->dev_flags & RTE_ETH_DEV_INTR_LSC);
+	p->rxq_intr = false;
+	p->cfg_vector = p->lsc && !p->intx ? RTE_INTR_VEC_ZERO_OFFSET : VIRTIO_MSI_NO_VECTOR;
+	if (d == NULL || !d->dev_conf.intr_conf.rxq || nb == 0)
+		return 0;
+	if (h == NULL || rte_intr_efd_enable(h, nb) < 0) {
+		FJ_LOG(ERR, "%s: no event fds for %u rx queue interrupts", dev->name, nb);
+		return -ENOMEM;
+	}
+	p->rxq_intr = true; /* from here vpci_intr_stop undoes it */
+	if (rte_intr_vec_list_alloc(h, "fj_intr_vec", nb) < 0) {
+		FJ_LOG(ERR, "%s: no memory for the rx interrupt vector list", dev->name);
+		return -ENOMEM;
+	}
+	for (uint16_t q = 0; q < nb; q++)
+		rte_intr_vec_list_index_set(h, q, vpci_rxq_vector(p, q));
+	return 0;
+}
+
+/* §4.1.5.1.2: config changes on vector 0 when asked for, read back. */
+static void
+vpci_config_vector(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+
+	if (vpci_vector_kept(p, CC_MSIX, p->cfg_vector))
+		return;
+	p->cfg_vector = VIRTIO_MSI_NO_VECTOR;
+	vpci_lsc_fallback(dev, "the device refused MSI-X vector 0 for config changes");
+}
+
+/* After DRIVER_OK: the handler for config changes, then the vectors live. */
+static int
+vpci_intr_enable(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+	struct rte_intr_handle *h = p->pci->intr_handle;
+	bool irq_lsc = p->lsc && !p->lsc_poll;
+
+	if (!irq_lsc && !p->rxq_intr)
+		return 0;
+	if (irq_lsc && !p->lsc_cb) {
+		if (rte_intr_callback_register(h, vpci_intr_handler, dev) == 0)
+			p->lsc_cb = true;
+		else
+			irq_lsc = false;
+	}
+	/* The kernel sizes its MSI-X set when enabled: from scratch each start. */
+	rte_intr_disable(h);
+	if (rte_intr_enable(h) < 0) {
+		if (p->rxq_intr) {
+			FJ_LOG(ERR, "%s: the kernel driver did not enable the device's interrupts",
+			       dev->name);
+			return -EIO;
+		}
+		irq_lsc = false;
+	} else {
+		p->intr_on = true;
+	}
+	if (p->lsc && !irq_lsc && !p->lsc_poll)
+		vpci_lsc_fallback(dev, "no config-change interrupt could be set up");
+	if (irq_lsc)
+		FJ_LOG(INFO, "%s: link changes by interrupt (%s)", dev->name,
+		       p->intx ? "INTx" : "MSI-X vector 0");
+	return 0;
+}
+
+static void
+vpci_intr_stop(struct fj_dev *dev)
+{
+	struct fj_vpci *p = dev->tp;
+	struct rte_intr_handle *h = p->pci->intr_handle;
+
+	if (p->lsc_poll) {
+		rte_eal_alarm_cancel(vpci_lsc_poll, dev);
+		p->lsc_poll = false;
+	}
+	if (p->intr_on) {
+		rte_intr_disable(h);
+		p->intr_on = false;
+	}
+	if (p->rxq_intr) {
+		rte_intr_efd_disable(h);
+		rte_intr_vec_list_free(h);
+		p->rxq_intr = false;
+	}
+	p->lsc = false;
+}
+
+/* Wake the thread sleeping on rx queue @q's event fd. */
+static void
+vpci_rxq_intr_raise(struct fj_dev *dev, uint16_t q)
+{
+	struct fj_vpci *p = dev->tp;
+	uint64_t one = 1;
+	int fd = p->rxq_intr ? rte_intr_efds_index_get(p->pci->intr_handle, q) : -1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		FJ_LOG(DEBUG, "%s: rxq %u: cannot signal its event fd", dev->name, q);
+}
+
 static void vpci_stop(struct fj_dev *dev);
 
 /*
@@ -268,12 +509,23 @@ vpci_cvq_index(struct fj_dev *dev)
 	return (uint16_t)(2 * p->cfg_pairs);
 }
 
+/* Polled by the control queue while it waits for an answer. */
+static bool
+vpci_alive(void *arg)
+{
+	struct fj_vpci *p = arg;
+
+	vpci_status(p);
+	return !p->removed;
+}
+
+/* §2.8: with VIRTIO_F_RING_PACKED every virtqueue is packed, this one too. */
 static int
 vpci_cvq_setup(struct fj_dev *dev)
 {
 	struct fj_vpci *p = dev->tp;
 	uint16_t vq = vpci_cvq_index(dev);
-	uint16_t num;
+	char name[RTE_MEMZONE_NAMESIZE];
 	int rc;
 
 	if (vq >= p->num_queues) {
@@ -281,95 +533,18 @@ vpci_cvq_setup(struct fj_dev *dev)
 		       p->num_queues);
 		return -ENODEV;
 	}
-	cc_w16(p, CC_Q_SELECT, vq);
-	num = (uint16_t)RTE_MIN((uint32_t)FJ_CVQ_SIZE, rte_align32prevpow2(cc_r16(p, CC_Q_SIZE)));
-	if (num == 0 || fj_vring_layout(num, RTE_CACHE_LINE_SIZE, &p->cvq_lay) < 0)
-		return -ENODEV;
-	if (p->cvq_mz == NULL) {
-		char name[RTE_MEMZONE_NAMESIZE];
-
-		snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
-		p->cvq_mz = rte_memzone_reserve_aligned(name, p->cvq_lay.size + FJ_CVQ_CMD_ROOM,
-							 p->pci->device.numa_node,
-							 RTE_MEMZONE_IOVA_CONTIG, 4096);
-		if (p->cvq_mz == NULL) {
-			FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
-			return -ENOMEM;
-		}
-	}
-	memset(p->cvq_mz->addr, 0, p->cvq_lay.size + FJ_CVQ_CMD_ROOM);
-	rc = fj_vring_init(&p->cvq, p->cvq_mz->addr, &p->cvq_lay, num, false, p->cvq_link);
+	snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
+	rc = fj_ctrlq_init(&p->cvq, vpci_queue_size_max(dev, vq),
+			   (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0, name,
+			   p->pci->device.numa_node);
+	if (rc == -ENOMEM)
+		FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
 	if (rc < 0)
 		return rc;
-	struct fj_ring_addrs r = { p->cvq.desc, p->cvq.avail, p->cvq.used, num, false, p->cvq_mz };
-	return vpci_setup_queue(dev, vq, r, &p->cvq_notify);
-}
-
-/*
- * One command on the control queue (§5.1.6.5): a device-readable header
- * {class, command} and @len bytes of data, then a device-writable ack byte.
- * The device answers through the used ring; we poll, bounded.
- */
-static int
-vpci_cvq_cmd(struct fj_dev *dev, uint8_t cls, uint8_t cmd, const void *data, uint16_t len)
-{
-	struct fj_vpci *p = dev->tp;
-	struct fj_vring *vr = &p->cvq;
-	uint8_t *area = (uint8_t *)p->cvq_mz->addr + p->cvq_lay.size;
-	uint64_t iova = p->cvq_mz->iova + p->cvq_lay.size;
-	uint16_t ids[3];
-
-	if (len > FJ_CVQ_CMD_ROOM - 3 || vr->nfree < 3)
-		return -ENOSPC;
-	area[0] = cls;
-	area[1] = cmd;
-	memcpy(area + 2, data, len);
-	area[2 + len] = 0xff; /* not an answer the device can give */
-	fj_vring_alloc_chain(vr, 3, ids);
-	vr->desc[ids[0]].addr = rte_cpu_to_le_64(iova);
-	vr->desc[ids[0]].len = rte_cpu_to_le_32(2);
-	vr->desc[ids[1]].addr = rte_cpu_to_le_64(iova + 2);
-	vr->desc[ids[1]].len = rte_cpu_to_le_32(len);
-	vr->desc[ids[2]].addr = rte_cpu_to_le_64(iova + 2 + len);
-	vr->desc[ids[2]].len = rte_cpu_to_le_32(1);
-	vr->desc[ids[2]].flags = rte_cpu_to_le_16(VRING_DESC_F_WRITE);
-	fj_vring_push_avail(vr, ids[0]);
-	fj_vring_publish(vr);
-	rte_io_wmb();
-	vpci_notify(&p->cvq_notify);
-
-	for (int i = 0; i < FJ_CVQ_WAIT_MS * 10; i++) {
-		int n = fj_vring_used_pending(vr);
-
-		if (n < 0 || p->removed) {
-			FJ_LOG(ERR, "%s: control queue: the device broke its used ring", dev->name);
-			return -EIO;
-		}
-		if (n > 0) {
-			struct vring_used_elem e = fj_vring_used_elem(vr, 0);
-
-			vr->used_seen++;
-			if (e.id != ids[0]) {
-				FJ_LOG(ERR, "%s: control queue: the device used id %u, not %u",
-				       dev->name, e.id, ids[0]);
-				return -EIO;
-			}
-			fj_vring_free_chain(vr, ids[0], 3);
-			uint8_t ack = __atomic_load_n(&area[2 + len], __ATOMIC_ACQUIRE);
-			if (ack != VIRTIO_NET_OK) {
-				FJ_LOG(ERR, "%s: control command %u/%u refused (ack %u)", dev->name,
-				       cls, cmd, ack);
-				return -EIO;
-			}
-			return 0;
-		}
-		if ((i & 1023) == 0)
-			vpci_status(p); /* notices a removed device */
-		rte_delay_us(100);
-	}
-	FJ_LOG(ERR, "%s: control command %u/%u: no answer in %d ms", dev->name, cls, cmd,
-	       FJ_CVQ_WAIT_MS);
-	return -ETIMEDOUT;
+	p->cvq.alive = vpci_alive;
+	p->cvq.alive_arg = p;
+	return vpci_setup_queue(dev, vq, fj_ctrlq_rings(&p->cvq), &p->cvq.notify,
+				VIRTIO_MSI_NO_VECTOR);
 }
 
 static int
@@ -385,8 +560,10 @@ vpci_start(struct fj_dev *dev)
 		vpci_add_status(p, VIRTIO_STATUS_DRIVER);
 		rc = vpci_set_features(dev, dev->features);
 	}
+	if (rc == 0)
+		rc = vpci_intr_prepare(dev);
 	if (rc == 0) {
-		cc_w16(p, CC_MSIX, VIRTIO_MSI_NO_VECTOR);
+		vpci_config_vector(dev);
 		/* The device may add queues for the features just accepted (MQ). */
 		p->num_queues = cc_r16(p, CC_NUMQ);
 	}
@@ -395,9 +572,11 @@ vpci_start(struct fj_dev *dev)
 		struct fj_txq *txq = fj_dev_txq(dev, q);
 
 		if (rxq != NULL)
-			rc = vpci_setup_queue(dev, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify);
+			rc = vpci_setup_queue(dev, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify,
+					      vpci_rxq_vector(p, q));
 		if (rc == 0 && txq != NULL)
-			rc = vpci_setup_queue(dev, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify);
+			rc = vpci_setup_queue(dev, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify,
+					      VIRTIO_MSI_NO_VECTOR);
 	}
 	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_CTRL_VQ)))
 		rc = vpci_cvq_setup(dev);
@@ -409,11 +588,13 @@ vpci_start(struct fj_dev *dev)
 	 * §5.1.6.5.5: a multiqueue device starts with one queue pair; the
 	 * driver asks for more through the control queue after DRIVER_OK.
 	 */
-	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq_mz != NULL) {
-		uint16_t pairs = rte_cpu_to_le_16(dev->pairs);
-		rc = vpci_cvq_cmd(dev, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs,
-				  sizeof(pairs));
+	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq.mz != NULL) {
+		uint16_t pairs = dev->pairs;
+		rc = fj_ctrlq_cmd(&p->cvq, dev->name, VIRTIO_NET_CTRL_MQ,
+				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
 	}
+	if (rc == 0)
+		rc = vpci_intr_enable(dev);
 	if (rc < 0)
 		vpci_stop(dev);
 	return rc;
@@ -427,6 +608,7 @@ vpci_stop(struct fj_dev *dev)
 
 	if (p->common == NULL)
 		return; /* never mapped */
+	vpci_intr_stop(dev);
 	if (!p->removed && vpci_reset(p) < 0)
 		FJ_LOG(ERR, "%s: device did not complete its reset", dev->name);
 }
@@ -455,7 +637,9 @@ vpci_close(struct fj_dev *dev)
 	if (p == NULL)
 		return;
 	vpci_stop(dev);
-	rte_memzone_free(p->cvq_mz);
+	if (p->lsc_cb)
+		rte_intr_callback_unregister_sync(p->pci->intr_handle, vpci_intr_handler, dev);
+	fj_ctrlq_free(&p->cvq);
 	rte_free(p);
 	dev->tp = NULL;
 }
@@ -472,9 +656,11 @@ static const struct fj_transport_ops vpci_ops = {
 	.link_up = vpci_link_up,
 	.close = vpci_close,
 	.use_va = false,
-	/* No config-change interrupt is wired up: link queries poll status. */
+	/* LSC is advertised per device at probe, where an interrupt can come. */
 	.lsc_events = false,
 	.queue_size_max = vpci_queue_size_max,
+	.intr_check = vpci_intr_check,
+	.rxq_intr_raise = vpci_rxq_intr_raise,
 };
 
 /* ------------------------------------------------------ PCI driver */
@@ -499,6 +685,7 @@ vpci_map_caps(struct fj_dev *dev, struct fj_vpci *p, const uint8_t *cfg, size_t 
 	p->notify = bar_addr[caps.notify.bar] + caps.notify.offset;
 	p->notify_len = caps.notify.length;
 	p->notify_mult = caps.notify_off_multiplier;
+	p->msix_vectors = caps.msix_vectors;
 	if (caps.device.present) {
 		p->device = bar_addr[caps.device.bar] + caps.device.offset;
 		p->device_len = caps.device.length;
@@ -549,6 +736,55 @@ vpci_check_dma(struct fj_dev *dev)
 	return 0;
 }
 
+/* ------------------------------------------------------ devargs */
+
+#define FJ_PCI_PARAMS "packed_vq=<0|1>"
+
+static const char *const vpci_keys[] = { "packed_vq", NULL };
+
+static int
+vpci_on_packed_vq(const char *key, const char *value, void *opaque)
+{
+	uint64_t *disabled = opaque;
+
+	RTE_SET_USED(key);
+	if (value == NULL || (strcmp(value, "0") != 0 && strcmp(value, "1") != 0))
+		return -EINVAL;
+	if (value[0] == '0')
+		*disabled |= FJ_BIT(VIRTIO_F_RING_PACKED);
+	else
+		*disabled &= ~FJ_BIT(VIRTIO_F_RING_PACKED);
+	return 0;
+}
+
+/*
+ * Device arguments after the PCI address (-a BDF,packed_vq=0): packed
+ * virtqueues are used whenever the device offers them unless switched off.
+ */
+static int
+vpci_parse_devargs(struct fj_dev *dev, const char *args)
+{
+	struct rte_kvargs *kv;
+	int rc;
+
+	if (args == NULL || args[0] == '\0')
+		return 0;
+	kv = rte_kvargs_parse(args, vpci_keys);
+	if (kv == NULL) {
+		FJ_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
+		       args, FJ_PCI_PARAMS);
+		return -EINVAL;
+	}
+	rc = rte_kvargs_process(kv, "packed_vq", vpci_on_packed_vq, &dev->disabled);
+	rte_kvargs_free(kv);
+	if (rc < 0) {
+		FJ_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
+		       dev->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 fj_pci_init(struct rte_eth_dev *eth_dev)
 {
@@ -561,8 +797,11 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		return -ENOTSUP;
 	snprintf(dev->name, sizeof(dev->name), "%s", pci->device.name);
 	dev->ops = &vpci_ops;
-	dev->disabled = FJ_BIT(VIRTIO_F_RING_PACKED);
+	dev->disabled = 0;
 	dev->queue_size = FJ_QUEUE_SIZE_DEFAULT;
+	rc = vpci_parse_devargs(dev, pci->device.devargs ? pci->device.devargs->args : NULL);
+	if (rc < 0)
+		return rc;
 	p = rte_zmalloc("fj_vpci", sizeof(*p), 0);
 	if (p == NULL)
 		return -ENOMEM;
@@ -582,6 +821,14 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		rte_eth_random_addr(dev->mac.addr_bytes);
 		rc = fj_ethdev_init(eth_dev, dev);
 	}
+	p->intx = vpci_intx(p);
+	if (rc == 0 && vpci_lsc_possible(p))
+		eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	else if (rc == 0)
+		FJ_LOG(INFO, "%s: no interrupt for config changes (%s): no LSC events, the link "
+			     "is read on each query", dev->name,
+		       p->msix_vectors == 0 ? "no MSI-X, and INTx is not set up under vfio-pci"
+					    : "interrupts not delivered by this kernel driver");
 	if (rc == 0) {
 		/* The device's own queue size, capped, is the default. */
 		uint16_t qs = vpci_queue_size_max(dev, 0);
@@ -634,3 +881,4 @@ static struct rte_pci_driver fj_pci_driver = {
 RTE_PMD_REGISTER_PCI(net_fjord, fj_pci_driver);
 RTE_PMD_REGISTER_PCI_TABLE(net_fjord, fj_pci_ids);
 RTE_PMD_REGISTER_KMOD_DEP(net_fjord, "* vfio-pci | uio_pci_generic");
+RTE_PMD_REGISTER_PARAM_STRING(net_fjord, FJ_PCI_PARAMS);

@@ -9,6 +9,9 @@
 #define PCI_STATUS_CAP_LIST 0x10
 #define PCI_CAP_PTR         0x34
 #define PCI_CAP_ID_VNDR     0x09
+#define PCI_CAP_ID_MSIX     0x11
+#define MSIX_CTRL           2      /* Message Control: table size - 1 in bits 10:0 */
+#define MSIX_TABLE_SIZE_MASK 0x07ff
 #define PCI_STD_HEADER_END  0x40
 /* 256 bytes of conventional space hold at most 48 dword-aligned capabilities. */
 #define PCI_CAP_MAX         48
@@ -71,6 +74,11 @@ fj_pci_caps_parse(const uint8_t *cfg, size_t cfg_len, const uint64_t bar_len[6],
 		const uint8_t *c = cfg + pos;
 		uint8_t next = c[CAP_NEXT] & 0xfc;
 
+		/* §4.1.5.1.2: MSI-X table size, for the vectors the driver may map. */
+		if (c[CAP_VNDR] == PCI_CAP_ID_MSIX && caps->msix_vectors == 0) {
+			uint16_t ctrl = (uint16_t)(c[MSIX_CTRL] | c[MSIX_CTRL + 1] << 8);
+			caps->msix_vectors = (uint16_t)((ctrl & MSIX_TABLE_SIZE_MASK) + 1);
+		}
 		if (c[CAP_VNDR] != PCI_CAP_ID_VNDR) {
 			pos = next;
 			continue;

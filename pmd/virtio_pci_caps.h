@@ -36,6 +36,7 @@ struct fj_pci_caps {
 	struct fj_pci_region isr;
 	struct fj_pci_region device;
 	uint32_t notify_off_multiplier;
+	uint16_t msix_vectors; /* MSI-X table size; 0: no MSI-X capability */
 };
 
 /*

@@ -169,4 +169,30 @@ fj_vring_need_notify(const struct fj_vring *vr)
 		 VRING_USED_F_NO_NOTIFY);
 }
 
+/*
+ * Used buffer notifications (§2.7.7; fjord does not negotiate
+ * VIRTIO_F_EVENT_IDX, so avail->flags is the whole interface): off is
+ * VRING_AVAIL_F_NO_INTERRUPT, as fj_vring_init leaves a ring.
+ */
+static inline void
+fj_vring_intr_disable(struct fj_vring *vr)
+{
+	__atomic_store_n(&vr->avail->flags, VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
+}
+
+/*
+ * Ask for used buffer notifications again. Returns true when a used buffer
+ * is already waiting: the device may have used it while notifications were
+ * off and will not notify for it (§2.7.14: enable, full barrier, re-check
+ * used->idx). A ring the device broke counts as waiting, so the caller
+ * polls and the burst counts it.
+ */
+static inline bool
+fj_vring_intr_enable(struct fj_vring *vr)
+{
+	__atomic_store_n(&vr->avail->flags, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return fj_vring_used_pending(vr) != 0;
+}
+
 #endif

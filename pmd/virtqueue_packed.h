@@ -161,4 +161,27 @@ fj_pring_need_notify(const struct fj_pring *pr)
 	       RING_EVENT_FLAGS_DISABLE;
 }
 
+/* §2.8.10: used buffer notifications off, as fj_pring_init leaves a ring. */
+static inline void
+fj_pring_intr_disable(struct fj_pring *pr)
+{
+	__atomic_store_n(&pr->driver_event->flags, RING_EVENT_FLAGS_DISABLE, __ATOMIC_RELAXED);
+}
+
+/*
+ * §2.8.10: used buffer notifications on (ENABLE: one for every used
+ * buffer; no EVENT_IDX, so no descriptor-specific events). Returns true
+ * when the next descriptor is already used: written while notifications
+ * were off, it brings none. The full barrier orders the flags store before
+ * the descriptor read, pairing with the device's barrier between writing a
+ * used descriptor and reading the flags.
+ */
+static inline bool
+fj_pring_intr_enable(struct fj_pring *pr)
+{
+	__atomic_store_n(&pr->driver_event->flags, RING_EVENT_FLAGS_ENABLE, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return fj_pring_is_used(pr, pr->used_idx, pr->used_wrap);
+}
+
 #endif

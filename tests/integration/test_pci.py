@@ -10,15 +10,33 @@ guest and QEMU are stopped by PID.
 import os
 import re
 import shutil
+import time
 
 import harness as h
 from harness import check, log
 from vmguest import GuestTestpmd, Injector, Netns
 
 FRAMES = 10000
+# The ring layout fjord negotiates follows the device's offer: QEMU's
+# virtio-net-pci offers VIRTIO_F_RING_PACKED with packed=on.
+RINGS = {"split": "", "packed": "packed=on"}
 
 
-def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, queues=1):
+def props(ring, *extra):
+    """virtio-net-pci properties for ring layout @ring plus @extra."""
+    return ",".join(p for p in (RINGS[ring],) + extra if p)
+
+
+def check_ring(g, ring):
+    """fjord's feature log line names RING_PACKED exactly on packed rings."""
+    m = re.search(r"fjord: .*virtio-pci features: (.*)", g.output())
+    check(m, f"no feature line from fjord:\n{g.tail(40)}")
+    packed = "RING_PACKED" in m.group(1).split()
+    check(packed == (ring == "packed"), f"{ring} rings wanted, negotiated: {m.group(1)}")
+
+
+def macswap(name, ring, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1,
+            queues=1):
     d = h.workdir()
     g = inj = ns = None
     try:
@@ -28,10 +46,11 @@ def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, 
             # NIC one back-end queue per queue pair.
             ns = Netns(f"fjpci{os.getpid()}")
             tap = (ns.name, "fjmq0", queues)
-        g = GuestTestpmd(name, d, bind=bind, nic=nic, tap=tap,
+        g = GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), tap=tap,
                          testpmd_args="--forward-mode=macswap --auto-start " + testpmd_args)
         psock = ns.packet_socket("fjmq0") if ns else None
         g.wait_prompt(120)
+        check_ring(g, ring)
         info = g.cmd("show port info 0")
         check("Driver name: net_fjord" in info, f"the NIC is not driven by fjord:\n{info}")
         check(re.search(r"Link status:\s+up", info), f"link not up:\n{info}")
@@ -74,43 +93,92 @@ def macswap(name, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flows=1, 
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_modern_vfio():
+def test_modern_vfio(ring="split"):
     """Modern-only device behind a vIOMMU (ACCESS_PLATFORM, IOVA as VA)."""
-    macswap("modern_vfio")
+    macswap("modern_vfio", ring)
 
 
-def test_modern_uio():
+def test_modern_uio(ring="split"):
     """uio_pci_generic: no IOMMU, descriptors carry physical addresses."""
-    macswap("modern_uio", bind="uio")
+    macswap("modern_uio", ring, bind="uio")
 
 
-def test_transitional():
+def test_transitional(ring="split"):
     """A transitional device (1af4:1000) driven through its modern interface."""
     # QEMU offers ACCESS_PLATFORM on modern-only devices alone, so no vIOMMU.
-    macswap("transitional", bind="uio", nic="disable-legacy=off")
+    macswap("transitional", ring, bind="uio", nic="disable-legacy=off")
 
 
-def test_multiqueue():
+def test_multiqueue(ring="split"):
     """Two queue pairs (MQ, max_virtqueue_pairs = 2): the tap spreads flows
-    over both receive queues; every frame comes back on its own queue pair."""
-    macswap("multiqueue", nic="mq=on,vectors=6", flows=16, queues=2,
+    over both receive queues; every frame comes back on its own queue pair.
+    The control queue that enables the second pair has the data queues'
+    layout."""
+    macswap("multiqueue", ring, nic="mq=on,vectors=6", flows=16, queues=2,
             testpmd_args="--rxq=2 --txq=2")
 
 
-def test_link_status():
-    """Link state follows the device's status field: QEMU's `set_link off`
-    clears VIRTIO_NET_S_LINK_UP, `set_link on` sets it again; traffic
-    flows again afterwards."""
+def test_split_on_request():
+    """packed_vq=0 after the PCI address: split rings on a device that
+    offers packed ones."""
     d = h.workdir()
     g = inj = None
     try:
-        g = GuestTestpmd("link_status", d, testpmd_args="--forward-mode=macswap --auto-start")
+        g = GuestTestpmd("split_on_request", d, nic="packed=on", bdf_args=",packed_vq=0",
+                         testpmd_args="--forward-mode=macswap --auto-start")
         g.wait_prompt(120)
+        check_ring(g, "split")
+        inj = Injector(g)
+        inj.macswap_run(1000)
+        rc = g.quit()
+        check(rc == 0, f"guest testpmd exited with {rc}")
+    finally:
+        if inj:
+            inj.close()
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+LSC_EVENT = "Port 0: link state change event"  # testpmd's event callback
+
+
+def link_changes(name, ring, bind="vfio", nic="", how="MSI-X vector 0", lsc=True):
+    """Link state follows the device's status field: QEMU's `set_link off`
+    clears VIRTIO_NET_S_LINK_UP, `set_link on` sets it again. The device's
+    configuration-change interrupt (@how) brings each change to testpmd as
+    an LSC event; with LSC on, ethdev reports the link fjord last stored,
+    so the link waits below pass only through those interrupts. Without
+    @lsc, the port has no LSC flag and every link query reads the device.
+    Traffic flows again afterwards."""
+    d = h.workdir()
+    g = inj = None
+    try:
+        g = GuestTestpmd(name, d, bind=bind, nic=props(ring, nic),
+                         testpmd_args="--forward-mode=macswap --auto-start")
+        g.wait_prompt(120)
+        check_ring(g, ring)
+        if lsc:
+            check(re.search(rf"fjord: .*link changes by interrupt \({how}\)", g.output()),
+                  f"fjord did not set up the {how} config interrupt:\n{g.tail(40)}")
+        else:
+            check(re.search(r"fjord: .*no interrupt for config changes", g.output()),
+                  f"fjord did not say why there are no LSC events:\n{g.tail(40)}")
         g.wait_link(True)
+        check(LSC_EVENT not in g.output(), "an LSC event before any link change")
         g.monitor("set_link fjnic off")
         g.wait_link(False)
+        if lsc:
+            g.wait_for(LSC_EVENT, 10)
+        n = g.output().count(LSC_EVENT)
         g.monitor("set_link fjnic on")
         g.wait_link(True)
+        deadline = time.time() + 10
+        while lsc and g.output().count(LSC_EVENT) == n and time.time() < deadline:
+            time.sleep(0.1)
+        want = 2 if lsc else 0
+        check(g.output().count(LSC_EVENT) == want,
+              f"{g.output().count(LSC_EVENT)} LSC events for two changes:\n{g.tail(30)}")
         inj = Injector(g)
         inj.macswap_run(1000)
         xs = g.xstats()
@@ -123,6 +191,162 @@ def test_link_status():
         if g:
             g.close()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_link_status(ring="split"):
+    """Link changes through MSI-X vector 0 (vfio-pci)."""
+    link_changes("link_status", ring)
+
+
+def test_link_status_intx():
+    """uio_pci_generic gives INTx only: the config change comes as INTx,
+    the ISR status read deasserts it."""
+    link_changes("link_status_intx", "split", bind="uio", how="INTx")
+
+
+def test_link_status_no_msix():
+    """A device without MSI-X (vectors=0) under vfio-pci, where DPDK sets
+    up MSI-X only: no LSC flag, said in a log line; link queries read the
+    device and still follow it."""
+    link_changes("link_status_no_msix", "packed", nic="vectors=0", lsc=False)
+
+
+RXINTR_ROUNDS = 3
+RXINTR_FRAMES = 8
+IDLE_S = 2.0  # how long the host waits, sending nothing, before each round's frames
+
+
+def rxintr_guest(name, d, ring, bind="vfio", nic="", queues=1, tap=None,
+                 frames=RXINTR_FRAMES):
+    """fj-rxintr (tests/integration/rxintr.c) on the guest's port."""
+    cmd = (f'exec {os.environ["FJ_RXINTR"]} -l 0 -d "$FJ_PMD" -a "$FJ_BDF" '
+           f"--log-level=pmd.net.fjord:info -- --queues {queues} --rounds {RXINTR_ROUNDS} "
+           f"--frames {frames} --timeout-ms 30000 --pause-ms 3000")
+    return GuestTestpmd(name, d, bind=bind, nic=props(ring, nic), cmd=cmd, tap=tap)
+
+
+ROUND = (r"FJRX round={} woke=(\d) rx=(\d+) slept_ms=(\d+) spurious=(\d+) queues=([\d,]*) "
+         r"per_queue=([\d,]+)")
+
+
+def rx_round(g, r, per_queue, queues):
+    """One round's result line; at most one spurious wake per queue (an
+    interrupt that fired after the last wake before it was turned off)."""
+    m = g.wait_for(ROUND.format(r) + r"|FJRX error.*|FJVM-EXIT", 40)
+    check(m.group(0).startswith("FJRX round"), f"round {r} did not end:\n{g.tail(30)}")
+    log(m.group(0))
+    check(int(m.group(4)) <= queues, f"round {r}: too many wakes without frames: {m.group(0)}")
+    for q, n in enumerate(m.group(6).split(",")):
+        per_queue[q] = per_queue.get(q, 0) + int(n)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def rx_interrupts(name, ring, queues=1):
+    """An idle port sleeps in rte_epoll_wait on its rx queue's interrupt
+    (MSI-X vector 1) and wakes on the first frame. Each round: the guest
+    says it sleeps, the host waits IDLE_S without sending and checks the
+    guest is still asleep, then sends a few frames; the guest must wake,
+    having slept about IDLE_S, and poll them all. A last round sends while
+    the guest has the interrupt off and is not polling: enabling it must
+    find the frames already used and wake the guest at once (§2.7.14).
+    Finally a sleep with nothing sent must time out. With @queues > 1 a
+    multi-queue tap spreads the frames (16 flows) over the rx queues, each
+    on its own vector and event fd, and every queue must have carried some."""
+    d = h.workdir()
+    g = inj = ns = None
+    per_queue = {}
+    flows = 1
+    frames = RXINTR_FRAMES
+    try:
+        if queues > 1:
+            flows = frames = 16 * queues
+            ns = Netns(f"fjrxi{os.getpid()}")
+            g = rxintr_guest(name, d, ring, nic=f"mq=on,vectors={2 * queues + 2}",
+                             queues=queues, tap=(ns.name, "fjrxi0", queues), frames=frames)
+            inj = Injector(g, packet_sock=ns.packet_socket("fjrxi0"))
+        else:
+            g = rxintr_guest(name, d, ring)
+            inj = Injector(g)
+        for r in range(1, RXINTR_ROUNDS + 1):
+            m = g.wait_for(rf"FJRX sleeping round={r}\b|FJRX error.*|FJVM-EXIT", 120)
+            check(m.group(0).startswith("FJRX sleeping"), f"no sleep:\n{g.tail(40)}")
+            if r == 1:
+                check_ring(g, ring)
+                check("FJRX port lsc=1" in g.output(),
+                      f"LSC interrupts not on beside the rx ones:\n{g.tail(40)}")
+            time.sleep(IDLE_S)
+            check(not re.search(rf"FJRX round={r} ", g.output()),
+                  f"round {r}: ended with nothing sent:\n{g.tail(10)}")
+            inj.inject(frames, flows=flows)
+            woke, rx, slept = rx_round(g, r, per_queue, queues)
+            check(woke == 1 and rx == frames, f"round {r}: woke={woke}, {rx} of {frames} frames")
+            check(slept >= IDLE_S * 1000 * 0.75, f"round {r}: slept only {slept} ms")
+        late = RXINTR_ROUNDS + 1
+        m = g.wait_for(rf"FJRX paused round={late}\b|FJRX error.*|FJVM-EXIT", 40)
+        check(m.group(0).startswith("FJRX paused"), f"no pause:\n{g.tail(40)}")
+        inj.inject(frames, flows=flows)
+        woke, rx, slept = rx_round(g, late, per_queue, queues)
+        check(woke == 1 and rx == frames,
+              f"frames used before the interrupt was enabled: woke={woke}, rx={rx}")
+        check(slept < 1000, f"frames waiting at enable, yet it slept {slept} ms")
+        m = g.wait_for(r"FJRX idle woke=(\d) rx=(\d+) slept_ms=\d+ spurious=(\d+) queues=[\d,]* "
+                       r"lsc_events=(\d+)|FJRX error.*|FJVM-EXIT", 40)
+        check(m.group(0).startswith("FJRX idle"), f"no idle check:\n{g.tail(40)}")
+        log(m.group(0))
+        check(m.group(1) == "0" and m.group(2) == "0", f"frames with nothing sent: {m.group(0)}")
+        check(int(m.group(3)) <= queues, f"woke again and again with nothing sent: {m.group(0)}")
+        check(m.group(4) == "0", f"LSC events with the link never changed: {m.group(0)}")
+        rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
+        check(rc == 0, f"fj-rxintr exited with {rc}:\n{g.tail(20)}")
+        check(all(per_queue.get(q, 0) > 0 for q in range(queues)),
+              f"frames per rx queue over all rounds: {per_queue}")
+    finally:
+        if inj:
+            inj.close()
+        if g:
+            g.close()
+        if ns:
+            ns.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rx_interrupts(ring="split"):
+    rx_interrupts("rx_interrupts", ring)
+
+
+def test_rx_interrupts_multiqueue(ring="packed"):
+    """Two rx queues: vectors 1 and 2, two event fds in one epoll set."""
+    rx_interrupts("rx_interrupts_multiqueue", ring, queues=2)
+
+
+def rx_interrupts_refused(name, want, bind="vfio", nic=""):
+    """fj-rxintr's configure must fail with fjord's reason, nothing worse."""
+    d = h.workdir()
+    g = None
+    try:
+        g = rxintr_guest(name, d, "split", bind=bind, nic=nic)
+        m = g.wait_for(r"FJRX error: .*|FJRX sleeping|FJVM-EXIT", 120)
+        check(m.group(0).startswith("FJRX error: rte_eth_dev_configure"),
+              f"configure did not fail:\n{g.tail(40)}")
+        check(re.search(r"fjord: .*" + want, g.output()), f"no clear reason:\n{g.tail(40)}")
+        rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
+        check(rc == 2, f"fj-rxintr exited with {rc}, not its error status 2")
+    finally:
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rx_interrupts_too_few_vectors():
+    """One MSI-X vector (QEMU vectors=1) serves config changes only."""
+    rx_interrupts_refused("rx_interrupts_too_few_vectors",
+                          r"need 2 MSI-X vectors .*the device has 1", nic="vectors=1")
+
+
+def test_rx_interrupts_intx_refused():
+    """uio_pci_generic gives one INTx line: no rx queue interrupts."""
+    rx_interrupts_refused("rx_interrupts_intx_refused", r"need MSI-X through vfio-pci",
+                          bind="uio")
 
 
 def test_legacy_refused():
@@ -165,5 +389,42 @@ def test_no_access_platform_refused():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_bad_devargs():
+    """A key the PCI port does not take: refused with the keys it does."""
+    d = h.workdir()
+    g = None
+    try:
+        g = GuestTestpmd("bad_devargs", d, bdf_args=",queues=2")
+        m = g.wait_for(r"testpmd> |FJVM-EXIT", 120)
+        out = g.output()
+        check(re.search(r"fjord: .*bad device arguments.*packed_vq", out),
+              f"no clear refusal from fjord:\n{g.tail(40)}")
+        check("No probed ethernet devices" in out, f"the device was probed anyway:\n{g.tail(40)}")
+        if m.group(0) == "testpmd> ":
+            rc = g.quit()
+            check(rc == 0, f"guest testpmd exited with {rc}")
+    finally:
+        if g:
+            g.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Tests that run on both ring layouts: NAME on split rings, NAME_packed on
+# packed ones.
+BOTH_RINGS = {"modern_vfio", "modern_uio", "transitional", "multiqueue", "link_status",
+              "rx_interrupts"}
+
+
+def all_tests():
+    tests = {}
+    for n, f in globals().items():
+        if not n.startswith("test_"):
+            continue
+        tests[n[5:]] = f
+        if n[5:] in BOTH_RINGS:
+            tests[n[5:] + "_packed"] = (lambda f: lambda: f("packed"))(f)
+    return tests
+
+
 if __name__ == "__main__":
-    h.run({n[5:]: f for n, f in globals().items() if n.startswith("test_")})
+    h.run(all_tests())

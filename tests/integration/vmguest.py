@@ -37,17 +37,18 @@ class GuestTestpmd(TestpmdCommands, Proc):
     guest's second serial port, output comes back on its console."""
 
     def __init__(self, name, workdir, bind="vfio", nic="", testpmd_args="", eal_args="",
-                 timeout=240, boot_timeout=120, tap=None, user=None, cmd=None):
+                 timeout=240, boot_timeout=120, tap=None, user=None, cmd=None, bdf_args=""):
         """@tap: (netns, ifname, queues) for a tap back-end; @user: hostfwd
         rules for QEMU's user networking; else the UDP back-end. @cmd: a
-        guest command instead of testpmd (its stdin is the control port)."""
+        guest command instead of testpmd (its stdin is the control port).
+        @bdf_args: device arguments after the NIC's PCI address (",k=v")."""
         self.ctl_path = os.path.join(workdir, "ctl.sock")
         self.mon_path = os.path.join(workdir, "mon.sock")
         self.host_port = free_udp_port()
         self.guest_port = free_udp_port()
         self.tap = tap
         if cmd is None:
-            cmd = ("exec dpdk-testpmd -l 0,1 -d \"$FJ_PMD\" -a \"$FJ_BDF\" "
+            cmd = (f"exec dpdk-testpmd -l 0,1 -d \"$FJ_PMD\" -a \"$FJ_BDF{bdf_args}\" "
                    f"--log-level=pmd.net.fjord:info {eal_args} -- -i --total-num-mbufs=8192 "
                    f"{testpmd_args}")
         argv = [VM_RUN, "--bind", bind, "--ctl", self.ctl_path, "--monitor", self.mon_path,
@@ -236,6 +237,11 @@ class Injector:
             if self.peer is None and addr[2] == PACKET_OUTGOING:
                 continue
             return data
+
+    def inject(self, n, size=60, flows=1):
+        """Send @n frames for the guest; nothing is expected back."""
+        for seq in range(n):
+            self._send(make_frame(seq, size, flows))
 
     def macswap_run(self, n, flows=1, window=64, stall=10.0):
         """Send @n numbered frames; expect each back with its MAC addresses

@@ -68,7 +68,9 @@ static void
 fake_qemu(struct fake *f)
 {
 	fake_init(f);
-	add_cap(f, 0x98, 0x11, 12); /* MSI-X */
+	uint8_t *msix = add_cap(f, 0x98, 0x11, 0);
+	msix[2] = 3; /* Message Control: table size 4, QEMU's default for one pair */
+	msix[3] = 0;
 	add_virtio(f, 0x84, 1, 4, 0x0000, 0x1000, 0);
 	add_virtio(f, 0x70, 3, 4, 0x1000, 0x1000, 0);
 	add_virtio(f, 0x60, 4, 4, 0x2000, 0x1000, 0);
@@ -97,6 +99,30 @@ test_qemu_layout_is_found(void **state)
 	assert_int_equal(c.device.offset, 0x2000);
 	assert_int_equal(c.notify.offset, 0x3000);
 	assert_int_equal(c.notify_off_multiplier, 4);
+}
+
+static void
+test_msix_table_size_is_read(void **state)
+{
+	struct fake f;
+	struct fj_pci_caps caps;
+	(void)state;
+
+	fake_qemu(&f);
+	assert_int_equal(fj_pci_caps_parse(f.cfg, 256, f.bar_len, &caps, &why), 0);
+	assert_int_equal(caps.msix_vectors, 4);
+	/* The largest table PCI allows: 2048 entries (§4.1.5.1.2: 0 to 0x7ff). */
+	f.cfg[0x98 + 2] = 0xff;
+	f.cfg[0x98 + 3] = 0xc7; /* enable and mask bits are not part of the size */
+	assert_int_equal(fj_pci_caps_parse(f.cfg, 256, f.bar_len, &caps, &why), 0);
+	assert_int_equal(caps.msix_vectors, 2048);
+	/* No MSI-X capability: no vectors. */
+	fake_init(&f);
+	add_virtio(&f, 0x84, 1, 4, 0x0000, 0x1000, 0);
+	add_virtio(&f, 0x70, 3, 4, 0x1000, 0x1000, 0);
+	add_virtio(&f, 0x4c, 2, 4, 0x3000, 0x1000, 4);
+	assert_int_equal(fj_pci_caps_parse(f.cfg, 256, f.bar_len, &caps, &why), 0);
+	assert_int_equal(caps.msix_vectors, 0);
 }
 
 static void
@@ -232,6 +258,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_layout_is_found),
+		cmocka_unit_test(test_msix_table_size_is_read),
 		cmocka_unit_test(test_device_without_capability_list_is_legacy),
 		cmocka_unit_test(test_missing_notify_structure_is_refused),
 		cmocka_unit_test(test_looping_capability_list_is_refused),

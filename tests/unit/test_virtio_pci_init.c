@@ -23,9 +23,12 @@
 
 int fj_logtype;
 
-/* The ethdev layer is not under test: no data queues, nothing to report. */
-struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
+/* The ethdev layer is not under test: at most one rx queue, nothing to report. */
+static struct fj_rxq *sim_rxq;
+struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q) { (void)dev; return q == 0 ? sim_rxq : NULL; }
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q) { (void)dev; (void)q; return NULL; }
+uint16_t fj_dev_nb_rxq(struct fj_dev *dev) { (void)dev; return sim_rxq != NULL; }
+void fj_ethdev_link_changed(struct fj_dev *dev) { (void)dev; }
 int fj_ethdev_init(struct rte_eth_dev *e, struct fj_dev *d) { (void)e; (void)d; return 0; }
 int fj_ethdev_close(struct rte_eth_dev *e) { (void)e; return 0; }
 
@@ -38,6 +41,7 @@ struct simq {
 	uint16_t size, max, msix, enable, noff;
 	uint64_t desc, driver, device;
 	uint16_t last_avail;
+	bool wrap;            /* packed: the device's wrap counter */
 };
 
 static struct sim {
@@ -49,6 +53,8 @@ static struct sim {
 	int churn;            /* config reads that see the generation move */
 	bool nack;            /* control commands answered with an error */
 	bool noff_outside;    /* queue_notify_off beyond the notify structure */
+	uint16_t msix_table;  /* MSI-X vectors the device maps; 0: any */
+	bool refuse_vectors;  /* ... or none at all */
 	/* registers */
 	uint8_t status;
 	uint32_t dfsel, gfsel;
@@ -65,7 +71,18 @@ static struct sim {
 	int cmds;
 	uint8_t cmd[8];
 	uint16_t cmd_len;
+	uint16_t cfg_msix_set;         /* last config_msix_vector written */
+	uint16_t q_msix_set[SIM_QUEUES]; /* last queue_msix_vector written, per queue */
 } S;
+
+/* §4.1.5.1.2: a vector the device cannot map reads back as NO_VECTOR. */
+static uint16_t
+sim_map_vector(uint16_t v)
+{
+	if (v == VIRTIO_MSI_NO_VECTOR || S.refuse_vectors)
+		return VIRTIO_MSI_NO_VECTOR;
+	return S.msix_table == 0 || v < S.msix_table ? v : VIRTIO_MSI_NO_VECTOR;
+}
 
 static uint8_t notify_area[SIM_QUEUES * SIM_NOTIFY_MULT];
 
@@ -77,7 +94,7 @@ sim_reset_regs(void)
 	S.qsel = 0;
 	S.num_queues = 3;
 	for (int i = 0; i < SIM_QUEUES; i++) {
-		S.q[i] = (struct simq){ .max = 256, .size = 256, .msix = 0,
+		S.q[i] = (struct simq){ .max = 256, .size = 256, .msix = 0, .wrap = true,
 					.noff = S.noff_outside ? 1000 : (uint16_t)i };
 	}
 }
@@ -100,25 +117,34 @@ sim_init(uint64_t offer)
 static void *
 iova_to_va(struct fj_vpci *p, uint64_t iova)
 {
-	const struct rte_memzone *mz = p->cvq_mz;
+	const struct rte_memzone *mz = p->cvq.mz;
 
 	assert_non_null(mz);
 	assert_true(iova >= mz->iova && iova < mz->iova + mz->len);
 	return (uint8_t *)mz->addr + (iova - mz->iova);
 }
 
-/* The device side of the control queue: run on every register access. */
-static void
-sim_run_cvq(struct fj_vpci *p)
+/* One command's buffers, as the device reads them; returns its ack byte. */
+static uint8_t *
+sim_take_cmd(struct fj_vpci *p, uint64_t addr, uint32_t len, bool write, uint8_t *ack)
 {
-	uint16_t cq = (uint16_t)(2 * S.devcfg[8]);
-	struct simq *q = &S.q[cq];
+	uint8_t *b = iova_to_va(p, addr);
 
-	if (!(S.status & VIRTIO_STATUS_DRIVER_OK) || !q->enable || p->cvq_mz == NULL)
-		return;
+	if (write)
+		return b;
+	assert_true(S.cmd_len + len <= sizeof(S.cmd));
+	memcpy(S.cmd + S.cmd_len, b, len);
+	S.cmd_len = (uint16_t)(S.cmd_len + len);
+	return ack;
+}
+
+static void
+sim_run_cvq_split(struct fj_vpci *p, struct simq *q)
+{
 	struct vring_desc *desc = iova_to_va(p, q->desc);
 	struct vring_avail *avail = iova_to_va(p, q->driver);
 	struct vring_used *used = iova_to_va(p, q->device);
+
 	while (q->last_avail != avail->idx) {
 		uint16_t head = avail->ring[q->last_avail % q->size];
 		uint16_t id = head;
@@ -126,14 +152,7 @@ sim_run_cvq(struct fj_vpci *p)
 		S.cmd_len = 0;
 		for (int n = 0; n < 4; n++) {
 			struct vring_desc *d = &desc[id];
-			uint8_t *b = iova_to_va(p, d->addr);
-			if (d->flags & VRING_DESC_F_WRITE) {
-				ack = b;
-			} else {
-				assert_true(S.cmd_len + d->len <= sizeof(S.cmd));
-				memcpy(S.cmd + S.cmd_len, b, d->len);
-				S.cmd_len = (uint16_t)(S.cmd_len + d->len);
-			}
+			ack = sim_take_cmd(p, d->addr, d->len, d->flags & VRING_DESC_F_WRITE, ack);
 			if (!(d->flags & VRING_DESC_F_NEXT))
 				break;
 			id = d->next;
@@ -145,6 +164,63 @@ sim_run_cvq(struct fj_vpci *p)
 		q->last_avail++;
 		S.cmds++;
 	}
+}
+
+/* §2.8: a descriptor is available when AVAIL matches the device's wrap
+ * counter and USED does not; the device writes one used descriptor, at the
+ * head's slot, for the whole chain. */
+static void
+sim_run_cvq_packed(struct fj_vpci *p, struct simq *q)
+{
+	struct vring_packed_desc *ring = iova_to_va(p, q->desc);
+
+	for (;;) {
+		uint16_t head = q->last_avail;
+		uint16_t f = __atomic_load_n(&ring[head].flags, __ATOMIC_ACQUIRE);
+		if (!!(f & VRING_PACKED_DESC_F_AVAIL) != q->wrap ||
+		    !!(f & VRING_PACKED_DESC_F_USED) == q->wrap)
+			return;
+		uint8_t *ack = NULL;
+		uint16_t n = 0, id = 0;
+		S.cmd_len = 0;
+		for (;;) {
+			struct vring_packed_desc *d = &ring[(head + n) % q->size];
+			ack = sim_take_cmd(p, d->addr, d->len, d->flags & VRING_DESC_F_WRITE, ack);
+			id = d->id;
+			n++;
+			if (!(d->flags & VRING_DESC_F_NEXT))
+				break;
+			assert_true(n < 4);
+		}
+		assert_non_null(ack);
+		*ack = S.nack ? 1 : 0;
+		ring[head].id = id;
+		ring[head].len = 1;
+		__atomic_store_n(&ring[head].flags,
+				 q->wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0,
+				 __ATOMIC_RELEASE);
+		q->last_avail = (uint16_t)(q->last_avail + n);
+		if (q->last_avail >= q->size) {
+			q->last_avail = (uint16_t)(q->last_avail - q->size);
+			q->wrap = !q->wrap;
+		}
+		S.cmds++;
+	}
+}
+
+/* The device side of the control queue: run on every register access. */
+static void
+sim_run_cvq(struct fj_vpci *p)
+{
+	uint16_t cq = (uint16_t)(2 * S.devcfg[8]);
+	struct simq *q = &S.q[cq];
+
+	if (!(S.status & VIRTIO_STATUS_DRIVER_OK) || !q->enable || p->cvq.mz == NULL)
+		return;
+	if (S.drv_features & FJ_BIT(VIRTIO_F_RING_PACKED))
+		sim_run_cvq_packed(p, q);
+	else
+		sim_run_cvq_split(p, q);
 }
 
 uint32_t
@@ -209,7 +285,10 @@ fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width)
 		else
 			S.drv_features = (S.drv_features & ~0xffffffffull) | v;
 		break;
-	case CC_MSIX: S.msix = (uint16_t)v; break;
+	case CC_MSIX:
+		S.cfg_msix_set = (uint16_t)v;
+		S.msix = sim_map_vector((uint16_t)v);
+		break;
 	case CC_STATUS:
 		if (S.nstatus < (int)sizeof(S.status_log))
 			S.status_log[S.nstatus++] = (uint8_t)v;
@@ -239,7 +318,10 @@ fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width)
 		assert_false(S.status & VIRTIO_STATUS_DRIVER_OK);
 		q->size = (uint16_t)v;
 		break;
-	case CC_Q_MSIX: q->msix = (uint16_t)v; break;
+	case CC_Q_MSIX:
+		S.q_msix_set[S.qsel % SIM_QUEUES] = (uint16_t)v;
+		q->msix = sim_map_vector((uint16_t)v);
+		break;
 	case CC_Q_ENABLE: q->enable = (uint16_t)v; break;
 	case CC_Q_DESC: q->desc = (q->desc & ~0xffffffffull) | v; break;
 	case CC_Q_DESC + 4: q->desc = (q->desc & 0xffffffffu) | (uint64_t)v << 32; break;
@@ -282,8 +364,7 @@ drv_init(void)
 static void
 drv_fini(void)
 {
-	rte_memzone_free(P.cvq_mz);
-	P.cvq_mz = NULL;
+	fj_ctrlq_free(&P.cvq);
 }
 
 #define NET_OFFER                                                                  \
@@ -375,6 +456,69 @@ test_start_sets_up_control_queue_and_pairs(void **state)
 	drv_fini();
 }
 
+/* Commands enough to wrap the control ring several times, on @packed rings. */
+static void
+control_queue_runs_many_commands(bool packed)
+{
+	sim_init(NET_OFFER | (packed ? FJ_BIT(VIRTIO_F_RING_PACKED) : 0));
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	assert_int_equal(!!(D.features & FJ_BIT(VIRTIO_F_RING_PACKED)), packed);
+	D.pairs = 2;
+	assert_int_equal(vpci_start(&D), 0);
+	assert_int_equal(P.cvq.packed, packed);
+	assert_int_equal(S.cmds, 1);
+	for (uint16_t i = 0; i < 40; i++) {
+		uint16_t pairs = (uint16_t)(1 + i % 2);
+		assert_int_equal(fj_ctrlq_cmd(&P.cvq, "sim", VIRTIO_NET_CTRL_MQ,
+					      VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2), 0);
+		assert_int_equal(S.cmd_len, 4);
+		assert_int_equal(S.cmd[2] | S.cmd[3] << 8, pairs);
+	}
+	assert_int_equal(S.cmds, 41);
+	/* Every descriptor came back. */
+	assert_int_equal(packed ? P.cvq.pr.nfree : P.cvq.vr.nfree, P.cvq.num);
+	vpci_stop(&D);
+	drv_fini();
+}
+
+static void
+test_split_control_queue_wraps(void **state)
+{
+	(void)state;
+	control_queue_runs_many_commands(false);
+}
+
+static void
+test_packed_rings_make_the_control_queue_packed(void **state)
+{
+	(void)state;
+	control_queue_runs_many_commands(true);
+}
+
+static void
+test_packed_vq_devarg(void **state)
+{
+	(void)state;
+	drv_init();
+	assert_int_equal(vpci_parse_devargs(&D, NULL), 0);
+	assert_int_equal(vpci_parse_devargs(&D, ""), 0);
+	assert_int_equal(D.disabled, 0);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=0"), 0);
+	assert_int_equal(D.disabled, FJ_BIT(VIRTIO_F_RING_PACKED));
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=1"), 0);
+	assert_int_equal(D.disabled, 0);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq=2"), -EINVAL);
+	assert_int_equal(vpci_parse_devargs(&D, "packed_vq"), -EINVAL);
+	assert_int_equal(vpci_parse_devargs(&D, "queues=2"), -EINVAL);
+	/* With packed_vq=0 the device's RING_PACKED offer is declined. */
+	uint64_t got;
+	const char *why;
+	assert_int_equal(fj_features_negotiate(NET_OFFER | FJ_BIT(VIRTIO_F_RING_PACKED),
+					       FJ_BIT(VIRTIO_F_RING_PACKED), 0, &got, &why), 0);
+	assert_false(got & FJ_BIT(VIRTIO_F_RING_PACKED));
+}
+
 static void
 test_control_command_refused_fails_start(void **state)
 {
@@ -387,6 +531,143 @@ test_control_command_refused_fails_start(void **state)
 	assert_int_equal(vpci_start(&D), -EIO);
 	/* A failed start leaves the device reset, not half-running. */
 	assert_int_equal(S.status, 0);
+	drv_fini();
+}
+
+/* ------------------------------------------------------ interrupts */
+
+/* An ethdev port around the driver: intr_conf, dev_flags, one rx queue. */
+static struct rte_eth_dev E;
+static struct rte_eth_dev_data ED;
+static struct fj_rxq RXQ;
+static uint16_t rxq_link[256];
+
+static struct rte_intr_handle *
+intr_port(enum rte_intr_handle_type type, bool rxq_intr, bool lsc, uint16_t msix_vectors)
+{
+	memset(&E, 0, sizeof(E));
+	memset(&ED, 0, sizeof(ED));
+	E.data = &ED;
+	ED.dev_conf.intr_conf.rxq = rxq_intr;
+	ED.dev_conf.intr_conf.lsc = lsc;
+	ED.dev_flags = lsc ? RTE_ETH_DEV_INTR_LSC : 0;
+	D.eth_dev = &E;
+	P.msix_vectors = msix_vectors;
+
+	memset(&RXQ, 0, sizeof(RXQ));
+	assert_int_equal(fj_vring_layout(256, RTE_CACHE_LINE_SIZE, &RXQ.lay), 0);
+	RXQ.mz = rte_memzone_reserve_aligned("t_rxq", RXQ.lay.size, SOCKET_ID_ANY, 0, 4096);
+	assert_non_null(RXQ.mz);
+	assert_int_equal(fj_vring_init(&RXQ.vr, RXQ.mz->addr, &RXQ.lay, 256, false, rxq_link), 0);
+	sim_rxq = &RXQ;
+
+	struct rte_intr_handle *h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	assert_non_null(h);
+	assert_int_equal(rte_intr_type_set(h, type), 0);
+	PCI.intr_handle = h;
+	return h;
+}
+
+static void
+intr_port_free(void)
+{
+	rte_intr_instance_free(PCI.intr_handle);
+	PCI.intr_handle = NULL;
+	rte_memzone_free(RXQ.mz);
+	sim_rxq = NULL;
+	D.eth_dev = NULL;
+}
+
+static void
+test_rx_interrupts_checked_at_configure(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	drv_init();
+	/* Without rx queue interrupts nothing is asked of the device. */
+	intr_port(RTE_INTR_HANDLE_UIO_INTX, false, false, 0);
+	assert_int_equal(vpci_intr_check(&D), 0);
+	intr_port_free();
+	/* INTx only (uio_pci_generic). */
+	intr_port(RTE_INTR_HANDLE_UIO_INTX, true, false, 4);
+	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	intr_port_free();
+	/* vfio-pci on a device without MSI-X. */
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 0);
+	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	intr_port_free();
+	/* One vector: config changes only. */
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 1);
+	assert_int_equal(vpci_intr_check(&D), -ENOSPC);
+	intr_port_free();
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 2);
+	assert_int_equal(vpci_intr_check(&D), 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_rx_queue_gets_vector_one_and_the_rest_none(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	struct rte_intr_handle *h = intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 4);
+	memset(S.q_msix_set, 0x55, sizeof(S.q_msix_set));
+	/*
+	 * No kernel driver behind this handle, so enabling the vectors fails
+	 * last; by then every vector was written and read back.
+	 */
+	assert_int_equal(vpci_start(&D), -EIO);
+	assert_int_equal(S.q_msix_set[0], RTE_INTR_VEC_RXTX_OFFSET); /* rx0 */
+	assert_int_equal(S.q_msix_set[4], VIRTIO_MSI_NO_VECTOR);     /* control queue */
+	assert_int_equal(S.cfg_msix_set, VIRTIO_MSI_NO_VECTOR);      /* no LSC asked */
+	/* A failed start gives back the event fds and leaves the device reset. */
+	assert_int_equal(rte_intr_nb_efd_get(h), 0);
+	assert_false(P.rxq_intr);
+	assert_int_equal(S.status, 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_refused_rx_queue_vector_fails_start(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	S.msix_table = 1; /* maps vector 0 only */
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	struct rte_intr_handle *h = intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 4);
+	assert_int_equal(vpci_start(&D), -ENOSPC);
+	assert_int_equal(S.q_msix_set[0], RTE_INTR_VEC_RXTX_OFFSET);
+	assert_int_equal(rte_intr_nb_efd_get(h), 0);
+	assert_int_equal(S.status, 0);
+	intr_port_free();
+	drv_fini();
+}
+
+static void
+test_refused_config_vector_falls_back_to_polling(void **state)
+{
+	(void)state;
+	sim_init(NET_OFFER);
+	S.refuse_vectors = true;
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	D.pairs = 1;
+	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, false, true, 4);
+	/* LSC was promised at probe: the port starts, an alarm polls the link. */
+	assert_int_equal(vpci_start(&D), 0);
+	assert_int_equal(S.cfg_msix_set, RTE_INTR_VEC_ZERO_OFFSET);
+	assert_true(P.lsc_poll);
+	assert_false(P.lsc_cb);
+	vpci_stop(&D);
+	assert_false(P.lsc_poll);
+	intr_port_free();
 	drv_fini();
 }
 
@@ -515,7 +796,7 @@ test_queue_setup_checks(void **state)
 	struct fj_notify nt;
 
 	/* The rings' IOVAs, the size, no interrupt vector; notify at off * mult. */
-	assert_int_equal(vpci_setup_queue(&D, 1, r, &nt), 0);
+	assert_int_equal(vpci_setup_queue(&D, 1, r, &nt, VIRTIO_MSI_NO_VECTOR), 0);
 	assert_int_equal(S.q[1].desc, mz->iova);
 	assert_int_equal(S.q[1].driver, mz->iova + lay.avail_off);
 	assert_int_equal(S.q[1].device, mz->iova + lay.used_off);
@@ -523,14 +804,14 @@ test_queue_setup_checks(void **state)
 	assert_int_equal(S.q[1].msix, VIRTIO_MSI_NO_VECTOR);
 	assert_ptr_equal(nt.addr, notify_area + 1 * SIM_NOTIFY_MULT);
 	/* Beyond the device's queues. */
-	assert_int_equal(vpci_setup_queue(&D, 7, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 7, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	/* More descriptors than the device takes. */
 	S.q[0].size = 128;
-	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	/* A notify offset outside the notify structure. */
 	S.q[0].size = 256;
 	S.q[0].noff = 1000;
-	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt), -EINVAL);
+	assert_int_equal(vpci_setup_queue(&D, 0, r, &nt, VIRTIO_MSI_NO_VECTOR), -EINVAL);
 	rte_memzone_free(mz);
 	drv_fini();
 }
@@ -656,7 +937,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_sequence_in_spec_order),
 		cmocka_unit_test(test_start_sets_up_control_queue_and_pairs),
+		cmocka_unit_test(test_split_control_queue_wraps),
+		cmocka_unit_test(test_packed_rings_make_the_control_queue_packed),
+		cmocka_unit_test(test_packed_vq_devarg),
 		cmocka_unit_test(test_control_command_refused_fails_start),
+		cmocka_unit_test(test_rx_interrupts_checked_at_configure),
+		cmocka_unit_test(test_rx_queue_gets_vector_one_and_the_rest_none),
+		cmocka_unit_test(test_refused_rx_queue_vector_fails_start),
+		cmocka_unit_test(test_refused_config_vector_falls_back_to_polling),
 		cmocka_unit_test(test_features_ok_refused),
 		cmocka_unit_test(test_legacy_only_device_refused),
 		cmocka_unit_test(test_reset_that_never_completes_is_bounded),

@@ -95,6 +95,32 @@ test_init_suppresses_interrupts_and_frees_every_descriptor(void **state)
 }
 
 static void
+test_interrupt_enable_clears_no_interrupt_and_reports_buffers_used_while_off(void **state)
+{
+	struct ring r;
+	(void)state;
+	ring_new(&r, 8, false);
+	uint16_t id = fj_vring_alloc_one(&r.vr);
+	fj_vring_push_avail(&r.vr, id);
+	fj_vring_publish(&r.vr);
+	/* Nothing used yet: enabling finds nothing waiting. */
+	assert_false(fj_vring_intr_enable(&r.vr));
+	assert_int_equal(r.vr.avail->flags, 0);
+	fj_vring_intr_disable(&r.vr);
+	assert_int_equal(r.vr.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+	/* The device uses the buffer while notifications are off (§2.7.14). */
+	dev_push_used(&r, dev_pop_avail(&r), 64);
+	assert_true(fj_vring_intr_enable(&r.vr));
+	/* Consumed: nothing waits any more. */
+	r.vr.used_seen++;
+	assert_false(fj_vring_intr_enable(&r.vr));
+	/* A used index the ring cannot hold counts as waiting. */
+	r.vr.used->idx = (uint16_t)(r.vr.used_seen + 100);
+	assert_true(fj_vring_intr_enable(&r.vr));
+	ring_free(&r);
+}
+
+static void
 test_chain_links_descriptors_with_next_except_the_last(void **state)
 {
 	struct ring r;
@@ -232,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_layout_rejects_sizes_that_are_not_powers_of_two),
 		cmocka_unit_test(test_layout_matches_the_spec_sizes),
 		cmocka_unit_test(test_init_suppresses_interrupts_and_frees_every_descriptor),
+		cmocka_unit_test(test_interrupt_enable_clears_no_interrupt_and_reports_buffers_used_while_off),
 		cmocka_unit_test(test_chain_links_descriptors_with_next_except_the_last),
 		cmocka_unit_test(test_out_of_order_completion_returns_every_descriptor),
 		cmocka_unit_test(test_in_order_ring_hands_out_ids_in_ring_order_and_wraps),

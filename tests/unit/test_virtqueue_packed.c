@@ -39,6 +39,26 @@ ring_free(struct ring *r)
 }
 
 static void
+test_interrupt_enable_sets_driver_event_flags_and_reports_used_descriptors(void **state)
+{
+	struct ring r;
+	(void)state;
+	ring_new(&r, 4);
+	assert_int_equal(r.pr.driver_event->flags, RING_EVENT_FLAGS_DISABLE);
+	fj_pring_put(&r.pr, 0x1000, 64, fj_pring_id_get(&r.pr), VRING_DESC_F_WRITE, NULL);
+	assert_false(fj_pring_intr_enable(&r.pr));
+	assert_int_equal(r.pr.driver_event->flags, RING_EVENT_FLAGS_ENABLE);
+	fj_pring_intr_disable(&r.pr);
+	assert_int_equal(r.pr.driver_event->flags, RING_EVENT_FLAGS_DISABLE);
+	/* The device marks slot 0 used (AVAIL = USED = its wrap counter 1). */
+	r.pr.desc[0].flags = AVAIL | USED;
+	assert_true(fj_pring_intr_enable(&r.pr));
+	fj_pring_used_advance(&r.pr, 1);
+	assert_false(fj_pring_intr_enable(&r.pr));
+	ring_free(&r);
+}
+
+static void
 test_layout_rejects_bad_sizes_and_separates_the_event_areas(void **state)
 {
 	struct fj_pring_layout lay;
@@ -140,6 +160,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_rejects_bad_sizes_and_separates_the_event_areas),
+		cmocka_unit_test(test_interrupt_enable_sets_driver_event_flags_and_reports_used_descriptors),
 		cmocka_unit_test(test_init_starts_wrap_counters_at_one_and_disables_driver_events),
 		cmocka_unit_test(test_available_flags_flip_after_the_last_slot),
 		cmocka_unit_test(test_a_chain_head_stays_unavailable_until_published),
