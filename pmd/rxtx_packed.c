@@ -30,8 +30,10 @@ rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 	uint16_t posted = 0;
 	uint16_t room = RTE_MIN(pr->id_count, pr->nfree);
 
-	if (live)
-		room = (uint16_t)(room - (uint16_t)((pr->avail_idx + room) % PDESC_PER_LINE));
+	if (live) {
+		uint16_t past = (uint16_t)((pr->avail_idx + room) % PDESC_PER_LINE);
+		room = past <= room ? (uint16_t)(room - past) : 0;
+	}
 	while (room > 0) {
 		uint16_t n = RTE_MIN(room, (uint16_t)RX_REFILL_BATCH);
 
