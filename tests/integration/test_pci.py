@@ -22,6 +22,16 @@ FRAMES = 10000
 RINGS = {"split": "", "packed": "packed=on"}
 
 
+def release(*things, workdir=None):
+    """Close what a test opened (injector, guest, namespace; None skipped),
+    then remove its work directory."""
+    for t in things:
+        if t is not None:
+            t.close()
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def props(ring, *extra):
     """virtio-net-pci properties for ring layout @ring plus @extra."""
     return ",".join(p for p in (RINGS[ring],) + extra if p)
@@ -84,13 +94,7 @@ def macswap(name, ring, bind="vfio", nic="", frames=FRAMES, testpmd_args="", flo
         check("Port 0 is closed" in out, "port 0 was not closed cleanly")
         return xs
     finally:
-        if inj:
-            inj.close()
-        if g:
-            g.close()
-        if ns:
-            ns.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(inj, g, ns, workdir=d)
 
 
 def test_modern_vfio(ring="split"):
@@ -133,11 +137,7 @@ def test_split_on_request():
         rc = g.quit()
         check(rc == 0, f"guest testpmd exited with {rc}")
     finally:
-        if inj:
-            inj.close()
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(inj, g, workdir=d)
 
 
 LSC_EVENT = "Port 0: link state change event"  # testpmd's event callback
@@ -186,11 +186,7 @@ def link_changes(name, ring, bind="vfio", nic="", how="MSI-X vector 0", lsc=True
         rc = g.quit()
         check(rc == 0, f"guest testpmd exited with {rc}")
     finally:
-        if inj:
-            inj.close()
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(inj, g, workdir=d)
 
 
 def test_link_status(ring="split"):
@@ -301,13 +297,7 @@ def rx_interrupts(name, ring, queues=1):
         check(all(per_queue.get(q, 0) > 0 for q in range(queues)),
               f"frames per rx queue over all rounds: {per_queue}")
     finally:
-        if inj:
-            inj.close()
-        if g:
-            g.close()
-        if ns:
-            ns.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(inj, g, ns, workdir=d)
 
 
 def test_rx_interrupts(ring="split"):
@@ -332,9 +322,7 @@ def rx_interrupts_refused(name, want, bind="vfio", nic=""):
         rc = int(g.wait_for(r"FJVM-EXIT (\d+)", 60).group(1))
         check(rc == 2, f"fj-rxintr exited with {rc}, not its error status 2")
     finally:
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(g, workdir=d)
 
 
 def test_rx_interrupts_too_few_vectors():
@@ -364,9 +352,7 @@ def test_legacy_refused():
             rc = g.quit()
             check(rc == 0, f"guest testpmd exited with {rc}")
     finally:
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(g, workdir=d)
 
 
 def test_no_access_platform_refused():
@@ -384,9 +370,7 @@ def test_no_access_platform_refused():
         rc = g.quit()
         check(rc == 0, f"guest testpmd exited with {rc}")
     finally:
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(g, workdir=d)
 
 
 def test_bad_devargs():
@@ -404,9 +388,7 @@ def test_bad_devargs():
             rc = g.quit()
             check(rc == 0, f"guest testpmd exited with {rc}")
     finally:
-        if g:
-            g.close()
-        shutil.rmtree(d, ignore_errors=True)
+        release(g, workdir=d)
 
 
 # Tests that run on both ring layouts: NAME on split rings, NAME_packed on
