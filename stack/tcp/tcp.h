@@ -3,11 +3,13 @@
 #ifndef FJ_TCP_H
 #define FJ_TCP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_hash.h>
 #include <rte_mbuf.h>
 
+#include "fjord.h"
 #include "../wheel.h"
 #include "rtt.h"
 
@@ -51,7 +53,6 @@ struct fj_listener {
 	uint32_t half_open;
 	uint32_t backlog; /* most half-open connections at once */
 	uint64_t cookies_until; /* SYN cookies were sent: ACKs may carry one */
-	int fd;           /* socket backend: the listening socket */
 };
 
 struct fj_flow {
@@ -119,13 +120,6 @@ struct fj_flow {
 	struct fj_flow *lnext, *lprev; /* every flow of the stack */
 	struct fj_flow *unext, *uprev; /* a window update is due */
 	bool update_due;
-
-	/* socket backend */
-	int fd;
-	bool connecting;
-	struct rte_mbuf *pending; /* written, not yet taken by the kernel */
-	uint8_t rd_segs;          /* segments for the next read (0: 1) */
-	uint32_t events;
 };
 
 /* Stack-wide TCP state. */
@@ -150,5 +144,19 @@ void fj_tcp_timers(struct fj_stack *s, uint64_t now);
 void fj_tcp_flush(struct fj_stack *s);
 /* Packet buffers the flows hold (queues), for leak checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
+
+/* The flow API's calls on the direct backend (backend.h). */
+struct fj_listener *fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg);
+struct fj_flow *fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn,
+			       void *arg);
+enum fj_read fj_tcp_read(struct fj_flow *f, struct fj_buf **buf);
+int fj_tcp_write(struct fj_flow *f, struct fj_buf *buf);
+void fj_tcp_close(struct fj_flow *f);
+int fj_tcp_shutdown(struct fj_flow *f);
+void fj_tcp_abort(struct fj_flow *f);
+void fj_tcp_set_nagle(struct fj_flow *f, bool on);
+int fj_tcp_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s,
+			 unsigned probes);
+struct fj_addr fj_tcp_peer(const struct fj_flow *f);
 
 #endif

@@ -13,10 +13,6 @@
  * Received data stays in its mbufs (zero-copy reads); written buffers are
  * queued by reference and copied into segments when sent.
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <rte_random.h>
@@ -145,16 +141,10 @@ tcp_flow_closed(struct fj_flow *f, int err)
 /* ------------------------------------------------------ the flow API */
 
 struct fj_listener *
-fj_listen_tcp(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
+fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 {
 	struct fj_listener *l;
 
-	if (port == 0 || fn == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (s->backend == FJ_NET_SOCKET)
-		return fj_socket_listen(s, port, fn, arg);
 	if (T(s)->listeners[port] != NULL) {
 		errno = EADDRINUSE;
 		return NULL;
@@ -172,18 +162,12 @@ fj_listen_tcp(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 }
 
 struct fj_flow *
-fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
+fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
 	struct fj_flow *f;
 	uint32_t ts_off = 0;
 	bool reuse_ts = false;
 
-	if (to == NULL || to->port == 0 || to->ip == 0 || fn == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (s->backend == FJ_NET_SOCKET)
-		return fj_socket_connect(s, to, fn, arg);
 	if (T(s)->nflows >= MAX_FLOWS) {
 		errno = ENOBUFS;
 		return NULL;
@@ -248,10 +232,8 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 }
 
 enum fj_read
-fj_flow_read(struct fj_flow *f, struct fj_buf **buf)
+fj_tcp_read(struct fj_flow *f, struct fj_buf **buf)
 {
-	if (f->s->backend == FJ_NET_SOCKET)
-		return fj_socket_flow_read(f, buf);
 	if (f->rcvq.n > 0) {
 		struct fj_mq *q = &f->rcvq;
 		struct rte_mbuf *m = q->m[q->head];
@@ -278,12 +260,10 @@ fj_flow_read(struct fj_flow *f, struct fj_buf **buf)
 }
 
 int
-fj_flow_write(struct fj_flow *f, struct fj_buf *buf)
+fj_tcp_write(struct fj_flow *f, struct fj_buf *buf)
 {
 	struct rte_mbuf *m = (struct rte_mbuf *)buf;
 
-	if (f->s->backend == FJ_NET_SOCKET)
-		return fj_socket_flow_write(f, buf);
 	if (f->app_closed || (f->state != FJ_TCP_ESTABLISHED && f->state != FJ_TCP_CLOSE_WAIT)) {
 		rte_pktmbuf_free(m);
 		return f->err ? f->err : -EPIPE;
@@ -303,12 +283,8 @@ fj_flow_write(struct fj_flow *f, struct fj_buf *buf)
 }
 
 void
-fj_flow_close(struct fj_flow *f)
+fj_tcp_close(struct fj_flow *f)
 {
-	if (f->s->backend == FJ_NET_SOCKET) {
-		fj_socket_flow_close(f);
-		return;
-	}
 	if (f->app_closed)
 		return;
 	f->app_closed = true;
@@ -336,10 +312,8 @@ fj_flow_close(struct fj_flow *f)
 }
 
 int
-fj_flow_shutdown(struct fj_flow *f)
+fj_tcp_shutdown(struct fj_flow *f)
 {
-	if (f->s->backend == FJ_NET_SOCKET)
-		return shutdown(f->fd, SHUT_WR) < 0 ? -errno : 0;
 	switch (f->state) {
 	case FJ_TCP_ESTABLISHED:
 		f->state = FJ_TCP_FIN_WAIT_1;
@@ -356,26 +330,16 @@ fj_flow_shutdown(struct fj_flow *f)
 }
 
 void
-fj_flow_set_nagle(struct fj_flow *f, bool on)
+fj_tcp_set_nagle(struct fj_flow *f, bool on)
 {
-	if (f->s->backend == FJ_NET_SOCKET) {
-		int v = !on;
-		setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
-		return;
-	}
 	f->nagle = on;
 }
 
 int
-fj_flow_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, unsigned probes)
+fj_tcp_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, unsigned probes)
 {
 	struct fj_stack *s = f->s;
 
-	if ((idle_s != 0 && (interval_s == 0 || probes == 0 || probes > 255)) ||
-	    idle_s > 86400 * 7 || interval_s > 86400)
-		return -EINVAL;
-	if (s->backend == FJ_NET_SOCKET)
-		return fj_socket_flow_keepalive(f, idle_s, interval_s, probes);
 	f->ka_idle = (uint64_t)idle_s * s->hz;
 	f->ka_intvl = (uint64_t)interval_s * s->hz;
 	f->ka_probes = (uint8_t)probes;
@@ -390,12 +354,8 @@ fj_flow_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, u
 }
 
 void
-fj_flow_abort(struct fj_flow *f)
+fj_tcp_abort(struct fj_flow *f)
 {
-	if (f->s->backend == FJ_NET_SOCKET) {
-		fj_socket_flow_abort(f);
-		return;
-	}
 	f->app_closed = true;
 	if (f->state != FJ_TCP_CLOSED)
 		tcp_send_rst_flow(f);
@@ -403,26 +363,8 @@ fj_flow_abort(struct fj_flow *f)
 	tcp_flow_free(f);
 }
 
-int
-fj_flow_error(const struct fj_flow *f)
-{
-	return f->err;
-}
-
-void
-fj_flow_set_user(struct fj_flow *f, void *user)
-{
-	f->user = user;
-}
-
-void *
-fj_flow_user(const struct fj_flow *f)
-{
-	return f->user;
-}
-
 struct fj_addr
-fj_flow_peer(const struct fj_flow *f)
+fj_tcp_peer(const struct fj_flow *f)
 {
 	return (struct fj_addr){ f->key.raddr, f->key.rport };
 }

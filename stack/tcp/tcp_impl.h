@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../stack_impl.h"
+#include "direct.h"
 #include "isn.h"
 #include "tcp_seq.h"
 

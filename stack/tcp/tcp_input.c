@@ -685,11 +685,11 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	uint32_t tlen = ip->total_len - ip->hdr_len;
 	struct fj_tcp_hdr th;
-	enum fj_drop r;
+	enum fj_wire_err r;
 
 	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, fj_rx_l4_vouched(s, m), &th);
 	if (r != FJ_OK) {
-		fj_drop(s, m, r);
+		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	if (ip->dst != s->ip) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The Internet checksum (RFC 1071) and the names of drop reasons. */
+/* The Internet checksum (RFC 1071). */
 #include <string.h>
 
-#include "wire.h"
+#include "checksum.h"
 
 uint32_t
 fj_csum_add(uint32_t sum, const void *data, size_t len)
@@ -60,39 +60,4 @@ fj_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 	uint64_t s = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + len;
 
 	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
-}
-
-const char *
-fj_drop_name(enum fj_drop d)
-{
-	static const char *const names[FJ_DROP__COUNT] = {
-		[FJ_OK] = "ok",
-		[FJ_DROP_TRUNCATED] = "truncated",
-		[FJ_DROP_NOT_FOR_US] = "not_for_us",
-		[FJ_DROP_ETHERTYPE] = "ethertype",
-		[FJ_DROP_ARP_FORMAT] = "arp_format",
-		[FJ_DROP_IP_VERSION] = "ip_version",
-		[FJ_DROP_IP_HDR_LEN] = "ip_header_length",
-		[FJ_DROP_IP_TOTAL_LEN] = "ip_total_length",
-		[FJ_DROP_IP_CHECKSUM] = "ip_checksum",
-		[FJ_DROP_IP_SOURCE] = "ip_source",
-		[FJ_DROP_IP_FRAGMENT] = "ip_fragment",
-		[FJ_DROP_IP_PROTO] = "ip_protocol",
-		[FJ_DROP_ICMP_CHECKSUM] = "icmp_checksum",
-		[FJ_DROP_ICMP_TYPE] = "icmp_type",
-		[FJ_DROP_UDP_LEN] = "udp_length",
-		[FJ_DROP_UDP_CHECKSUM] = "udp_checksum",
-		[FJ_DROP_UDP_PORT] = "udp_port_closed",
-		[FJ_DROP_ARP_PENDING_FULL] = "arp_pending_full",
-		[FJ_DROP_NO_ROUTE] = "no_route",
-		[FJ_DROP_NO_MBUF] = "no_mbuf",
-		[FJ_DROP_TX_FULL] = "tx_full",
-		[FJ_DROP_ARP_TIMEOUT] = "arp_timeout",
-		[FJ_DROP_ICMP_RATE] = "icmp_rate_limited",
-		[FJ_DROP_OVERSIZE] = "oversize",
-		[FJ_DROP_TCP_HDR_LEN] = "tcp_header_length",
-		[FJ_DROP_TCP_CHECKSUM] = "tcp_checksum",
-		[FJ_DROP_TCP_OPTIONS] = "tcp_options",
-	};
-	return (unsigned)d < FJ_DROP__COUNT && names[d] ? names[d] : "unknown";
 }

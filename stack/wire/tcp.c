@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "bytes.h"
-#include "wire.h"
+#include "checksum.h"
+#include "ipv4.h"
+#include "tcp.h"
 
 #define OPT_EOL 0
 #define OPT_NOP 1
@@ -14,7 +16,7 @@
 #define OPT_TS 8
 
 
-static enum fj_drop
+static enum fj_wire_err
 parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
 {
 	size_t i = 0;
@@ -29,31 +31,31 @@ parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
 			continue;
 		}
 		if (i + 1 >= len || p[i + 1] < 2 || i + p[i + 1] > len)
-			return FJ_DROP_TCP_OPTIONS;
+			return FJ_WIRE_TCP_OPTIONS;
 		uint8_t olen = p[i + 1];
 		const uint8_t *v = p + i + 2;
 		switch (kind) {
 		case OPT_MSS:
 			if (olen != 4)
-				return FJ_DROP_TCP_OPTIONS;
+				return FJ_WIRE_TCP_OPTIONS;
 			o->has_mss = true;
 			o->mss = rd16(v);
 			break;
 		case OPT_WS:
 			if (olen != 3)
-				return FJ_DROP_TCP_OPTIONS;
+				return FJ_WIRE_TCP_OPTIONS;
 			o->has_ws = true;
 			/* RFC 7323 §2.3: a shift above 14 is used as 14. */
 			o->ws = v[0] > 14 ? 14 : v[0];
 			break;
 		case OPT_SACK_PERM:
 			if (olen != 2)
-				return FJ_DROP_TCP_OPTIONS;
+				return FJ_WIRE_TCP_OPTIONS;
 			o->sack_perm = true;
 			break;
 		case OPT_SACK:
 			if ((olen - 2) % 8 != 0 || olen < 10 || (olen - 2) / 8 > FJ_TCP_MAX_SACK)
-				return FJ_DROP_TCP_OPTIONS;
+				return FJ_WIRE_TCP_OPTIONS;
 			o->nsack = (uint8_t)((olen - 2) / 8);
 			for (int b = 0; b < o->nsack; b++) {
 				o->sack[b].left = rd32(v + 8 * b);
@@ -62,7 +64,7 @@ parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
 			break;
 		case OPT_TS:
 			if (olen != 10)
-				return FJ_DROP_TCP_OPTIONS;
+				return FJ_WIRE_TCP_OPTIONS;
 			o->has_ts = true;
 			o->tsval = rd32(v);
 			o->tsecr = rd32(v + 4);
@@ -75,19 +77,19 @@ parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
 	return FJ_OK;
 }
 
-enum fj_drop
+enum fj_wire_err
 fj_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum_ok,
 	     struct fj_tcp_hdr *out)
 {
 	if (len < FJ_TCP_HDR_LEN)
-		return FJ_DROP_TRUNCATED;
+		return FJ_WIRE_TRUNCATED;
 	out->hdr_len = (uint8_t)((p[12] >> 4) * 4);
 	if (out->hdr_len < FJ_TCP_HDR_LEN || out->hdr_len > len)
-		return FJ_DROP_TCP_HDR_LEN;
+		return FJ_WIRE_TCP_HDR_LEN;
 	if (!csum_ok) {
 		uint32_t s = fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, (uint16_t)len);
 		if (len > UINT16_MAX || fj_csum_fold(fj_csum_add(s, p, len)) != 0)
-			return FJ_DROP_TCP_CHECKSUM;
+			return FJ_WIRE_TCP_CHECKSUM;
 	}
 	out->sport = rd16(p);
 	out->dport = rd16(p + 2);

@@ -21,7 +21,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 
-#include "stack_impl.h"
+#include "direct.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

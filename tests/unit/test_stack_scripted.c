@@ -81,11 +81,13 @@ test_reply_waits_for_arp_then_leaves(void **state)
 	uint8_t f[128];
 	fj_stack_input(S, f, mk_udp(f, IP(10, 0, 0, 3), 6000, 7, "queued", &m3));
 	/* Unknown sender: the echo waits while its address is asked for. */
-	struct fj_arp a = expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf83 = next_frame(&len);
+	struct fj_arp a = expect_arp(nf83, len, &BCAST, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, IP(10, 0, 0, 3));
 	expect_nothing();
 	peer_arp_reply(&m3, IP(10, 0, 0, 3));
-	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &m3, FJ_IP_PROTO_UDP);
+	const uint8_t *nf88 = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(nf88, len, &m3, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.dst, IP(10, 0, 0, 3));
 	expect_nothing();
 }
@@ -99,13 +101,16 @@ test_unanswered_arp_retries_each_second_then_drops(void **state)
 	struct fj_mac m4 = { { 2, 0, 0, 0, 0, 4 } };
 	uint8_t f[128];
 	fj_stack_input(S, f, mk_udp(f, IP(10, 0, 0, 4), 6000, 7, "x", &m4));
-	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf103 = next_frame(&len);
+	expect_arp(nf103, len, &BCAST, FJ_ARP_REQUEST);
 	advance(SEC / 2);
 	expect_nothing();
 	advance(SEC / 2);
-	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf108 = next_frame(&len);
+	expect_arp(nf108, len, &BCAST, FJ_ARP_REQUEST);
 	advance(SEC);
-	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf111 = next_frame(&len);
+	expect_arp(nf111, len, &BCAST, FJ_ARP_REQUEST);
 	advance(SEC);
 	expect_nothing();
 	assert_int_equal(fj_stack_counter(S, "drop_arp_timeout"), 1);
@@ -121,18 +126,22 @@ test_neighbour_is_refreshed_by_unicast_and_expires(void **state)
 	expect_nothing();
 	advance(1 * SEC);
 	/* RFC 1122 §2.3.2.1: re-asked for, unicast, before it lapses. */
-	struct fj_arp a = expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	const uint8_t *nf128 = next_frame(&len);
+	struct fj_arp a = expect_arp(nf128, len, &PEER, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, PEER_IP);
 	advance(SEC);
-	expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	const uint8_t *nf132 = next_frame(&len);
+	expect_arp(nf132, len, &PEER, FJ_ARP_REQUEST);
 	advance(SEC);
-	expect_arp(next_frame(&len), len, &PEER, FJ_ARP_REQUEST);
+	const uint8_t *nf135 = next_frame(&len);
+	expect_arp(nf135, len, &PEER, FJ_ARP_REQUEST);
 	advance(30 * SEC);
 	expect_nothing();
 	/* Expired: an echo to PEER now needs a broadcast request again. */
 	uint8_t f[128];
 	fj_stack_input(S, f, mk_udp(f, PEER_IP, 5000, 7, "again", &PEER));
-	expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf142 = next_frame(&len);
+	expect_arp(nf142, len, &BCAST, FJ_ARP_REQUEST);
 }
 
 static void
@@ -197,10 +206,12 @@ test_off_link_goes_through_the_gateway(void **state)
 	uint8_t f[128];
 	/* A datagram from far away arrives through the gateway's MAC. */
 	fj_stack_input(S, f, mk_udp(f, IP(192, 0, 2, 7), 5000, 7, "far", &GW));
-	struct fj_arp a = expect_arp(next_frame(&len), len, &BCAST, FJ_ARP_REQUEST);
+	const uint8_t *nf208 = next_frame(&len);
+	struct fj_arp a = expect_arp(nf208, len, &BCAST, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, GW_IP);
 	peer_arp_reply(&GW, GW_IP);
-	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &GW, FJ_IP_PROTO_UDP);
+	const uint8_t *nf212 = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(nf212, len, &GW, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.dst, IP(192, 0, 2, 7));
 }
 
@@ -236,7 +247,8 @@ test_oversize_send_is_refused(void **state)
 	expect_nothing();
 	fj_stack_poll(S);
 	uint32_t len;
-	struct fj_ipv4 ip = expect_ipv4(next_frame(&len), len, &PEER, FJ_IP_PROTO_UDP);
+	const uint8_t *nf249 = next_frame(&len);
+	struct fj_ipv4 ip = expect_ipv4(nf249, len, &PEER, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.total_len, 1500);
 	assert_int_equal(fj_stack_counter(S, "drop_oversize"), 1);
 	/* A port bound twice is refused. */

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "counters.h"
 #include "wire/wire.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -57,14 +58,14 @@ test_ethernet_parse_and_build(void **state)
 	assert_true(fj_mac_eq(&e.dst, &MAC_B));
 	assert_true(fj_mac_eq(&e.src, &MAC_A));
 	assert_int_equal(e.type, FJ_ETH_P_IPV4);
-	assert_int_equal(fj_eth_parse(f, 13, &e), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_eth_parse(f, 13, &e), FJ_WIRE_TRUNCATED);
 	/* VLAN-tagged, IPv6 and 802.3 length frames are not ours. */
 	f[12] = 0x81, f[13] = 0x00;
-	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);
 	f[12] = 0x86, f[13] = 0xdd;
-	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);
 	f[12] = 0x00, f[13] = 0x40;
-	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_DROP_ETHERTYPE);
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);
 	struct fj_mac bc = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	assert_true(fj_mac_is_broadcast(&bc));
 	assert_true(fj_mac_is_multicast(&bc));
@@ -84,15 +85,15 @@ test_arp_round_trip_and_malformed(void **state)
 	assert_true(fj_mac_eq(&b.sha, &MAC_A));
 	assert_int_equal(b.spa, IP(10, 0, 0, 1));
 	assert_int_equal(b.tpa, IP(10, 0, 0, 2));
-	assert_int_equal(fj_arp_parse(p, 27, &b), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_arp_parse(p, 27, &b), FJ_WIRE_TRUNCATED);
 	p[1] = 6; /* hardware type IEEE 802 */
-	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_WIRE_ARP_FORMAT);
 	fj_arp_build(p, &a);
 	p[4] = 8; /* hardware length */
-	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_WIRE_ARP_FORMAT);
 	fj_arp_build(p, &a);
 	p[7] = 3; /* RARP request */
-	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_DROP_ARP_FORMAT);
+	assert_int_equal(fj_arp_parse(p, sizeof(p), &b), FJ_WIRE_ARP_FORMAT);
 }
 
 static void
@@ -132,21 +133,21 @@ test_ipv4_malformed_headers_are_refused(void **state)
 	struct fj_ipv4 h;
 
 	ip_frame(p, 40);
-	assert_int_equal(fj_ipv4_parse(p, 19, false, &h), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_ipv4_parse(p, 19, false, &h), FJ_WIRE_TRUNCATED);
 	/* total length beyond what arrived */
-	assert_int_equal(fj_ipv4_parse(p, 59, false, &h), FJ_DROP_IP_TOTAL_LEN);
+	assert_int_equal(fj_ipv4_parse(p, 59, false, &h), FJ_WIRE_IP_TOTAL_LEN);
 	p[0] = 0x65;
-	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_VERSION);
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_WIRE_IP_VERSION);
 	p[0] = 0x44; /* IHL 4 */
-	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_HDR_LEN);
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_WIRE_IP_HDR_LEN);
 	p[0] = 0x4f; /* IHL 15: 60 bytes, beyond a 40-byte frame */
-	assert_int_equal(fj_ipv4_parse(p, 40, false, &h), FJ_DROP_IP_HDR_LEN);
+	assert_int_equal(fj_ipv4_parse(p, 40, false, &h), FJ_WIRE_IP_HDR_LEN);
 	ip_frame(p, 40);
 	p[3] = 10; /* total length 10 < header */
-	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_TOTAL_LEN);
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_WIRE_IP_TOTAL_LEN);
 	ip_frame(p, 40);
 	p[10] ^= 1;
-	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_CHECKSUM);
+	assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_WIRE_IP_CHECKSUM);
 	/* ...unless the port already checked it */
 	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_OK);
 }
@@ -181,12 +182,12 @@ test_ipv4_fragments_and_bad_sources_are_dropped(void **state)
 
 	ip_frame(p, 40);
 	p[6] = 0x20; /* MF */
-	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_FRAGMENT);
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_WIRE_IP_FRAGMENT);
 	p[6] = 0x00, p[7] = 0x10; /* offset */
-	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_DROP_IP_FRAGMENT);
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_WIRE_IP_FRAGMENT);
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fj_ipv4_build(p, bad[i], IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, 40, 1, 64, false);
-		assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_DROP_IP_SOURCE);
+		assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_WIRE_IP_SOURCE);
 	}
 	/* TTL 0 or 1 addressed to us is still taken (RFC 1122 §3.2.1.7). */
 	fj_ipv4_build(p, IP(10, 0, 0, 1), IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, 40, 1, 0, false);
@@ -211,8 +212,8 @@ test_icmp_echo_reply_and_checksum(void **state)
 	assert_int_equal(ic.type, FJ_ICMP_ECHO_REPLY);
 	assert_int_equal(p[40], 0xab); /* payload untouched */
 	p[40] ^= 0xff;
-	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_DROP_ICMP_CHECKSUM);
-	assert_int_equal(fj_icmp_parse(p, 7, &ic), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_WIRE_ICMP_CHECKSUM);
+	assert_int_equal(fj_icmp_parse(p, 7, &ic), FJ_WIRE_TRUNCATED);
 }
 
 static void
@@ -247,18 +248,18 @@ test_udp_checksum_length_and_zero(void **state)
 	assert_int_equal(u.dport, 7);
 	assert_int_equal(u.len, 28);
 	/* The pseudo-header is covered: another destination fails. */
-	assert_int_equal(fj_udp_parse(p, 28, s, d + 1, false, &u), FJ_DROP_UDP_CHECKSUM);
+	assert_int_equal(fj_udp_parse(p, 28, s, d + 1, false, &u), FJ_WIRE_UDP_CHECKSUM);
 	p[20] ^= 1;
-	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_CHECKSUM);
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_WIRE_UDP_CHECKSUM);
 	/* RFC 768: checksum 0 means the sender computed none. */
 	p[6] = p[7] = 0;
 	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_OK);
 	/* Length field: below 8, or beyond the IP payload. */
 	p[4] = 0, p[5] = 7;
-	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_LEN);
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_WIRE_UDP_LEN);
 	p[5] = 29;
-	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_DROP_UDP_LEN);
-	assert_int_equal(fj_udp_parse(p, 7, s, d, false, &u), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_WIRE_UDP_LEN);
+	assert_int_equal(fj_udp_parse(p, 7, s, d, false, &u), FJ_WIRE_TRUNCATED);
 	/* A shorter length than the IP payload is allowed (the rest is padding). */
 	fj_udp_build(p, s, d, 5000, 7, 10, false);
 	assert_int_equal(fj_udp_parse(p, 28, s, d, false, &u), FJ_OK);
@@ -363,19 +364,19 @@ test_tcp_checksum_and_data_offset(void **state)
 				.wnd = 5 };
 	size_t n = tcp_seg(p, &h, "abc");
 	struct fj_tcp_hdr g;
-	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST + 1, false, &g), FJ_DROP_TCP_CHECKSUM);
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST + 1, false, &g), FJ_WIRE_TCP_CHECKSUM);
 	p[n - 1] ^= 1;
-	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_DROP_TCP_CHECKSUM);
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, false, &g), FJ_WIRE_TCP_CHECKSUM);
 	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_OK);
-	assert_int_equal(fj_tcp_parse(p, 19, TS_SRC, TS_DST, true, &g), FJ_DROP_TRUNCATED);
+	assert_int_equal(fj_tcp_parse(p, 19, TS_SRC, TS_DST, true, &g), FJ_WIRE_TRUNCATED);
 	p[12] = 4 << 4;
-	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_DROP_TCP_HDR_LEN);
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_WIRE_TCP_HDR_LEN);
 	p[12] = 15 << 4; /* 60 bytes of header in a 23-byte segment */
-	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_DROP_TCP_HDR_LEN);
+	assert_int_equal(fj_tcp_parse(p, n, TS_SRC, TS_DST, true, &g), FJ_WIRE_TCP_HDR_LEN);
 }
 
 /* A 20-byte header followed by raw option bytes, checksum not checked. */
-static enum fj_drop
+static enum fj_wire_err
 parse_raw_opts(const uint8_t *opts, size_t olen, struct fj_tcp_hdr *g)
 {
 	uint8_t p[60] = { 0 };
@@ -395,12 +396,12 @@ test_tcp_malformed_options_are_refused(void **state)
 	const uint8_t bad_mss[] = { 2, 3, 5, 0 };
 	const uint8_t bad_sack[] = { 1, 1, 5, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 	const uint8_t kind_at_end[] = { 1, 1, 1, 2 };
-	assert_int_equal(parse_raw_opts(zero_len, 4, &g), FJ_DROP_TCP_OPTIONS);
-	assert_int_equal(parse_raw_opts(one_len, 4, &g), FJ_DROP_TCP_OPTIONS);
-	assert_int_equal(parse_raw_opts(past_end, 4, &g), FJ_DROP_TCP_OPTIONS);
-	assert_int_equal(parse_raw_opts(bad_mss, 4, &g), FJ_DROP_TCP_OPTIONS);
-	assert_int_equal(parse_raw_opts(bad_sack, 16, &g), FJ_DROP_TCP_OPTIONS);
-	assert_int_equal(parse_raw_opts(kind_at_end, 4, &g), FJ_DROP_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(zero_len, 4, &g), FJ_WIRE_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(one_len, 4, &g), FJ_WIRE_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(past_end, 4, &g), FJ_WIRE_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(bad_mss, 4, &g), FJ_WIRE_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(bad_sack, 16, &g), FJ_WIRE_TCP_OPTIONS);
+	assert_int_equal(parse_raw_opts(kind_at_end, 4, &g), FJ_WIRE_TCP_OPTIONS);
 }
 
 static void

@@ -10,7 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
-#include "stack_impl.h"
+#include "direct.h"
 
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -31,7 +31,7 @@ fj_netif_open(struct fj_stack *s)
 	int rc;
 
 	if (!rte_eth_dev_is_valid_port(s->port)) {
-		FJS_LOG(ERR, "port %u does not exist (%u ports: give one with --vdev/-a)", s->port,
+		FJ_STACK_LOG(ERR, "port %u does not exist (%u ports: give one with --vdev/-a)", s->port,
 			rte_eth_dev_count_avail());
 		return -ENODEV;
 	}
@@ -56,7 +56,7 @@ fj_netif_open(struct fj_stack *s)
 			       (s->rx_l4_csum ? rx_l4 : 0);
 	rc = rte_eth_dev_configure(s->port, 1, 1, &conf);
 	if (rc < 0) {
-		FJS_LOG(ERR, "port %u: configure failed: %s", s->port, rte_strerror(-rc));
+		FJ_STACK_LOG(ERR, "port %u: configure failed: %s", s->port, rte_strerror(-rc));
 		return rc;
 	}
 	rte_eth_dev_adjust_nb_rx_tx_desc(s->port, &nb_rxd, &nb_txd);
@@ -66,17 +66,17 @@ fj_netif_open(struct fj_stack *s)
 		rc = rte_eth_tx_queue_setup(s->port, 0, nb_txd, rte_eth_dev_socket_id(s->port),
 					    NULL);
 	if (rc < 0) {
-		FJS_LOG(ERR, "port %u: queue setup failed: %s", s->port, rte_strerror(-rc));
+		FJ_STACK_LOG(ERR, "port %u: queue setup failed: %s", s->port, rte_strerror(-rc));
 		return rc;
 	}
 	rc = rte_eth_dev_set_mtu(s->port, s->mtu);
 	if (rc < 0 && rc != -ENOTSUP) {
-		FJS_LOG(ERR, "port %u: MTU %u refused: %s", s->port, s->mtu, rte_strerror(-rc));
+		FJ_STACK_LOG(ERR, "port %u: MTU %u refused: %s", s->port, s->mtu, rte_strerror(-rc));
 		return rc;
 	}
 	rc = rte_eth_dev_start(s->port);
 	if (rc < 0) {
-		FJS_LOG(ERR, "port %u: start failed: %s", s->port, rte_strerror(-rc));
+		FJ_STACK_LOG(ERR, "port %u: start failed: %s", s->port, rte_strerror(-rc));
 		return rc;
 	}
 	/* Filtering by MAC is ours to do as well (a tap or vhost port passes
@@ -88,7 +88,7 @@ fj_netif_open(struct fj_stack *s)
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
-	FJS_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
+	FJ_STACK_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
 		"checksums offloaded: tx%s%s%s, rx%s%s", s->port, info.driver_name,
 		RTE_ETHER_ADDR_BYTES(&mac), s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff,
 		s->ip & 0xff, __builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
@@ -104,13 +104,6 @@ fj_netif_close(struct fj_stack *s)
 	fj_netif_flush(s);
 	rte_eth_dev_stop(s->port);
 	rte_eth_dev_close(s->port);
-}
-
-void
-fj_drop(struct fj_stack *s, struct rte_mbuf *m, enum fj_drop why)
-{
-	s->c.drops[why]++;
-	rte_pktmbuf_free(m);
 }
 
 void
@@ -141,7 +134,7 @@ void
 fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 {
 	struct fj_eth eth;
-	enum fj_drop r;
+	enum fj_wire_err r;
 
 	s->c.rx_frames++;
 	if (m->nb_segs != 1) {
@@ -151,7 +144,7 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 	}
 	r = fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &eth);
 	if (r != FJ_OK) {
-		fj_drop(s, m, r);
+		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	if (!fj_mac_eq(&eth.dst, &s->mac) && !fj_mac_is_broadcast(&eth.dst) && !s->promisc) {

@@ -4,7 +4,7 @@
 
 #include <rte_cycles.h>
 
-#include "stack_impl.h"
+#include "direct.h"
 
 static const struct fj_mac BROADCAST = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 
@@ -60,12 +60,12 @@ fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth)
 {
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	struct fj_arp a;
-	enum fj_drop r;
+	enum fj_wire_err r;
 
 	RTE_SET_USED(eth);
 	r = fj_arp_parse(p + FJ_ETH_HDR_LEN, m->data_len - FJ_ETH_HDR_LEN, &a);
 	if (r != FJ_OK) {
-		fj_drop(s, m, r);
+		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	s->c.arp_rx++;

@@ -7,20 +7,21 @@
 
 #include <rte_eal.h>
 
-#include "fjord_testport.h"
-#include "stack_impl.h"
+#define TEST_FRAME_MAX (RTE_MBUF_DEFAULT_BUF_SIZE * 8)
 
+#include "direct.h"
+#include "fjord_testport.h"
+
+/* EAL starts once per process; every test port after the first shares it. */
 static bool eal_up;
 
 static uint16_t
 testport_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
-	static uint8_t frame[RTE_MBUF_DEFAULT_BUF_SIZE * 8];
-
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)sizeof(frame));
-		const void *p = rte_pktmbuf_read(m, 0, len, frame);
+		uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)TEST_FRAME_MAX);
+		const void *p = rte_pktmbuf_read(m, 0, len, s->test_frame);
 		/* Checksums the port would fill are the stack's job here: no
 		 * offloads are offered, so what leaves is complete. */
 		s->test_tx(s->test_ctx, p, len);
@@ -54,7 +55,12 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
-	s->backend = FJ_NET_DIRECT;
+	s->ops = &fj_direct_ops;
+	s->test_frame = malloc(TEST_FRAME_MAX);
+	if (s->test_frame == NULL) {
+		free(s);
+		return NULL;
+	}
 	s->mtu = cfg->mtu ? cfg->mtu : 1500;
 	s->hz = cfg->hz;
 	s->clock = cfg->clock;
@@ -67,11 +73,10 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 || fj_stack_setup(s) < 0) {
 		rte_mempool_free(s->mp);
 		free(s->udp_ports);
+		free(s->test_frame);
 		free(s);
 		return NULL;
 	}
-	fj_arp_announce(s);
-	fj_netif_flush(s);
 	return s;
 }
 

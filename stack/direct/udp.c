@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "stack_impl.h"
+#include "direct.h"
 
 void
 fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
@@ -11,14 +11,14 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	struct fj_udp_hdr h;
-	enum fj_drop r;
+	enum fj_wire_err r;
 
 	/* A port's word spares the software check; anything else (bad,
 	 * unknown) is checked here, after the lengths. */
 	r = fj_udp_parse(p, ip->total_len - ip->hdr_len, ip->src, ip->dst,
 			 fj_rx_l4_vouched(s, m), &h);
 	if (r != FJ_OK) {
-		fj_drop(s, m, r);
+		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	struct fj_udp *u = s->udp_ports[h.dport];
@@ -43,8 +43,20 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	u->recv(u, (struct fj_buf *)m, &from, u->arg);
 }
 
-static int
-udp_output(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
+struct fj_udp *
+fj_direct_udp_bind(struct fj_stack *s, uint16_t port)
+{
+	struct fj_udp *u = calloc(1, sizeof(*u));
+
+	if (u == NULL)
+		return NULL;
+	u->s = s;
+	u->port = port;
+	return u;
+}
+
+int
+fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
 {
 	struct fj_stack *s = u->s;
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
@@ -72,56 +84,9 @@ udp_output(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
 	return fj_ipv4_output(s, m, to->ip, FJ_IP_PROTO_UDP);
 }
 
-struct fj_udp *
-fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn recv, void *arg)
-{
-	struct fj_udp *u;
-
-	if (port == 0 || recv == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
-	if (s->udp_ports[port] != NULL) {
-		errno = EADDRINUSE;
-		return NULL;
-	}
-	u = calloc(1, sizeof(*u));
-	if (u == NULL)
-		return NULL;
-	u->s = s;
-	u->port = port;
-	u->recv = recv;
-	u->arg = arg;
-	u->fd = -1;
-	if (s->backend == FJ_NET_SOCKET) {
-		int rc = fj_socket_udp_bind(u);
-		if (rc < 0) {
-			free(u);
-			errno = -rc;
-			return NULL;
-		}
-	}
-	s->udp_ports[port] = u;
-	return u;
-}
-
-int
-fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to)
-{
-	struct rte_mbuf *m = (struct rte_mbuf *)b;
-
-	if (u->s->backend == FJ_NET_SOCKET)
-		return fj_socket_udp_send(u, m, to);
-	return udp_output(u, m, to);
-}
 
 void
-fj_udp_close(struct fj_udp *u)
+fj_direct_udp_close(struct fj_udp *u)
 {
-	if (u == NULL)
-		return;
-	u->s->udp_ports[u->port] = NULL;
-	if (u->fd >= 0)
-		fj_socket_close_fd(u->s, u->fd);
 	free(u);
 }

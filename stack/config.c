@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack's arguments and configuration: the command line after EAL's
+ * `--`, a `--config FILE` of `key value` lines (the command line wins), and
+ * their checks, each refusal one line on stderr.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "config.h"
+#include "stack.h"
+#include "wire/ipv4.h"
+
+void
+fj_stack_usage(FILE *out)
+{
+	fprintf(out,
+		"stack arguments (after EAL's, behind --):\n"
+		"  --net direct|socket   fjord's stack on a DPDK port (default) or kernel sockets\n"
+		"  --ip A.B.C.D/LEN      the stack's address and prefix (direct: required)\n"
+		"  --gw A.B.C.D          default gateway (off-link destinations)\n"
+		"  --port N              DPDK port to use (default 0)\n"
+		"  --mtu N               IP MTU (default 1500)\n"
+		"  --promisc             take frames for any MAC address\n"
+		"  --no-csum-offload     compute every checksum in software, even where\n"
+		"                        the port offers to\n"
+		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
+		"                        it (the direct backend always polls)\n"
+		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
+		"                        (default 30)\n"
+		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
+		"                        msl, promisc, csum_offload); command-line arguments win\n");
+}
+
+
+static int
+parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+int
+fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where)
+{
+	char *end;
+
+	if (strcmp(key, "net") == 0) {
+		if (strcmp(val, "direct") && strcmp(val, "socket"))
+			goto bad;
+		c->net = strcmp(val, "direct") == 0 ? "direct" : "socket";
+	} else if (strcmp(key, "ip") == 0) {
+		if (snprintf(c->ip, sizeof(c->ip), "%s", val) >= (int)sizeof(c->ip))
+			goto bad;
+		c->have_ip = true;
+	} else if (strcmp(key, "gw") == 0) {
+		if (snprintf(c->gw, sizeof(c->gw), "%s", val) >= (int)sizeof(c->gw))
+			goto bad;
+		c->have_gw = true;
+	} else if (strcmp(key, "port") == 0) {
+		c->port = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->port < 0 || c->port >= RTE_MAX_ETHPORTS)
+			goto bad;
+	} else if (strcmp(key, "mtu") == 0) {
+		c->mtu = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->mtu < 576 || c->mtu > 9000)
+			goto bad;
+	} else if (strcmp(key, "msl") == 0) {
+		c->msl = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->msl < 0 || c->msl > 3600)
+			goto bad;
+	} else if (strcmp(key, "promisc") == 0) {
+		c->promisc = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+	} else if (strcmp(key, "csum_offload") == 0) {
+		c->no_csum_offload = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
+	} else {
+		fprintf(stderr, "fjord: %s: unknown setting '%s'\n", where, key);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "fjord: %s: bad value '%s' for %s\n", where, val, key);
+	return -EINVAL;
+}
+
+int
+fj_cfg_file(struct fj_cfg *c, const char *path)
+{
+	char line[256], where[300];
+	FILE *f = fopen(path, "r");
+	int n = 0, rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "fjord: cannot read %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *k = line, *v, *e, *hash = strchr(line, '#');
+		n++;
+		if (hash != NULL)
+			*hash = '\0'; /* a comment runs to the end of the line */
+		while (isspace((unsigned char)*k))
+			k++;
+		if (*k == '#' || *k == '\0')
+			continue;
+		v = k;
+		while (*v && !isspace((unsigned char)*v) && *v != '=')
+			v++;
+		if (*v)
+			*v++ = '\0';
+		while (isspace((unsigned char)*v) || *v == '=')
+			v++;
+		e = v + strlen(v);
+		while (e > v && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		snprintf(where, sizeof(where), "%s:%d", path, n);
+		rc = fj_cfg_set(c, k, *v ? v : "1", where);
+	}
+	fclose(f);
+	return rc;
+}
+
+int
+fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
+{
+	char ip[64], *slash;
+	long len = 32;
+
+	s->port = (uint16_t)c->port;
+	s->mtu = (uint16_t)c->mtu;
+	s->msl_s = (uint32_t)c->msl;
+	s->promisc = c->promisc;
+	s->no_csum_offload = c->no_csum_offload;
+	s->busy_poll = c->busy_poll;
+	if (c->have_ip) {
+		snprintf(ip, sizeof(ip), "%s", c->ip);
+		slash = strchr(ip, '/');
+		if (slash != NULL) {
+			char *end;
+			*slash = '\0';
+			len = strtol(slash + 1, &end, 10);
+			if (slash[1] == '\0' || *end || len < 1 || len > 32) {
+				fprintf(stderr, "fjord: bad prefix length in --ip %s\n", c->ip);
+				return -EINVAL;
+			}
+		}
+		if (parse_ipv4(ip, &s->ip) < 0 || s->ip == 0 || fj_ipv4_is_multicast(s->ip)) {
+			fprintf(stderr, "fjord: bad address in --ip %s\n", c->ip);
+			return -EINVAL;
+		}
+		s->mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+	}
+	if (c->have_gw) {
+		if (parse_ipv4(c->gw, &s->gw) < 0) {
+			fprintf(stderr, "fjord: bad address in --gw %s\n", c->gw);
+			return -EINVAL;
+		}
+		if (c->have_ip && ((s->gw ^ s->ip) & s->mask) != 0) {
+			fprintf(stderr, "fjord: gateway %s is not on the link of %s\n", c->gw, c->ip);
+			return -EINVAL;
+		}
+	}
+	if (strcmp(c->net, "direct") == 0 && !c->have_ip) {
+		fprintf(stderr, "fjord: --net direct needs --ip A.B.C.D/LEN\n");
+		return -EINVAL;
+	}
+	s->ops = strcmp(c->net, "direct") == 0 ? &fj_direct_ops : &fj_socket_ops;
+	return 0;
+}
+
+int
+fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
+{
+	struct fj_cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500, .msl = 30 };
+
+	if (ip != NULL && fj_cfg_set(&c, "ip", ip, "test port") < 0)
+		return -EINVAL;
+	if (gw != NULL && fj_cfg_set(&c, "gw", gw, "test port") < 0)
+		return -EINVAL;
+	return fj_cfg_apply(s, &c);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The stack's settings on their way from arguments or a file (config.c). */
+#ifndef FJ_CONFIG_H
+#define FJ_CONFIG_H
+
+#include <stdbool.h>
+
+struct fj_stack;
+
+struct fj_cfg {
+	const char *net;
+	char ip[64];
+	char gw[64];
+	long port, mtu, msl;
+	bool promisc, no_csum_offload, busy_poll;
+	bool have_ip, have_gw;
+};
+
+#define FJ_CFG_DEFAULTS { .net = "direct", .port = 0, .mtu = 1500, .msl = 30 }
+
+/* One setting; @where names its origin in the error line. */
+int fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where);
+/* The settings of a file of `key value` lines. */
+int fj_cfg_file(struct fj_cfg *c, const char *path);
+/* Check the settings together and put them into @s (backend, addresses). */
+int fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The direct backend: fjord's own stack on one DPDK port (queue 0), run to
+ * completion on the calling thread. Its set-up, its loop and its table of
+ * operations (backend.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "direct.h"
+
+#define TICK_MS 100 /* the neighbour cache's clock */
+
+static void
+neigh_tick(struct fj_stack *s, void *arg)
+{
+	RTE_SET_USED(arg);
+	fj_arp_tick(s, fj_now(s));
+}
+
+static int
+direct_open(struct fj_stack *s)
+{
+	s->icmp_last = fj_now(s);
+	s->icmp_tokens = 50;
+	/* RFC 1122 §2.3.2.1: entries time out; used ones are re-asked for by
+	 * unicast first. Requests go every second, three times. */
+	struct fj_neigh_params np = {
+		.reachable = 120 * s->hz, .refresh = 90 * s->hz, .retry = s->hz, .max_tries = 3,
+	};
+	fj_neigh_init(&s->neigh, &np);
+	if (fj_tcp_init(s) < 0) {
+		fprintf(stderr, "fjord: out of memory for the TCP tables\n");
+		fj_tcp_fini(s);
+		return -ENOMEM;
+	}
+	/* The first tick at once, then every TICK_MS. */
+	fj_stack_timer_add(s, s->hz * TICK_MS / 1000, 0, neigh_tick, NULL);
+	if (s->test_tx == NULL) {
+		if (fj_netif_open(s) < 0) {
+			fprintf(stderr, "fjord: cannot use port %u\n", s->port);
+			fj_tcp_fini(s);
+			return -ENODEV;
+		}
+		fj_stack_telemetry_register(s);
+	}
+	fj_arp_announce(s);
+	fj_netif_flush(s);
+	return 0;
+}
+
+static void
+direct_close(struct fj_stack *s)
+{
+	void *pkts[FJ_NEIGH_PENDING_MAX];
+
+	for (int i = 0; i < FJ_NEIGH_MAX; i++)
+		if (s->neigh.e[i].state != FJ_NEIGH_FREE) {
+			unsigned n = fj_neigh_take(&s->neigh, s->neigh.e[i].ip, pkts,
+						   FJ_NEIGH_PENDING_MAX);
+			for (unsigned k = 0; k < n; k++)
+				rte_pktmbuf_free(pkts[k]);
+		}
+	fj_tcp_fini(s);
+	if (s->test_tx == NULL) {
+		fj_netif_close(s);
+		fj_stack_telemetry_unregister(s);
+	}
+}
+
+static int
+direct_run(struct fj_stack *s)
+{
+	struct rte_mbuf *pkts[FJ_BURST];
+	uint64_t next = fj_stack_next_timer(s), prev = fj_now(s);
+
+	while (!s->stop) {
+		uint16_t n = rte_eth_rx_burst(s->port, 0, pkts, FJ_BURST);
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			fj_eth_input(s, pkts[i]);
+		}
+		uint64_t now = fj_now(s);
+		/* TCP's wheel every turn (cheap when nothing is due); the
+		 * coarser timers when one is. */
+		fj_tcp_timers(s, now);
+		if (now >= next) {
+			fj_stack_timers(s, now);
+			next = fj_stack_next_timer(s);
+		}
+		/* Everything this turn produced leaves in one burst. */
+		fj_netif_flush(s);
+		/* A turn that received something was busy (its timers and
+		 * flush land in the next turn's share). */
+		s->c.loop_cycles += now - prev;
+		if (n > 0)
+			s->c.loop_busy_cycles += now - prev;
+		prev = now;
+	}
+	return 0;
+}
+
+
+static unsigned
+direct_nflows(const struct fj_stack *s)
+{
+	return s->tcp.nflows;
+}
+
+const struct fj_backend_ops fj_direct_ops = {
+	.name = "direct",
+	.eal_init = rte_eal_init,
+	.open = direct_open,
+	.run = direct_run,
+	.close = direct_close,
+	.nflows = direct_nflows,
+	.udp_bind = fj_direct_udp_bind,
+	.udp_send = fj_direct_udp_send,
+	.udp_close = fj_direct_udp_close,
+	.listen = fj_tcp_listen,
+	.connect = fj_tcp_connect,
+	.read = fj_tcp_read,
+	.write = fj_tcp_write,
+	.close_flow = fj_tcp_close,
+	.shutdown = fj_tcp_shutdown,
+	.abort = fj_tcp_abort,
+	.set_nagle = fj_tcp_set_nagle,
+	.set_keepalive = fj_tcp_set_keepalive,
+	.peer = fj_tcp_peer,
+};

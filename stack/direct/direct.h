@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The direct backend's layers, bottom up: netif (the DPDK port and
+ * Ethernet II), ARP, IPv4, ICMP, UDP; TCP has its folder (tcp/tcp.h).
+ */
+#ifndef FJ_DIRECT_H
+#define FJ_DIRECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "stack.h"
+#include "wire/wire.h"
+
+/* netif.c */
+int fj_netif_open(struct fj_stack *s);
+void fj_netif_close(struct fj_stack *s);
+void fj_netif_send(struct fj_stack *s, struct rte_mbuf *m);
+void fj_netif_flush(struct fj_stack *s);
+/* One frame up the layers (Ethernet dispatch); takes @m. */
+void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
+
+/* arp.c */
+void fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth);
+/* Send @m (an IPv4 datagram behind room for Ethernet) towards @next_hop. */
+void fj_arp_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t next_hop);
+void fj_arp_announce(struct fj_stack *s);
+void fj_arp_tick(struct fj_stack *s, uint64_t now);
+
+/* ipv4.c */
+void fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m);
+/*
+ * Prepend an IPv4 header to @m (whose data is the transport segment) and
+ * send it to @dst. Takes @m.
+ */
+int fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t proto);
+
+/* icmp.c */
+void fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+/* ICMP destination unreachable for the datagram in @m (at its IP header). */
+void fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code);
+
+/* udp.c */
+void fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+struct fj_udp *fj_direct_udp_bind(struct fj_stack *s, uint16_t port);
+int fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);
+void fj_direct_udp_close(struct fj_udp *u);
+
+/* The port finishes this TCP or UDP checksum (@flag), the L4 header being
+ * @l4_len bytes; the field holds the pseudo-header sum. fj_ipv4_output
+ * adds RTE_MBUF_F_TX_IPV4 and the L2/L3 lengths. */
+static inline void
+fj_tx_l4_csum(struct rte_mbuf *m, uint64_t flag, uint16_t l4_len)
+{
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | flag;
+	m->l4_len = l4_len;
+}
+
+/*
+ * The port vouches for a received TCP or UDP checksum: it checked it, or
+ * the packet carries a sender's partial sum over data that never left the
+ * host (RTE_MBUF_F_RX_L4_CKSUM_NONE, a virtio NEEDS_CSUM packet).
+ */
+static inline bool
+fj_rx_l4_vouched(const struct fj_stack *s, const struct rte_mbuf *m)
+{
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+
+	return s->rx_l4_csum && (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE);
+}
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ICMP (RFC 792): echo replies, and destination unreachable, rate-limited. */
+#include <rte_cycles.h>
+
+#include "direct.h"
+
+/* ICMP errors: at most this many a second, in bursts of ICMP_BURST. */
+#define ICMP_RATE 100.0
+#define ICMP_BURST 50.0
+
+void
+fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, FJ_ETH_HDR_LEN + ip->hdr_len);
+	size_t len = ip->total_len - ip->hdr_len;
+	struct fj_icmp h;
+	enum fj_wire_err r = fj_icmp_parse(icmp, len, &h);
+
+	if (r != FJ_OK) {
+		fj_drop(s, m, fj_drop_of(r));
+		return;
+	}
+	s->c.icmp_rx++;
+	/* Echo requests to a broadcast address go unanswered (RFC 1122 §3.2.2.6 MAY). */
+	if (h.type != FJ_ICMP_ECHO_REQUEST || ip->dst != s->ip) {
+		fj_drop(s, m, FJ_DROP_ICMP_TYPE);
+		return;
+	}
+	/* The reply is the request turned around, in the same buffer. */
+	fj_icmp_echo_to_reply(icmp, len);
+	rte_pktmbuf_adj(m, (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len));
+	s->c.icmp_tx++;
+	s->c.icmp_echo_replies++;
+	fj_ipv4_output(s, m, ip->src, FJ_IP_PROTO_ICMP);
+}
+
+static bool
+icmp_error_allowed(struct fj_stack *s)
+{
+	uint64_t now = fj_now(s);
+
+	s->icmp_tokens += (double)(now - s->icmp_last) * ICMP_RATE / (double)s->hz;
+	if (s->icmp_tokens > ICMP_BURST)
+		s->icmp_tokens = ICMP_BURST;
+	s->icmp_last = now;
+	if (s->icmp_tokens < 1.0)
+		return false;
+	s->icmp_tokens -= 1.0;
+	return true;
+}
+
+void
+fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code)
+{
+	/* @m's data starts at the offending IP header. RFC 792: quote it and
+	 * the first 64 bits of its payload. */
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	size_t quote = RTE_MIN((size_t)((ip[0] & 0xf) * 4 + 8), (size_t)m->data_len);
+	struct rte_mbuf *e;
+	uint8_t *p;
+
+	if (!icmp_error_allowed(s)) {
+		fj_drop(s, m, FJ_DROP_ICMP_RATE);
+		return;
+	}
+	uint32_t dst = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	e = rte_pktmbuf_alloc(s->mp);
+	if (e == NULL || (p = (uint8_t *)rte_pktmbuf_append(e, (uint16_t)(FJ_ICMP_HDR_LEN + quote))) == NULL) {
+		rte_pktmbuf_free(e);
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return;
+	}
+	fj_icmp_unreach_build(p, code, ip, quote);
+	rte_pktmbuf_free(m);
+	s->c.icmp_tx++;
+	s->c.icmp_unreach_tx++;
+	fj_ipv4_output(s, e, dst, FJ_IP_PROTO_ICMP);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack object, shared by the stack's modules and never seen by
+ * applications: configuration, counters, clock and periodic timers, the
+ * packet-buffer pool, and each backend's state. Every piece of per-stack
+ * state hangs off struct fj_stack.
+ */
+#ifndef FJ_STACK_H
+#define FJ_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "fjord.h"
+#include "counters.h"
+#include "backend.h"
+#include "neigh.h"
+#include "tcp/tcp.h"
+#include "wire/ethernet.h"
+
+extern int fj_stack_logtype;
+#define FJ_STACK_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, fj_stack_logtype, "fjord-stack: " fmt "\n", ##__VA_ARGS__)
+
+#define FJ_BURST 32
+#define FJ_TX_BATCH 64
+#define FJ_MAX_TIMERS 8 /* the application's (fj_stack_every) */
+#define FJ_HEADROOM_NEEDED (FJ_ETH_HDR_LEN + 60 + 60) /* Ethernet, IPv4, TCP with options */
+
+/* A periodic callback on the stack's loop (fj_stack_every), not to be
+ * confused with the flows' one-shot timers on TCP's wheel (wheel.h). */
+struct fj_periodic {
+	uint64_t period; /* clock units */
+	uint64_t next;
+	void (*fn)(struct fj_stack *, void *);
+	void *arg;
+};
+
+struct fj_udp {
+	struct fj_stack *s;
+	uint16_t port;
+	fj_udp_recv_fn recv;
+	void *arg;
+};
+
+struct fj_stack {
+	const struct fj_backend_ops *ops;
+	volatile bool stop;
+	uint64_t hz;
+	/* The clock: the TSC, unless a test port injects its own. */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+	struct fj_counters c;
+	/* The application's periodic timers, then the backend's own. */
+	struct fj_periodic timers[FJ_MAX_TIMERS + 2];
+	unsigned ntimers, napp_timers;
+	struct rte_mempool *mp;
+
+	/* addressing and configuration */
+	uint32_t ip, mask, gw; /* host order; gw 0: none */
+	uint16_t mtu;
+	uint32_t msl_s;        /* TCP maximum segment lifetime, seconds */
+	uint16_t port;         /* the DPDK port (direct) */
+	bool promisc;
+	bool no_csum_offload;  /* --no-csum-offload */
+	bool busy_poll;        /* --busy-poll (socket backend) */
+
+	struct fj_udp **udp_ports; /* 65536 entries: who is bound where */
+
+	/* direct backend: one port, queue 0 */
+	struct fj_mac mac;
+	uint16_t ip_id;
+	bool tx_ip_csum, tx_udp_csum, tx_tcp_csum; /* the port fills these checksums */
+	bool rx_ip_csum, rx_l4_csum;  /* the port flags checked checksums */
+	struct rte_mbuf *tx[FJ_TX_BATCH];
+	uint16_t ntx;
+	/* Where frames go out; rte_eth_tx_burst on the port unless a test or
+	 * fuzzer replaces it. */
+	uint16_t (*tx_fn)(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
+	struct fj_neigh neigh;
+	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
+	double icmp_tokens;
+	uint64_t icmp_last;
+	struct fj_tcp tcp;
+	bool telemetry; /* this stack serves /fjord/stack */
+
+	/* socket backend (socket/socket.h) */
+	struct fj_sock *sock;
+
+	/* test port: frames out through a callback, no DPDK port */
+	void (*test_tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	void *test_ctx;
+	uint8_t *test_frame; /* a frame's bytes on their way to test_tx */
+};
+
+static inline uint64_t
+fj_now(const struct fj_stack *s)
+{
+	return s->clock ? s->clock(s->clock_ctx) : rte_rdtsc();
+}
+
+/* Count @m as dropped for @why and free it. */
+static inline void
+fj_drop(struct fj_stack *s, struct rte_mbuf *m, enum fj_drop why)
+{
+	s->c.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* stack.c: the set-up both backends share (buffers, then the backend's
+ * open), the test port's way in. */
+int fj_stack_setup(struct fj_stack *s);
+
+/* config.c */
+int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);
+
+/* loop.c: periodic timers. A backend's own (first at @first) do not count
+ * against the application's FJ_MAX_TIMERS. */
+int fj_stack_timer_add(struct fj_stack *s, uint64_t period, uint64_t first,
+		       void (*fn)(struct fj_stack *, void *), void *arg);
+void fj_stack_timers(struct fj_stack *s, uint64_t now);
+uint64_t fj_stack_next_timer(struct fj_stack *s);
+
+/* counters.c */
+void fj_stack_telemetry_register(struct fj_stack *s);
+void fj_stack_telemetry_unregister(struct fj_stack *s);
+
+#endif
