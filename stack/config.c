@@ -179,6 +179,61 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 }
 
 int
+fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
+{
+	int nrest = 1;
+
+	rest[0] = argv[0];
+	/* A config file first, so that command-line settings win. */
+	for (int i = first; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc || fj_cfg_file(c, argv[i + 1]) < 0) {
+				if (i + 1 >= argc)
+					fprintf(stderr, "fjord: --config needs a file\n");
+				return -EINVAL;
+			}
+		}
+	for (int i = first; i < argc; i++) {
+		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl" };
+		const char *a = argv[i];
+		bool known = false;
+
+		if (strcmp(a, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--promisc") == 0) {
+			c->promisc = true;
+			continue;
+		}
+		if (strcmp(a, "--no-csum-offload") == 0) {
+			c->no_csum_offload = true;
+			continue;
+		}
+		if (strcmp(a, "--busy-poll") == 0) {
+			c->busy_poll = true;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (strncmp(a, "--", 2) == 0 && strcmp(a + 2, keys[k]) == 0) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "fjord: %s needs a value\n", a);
+					return -EINVAL;
+				}
+				if (fj_cfg_set(c, keys[k], argv[++i], "command line") < 0)
+					return -EINVAL;
+				known = true;
+				break;
+			}
+		}
+		if (!known)
+			rest[nrest++] = argv[i];
+	}
+	rest[nrest] = NULL;
+	return nrest;
+}
+
+int
 fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 {
 	struct fj_cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500, .msl = 30 };

@@ -22,6 +22,13 @@ struct fj_cfg {
 int fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where);
 /* The settings of a file of `key value` lines. */
 int fj_cfg_file(struct fj_cfg *c, const char *path);
+/*
+ * The stack's arguments argv[@first..argc-1] (after EAL's `--`): a config
+ * file first, so that the command line wins. What the stack does not know
+ * goes to @rest (argv[0] first, NULL-terminated); returns how many, or
+ * -EINVAL after an error line.
+ */
+int fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest);
 /* Check the settings together and put them into @s (backend, addresses). */
 int fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c);
 

@@ -51,7 +51,7 @@ fj_stack_from_args(int *argcp, char ***argvp)
 	int eal_argc = argc, rc;
 	struct fj_stack *s;
 	char **rest;
-	int nrest = 1;
+	int nrest;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
@@ -62,53 +62,8 @@ fj_stack_from_args(int *argcp, char ***argvp)
 	s = calloc(1, sizeof(*s));
 	if (rest == NULL || s == NULL)
 		goto fail;
-	rest[0] = argv[0];
-	/* A config file first, so that command-line settings win. */
-	for (int i = eal_argc + 1; i < argc; i++)
-		if (strcmp(argv[i], "--config") == 0) {
-			if (i + 1 >= argc || fj_cfg_file(&c, argv[i + 1]) < 0) {
-				if (i + 1 >= argc)
-					fprintf(stderr, "fjord: --config needs a file\n");
-				goto fail;
-			}
-		}
-	for (int i = eal_argc + 1; i < argc; i++) {
-		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl" };
-		const char *a = argv[i];
-		bool known = false;
-
-		if (strcmp(a, "--config") == 0) {
-			i++;
-			continue;
-		}
-		if (strcmp(a, "--promisc") == 0) {
-			c.promisc = true;
-			continue;
-		}
-		if (strcmp(a, "--no-csum-offload") == 0) {
-			c.no_csum_offload = true;
-			continue;
-		}
-		if (strcmp(a, "--busy-poll") == 0) {
-			c.busy_poll = true;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			if (strncmp(a, "--", 2) == 0 && strcmp(a + 2, keys[k]) == 0) {
-				if (i + 1 >= argc) {
-					fprintf(stderr, "fjord: %s needs a value\n", a);
-					goto fail;
-				}
-				if (fj_cfg_set(&c, keys[k], argv[++i], "command line") < 0)
-					goto fail;
-				known = true;
-				break;
-			}
-		}
-		if (!known)
-			rest[nrest++] = argv[i];
-	}
-	if (fj_cfg_apply(s, &c) < 0)
+	nrest = fj_cfg_args(&c, argc, argv, eal_argc + 1, rest);
+	if (nrest < 0 || fj_cfg_apply(s, &c) < 0)
 		goto fail;
 
 	rc = s->ops->eal_init(eal_argc, argv);
@@ -119,7 +74,6 @@ fj_stack_from_args(int *argcp, char ***argvp)
 	s->hz = rte_get_tsc_hz();
 	if (fj_stack_setup(s) < 0)
 		goto fail_eal;
-	rest[nrest] = NULL;
 	*argcp = nrest;
 	*argvp = rest;
 	return s;

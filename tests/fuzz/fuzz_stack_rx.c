@@ -75,9 +75,9 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 			struct fj_ipv4 ip;
 			uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
 			/* What we send is valid IPv4, checksum included. */
-			enum fj_drop r = fj_ipv4_parse(p, m->data_len - 14, false, &ip);
+			enum fj_wire_err r = fj_ipv4_parse(p, m->data_len - 14, false, &ip);
 			if (r != FJ_OK || ip.src != S.ip) {
-				fprintf(stderr, "bad IPv4 sent: %s, src %08x\n", fj_drop_name(r), ip.src);
+				fprintf(stderr, "bad IPv4 sent: %s, src %08x\n", fj_drop_name(fj_drop_of(r)), ip.src);
 				abort();
 			}
 			if (ip.proto == FJ_IP_PROTO_TCP) {
@@ -85,7 +85,7 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 				uint32_t tl = ip.total_len - ip.hdr_len;
 				r = fj_tcp_parse(p + ip.hdr_len, tl, ip.src, ip.dst, false, &th);
 				if (r != FJ_OK) {
-					fprintf(stderr, "bad TCP sent: %s, %u bytes\n", fj_drop_name(r), tl);
+					fprintf(stderr, "bad TCP sent: %s, %u bytes\n", fj_drop_name(fj_drop_of(r)), tl);
 					abort(); /* and valid TCP */
 				}
 				peer_seq = th.ack;
@@ -119,6 +119,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	/* EAL's empty runtime directory goes now; nothing needs it. */
 	rmdir(rte_eal_get_runtime_dir());
+	S.ops = &fj_direct_ops;
 	S.hz = 1000000; /* a microsecond clock of our own */
 	S.clock = fake_clock;
 	S.mp = rte_pktmbuf_pool_create("fuzz", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
