@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The kernel-sockets backend on loopback: fj_stack_free closes every
+ * endpoint, listener and flow the stack opened, accepted ones included,
+ * whatever state they are in (EAL starts once per process: one test).
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fjord.h"
+
+#define PORT 47123
+
+static int accepted, connected;
+static int open_fds(void);
+
+static void
+on_accepted(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+
+	(void)arg;
+	if (fj_flow_user(f) == NULL) {
+		fj_flow_set_user(f, f);
+		accepted++;
+	}
+	while (fj_flow_read(f, &b) == FJ_DATA)
+		fj_buf_free(b); /* left open on purpose */
+}
+
+static void
+on_connected(struct fj_flow *f, void *arg)
+{
+	struct fj_stack *s = arg;
+
+	if (fj_flow_user(f) == NULL) {
+		fj_flow_set_user(f, f);
+		connected++;
+		struct fj_buf *b = fj_buf_alloc(s, 5);
+		memcpy(fj_buf_data(b), "hello", 5);
+		assert_int_equal(fj_flow_write(f, b), 0);
+	}
+}
+
+static void
+on_datagram(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
+{
+	(void)u;
+	(void)from;
+	(void)arg;
+	fj_buf_free(b);
+}
+
+static void
+stop_when_up(struct fj_stack *s, void *arg)
+{
+	int *turns = arg;
+
+	if ((accepted == 2 && connected == 2) || ++*turns == 200)
+		fj_stack_stop(s);
+}
+
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_free_closes_every_listener_flow_and_endpoint(void **state)
+{
+	(void)state;
+	char *args[] = { "test", "-l", "0", "--", "--net", "socket", "--ip", "127.0.0.1/8", NULL };
+	int argc = 8;
+	char **argv = args;
+	struct fj_stack *s = fj_stack_from_args(&argc, &argv);
+	assert_non_null(s);
+	assert_string_equal(fj_stack_backend(s), "socket");
+	int before = open_fds();
+
+	assert_non_null(fj_listen_tcp(s, PORT, on_accepted, NULL));
+	assert_non_null(fj_udp_bind(s, PORT, on_datagram, NULL));
+	const struct fj_addr to = { 0x7f000001, PORT };
+	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
+	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
+	int turns = 0;
+	assert_int_equal(fj_stack_every(s, 0.01, stop_when_up, &turns), 0);
+	assert_int_equal(fj_stack_run(s), 0);
+	assert_int_equal(accepted, 2);
+	assert_int_equal(connected, 2);
+	assert_int_equal(fj_stack_counter(s, "tcp_flows"), 4);
+	/* listener, endpoint, two connections and their two accepted ends */
+	assert_int_equal(open_fds(), before + 6);
+
+	fj_stack_free(s);
+	/* EAL's own descriptors go with it too: nothing of ours is left. */
+	assert_true(open_fds() <= before);
+	free(argv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_free_closes_every_listener_flow_and_endpoint),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
