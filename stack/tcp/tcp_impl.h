@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* TCP's inside, shared by tcp_flow.c, tcp_output.c and tcp_input.c. */
+/* TCP's inside, shared by tcp_flow.c, tcp_input.c, tcp_output.c and tcp_timer.c. */
 #ifndef FJ_TCP_IMPL_H
 #define FJ_TCP_IMPL_H
 
@@ -65,7 +65,7 @@ tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	}
 }
 
-/* tcp_output.c: queues, windows, segments, timers */
+/* tcp_output.c: queues, windows, segments, SACK recovery's sending */
 void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);
 void tcp_mq_free(struct fj_mq *q);
 void tcp_mq_consume(struct fj_mq *q, uint32_t n);
@@ -73,7 +73,6 @@ void tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst
 uint32_t tcp_rcv_space(const struct fj_flow *f);
 int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
 void tcp_send_ack(struct fj_flow *f);
-void tcp_arm_rtx(struct fj_flow *f);
 void tcp_output(struct fj_flow *f);
 bool tcp_is_lost(const struct fj_flow *f, uint32_t seq);
 uint32_t tcp_pipe(const struct fj_flow *f);
@@ -81,7 +80,9 @@ void tcp_retransmit_first(struct fj_flow *f);
 void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
 void tcp_send_rst_flow(struct fj_flow *f);
 int tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h);
-void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
+
+/* tcp_timer.c: retransmission, delayed ACK, TIME-WAIT, keepalive */
+void tcp_arm_rtx(struct fj_flow *f);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_enter_time_wait(struct fj_flow *f);
 void tcp_arm_keepalive(struct fj_flow *f);
