@@ -47,6 +47,7 @@ static const struct {
 	C(tcp_ooo_dropped), C(tcp_syn_dropped), C(tcp_paws_rejected), C(tcp_syncookies_sent),
 	C(tcp_syncookies_ok), C(tcp_syncookies_failed), C(tcp_keepalive_probes),
 	C(tcp_keepalive_timeouts), C(tcp_sack_recoveries), C(tcp_time_wait_reused),
+	C(tcp_state_changes),
 	C(loop_cycles), C(loop_busy_cycles),
 };
 #undef C

@@ -42,6 +42,7 @@ struct fj_counters {
 	uint64_t tcp_syncookies_sent, tcp_syncookies_ok, tcp_syncookies_failed;
 	uint64_t tcp_keepalive_probes, tcp_keepalive_timeouts, tcp_sack_recoveries;
 	uint64_t tcp_time_wait_reused;
+	uint64_t tcp_state_changes;
 	/* The run loop's time (clock units, TSC cycles) and the part of it
 	 * spent on work: turns that received something (direct), time out of
 	 * epoll_wait (socket). */

@@ -17,6 +17,8 @@ struct fj_ipv4;
 #define FJ_TCP_QUEUE 512          /* mbufs per direction and flow */
 #define FJ_TCP_OOO 64             /* out-of-order segments kept */
 
+/* RFC 9293 §3.3.2. A flow changes state only through tcp_set_state()
+ * (tcp_state.c), which counts and traces it; a listener is LISTEN. */
 enum fj_tcp_state {
 	FJ_TCP_CLOSED,
 	FJ_TCP_SYN_SENT,
@@ -28,6 +30,7 @@ enum fj_tcp_state {
 	FJ_TCP_CLOSING,
 	FJ_TCP_LAST_ACK,
 	FJ_TCP_TIME_WAIT,
+	FJ_TCP__NSTATES
 };
 
 struct fj_tcp_key {
@@ -60,7 +63,7 @@ struct fj_flow {
 	fj_flow_fn fn;
 	void *arg;
 	struct fj_tcp_key key;
-	uint8_t state;
+	enum fj_tcp_state state; /* set by tcp_set_state() only */
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
 	bool eof_told;
 	bool want_write;   /* a write met a full buffer */

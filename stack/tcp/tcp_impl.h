@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* TCP's inside, shared by tcp_flow.c, tcp_input.c, tcp_output.c and tcp_timer.c. */
+/* TCP's inside, shared by tcp_flow.c, tcp_state.c, tcp_input.c, tcp_output.c
+ * and tcp_timer.c. */
 #ifndef FJ_TCP_IMPL_H
 #define FJ_TCP_IMPL_H
 
@@ -64,6 +65,10 @@ tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)
 		f->mss = (uint16_t)(f->mss - 12);
 	}
 }
+
+/* tcp_state.c: every change of state */
+void tcp_set_state(struct fj_flow *f, enum fj_tcp_state to);
+const char *tcp_state_name(enum fj_tcp_state st);
 
 /* tcp_output.c: queues, windows, segments, SACK recovery's sending */
 void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);

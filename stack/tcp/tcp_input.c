@@ -52,7 +52,7 @@ flow_passive(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 		return NULL;
 	}
 	l->half_open++;
-	f->state = FJ_TCP_SYN_RCVD;
+	tcp_set_state(f, FJ_TCP_SYN_RCVD);
 	f->irs = th->seq;
 	f->rcv_nxt = th->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
@@ -456,14 +456,14 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 §3.5, figure 8): the peer's SYN
 		 * crossed ours; SYN_RCVD, and our SYN again with an ACK. */
-		f->state = FJ_TCP_SYN_RCVD;
+		tcp_set_state(f, FJ_TCP_SYN_RCVD);
 		f->snd_wl2 = f->iss;
 		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
 		return;
 	}
 	f->snd_una = th->ack;
 	f->snd_wl2 = th->ack;
-	f->state = FJ_TCP_ESTABLISHED;
+	tcp_set_state(f, FJ_TCP_ESTABLISHED);
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
 	f->rtt.backoffs = 0;
 	s->c.tcp_established++;
@@ -556,7 +556,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 			tcp_send_rst(s, f->key.raddr, th, seglen);
 			return;
 		}
-		f->state = FJ_TCP_ESTABLISHED;
+		tcp_set_state(f, FJ_TCP_ESTABLISHED);
 		if (f->l)
 			f->l->half_open--;
 		f->snd_una = th->ack;
@@ -581,7 +581,7 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 	switch (f->state) {
 	case FJ_TCP_FIN_WAIT_1:
 		if (fin_acked)
-			f->state = FJ_TCP_FIN_WAIT_2;
+			tcp_set_state(f, FJ_TCP_FIN_WAIT_2);
 		break;
 	case FJ_TCP_CLOSING:
 		if (fin_acked) {
@@ -650,13 +650,13 @@ flow_input(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th, u
 		tell = true;
 		switch (f->state) {
 		case FJ_TCP_ESTABLISHED:
-			f->state = FJ_TCP_CLOSE_WAIT;
+			tcp_set_state(f, FJ_TCP_CLOSE_WAIT);
 			break;
 		case FJ_TCP_FIN_WAIT_1:
 			if (f->fin_sent && f->snd_una == f->snd_max)
 				tcp_enter_time_wait(f);
 			else
-				f->state = FJ_TCP_CLOSING;
+				tcp_set_state(f, FJ_TCP_CLOSING);
 			break;
 		case FJ_TCP_FIN_WAIT_2:
 			tcp_enter_time_wait(f);

@@ -109,7 +109,7 @@ tw_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 
 	(void)w;
 	(void)ctx;
-	f->state = FJ_TCP_CLOSED;
+	tcp_set_state(f, FJ_TCP_CLOSED);
 	tcp_flow_free(f);
 }
 
@@ -118,7 +118,7 @@ tcp_enter_time_wait(struct fj_flow *f)
 {
 	struct fj_stack *s = f->s;
 
-	f->state = FJ_TCP_TIME_WAIT;
+	tcp_set_state(f, FJ_TCP_TIME_WAIT);
 	f->tw_since = fj_now(s);
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
 	tcp_mq_free(&f->sndq);
