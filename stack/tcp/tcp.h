@@ -13,6 +13,7 @@
 
 struct fj_stack;
 struct fj_ipv4;
+struct fj_cc_ops;
 
 #define FJ_TCP_QUEUE 512          /* mbufs per direction and flow */
 #define FJ_TCP_OOO 64             /* out-of-order segments kept */
@@ -79,7 +80,12 @@ struct fj_flow {
 	uint16_t mss;      /* what we put in a segment */
 	bool fin_queued, fin_sent;
 	struct fj_mq sndq; /* from snd_una on */
-	uint32_t cwnd, ssthresh, recover;
+	/* Congestion control (cc.c): the algorithm and what it keeps. */
+	const struct fj_cc_ops *cc;
+	uint32_t cwnd, ssthresh;
+	/* Loss recovery (RFC 6582 §3.2, RFC 6675 §5): the highest sequence
+	 * sent when it began. */
+	uint32_t recover;
 	uint8_t dupacks;
 	bool in_recovery;
 	struct fj_rtt rtt;

@@ -238,7 +238,6 @@ fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	f->ts_off = reuse_ts ? ts_off : f->iss;
 	f->rcv_ws = RCV_WS;
 	f->mss = MSS_DEFAULT;
-	f->ssthresh = UINT32_MAX;
 	f->recover = f->iss;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	s->c.tcp_active_opens++;

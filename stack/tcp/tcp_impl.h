@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* TCP's inside, shared by tcp_flow.c, tcp_state.c, tcp_input.c, tcp_output.c
- * and tcp_timer.c. */
+/* TCP's inside, shared by tcp_flow.c, tcp_state.c, tcp_input.c, cc.c,
+ * tcp_output.c and tcp_timer.c. */
 #ifndef FJ_TCP_IMPL_H
 #define FJ_TCP_IMPL_H
 
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../stack_impl.h"
+#include "cc.h"
 #include "isn.h"
 #include "tcp_seq.h"
 

@@ -63,8 +63,7 @@ flow_passive(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 	f->ts_off = f->iss;
 	syn_options(f, th);
 	f->snd_wl2 = f->iss;
-	f->cwnd = IW_SEGS * (uint32_t)f->mss;
-	f->ssthresh = UINT32_MAX;
+	tcp_cc_init(f);
 	f->recover = f->iss;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	return f;
@@ -350,26 +349,19 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 			fj_rtt_sample(&f->rtt, to_us(s, fj_now(s) - f->rtt_t0));
 			f->timing = false;
 		}
-		if (f->in_recovery) {
-			if (fj_seq_ge(ack, f->recover)) {
-				/* RFC 6582 §3.2 (3): full acknowledgement. */
-				f->in_recovery = false;
-				f->cwnd = RTE_MIN(f->ssthresh,
-						  RTE_MAX(f->snd_max - f->snd_una, (uint32_t)f->mss) +
-							  f->mss);
-			} else if (!f->sack_ok) {
+		if (f->in_recovery && fj_seq_ge(ack, f->recover)) {
+			/* RFC 6582 §3.2 (3): full acknowledgement. */
+			f->in_recovery = false;
+			f->cc->exit_recovery(f);
+		} else {
+			if (f->in_recovery && !f->sack_ok) {
 				/* RFC 6582 §3.2 (5), partial ACK: the segment at
-				 * SND.UNA goes now; deflate by what was acked. */
+				 * SND.UNA goes now. (With SACK the pipe decides
+				 * what goes: tcp_output, RFC 6675 §5.) */
 				f->rexmit_nxt = f->snd_una;
 				tcp_retransmit_first(f);
-				f->cwnd = f->cwnd > acked ? f->cwnd - acked + f->mss : f->mss;
 			}
-			/* (With SACK, cwnd holds at ssthresh and the pipe decides
-			 * what goes: tcp_output, RFC 6675 §5.) */
-		} else if (f->cwnd < f->ssthresh) {
-			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss); /* slow start */
-		} else {
-			f->cwnd += RTE_MAX(1u, (uint32_t)f->mss * f->mss / f->cwnd);
+			f->cc->on_ack(f, acked, f->in_recovery);
 		}
 		f->dupacks = 0;
 		fj_wheel_cancel(&T(s)->wheel, &f->rtx);
@@ -391,21 +383,17 @@ process_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t seglen)
 		 * losses of the same window (RFC 6582 §3.2 (2)). */
 		if (!f->in_recovery && fj_seq_gt(f->snd_una, f->recover) &&
 		    (f->dupacks >= 3 || (f->sack_ok && tcp_is_lost(f, f->snd_una)))) {
-			uint32_t flight = f->snd_max - f->snd_una;
-			f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
+			f->cc->enter_recovery(f);
 			f->recover = f->snd_max;
 			f->in_recovery = true;
 			f->timing = false;
 			f->rexmit_nxt = f->snd_una;
 			tcp_retransmit_first(f);
-			/* SACK: cwnd = ssthresh and the pipe rules; NewReno
-			 * inflates by the three segments that left. */
-			f->cwnd = f->ssthresh + (f->sack_ok ? 0 : 3u * f->mss);
 			s->c.tcp_fast_retransmits++;
 			if (f->sack_ok)
 				s->c.tcp_sack_recoveries++;
-		} else if (f->in_recovery && !f->sack_ok) {
-			f->cwnd += f->mss; /* RFC 6582 §3.2 (4) */
+		} else {
+			f->cc->on_dupack(f);
 		}
 	}
 	/* Window update (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */
@@ -452,7 +440,7 @@ syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	f->rcv_nxt = th->seq + 1;
 	f->rcv_adv = f->rcv_nxt;
 	syn_options(f, th);
-	f->cwnd = IW_SEGS * (uint32_t)f->mss;
+	tcp_cc_init(f);
 	if (!ack_ok) {
 		/* Simultaneous open (RFC 9293 §3.5, figure 8): the peer's SYN
 		 * crossed ours; SYN_RCVD, and our SYN again with an ACK. */

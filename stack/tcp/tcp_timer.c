@@ -51,9 +51,7 @@ rtx_data(struct fj_flow *f)
 		return;
 	}
 	/* RFC 5681 §3.1 (4): after a timeout, one segment and slow start. */
-	uint32_t flight = f->snd_max - f->snd_una;
-	f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
-	f->cwnd = f->mss;
+	f->cc->on_rto(f);
 	f->in_recovery = false;
 	f->recover = f->snd_max; /* RFC 6582 §3.2 (4) */
 	f->dupacks = 0;
