@@ -43,19 +43,17 @@ traced(void)
 	return trace_buf;
 }
 
-/* The next emitted segment, to PEER:80, with @flags. */
-static struct fj_tcp_hdr
-expect_to80(uint8_t flags)
+/* The next emitted frame is a TCP segment with @flags (byte 13 of the
+ * header, behind Ethernet and a 20-byte IPv4 header). */
+static void
+expect_flags(uint8_t flags)
 {
 	uint32_t len;
 	const uint8_t *f = next_frame(&len);
-	struct fj_ipv4 ip = expect_ipv4(f, len, &PEER, FJ_IP_PROTO_TCP);
-	struct fj_tcp_hdr th;
-	assert_int_equal(fj_tcp_parse(f + 34, ip.total_len - 20u, US_IP, PEER_IP, false, &th),
-			 FJ_OK);
-	assert_int_equal(th.flags, flags);
-	assert_int_equal(th.dport, 80);
-	return th;
+
+	assert_true(len >= 14 + 20 + 20);
+	assert_int_equal(f[23], FJ_IP_PROTO_TCP);
+	assert_int_equal(f[14 + 20 + 13], flags);
 }
 
 static int
@@ -121,11 +119,11 @@ test_active_open_and_abort_are_counted_and_traced(void **state)
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 1);
 	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000 };
 	peer_to(sport, 9000, syn.seq + 1, SYN | ACK, &o, NULL);
-	expect_to80(ACK);
+	expect_flags(ACK);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 2);
 	fj_flow_abort(f);
 	fj_stack_poll(S); /* the RST goes out */
-	expect_to80(FJ_TCP_RST | ACK);
+	expect_flags(FJ_TCP_RST | ACK);
 	expect_nothing();
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 3);
 	snprintf(line, sizeof(line), "flow 10.0.0.2:%u -> 10.0.0.1:80 SYN-SENT -> ESTABLISHED\n",
