@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP input: where an arriving segment goes, and the checks of RFC 9293
- * §3.10.7.4 in its order, one function a step:
+ * TCP input: where an arriving segment goes (RFC 9293 §3.10.7) and, for a
+ * flow past SYN-SENT, the checks of §3.10.7.4 in their order, one
+ * function a step:
  *
  *   fj_tcp_input                  parse, find the flow
  *     no flow, no listener        §3.10.7.1 CLOSED     input_closed
  *     no flow, a listener         §3.10.7.2 LISTEN     tcp_listen_input (tcp_open.c)
  *     a flow in SYN-SENT          §3.10.7.3            tcp_syn_sent_input (tcp_open.c)
  *     a flow in any other state   §3.10.7.4            tcp_input_other_states:
- *       syn_rcvd_syn, check_seq, check_rst, check_syn, check_ack (tcp_ack.c),
- *       seg_text, seg_fin, then output and the application.
+ *       syn_rcvd_syn     SYN-RECEIVED's repeated SYN, a simultaneous SYN-ACK
+ *       check_seq        first: PAWS (RFC 7323 §5.3), the window
+ *       check_rst        second: RST (RFC 5961 §3.2)
+ *                        third: security, skipped
+ *       check_syn        fourth: SYN (RFC 5961 §4.2)
+ *       check_ack        fifth: ACK (tcp_ack_input in tcp_ack.c, RFC 5961 §5.2)
+ *                        sixth: URG, ignored
+ *       seg_text         seventh: the segment text
+ *       seg_fin          eighth: FIN
+ *     then tcp_output and the application's callback.
  *
  * Each check either lets the segment on or disposes of it (dropped, or
  * answered with an ACK, a challenge ACK or a RST, as RFC 5961 asks).
