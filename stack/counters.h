@@ -31,7 +31,7 @@
 	X(tcp_syn_dropped) X(tcp_paws_rejected)                                     \
 	X(tcp_syncookies_sent) X(tcp_syncookies_ok) X(tcp_syncookies_failed)        \
 	X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_sack_recoveries)    \
-	X(tcp_time_wait_reused)                                                     \
+	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
 	X(loop_cycles) X(loop_busy_cycles)
 
 /*

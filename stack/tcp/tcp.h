@@ -15,10 +15,13 @@
 
 struct fj_stack;
 struct fj_ipv4;
+struct fj_cc_ops;
 
 #define FJ_TCP_QUEUE 512          /* mbufs per direction and flow */
 #define FJ_TCP_OOO 64             /* out-of-order segments kept */
 
+/* RFC 9293 §3.3.2. A flow changes state only through tcp_set_state()
+ * (tcp_state.c), which counts and traces it; a listener is LISTEN. */
 enum fj_tcp_state {
 	FJ_TCP_CLOSED,
 	FJ_TCP_SYN_SENT,
@@ -30,6 +33,7 @@ enum fj_tcp_state {
 	FJ_TCP_CLOSING,
 	FJ_TCP_LAST_ACK,
 	FJ_TCP_TIME_WAIT,
+	FJ_TCP__NSTATES
 };
 
 struct fj_tcp_key {
@@ -61,7 +65,7 @@ struct fj_flow {
 	fj_flow_fn fn;
 	void *arg;
 	struct fj_tcp_key key;
-	uint8_t state;
+	enum fj_tcp_state state; /* set by tcp_set_state() only */
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
 	bool eof_told;
 	bool want_write;   /* a write met a full buffer */
@@ -77,7 +81,12 @@ struct fj_flow {
 	uint16_t mss;      /* what we put in a segment */
 	bool fin_queued, fin_sent;
 	struct fj_mq sndq; /* from snd_una on */
-	uint32_t cwnd, ssthresh, recover;
+	/* Congestion control (cc.c): the algorithm and what it keeps. */
+	const struct fj_cc_ops *cc;
+	uint32_t cwnd, ssthresh;
+	/* Loss recovery (RFC 6582 §3.2, RFC 6675 §5): the highest sequence
+	 * sent when it began. */
+	uint32_t recover;
 	uint8_t dupacks;
 	bool in_recovery;
 	struct fj_rtt rtt;

@@ -128,7 +128,7 @@ tcp_flow_closed(struct fj_flow *f, int err)
 		tcp_flow_free(f); /* nobody knew of it */
 		return;
 	}
-	f->state = FJ_TCP_CLOSED;
+	tcp_set_state(f, FJ_TCP_CLOSED);
 	if (err && !f->err)
 		f->err = err;
 	tcp_flow_release(f);
@@ -214,7 +214,7 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 		if (tcp_flow_link(f) == 0)
 			break;
 	}
-	f->state = FJ_TCP_SYN_SENT;
+	tcp_set_state(f, FJ_TCP_SYN_SENT);
 	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, f->key.lport, to->ip, to->port,
 			    to_us(s, fj_now(s)));
 	f->snd_una = f->iss;
@@ -222,7 +222,6 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	f->ts_off = reuse_ts ? ts_off : f->iss;
 	f->rcv_ws = RCV_WS;
 	f->mss = MSS_DEFAULT;
-	f->ssthresh = UINT32_MAX;
 	f->recover = f->iss;
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	s->c.tcp_active_opens++;
@@ -291,17 +290,17 @@ fj_tcp_close(struct fj_flow *f)
 	tcp_mq_free(&f->rcvq); /* unread data is dropped */
 	switch (f->state) {
 	case FJ_TCP_ESTABLISHED:
-		f->state = FJ_TCP_FIN_WAIT_1;
+		tcp_set_state(f, FJ_TCP_FIN_WAIT_1);
 		break;
 	case FJ_TCP_CLOSE_WAIT:
-		f->state = FJ_TCP_LAST_ACK;
+		tcp_set_state(f, FJ_TCP_LAST_ACK);
 		break;
 	case FJ_TCP_SYN_RCVD: /* a simultaneous open not yet complete */
 		tcp_send_rst_flow(f);
 		/* fall through */
 	case FJ_TCP_SYN_SENT:
 	case FJ_TCP_CLOSED:
-		f->state = FJ_TCP_CLOSED;
+		tcp_set_state(f, FJ_TCP_CLOSED);
 		tcp_flow_free(f);
 		return;
 	default:
@@ -316,10 +315,10 @@ fj_tcp_shutdown(struct fj_flow *f)
 {
 	switch (f->state) {
 	case FJ_TCP_ESTABLISHED:
-		f->state = FJ_TCP_FIN_WAIT_1;
+		tcp_set_state(f, FJ_TCP_FIN_WAIT_1);
 		break;
 	case FJ_TCP_CLOSE_WAIT:
-		f->state = FJ_TCP_LAST_ACK;
+		tcp_set_state(f, FJ_TCP_LAST_ACK);
 		break;
 	default:
 		return f->fin_queued ? 0 : -ENOTCONN;
@@ -359,7 +358,7 @@ fj_tcp_abort(struct fj_flow *f)
 	f->app_closed = true;
 	if (f->state != FJ_TCP_CLOSED)
 		tcp_send_rst_flow(f);
-	f->state = FJ_TCP_CLOSED;
+	tcp_set_state(f, FJ_TCP_CLOSED);
 	tcp_flow_free(f);
 }
 

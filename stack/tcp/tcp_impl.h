@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* TCP's inside, shared by tcp_flow.c, tcp_output.c and tcp_input.c. */
+/*
+ * TCP's inside, shared by its files: tcp_flow.c (the life of a flow and
+ * the API), tcp_state.c (state changes), tcp_input.c (arrival, RFC 9293
+ * §3.10.7.4), tcp_open.c (LISTEN, SYN cookies, SYN-SENT), tcp_ack.c (the
+ * ACK field, the SACK scoreboard), cc.c (congestion control),
+ * tcp_output.c (queues, segments, SACK recovery's sending), tcp_timer.c.
+ */
 #ifndef FJ_TCP_IMPL_H
 #define FJ_TCP_IMPL_H
 
@@ -8,6 +14,7 @@
 #include <string.h>
 
 #include "direct.h"
+#include "cc.h"
 #include "isn.h"
 #include "tcp_seq.h"
 
@@ -65,7 +72,40 @@ tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)
 	}
 }
 
-/* tcp_output.c: queues, windows, segments, timers */
+/* SEG.LEN (RFC 9293 §3.4): the payload, and SYN and FIN count one each. */
+static inline uint32_t
+tcp_seg_len(const struct fj_tcp_hdr *th, uint32_t len)
+{
+	return len + !!(th->flags & FJ_TCP_SYN) + !!(th->flags & FJ_TCP_FIN);
+}
+
+/* Leave in @m only the @len payload bytes that start @hdr_end bytes in:
+ * the data as the application will see it. */
+static inline void
+tcp_payload_only(struct rte_mbuf *m, uint16_t hdr_end, uint32_t len)
+{
+	rte_pktmbuf_adj(m, hdr_end);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+}
+
+/* tcp_state.c: every change of state */
+void tcp_set_state(struct fj_flow *f, enum fj_tcp_state to);
+const char *tcp_state_name(enum fj_tcp_state st);
+
+/* tcp_input.c: RFC 9293 §3.10.7.4, for a flow past SYN-SENT */
+void tcp_input_other_states(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th,
+			    uint32_t len);
+
+/* tcp_open.c: the opening states */
+void tcp_listen_input(struct fj_stack *s, struct fj_listener *l, struct rte_mbuf *m,
+		      const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th, uint16_t hdr_end,
+		      uint32_t len);
+void tcp_syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th);
+
+/* tcp_ack.c: the ACK field of a segment past SYN-RECEIVED */
+bool tcp_ack_input(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t len);
+
+/* tcp_output.c: queues, windows, segments, SACK recovery's sending */
 void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);
 void tcp_mq_free(struct fj_mq *q);
 void tcp_mq_consume(struct fj_mq *q, uint32_t n);
@@ -73,7 +113,6 @@ void tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst
 uint32_t tcp_rcv_space(const struct fj_flow *f);
 int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
 void tcp_send_ack(struct fj_flow *f);
-void tcp_arm_rtx(struct fj_flow *f);
 void tcp_output(struct fj_flow *f);
 bool tcp_is_lost(const struct fj_flow *f, uint32_t seq);
 uint32_t tcp_pipe(const struct fj_flow *f);
@@ -81,7 +120,9 @@ void tcp_retransmit_first(struct fj_flow *f);
 void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
 void tcp_send_rst_flow(struct fj_flow *f);
 int tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h);
-void tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
+
+/* tcp_timer.c: retransmission, delayed ACK, TIME-WAIT, keepalive */
+void tcp_arm_rtx(struct fj_flow *f);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
 void tcp_enter_time_wait(struct fj_flow *f);
 void tcp_arm_keepalive(struct fj_flow *f);

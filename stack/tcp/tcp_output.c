@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP output: the per-flow queues, the advertised window, building and
- * sending segments, and the retransmission, delayed-ACK and TIME_WAIT
- * timers.
+ * sending segments, what goes when the windows allow (RFC 5681 §3.1,
+ * Nagle and sender SWS avoidance) and in SACK recovery (RFC 6675 §5), and
+ * RSTs. The timers are in tcp_timer.c.
  */
 #include "tcp_impl.h"
 
@@ -233,13 +234,6 @@ tcp_send_ack(struct fj_flow *f)
 	tcp_send_segment(f, f->snd_nxt, FJ_TCP_ACK, 0);
 }
 
-void
-tcp_arm_rtx(struct fj_flow *f)
-{
-	struct fj_stack *s = f->s;
-	fj_wheel_arm(&T(s)->wheel, &f->rtx, fj_now(s) + from_us(s, f->rtt.rto), tcp_rtx_fire);
-}
-
 /* ------------------------------------------------------ SACK recovery */
 
 /*
@@ -394,7 +388,9 @@ sack_recovery_output(struct fj_flow *f)
 	return sent;
 }
 
-/* Send what the windows allow (RFC 5681 §3.1; no Nagle: flows want latency). */
+/* Send what the windows allow: the lesser of the peer's window and cwnd
+ * (RFC 5681 §3.1), or in SACK recovery what the pipe leaves (RFC 6675
+ * §5); small segments as send_new decides (Nagle if asked, SWS). */
 void
 tcp_output(struct fj_flow *f)
 {
@@ -470,161 +466,3 @@ tcp_send_rst_flow(struct fj_flow *f)
 	tcp_send_segment(f, f->snd_nxt, FJ_TCP_RST | FJ_TCP_ACK, 0);
 	f->s->c.tcp_rst_tx++;
 }
-
-/* ------------------------------------------------------ timers */
-
-void
-tcp_rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
-{
-	struct fj_flow *f = FLOW_OF(t, rtx);
-	struct fj_stack *s = f->s;
-
-	(void)w;
-	(void)ctx;
-	if (f->state == FJ_TCP_SYN_SENT) {
-		/* RFC 6298 §5.7 aside, SYNs back off from 1 s like data. */
-		if (++f->syn_tries > MAX_SYN) {
-			tcp_flow_closed(f, -ETIMEDOUT);
-			return;
-		}
-		fj_rtt_backoff(&f->rtt);
-		tcp_send_segment(f, f->iss, FJ_TCP_SYN, 0);
-		tcp_arm_rtx(f);
-		return;
-	}
-	if (f->state == FJ_TCP_SYN_RCVD) {
-		if (++f->syn_tries > MAX_SYNACK) {
-			tcp_flow_closed(f, -ETIMEDOUT);
-			return;
-		}
-		fj_rtt_backoff(&f->rtt);
-		tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
-		tcp_arm_rtx(f);
-		return;
-	}
-	if (f->snd_wnd == 0 && f->sndq.bytes > 0 && f->snd_max - f->snd_una <= 1) {
-		/* Zero-window probe (RFC 9293 §3.8.6.1): the next byte, past
-		 * the window, counted as sent so that an ACK taking it is
-		 * understood; backing off like a retransmission, never giving
-		 * up while the peer answers. */
-		tcp_send_segment(f, f->snd_una, FJ_TCP_ACK, 1);
-		f->snd_nxt = f->snd_una + 1;
-		f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
-		s->c.tcp_window_probes++;
-		fj_rtt_backoff(&f->rtt);
-		if (f->rtt.backoffs > MAX_RTX)
-			f->rtt.backoffs = MAX_RTX; /* (the interval stays capped) */
-		tcp_arm_rtx(f);
-		return;
-	}
-	if (f->snd_una == f->snd_max)
-		return;
-	if (f->rtt.backoffs >= MAX_RTX) {
-		tcp_send_rst_flow(f);
-		tcp_flow_closed(f, -ETIMEDOUT);
-		return;
-	}
-	/* RFC 5681 §3.1 (4): after a timeout, one segment and slow start. */
-	uint32_t flight = f->snd_max - f->snd_una;
-	f->ssthresh = RTE_MAX(flight / 2, 2u * f->mss);
-	f->cwnd = f->mss;
-	f->in_recovery = false;
-	f->recover = f->snd_max; /* RFC 6582 §3.2 (4) */
-	f->dupacks = 0;
-	f->timing = false;
-	f->snd_nxt = f->snd_una;
-	f->rexmit_nxt = f->snd_una;
-	/* RFC 2018 §8: after a timeout the SACKed bits are forgotten. */
-	f->nsb = 0;
-	fj_rtt_backoff(&f->rtt);
-	s->c.tcp_retransmits++;
-	tcp_output(f);
-	tcp_arm_rtx(f);
-}
-
-void
-tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
-{
-	(void)w;
-	(void)ctx;
-	tcp_send_ack(FLOW_OF(t, delack));
-}
-
-static void
-tw_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
-{
-	struct fj_flow *f = FLOW_OF(t, tw);
-
-	(void)w;
-	(void)ctx;
-	f->state = FJ_TCP_CLOSED;
-	tcp_flow_free(f);
-}
-
-void
-tcp_enter_time_wait(struct fj_flow *f)
-{
-	struct fj_stack *s = f->s;
-
-	f->state = FJ_TCP_TIME_WAIT;
-	f->tw_since = fj_now(s);
-	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
-	tcp_mq_free(&f->sndq);
-	/* RFC 9293 §3.10.7.4: 2 MSL. */
-	fj_wheel_arm(&T(s)->wheel, &f->tw, fj_now(s) + 2 * T(s)->msl, tw_fire);
-}
-
-/*
- * Keepalive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): after @ka_idle without
- * a segment from the peer, an ACK one below SND.NXT (an old sequence the
- * peer must answer); @ka_probes unanswered ones, @ka_intvl apart, end the
- * connection with -ETIMEDOUT. Idle means nothing heard: while data is
- * unacknowledged the retransmission timer decides instead.
- */
-static void
-ka_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
-{
-	struct fj_flow *f = FLOW_OF(t, ka);
-	struct fj_stack *s = f->s;
-	uint64_t now = fj_now(s);
-
-	(void)w;
-	(void)ctx;
-	if (f->ka_idle == 0)
-		return;
-	bool synced = f->state == FJ_TCP_ESTABLISHED || f->state == FJ_TCP_CLOSE_WAIT ||
-		      f->state == FJ_TCP_FIN_WAIT_2;
-	if (f->state == FJ_TCP_CLOSED || f->state == FJ_TCP_TIME_WAIT)
-		return;
-	if (!synced || f->snd_una != f->snd_max || (f->ka_sent == 0 && now - f->last_rx < f->ka_idle)) {
-		tcp_arm_keepalive(f);
-		return;
-	}
-	if (f->ka_sent >= f->ka_probes) {
-		s->c.tcp_keepalive_timeouts++;
-		tcp_send_rst_flow(f);
-		tcp_flow_closed(f, -ETIMEDOUT);
-		return;
-	}
-	f->ka_sent++;
-	s->c.tcp_keepalive_probes++;
-	tcp_send_segment(f, f->snd_nxt - 1, FJ_TCP_ACK, 0);
-	fj_wheel_arm(&T(s)->wheel, &f->ka, now + f->ka_intvl, ka_fire);
-}
-
-void
-tcp_arm_keepalive(struct fj_flow *f)
-{
-	struct fj_stack *s = f->s;
-	uint64_t now = fj_now(s), at = f->last_rx + f->ka_idle;
-
-	fj_wheel_arm(&T(s)->wheel, &f->ka, at > now ? at : now + f->ka_idle, ka_fire);
-}
-
-void
-fj_tcp_timers(struct fj_stack *s, uint64_t now)
-{
-	fj_wheel_advance(&T(s)->wheel, now, NULL);
-	fj_tcp_flush(s);
-}
-
