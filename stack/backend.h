@@ -14,11 +14,38 @@
 #define FJ_BACKEND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "fjord.h"
 
 struct fj_stack;
 struct rte_mbuf;
+
+/*
+ * What every backend's flow and listener begin with: the public types the
+ * flow API works on. A backend's own type starts with one of these (as
+ * member `base`), or with the same fields through the macro inside an
+ * anonymous union with it, so that its code can write f->s, f->err.
+ */
+#define FJ_FLOW_FIELDS     \
+	struct fj_stack *s; \
+	fj_flow_fn fn;      \
+	void *arg;          \
+	void *user;         /* the application's (fj_flow_set_user) */ \
+	int err             /* a negative errno once the connection failed */
+#define FJ_LISTENER_FIELDS \
+	struct fj_stack *s; \
+	uint16_t port;      \
+	fj_flow_fn fn;      \
+	void *arg
+
+struct fj_flow {
+	FJ_FLOW_FIELDS;
+};
+
+struct fj_listener {
+	FJ_LISTENER_FIELDS;
+};
 
 struct fj_backend_ops {
 	const char *name; /* "direct", "socket" */

@@ -9,7 +9,7 @@
 
 /* RFC 5681 §3.1, RFC 6928: ten segments; no threshold yet. */
 static void
-newreno_init(struct fj_flow *f)
+newreno_init(struct fj_tcp_flow *f)
 {
 	f->cwnd = IW_SEGS * (uint32_t)f->mss;
 	f->ssthresh = UINT32_MAX;
@@ -17,7 +17,7 @@ newreno_init(struct fj_flow *f)
 
 /* RFC 5681 §3.1 equation 4: half the flight, at least two segments. */
 static uint32_t
-half_flight(const struct fj_flow *f)
+half_flight(const struct fj_tcp_flow *f)
 {
 	uint32_t flight = f->snd_max - f->snd_una;
 
@@ -25,7 +25,7 @@ half_flight(const struct fj_flow *f)
 }
 
 static void
-newreno_on_ack(struct fj_flow *f, uint32_t acked, bool in_recovery)
+newreno_on_ack(struct fj_tcp_flow *f, uint32_t acked, bool in_recovery)
 {
 	if (in_recovery) {
 		/* RFC 6582 §3.2 (5), partial ACK: deflate by what was acked
@@ -42,7 +42,7 @@ newreno_on_ack(struct fj_flow *f, uint32_t acked, bool in_recovery)
 }
 
 static void
-newreno_on_dupack(struct fj_flow *f)
+newreno_on_dupack(struct fj_tcp_flow *f)
 {
 	/* RFC 6582 §3.2 (4): each further duplicate inflates by a segment
 	 * that left the network; with SACK the pipe counts them instead. */
@@ -51,7 +51,7 @@ newreno_on_dupack(struct fj_flow *f)
 }
 
 static void
-newreno_enter_recovery(struct fj_flow *f)
+newreno_enter_recovery(struct fj_tcp_flow *f)
 {
 	f->ssthresh = half_flight(f);
 	/* SACK: cwnd = ssthresh and the pipe rules (RFC 6675 §5 (4.2));
@@ -60,7 +60,7 @@ newreno_enter_recovery(struct fj_flow *f)
 }
 
 static void
-newreno_exit_recovery(struct fj_flow *f)
+newreno_exit_recovery(struct fj_tcp_flow *f)
 {
 	/* RFC 6582 §3.2 (3), the first choice: min(ssthresh, max(FlightSize, SMSS) +
 	 * SMSS), no burst of what the inflated window allowed. */
@@ -68,7 +68,7 @@ newreno_exit_recovery(struct fj_flow *f)
 }
 
 static void
-newreno_on_rto(struct fj_flow *f)
+newreno_on_rto(struct fj_tcp_flow *f)
 {
 	/* RFC 5681 §3.1: after a timeout, one segment and slow start. */
 	f->ssthresh = half_flight(f);
@@ -86,7 +86,7 @@ static const struct fj_cc_ops newreno = {
 };
 
 void
-tcp_cc_init(struct fj_flow *f)
+tcp_cc_init(struct fj_tcp_flow *f)
 {
 	f->cc = &newreno;
 	f->cc->init(f);

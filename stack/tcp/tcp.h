@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "fjord.h"
+#include "../backend.h"
 #include "../wheel.h"
 #include "rtt.h"
 
@@ -49,21 +50,28 @@ struct fj_mq {
 	uint32_t off; /* bytes of the head mbuf already consumed */
 };
 
-struct fj_listener {
-	struct fj_stack *s;
-	uint16_t port;
-	fj_flow_fn fn;
-	void *arg;
+/* A listener (RFC 9293 §3.10.7.2): the public one, then TCP's own. */
+struct fj_tcp_listener {
+	union {
+		struct fj_listener base;
+		struct {
+			FJ_LISTENER_FIELDS;
+		};
+	};
 	uint32_t half_open;
 	uint32_t backlog; /* most half-open connections at once */
 	uint64_t cookies_until; /* SYN cookies were sent: ACKs may carry one */
 };
 
-struct fj_flow {
-	struct fj_stack *s;
-	struct fj_listener *l; /* NULL for a connection we opened */
-	fj_flow_fn fn;
-	void *arg;
+/* A connection's TCB (RFC 9293 §3.3.1): the public flow, then TCP's own. */
+struct fj_tcp_flow {
+	union {
+		struct fj_flow base;
+		struct {
+			FJ_FLOW_FIELDS;
+		};
+	};
+	struct fj_tcp_listener *l; /* NULL for a connection we opened */
 	struct fj_tcp_key key;
 	enum fj_tcp_state state; /* set by tcp_set_state() only */
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
@@ -71,8 +79,6 @@ struct fj_flow {
 	bool want_write;   /* a write met a full buffer */
 	bool nagle;
 	bool writable;     /* ...and there is room again */
-	void *user;        /* the application's */
-	int err;
 
 	/* send side (RFC 9293 §3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -126,21 +132,21 @@ struct fj_flow {
 
 	struct fj_timer_node rtx, delack, tw, ka;
 
-	struct fj_flow *lnext, *lprev; /* every flow of the stack */
-	struct fj_flow *unext, *uprev; /* a window update is due */
+	struct fj_tcp_flow *lnext, *lprev; /* every flow of the stack */
+	struct fj_tcp_flow *unext, *uprev; /* a window update is due */
 	bool update_due;
 };
 
 /* Stack-wide TCP state. */
 struct fj_tcp {
 	struct rte_hash *flows;
-	struct fj_listener **listeners; /* 65536 */
+	struct fj_tcp_listener **listeners; /* 65536 */
 	struct fj_wheel wheel;
 	uint8_t isn_key[16];
 	uint64_t msl;          /* clock units */
 	uint32_t nflows;
-	struct fj_flow *all; /* list of every flow */
-	struct fj_flow *updates; /* flows whose reads opened the window */
+	struct fj_tcp_flow *all; /* list of every flow */
+	struct fj_tcp_flow *updates; /* flows whose reads opened the window */
 	uint16_t next_port;  /* ephemeral ports for connect */
 	uint64_t hz;
 };

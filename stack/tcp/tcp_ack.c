@@ -14,7 +14,7 @@
  * RFC 6675 §5: they may be stale or forged). Returns bytes newly SACKed.
  */
 static uint32_t
-sack_update(struct fj_flow *f, const struct fj_tcp_opts *o)
+sack_update(struct fj_tcp_flow *f, const struct fj_tcp_opts *o)
 {
 	uint32_t before = 0, after = 0;
 	int n = 0;
@@ -58,7 +58,7 @@ sack_update(struct fj_flow *f, const struct fj_tcp_opts *o)
 
 /* An RTT sample from an ACK of new data (RFC 6298 §3). */
 static void
-sample_rtt(struct fj_flow *f, const struct fj_tcp_hdr *th)
+sample_rtt(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	struct fj_stack *s = f->s;
 
@@ -78,7 +78,7 @@ sample_rtt(struct fj_flow *f, const struct fj_tcp_hdr *th)
 /* New data acknowledged in recovery, or not: the window grows (cc.c), a
  * partial ACK without SACK retransmits, a full one ends recovery. */
 static void
-recovery_on_ack(struct fj_flow *f, uint32_t acked)
+recovery_on_ack(struct fj_tcp_flow *f, uint32_t acked)
 {
 	if (f->in_recovery && fj_seq_ge(f->snd_una, f->recover)) {
 		/* RFC 6582 §3.2 (3): full acknowledgement. */
@@ -97,7 +97,7 @@ recovery_on_ack(struct fj_flow *f, uint32_t acked)
 
 /* SND.UNA < SEG.ACK =< SND.MAX: the acknowledged bytes leave the queue. */
 static void
-ack_new_data(struct fj_flow *f, const struct fj_tcp_hdr *th)
+ack_new_data(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	struct fj_stack *s = f->s;
 	uint32_t acked = th->ack - f->snd_una;
@@ -127,7 +127,7 @@ ack_new_data(struct fj_flow *f, const struct fj_tcp_hdr *th)
  * the segment's SACK blocks here, when the tests before it hold.)
  */
 static bool
-is_duplicate_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t len)
+is_duplicate_ack(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th, uint32_t len)
 {
 	return th->ack == f->snd_una && f->snd_una != f->snd_max && f->snd_wnd != 0 &&
 	       th->wnd != 0 &&
@@ -138,7 +138,7 @@ is_duplicate_ack(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t len)
 /* Fast retransmit: the first segment presumed lost goes now and recovery
  * runs until SND.MAX as it is now is acknowledged. */
 static void
-enter_recovery(struct fj_flow *f)
+enter_recovery(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 
@@ -154,7 +154,7 @@ enter_recovery(struct fj_flow *f)
 }
 
 static void
-ack_duplicate(struct fj_flow *f)
+ack_duplicate(struct fj_tcp_flow *f)
 {
 	f->dupacks++;
 	/* RFC 6675 §5 (4): recovery starts at the third duplicate, or
@@ -169,7 +169,7 @@ ack_duplicate(struct fj_flow *f)
 
 /* The send window (RFC 9293 §3.10.7.4: SND.WL1/WL2 guard old segments). */
 static void
-update_send_window(struct fj_flow *f, const struct fj_tcp_hdr *th)
+update_send_window(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	struct fj_stack *s = f->s;
 
@@ -200,7 +200,7 @@ update_send_window(struct fj_flow *f, const struct fj_tcp_hdr *th)
  * aside.)
  */
 bool
-tcp_ack_input(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t len)
+tcp_ack_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th, uint32_t len)
 {
 	if (fj_seq_gt(th->ack, f->snd_max)) {
 		tcp_send_ack(f);

@@ -13,6 +13,8 @@
  * Received data stays in its mbufs (zero-copy reads); written buffers are
  * queued by reference and copied into segments when sent.
  */
+#include <inttypes.h>
+
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <rte_random.h>
@@ -22,14 +24,14 @@
 /* ------------------------------------------------------ flows */
 
 void
-tcp_notify(struct fj_flow *f)
+tcp_notify(struct fj_tcp_flow *f)
 {
 	if (!f->app_closed && f->state != FJ_TCP_SYN_RCVD && f->fn != NULL)
-		f->fn(f, f->arg);
+		f->fn(&f->base, f->arg);
 }
 
 void
-tcp_flow_release(struct fj_flow *f)
+tcp_flow_release(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 
@@ -48,7 +50,7 @@ tcp_flow_release(struct fj_flow *f)
 
 /* Put @f on (or take it off) the list of due window updates. */
 void
-tcp_update_due(struct fj_flow *f, bool due)
+tcp_update_due(struct fj_tcp_flow *f, bool due)
 {
 	struct fj_tcp *t = T(f->s);
 
@@ -75,7 +77,7 @@ void
 fj_tcp_flush(struct fj_stack *s)
 {
 	while (T(s)->updates != NULL) {
-		struct fj_flow *f = T(s)->updates;
+		struct fj_tcp_flow *f = T(s)->updates;
 		tcp_update_due(f, false);
 		tcp_send_ack(f);
 	}
@@ -83,7 +85,7 @@ fj_tcp_flush(struct fj_stack *s)
 
 /* Enter @f under its key (unless the 4-tuple is taken) and in the list. */
 int
-tcp_flow_link(struct fj_flow *f)
+tcp_flow_link(struct fj_tcp_flow *f)
 {
 	struct fj_tcp *t = T(f->s);
 
@@ -101,7 +103,7 @@ tcp_flow_link(struct fj_flow *f)
 }
 
 void
-tcp_flow_free(struct fj_flow *f)
+tcp_flow_free(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 
@@ -122,7 +124,7 @@ tcp_flow_free(struct fj_flow *f)
 
 /* The connection is over: free it if the application let go, else tell it. */
 void
-tcp_flow_closed(struct fj_flow *f, int err)
+tcp_flow_closed(struct fj_tcp_flow *f, int err)
 {
 	if (f->state == FJ_TCP_SYN_RCVD && f->l != NULL) {
 		tcp_flow_free(f); /* nobody knew of it */
@@ -143,7 +145,7 @@ tcp_flow_closed(struct fj_flow *f, int err)
 struct fj_listener *
 fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 {
-	struct fj_listener *l;
+	struct fj_tcp_listener *l;
 
 	if (T(s)->listeners[port] != NULL) {
 		errno = EADDRINUSE;
@@ -158,13 +160,13 @@ fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 	l->arg = arg;
 	l->backlog = BACKLOG;
 	T(s)->listeners[port] = l;
-	return l;
+	return &l->base;
 }
 
 struct fj_flow *
 fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
-	struct fj_flow *f;
+	struct fj_tcp_flow *f;
 	uint32_t ts_off = 0;
 	bool reuse_ts = false;
 
@@ -198,7 +200,7 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 		 * from the old connection's (10 ms later, so they are larger):
 		 * the peer tells old duplicates apart by sequence and by PAWS. */
 		void *d;
-		struct fj_flow *old;
+		struct fj_tcp_flow *old;
 		if (rte_hash_lookup_data(T(s)->flows, &f->key, &d) < 0)
 			continue;
 		old = d;
@@ -227,12 +229,13 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	s->c.tcp_active_opens++;
 	tcp_send_segment(f, f->iss, FJ_TCP_SYN, 0);
 	tcp_arm_rtx(f);
-	return f;
+	return &f->base;
 }
 
 enum fj_read
-fj_tcp_read(struct fj_flow *f, struct fj_buf **buf)
+fj_tcp_read(struct fj_flow *base, struct fj_buf **buf)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	if (f->rcvq.n > 0) {
 		struct fj_mq *q = &f->rcvq;
 		struct rte_mbuf *m = q->m[q->head];
@@ -259,8 +262,9 @@ fj_tcp_read(struct fj_flow *f, struct fj_buf **buf)
 }
 
 int
-fj_tcp_write(struct fj_flow *f, struct fj_buf *buf)
+fj_tcp_write(struct fj_flow *base, struct fj_buf *buf)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	struct rte_mbuf *m = (struct rte_mbuf *)buf;
 
 	if (f->app_closed || (f->state != FJ_TCP_ESTABLISHED && f->state != FJ_TCP_CLOSE_WAIT)) {
@@ -282,8 +286,9 @@ fj_tcp_write(struct fj_flow *f, struct fj_buf *buf)
 }
 
 void
-fj_tcp_close(struct fj_flow *f)
+fj_tcp_close(struct fj_flow *base)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	if (f->app_closed)
 		return;
 	f->app_closed = true;
@@ -311,8 +316,9 @@ fj_tcp_close(struct fj_flow *f)
 }
 
 int
-fj_tcp_shutdown(struct fj_flow *f)
+fj_tcp_shutdown(struct fj_flow *base)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	switch (f->state) {
 	case FJ_TCP_ESTABLISHED:
 		tcp_set_state(f, FJ_TCP_FIN_WAIT_1);
@@ -329,14 +335,16 @@ fj_tcp_shutdown(struct fj_flow *f)
 }
 
 void
-fj_tcp_set_nagle(struct fj_flow *f, bool on)
+fj_tcp_set_nagle(struct fj_flow *base, bool on)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	f->nagle = on;
 }
 
 int
-fj_tcp_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, unsigned probes)
+fj_tcp_set_keepalive(struct fj_flow *base, unsigned idle_s, unsigned interval_s, unsigned probes)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	struct fj_stack *s = f->s;
 
 	f->ka_idle = (uint64_t)idle_s * s->hz;
@@ -353,8 +361,9 @@ fj_tcp_set_keepalive(struct fj_flow *f, unsigned idle_s, unsigned interval_s, un
 }
 
 void
-fj_tcp_abort(struct fj_flow *f)
+fj_tcp_abort(struct fj_flow *base)
 {
+	struct fj_tcp_flow *f = tcp_flow(base);
 	f->app_closed = true;
 	if (f->state != FJ_TCP_CLOSED)
 		tcp_send_rst_flow(f);
@@ -363,8 +372,9 @@ fj_tcp_abort(struct fj_flow *f)
 }
 
 struct fj_addr
-fj_tcp_peer(const struct fj_flow *f)
+fj_tcp_peer(const struct fj_flow *base)
 {
+	const struct fj_tcp_flow *f = (const struct fj_tcp_flow *)base;
 	return (struct fj_addr){ f->key.raddr, f->key.rport };
 }
 
@@ -373,7 +383,7 @@ fj_tcp_mbufs_held(struct fj_stack *s)
 {
 	unsigned n = 0;
 
-	for (const struct fj_flow *f = T(s)->all; f != NULL; f = f->lnext)
+	for (const struct fj_tcp_flow *f = T(s)->all; f != NULL; f = f->lnext)
 		n += f->sndq.n + f->rcvq.n + f->nooo;
 	return n;
 }
@@ -383,11 +393,11 @@ fj_tcp_mbufs_held(struct fj_stack *s)
 int
 fj_tcp_init(struct fj_stack *s)
 {
-	static unsigned serial;
 	char name[RTE_HASH_NAMESIZE];
 	struct fj_tcp *t = T(s);
 
-	snprintf(name, sizeof(name), "fj_tcp%u", serial++);
+	/* Table names are unique per process: the stack's address is. */
+	snprintf(name, sizeof(name), "fj_tcp_%" PRIxPTR, (uintptr_t)s);
 	struct rte_hash_parameters hp = {
 		.name = name, .entries = MAX_FLOWS * 2, .key_len = sizeof(struct fj_tcp_key),
 		.hash_func = rte_jhash, .socket_id = (int)rte_socket_id(),
@@ -414,7 +424,7 @@ fj_tcp_fini(struct fj_stack *s)
 	struct fj_tcp *t = T(s);
 
 	while (t->all != NULL) {
-		struct fj_flow *f = t->all;
+		struct fj_tcp_flow *f = t->all;
 		t->all = f->lnext;
 		tcp_flow_release(f);
 		free(f);

@@ -32,6 +32,13 @@
 
 static inline struct fj_tcp *T(struct fj_stack *s) { return &s->tcp; }
 
+/* The TCB behind a public flow (its first member). */
+static inline struct fj_tcp_flow *
+tcp_flow(struct fj_flow *f)
+{
+	return (struct fj_tcp_flow *)f;
+}
+
 static inline uint64_t
 to_us(const struct fj_stack *s, uint64_t ticks)
 {
@@ -45,25 +52,25 @@ from_us(const struct fj_stack *s, uint64_t us)
 }
 
 #define FLOW_OF(node, field) \
-	((struct fj_flow *)((char *)(node) - offsetof(struct fj_flow, field)))
+	((struct fj_tcp_flow *)((char *)(node) - offsetof(struct fj_tcp_flow, field)))
 
 /* RFC 7323 §5.4: a millisecond clock, offset per flow. */
 static inline uint32_t
-tcp_ts_now(const struct fj_flow *f)
+tcp_ts_now(const struct fj_tcp_flow *f)
 {
 	return (uint32_t)(to_us(f->s, fj_now(f->s)) / 1000u) + f->ts_off;
 }
 
 /* What is left of the window the peer was told (0 if it is used up). */
 static inline uint32_t
-tcp_rcv_wnd(const struct fj_flow *f)
+tcp_rcv_wnd(const struct fj_tcp_flow *f)
 {
 	return fj_seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
 }
 
 /* The timestamp option takes 12 bytes of every segment: less payload. */
 static inline void
-tcp_ts_negotiated(struct fj_flow *f, const struct fj_tcp_hdr *th)
+tcp_ts_negotiated(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	f->ts_ok = th->o.has_ts;
 	if (f->ts_ok) {
@@ -89,50 +96,50 @@ tcp_payload_only(struct rte_mbuf *m, uint16_t hdr_end, uint32_t len)
 }
 
 /* tcp_state.c: every change of state */
-void tcp_set_state(struct fj_flow *f, enum fj_tcp_state to);
+void tcp_set_state(struct fj_tcp_flow *f, enum fj_tcp_state to);
 const char *tcp_state_name(enum fj_tcp_state st);
 
 /* tcp_input.c: RFC 9293 §3.10.7.4, for a flow past SYN-SENT */
-void tcp_input_other_states(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th,
+void tcp_input_other_states(struct fj_tcp_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th,
 			    uint32_t len);
 
 /* tcp_open.c: the opening states */
-void tcp_listen_input(struct fj_stack *s, struct fj_listener *l, struct rte_mbuf *m,
+void tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf *m,
 		      const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th, uint16_t hdr_end,
 		      uint32_t len);
-void tcp_syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th);
+void tcp_syn_sent_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th);
 
 /* tcp_ack.c: the ACK field of a segment past SYN-RECEIVED */
-bool tcp_ack_input(struct fj_flow *f, const struct fj_tcp_hdr *th, uint32_t len);
+bool tcp_ack_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th, uint32_t len);
 
 /* tcp_output.c: queues, windows, segments, SACK recovery's sending */
 void tcp_mq_push(struct fj_mq *q, struct rte_mbuf *m);
 void tcp_mq_free(struct fj_mq *q);
 void tcp_mq_consume(struct fj_mq *q, uint32_t n);
 void tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst);
-uint32_t tcp_rcv_space(const struct fj_flow *f);
-int tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
-void tcp_send_ack(struct fj_flow *f);
-void tcp_output(struct fj_flow *f);
-bool tcp_is_lost(const struct fj_flow *f, uint32_t seq);
-uint32_t tcp_pipe(const struct fj_flow *f);
-void tcp_retransmit_first(struct fj_flow *f);
+uint32_t tcp_rcv_space(const struct fj_tcp_flow *f);
+int tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
+void tcp_send_ack(struct fj_tcp_flow *f);
+void tcp_output(struct fj_tcp_flow *f);
+bool tcp_is_lost(const struct fj_tcp_flow *f, uint32_t seq);
+uint32_t tcp_pipe(const struct fj_tcp_flow *f);
+void tcp_retransmit_first(struct fj_tcp_flow *f);
 void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
-void tcp_send_rst_flow(struct fj_flow *f);
+void tcp_send_rst_flow(struct fj_tcp_flow *f);
 int tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h);
 
 /* tcp_timer.c: retransmission, delayed ACK, TIME-WAIT, keepalive */
-void tcp_arm_rtx(struct fj_flow *f);
+void tcp_arm_rtx(struct fj_tcp_flow *f);
 void tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx);
-void tcp_enter_time_wait(struct fj_flow *f);
-void tcp_arm_keepalive(struct fj_flow *f);
+void tcp_enter_time_wait(struct fj_tcp_flow *f);
+void tcp_arm_keepalive(struct fj_tcp_flow *f);
 
 /* tcp_flow.c: the life of a flow */
-void tcp_notify(struct fj_flow *f);
-void tcp_flow_release(struct fj_flow *f);
-void tcp_update_due(struct fj_flow *f, bool due);
-int tcp_flow_link(struct fj_flow *f);
-void tcp_flow_free(struct fj_flow *f);
-void tcp_flow_closed(struct fj_flow *f, int err);
+void tcp_notify(struct fj_tcp_flow *f);
+void tcp_flow_release(struct fj_tcp_flow *f);
+void tcp_update_due(struct fj_tcp_flow *f, bool due);
+int tcp_flow_link(struct fj_tcp_flow *f);
+void tcp_flow_free(struct fj_tcp_flow *f);
+void tcp_flow_closed(struct fj_tcp_flow *f, int err);
 
 #endif

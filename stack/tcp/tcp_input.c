@@ -27,7 +27,7 @@
 
 /* A segment on its way through the checks of RFC 9293 §3.10.7.4. */
 struct seg {
-	struct fj_flow *f;
+	struct fj_tcp_flow *f;
 	struct rte_mbuf *m; /* the payload alone; NULL once kept or freed */
 	const struct fj_tcp_hdr *th;
 	struct fj_tcp_hdr synack; /* th, when a SYN-ACK is taken as its ACK */
@@ -46,7 +46,7 @@ seg_drop(struct seg *g)
 }
 
 static void
-challenge_ack(struct fj_flow *f)
+challenge_ack(struct fj_tcp_flow *f)
 {
 	/* RFC 5961 §3.2, §4.2: answer a suspicious RST or SYN with an ACK. */
 	f->s->c.tcp_challenge_acks++;
@@ -61,7 +61,7 @@ challenge_ack(struct fj_flow *f)
 static bool
 syn_rcvd_syn(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 	const struct fj_tcp_hdr *th = g->th;
 
 	if (f->state != FJ_TCP_SYN_RCVD || !(th->flags & FJ_TCP_SYN) || (th->flags & FJ_TCP_RST) ||
@@ -88,7 +88,7 @@ syn_rcvd_syn(struct seg *g)
 static bool
 paws_ok(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 	const struct fj_tcp_hdr *th = g->th;
 
 	if (!f->ts_ok || (th->flags & FJ_TCP_RST) ||
@@ -104,7 +104,7 @@ paws_ok(struct seg *g)
 /* The window test of the first check: RCV.NXT =< SEG.SEQ < RCV.NXT +
  * RCV.WND, or the segment's last byte so; the four cases of RFC 9293. */
 static bool
-acceptable(const struct fj_flow *f, uint32_t seq, uint32_t seglen)
+acceptable(const struct fj_tcp_flow *f, uint32_t seq, uint32_t seglen)
 {
 	uint32_t wnd = tcp_rcv_wnd(f);
 
@@ -121,7 +121,7 @@ acceptable(const struct fj_flow *f, uint32_t seq, uint32_t seglen)
 static bool
 check_seq(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 	const struct fj_tcp_hdr *th = g->th;
 
 	if (!paws_ok(g))
@@ -146,7 +146,7 @@ check_seq(struct seg *g)
 static bool
 check_rst(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (!(g->th->flags & FJ_TCP_RST))
 		return true;
@@ -180,7 +180,7 @@ check_syn(struct seg *g)
 static bool
 ack_syn_rcvd(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 	const struct fj_tcp_hdr *th = g->th;
 	struct fj_stack *s = f->s;
 
@@ -209,7 +209,7 @@ ack_syn_rcvd(struct seg *g)
 static bool
 ack_of_fin(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (!f->fin_sent || f->snd_una != f->snd_max)
 		return true;
@@ -234,7 +234,7 @@ ack_of_fin(struct seg *g)
 static bool
 check_ack(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (!(g->th->flags & FJ_TCP_ACK)) {
 		seg_drop(g);
@@ -256,7 +256,7 @@ check_ack(struct seg *g)
 
 /* Take in-order payload @m (trimmed to its data), then what it unblocks. */
 static void
-take_data(struct fj_flow *f, struct rte_mbuf *m)
+take_data(struct fj_tcp_flow *f, struct rte_mbuf *m)
 {
 	uint32_t len = m->pkt_len;
 
@@ -296,7 +296,7 @@ take_data(struct fj_flow *f, struct rte_mbuf *m)
 }
 
 static void
-keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
+keep_ooo(struct fj_tcp_flow *f, uint32_t seq, struct rte_mbuf *m)
 {
 	for (int i = 0; i < f->nooo; i++)
 		if (f->ooo[i].seq == seq && f->ooo[i].m->pkt_len >= m->pkt_len) {
@@ -321,7 +321,7 @@ keep_ooo(struct fj_flow *f, uint32_t seq, struct rte_mbuf *m)
 static void
 text_trim(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (fj_seq_lt(g->seq, f->rcv_nxt)) {
 		uint32_t old = f->rcv_nxt - g->seq;
@@ -344,7 +344,7 @@ text_trim(struct seg *g)
 static void
 text_in_order(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 	struct fj_stack *s = f->s;
 	/* RFC 5681 §4.2: ACK at once when this fills a gap. */
 	bool filled = f->nooo > 0;
@@ -367,7 +367,7 @@ text_in_order(struct seg *g)
 static void
 seg_text(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (g->len == 0 || (f->state != FJ_TCP_ESTABLISHED && f->state != FJ_TCP_FIN_WAIT_1 &&
 			    f->state != FJ_TCP_FIN_WAIT_2))
@@ -388,7 +388,7 @@ seg_text(struct seg *g)
 static void
 seg_fin(struct seg *g)
 {
-	struct fj_flow *f = g->f;
+	struct fj_tcp_flow *f = g->f;
 
 	if (!(g->th->flags & FJ_TCP_FIN))
 		return;
@@ -427,7 +427,7 @@ seg_fin(struct seg *g)
  * payload bytes alone.
  */
 void
-tcp_input_other_states(struct fj_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th,
+tcp_input_other_states(struct fj_tcp_flow *f, struct rte_mbuf *m, const struct fj_tcp_hdr *th,
 		       uint32_t len)
 {
 	struct seg g = { .f = f, .m = m, .th = th, .seq = th->seq, .len = len,
@@ -482,7 +482,7 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	uint32_t len = tlen - th.hdr_len;
 	uint16_t hdr_end = (uint16_t)(off + th.hdr_len);
 	struct fj_tcp_key key = { ip->src, ip->dst, th.sport, th.dport };
-	struct fj_listener *l;
+	struct fj_tcp_listener *l;
 	void *data = NULL;
 
 	if (rte_hash_lookup_data(T(s)->flows, &key, &data) < 0) {
@@ -493,7 +493,7 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 			tcp_listen_input(s, l, m, ip, &th, hdr_end, len);
 		return;
 	}
-	struct fj_flow *f = data;
+	struct fj_tcp_flow *f = data;
 	tcp_payload_only(m, hdr_end, len);
 	if (f->state == FJ_TCP_SYN_SENT) {
 		rte_pktmbuf_free(m);

@@ -15,7 +15,7 @@
  * option), timestamps; the send window, never scaled in a SYN.
  */
 static void
-syn_options(struct fj_flow *f, const struct fj_tcp_hdr *th)
+syn_options(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	uint16_t our_mss = (uint16_t)(f->s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
 
@@ -35,11 +35,11 @@ syn_options(struct fj_flow *f, const struct fj_tcp_hdr *th)
 /* ------------------------------------------------------ LISTEN */
 
 /* A flow for a SYN to @l, in SYN_RCVD with our ISN @iss. */
-static struct fj_flow *
-flow_passive(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+static struct fj_tcp_flow *
+flow_passive(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 	     const struct fj_tcp_hdr *th, uint32_t iss)
 {
-	struct fj_flow *f = calloc(1, sizeof(*f));
+	struct fj_tcp_flow *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		return NULL;
@@ -88,7 +88,7 @@ cookie_ts_off(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th)
 
 /* Answer a SYN with a cookie and keep nothing (the queue is full). */
 static void
-send_cookie(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+send_cookie(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 	    const struct fj_tcp_hdr *th)
 {
 	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
@@ -124,8 +124,8 @@ send_cookie(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
  * connection (in SYN_RCVD, which this very ACK completes). NULL if it is
  * not a cookie of ours.
  */
-static struct fj_flow *
-cookie_ack(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
+static struct fj_tcp_flow *
+cookie_ack(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 	   const struct fj_tcp_hdr *th)
 {
 	if (l->cookies_until == 0 || fj_now(s) > l->cookies_until ||
@@ -147,7 +147,7 @@ cookie_ack(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 		syn.o.tsval = th->o.tsval;
 		fj_syncookie_ts_opts(th->o.tsecr, &syn.o.has_ws, &syn.o.ws, &syn.o.sack_perm);
 	}
-	struct fj_flow *f = flow_passive(s, l, raddr, &syn, th->ack - 1);
+	struct fj_tcp_flow *f = flow_passive(s, l, raddr, &syn, th->ack - 1);
 	if (f == NULL) {
 		s->c.tcp_syncookies_failed++;
 		return NULL;
@@ -164,7 +164,7 @@ cookie_ack(struct fj_stack *s, struct fj_listener *l, uint32_t raddr,
 /* The returning cookie's ACK goes through RFC 9293 §3.10.7.4 like any
  * in SYN-RECEIVED: it completes the handshake, or the flow goes. */
 static void
-cookie_complete(struct fj_stack *s, struct fj_flow *f, struct rte_mbuf *m,
+cookie_complete(struct fj_stack *s, struct fj_tcp_flow *f, struct rte_mbuf *m,
 		const struct fj_tcp_key *key, const struct fj_tcp_hdr *th, uint32_t len)
 {
 	void *data;
@@ -176,7 +176,7 @@ cookie_complete(struct fj_stack *s, struct fj_flow *f, struct rte_mbuf *m,
 }
 
 static void
-tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4 *ip,
+tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_ipv4 *ip,
 		 const struct fj_tcp_hdr *th)
 {
 	if (T(s)->nflows >= MAX_FLOWS) {
@@ -191,7 +191,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
 	}
 	uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, ip->src, th->sport,
 				  to_us(s, fj_now(s)));
-	struct fj_flow *f = flow_passive(s, l, ip->src, th, iss);
+	struct fj_tcp_flow *f = flow_passive(s, l, ip->src, th, iss);
 	if (f == NULL) {
 		s->c.tcp_syn_dropped++;
 		return;
@@ -206,7 +206,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_listener *l, const struct fj_ipv4
  * @m is the whole frame, its TCP header ending @hdr_end bytes in.
  */
 void
-tcp_listen_input(struct fj_stack *s, struct fj_listener *l, struct rte_mbuf *m,
+tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf *m,
 		 const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th, uint16_t hdr_end,
 		 uint32_t len)
 {
@@ -215,7 +215,7 @@ tcp_listen_input(struct fj_stack *s, struct fj_listener *l, struct rte_mbuf *m,
 	} else if (th->flags & FJ_TCP_ACK) {
 		/* Second, check for an ACK: answered with a RST, unless it
 		 * brings back one of our SYN cookies. */
-		struct fj_flow *f = cookie_ack(s, l, ip->src, th);
+		struct fj_tcp_flow *f = cookie_ack(s, l, ip->src, th);
 		if (f != NULL) {
 			struct fj_tcp_key key = { ip->src, ip->dst, th->sport, th->dport };
 			tcp_payload_only(m, hdr_end, len);
@@ -237,7 +237,7 @@ tcp_listen_input(struct fj_stack *s, struct fj_listener *l, struct rte_mbuf *m,
 /* RFC 9293 §3.10.7.3 fourth check, a SYN: with the ACK of ours the
  * connection is ESTABLISHED; without, a simultaneous open. */
 static void
-syn_sent_syn(struct fj_flow *f, const struct fj_tcp_hdr *th, bool ack_ok)
+syn_sent_syn(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th, bool ack_ok)
 {
 	struct fj_stack *s = f->s;
 
@@ -267,7 +267,7 @@ syn_sent_syn(struct fj_flow *f, const struct fj_tcp_hdr *th, bool ack_ok)
 
 /* RFC 9293 §3.10.7.3: a segment for a connection we are opening. */
 void
-tcp_syn_sent_input(struct fj_flow *f, const struct fj_tcp_hdr *th)
+tcp_syn_sent_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
 	struct fj_stack *s = f->s;
 	bool ack_ok = (th->flags & FJ_TCP_ACK) && th->ack == f->iss + 1;

@@ -72,7 +72,7 @@ tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst)
 /* ------------------------------------------------------ output */
 
 uint32_t
-tcp_rcv_space(const struct fj_flow *f)
+tcp_rcv_space(const struct fj_tcp_flow *f)
 {
 	uint32_t used = f->rcvq.bytes + f->ooo_bytes;
 	if (f->rcvq.n + f->nooo + 4 >= FJ_TCP_QUEUE)
@@ -83,7 +83,7 @@ tcp_rcv_space(const struct fj_flow *f)
 /* The window to advertise, never shrinking the right edge (RFC 9293
  * §3.8.6.2.2) and not moving it by small amounts (receiver SWS avoidance). */
 static uint16_t
-rcv_window(struct fj_flow *f)
+rcv_window(struct fj_tcp_flow *f)
 {
 	/* RFC 7323 §2.2: the window of a SYN is never scaled. */
 	uint8_t shift = f->state == FJ_TCP_SYN_RCVD || f->state == FJ_TCP_SYN_SENT ? 0 : f->rcv_ws;
@@ -102,7 +102,7 @@ rcv_window(struct fj_flow *f)
  * pieces merged, the block with the latest arrival first, then the rest.
  */
 static void
-sack_blocks(const struct fj_flow *f, struct fj_tcp_opts *o)
+sack_blocks(const struct fj_tcp_flow *f, struct fj_tcp_opts *o)
 {
 	struct fj_sack_block b[FJ_TCP_OOO];
 	uint32_t when[FJ_TCP_OOO];
@@ -179,7 +179,7 @@ seg_send(struct fj_stack *s, struct rte_mbuf *m, uint8_t *p, const struct fj_tcp
 }
 
 int
-tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
+tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 {
 	struct fj_stack *s = f->s;
 	struct fj_tcp_hdr h = { .sport = f->key.lport, .dport = f->key.rport, .seq = seq,
@@ -229,7 +229,7 @@ tcp_send_segment(struct fj_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 }
 
 void
-tcp_send_ack(struct fj_flow *f)
+tcp_send_ack(struct fj_tcp_flow *f)
 {
 	tcp_send_segment(f, f->snd_nxt, FJ_TCP_ACK, 0);
 }
@@ -241,7 +241,7 @@ tcp_send_ack(struct fj_flow *f)
  * DupThresh separate blocks, SACKed above @seq.
  */
 bool
-tcp_is_lost(const struct fj_flow *f, uint32_t seq)
+tcp_is_lost(const struct fj_tcp_flow *f, uint32_t seq)
 {
 	uint32_t bytes = 0, blocks = 0;
 
@@ -259,7 +259,7 @@ tcp_is_lost(const struct fj_flow *f, uint32_t seq)
  * A byte counts once if not lost, once more if retransmitted.
  */
 uint32_t
-tcp_pipe(const struct fj_flow *f)
+tcp_pipe(const struct fj_tcp_flow *f)
 {
 	uint32_t pipe = 0, cur = f->snd_una, hrx = fj_seq_max(f->rexmit_nxt, f->snd_una);
 
@@ -284,7 +284,7 @@ tcp_pipe(const struct fj_flow *f)
  * SACKed one.
  */
 static bool
-next_hole(const struct fj_flow *f, bool any, uint32_t *seq, uint32_t *len)
+next_hole(const struct fj_tcp_flow *f, bool any, uint32_t *seq, uint32_t *len)
 {
 	uint32_t cur = fj_seq_max(f->rexmit_nxt, f->snd_una);
 
@@ -301,7 +301,7 @@ next_hole(const struct fj_flow *f, bool any, uint32_t *seq, uint32_t *len)
 
 /* Retransmit @len bytes at @seq (HighRxt moves past them). */
 static int
-retransmit(struct fj_flow *f, uint32_t seq, uint32_t len)
+retransmit(struct fj_tcp_flow *f, uint32_t seq, uint32_t len)
 {
 	len = RTE_MIN(len, f->snd_una + f->sndq.bytes - seq);
 	if (len == 0 || tcp_send_segment(f, seq, FJ_TCP_ACK, len) < 0)
@@ -313,7 +313,7 @@ retransmit(struct fj_flow *f, uint32_t seq, uint32_t len)
 
 /* The first segment presumed lost goes now (RFC 6675 §5 (4.3)). */
 void
-tcp_retransmit_first(struct fj_flow *f)
+tcp_retransmit_first(struct fj_tcp_flow *f)
 {
 	uint32_t seq = f->snd_una, len = f->mss;
 
@@ -325,7 +325,7 @@ tcp_retransmit_first(struct fj_flow *f)
 
 /* New data at SND.NXT, at most @room bytes; its length, 0 if none went. */
 static uint32_t
-send_new(struct fj_flow *f, uint32_t room)
+send_new(struct fj_tcp_flow *f, uint32_t room)
 {
 	uint32_t data_end = f->snd_una + f->sndq.bytes;
 	uint32_t wnd_end = f->snd_una + f->snd_wnd;
@@ -366,7 +366,7 @@ send_new(struct fj_flow *f, uint32_t room)
  * retransmission (rule 4, optional).
  */
 static bool
-sack_recovery_output(struct fj_flow *f)
+sack_recovery_output(struct fj_tcp_flow *f)
 {
 	uint32_t pipe = tcp_pipe(f);
 	bool sent = false;
@@ -392,7 +392,7 @@ sack_recovery_output(struct fj_flow *f)
  * (RFC 5681 §3.1), or in SACK recovery what the pipe leaves (RFC 6675
  * §5); small segments as send_new decides (Nagle if asked, SWS). */
 void
-tcp_output(struct fj_flow *f)
+tcp_output(struct fj_tcp_flow *f)
 {
 	if (f->state == FJ_TCP_CLOSED || f->state == FJ_TCP_SYN_RCVD ||
 	    f->state == FJ_TCP_TIME_WAIT)
@@ -461,7 +461,7 @@ tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *
 }
 
 void
-tcp_send_rst_flow(struct fj_flow *f)
+tcp_send_rst_flow(struct fj_tcp_flow *f)
 {
 	tcp_send_segment(f, f->snd_nxt, FJ_TCP_RST | FJ_TCP_ACK, 0);
 	f->s->c.tcp_rst_tx++;

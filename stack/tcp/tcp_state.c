@@ -33,7 +33,7 @@ tcp_state_name(enum fj_tcp_state st)
 }
 
 static void
-trace(const struct fj_flow *f, enum fj_tcp_state from, enum fj_tcp_state to)
+trace(const struct fj_tcp_flow *f, enum fj_tcp_state from, enum fj_tcp_state to)
 {
 	const struct fj_tcp_key *k = &f->key;
 
@@ -45,7 +45,7 @@ trace(const struct fj_flow *f, enum fj_tcp_state from, enum fj_tcp_state to)
 }
 
 void
-tcp_set_state(struct fj_flow *f, enum fj_tcp_state to)
+tcp_set_state(struct fj_tcp_flow *f, enum fj_tcp_state to)
 {
 	enum fj_tcp_state from = f->state;
 

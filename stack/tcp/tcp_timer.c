@@ -11,7 +11,7 @@
 /* Our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) again, at most @max times;
  * RFC 6298 §5.7 aside, they back off from 1 s like data. */
 static void
-rtx_syn(struct fj_flow *f, uint8_t max, uint8_t flags)
+rtx_syn(struct fj_tcp_flow *f, uint8_t max, uint8_t flags)
 {
 	if (++f->syn_tries > max) {
 		tcp_flow_closed(f, -ETIMEDOUT);
@@ -28,7 +28,7 @@ rtx_syn(struct fj_flow *f, uint8_t max, uint8_t flags)
  * like a retransmission, never giving up while the peer answers.
  */
 static void
-rtx_window_probe(struct fj_flow *f)
+rtx_window_probe(struct fj_tcp_flow *f)
 {
 	tcp_send_segment(f, f->snd_una, FJ_TCP_ACK, 1);
 	f->snd_nxt = f->snd_una + 1;
@@ -43,7 +43,7 @@ rtx_window_probe(struct fj_flow *f)
 /* RFC 6298 §5.4-5.6: the first unacknowledged segment again, the timer
  * backed off; after MAX_RTX of them the connection is given up. */
 static void
-rtx_data(struct fj_flow *f)
+rtx_data(struct fj_tcp_flow *f)
 {
 	if (f->rtt.backoffs >= MAX_RTX) {
 		tcp_send_rst_flow(f);
@@ -69,7 +69,7 @@ rtx_data(struct fj_flow *f)
 static void
 rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 {
-	struct fj_flow *f = FLOW_OF(t, rtx);
+	struct fj_tcp_flow *f = FLOW_OF(t, rtx);
 
 	(void)w;
 	(void)ctx;
@@ -84,7 +84,7 @@ rtx_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 }
 
 void
-tcp_arm_rtx(struct fj_flow *f)
+tcp_arm_rtx(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 	fj_wheel_arm(&T(s)->wheel, &f->rtx, fj_now(s) + from_us(s, f->rtt.rto), rtx_fire);
@@ -103,7 +103,7 @@ tcp_delack_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 static void
 tw_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 {
-	struct fj_flow *f = FLOW_OF(t, tw);
+	struct fj_tcp_flow *f = FLOW_OF(t, tw);
 
 	(void)w;
 	(void)ctx;
@@ -112,7 +112,7 @@ tw_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 }
 
 void
-tcp_enter_time_wait(struct fj_flow *f)
+tcp_enter_time_wait(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 
@@ -136,7 +136,7 @@ tcp_enter_time_wait(struct fj_flow *f)
 static void
 ka_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 {
-	struct fj_flow *f = FLOW_OF(t, ka);
+	struct fj_tcp_flow *f = FLOW_OF(t, ka);
 	struct fj_stack *s = f->s;
 	uint64_t now = fj_now(s);
 
@@ -165,7 +165,7 @@ ka_fire(struct fj_wheel *w, struct fj_timer_node *t, void *ctx)
 }
 
 void
-tcp_arm_keepalive(struct fj_flow *f)
+tcp_arm_keepalive(struct fj_tcp_flow *f)
 {
 	struct fj_stack *s = f->s;
 	uint64_t now = fj_now(s), at = f->last_rx + f->ka_idle;
