@@ -72,6 +72,14 @@ advance(struct fixture *fx, uint64_t us)
 }
 
 void
+advance_past(struct fixture *fx, uint64_t us)
+{
+	advance(fx, us - MS);
+	expect_nothing(fx);
+	advance(fx, 2 * MS);
+}
+
+void
 advance_fresh(struct fixture *fx, uint64_t us)
 {
 	peer_arp_reply(fx, &PEER, PEER_IP);

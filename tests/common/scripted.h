@@ -121,6 +121,9 @@ void expect_nothing_at(struct fixture *fx, int line);
 void checked_all(struct fixture *fx);
 /* Move the clock and run the timers. */
 void advance(struct fixture *fx, uint64_t us);
+/* A timer due in @us: nothing until a millisecond before, then advance
+ * to a millisecond past it. */
+void advance_past(struct fixture *fx, uint64_t us);
 /* Advance a long way: the peer's ARP reply first keeps its neighbour
  * entry fresh (no refresh requests among the TCP segments). */
 void advance_fresh(struct fixture *fx, uint64_t us);

@@ -19,6 +19,8 @@
 
 /* ------------------------------------------------------ ARP */
 
+/* RFC 5227 §2.3 (announcement), RFC 826: the stack announces its address,
+ * answers requests for it and no others. */
 static void
 test_gratuitous_arp_then_reply_to_requests(void **state)
 {
@@ -35,6 +37,8 @@ test_gratuitous_arp_then_reply_to_requests(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "arp_replies_tx"), 1);
 }
 
+/* RFC 826, RFC 894: a request with any padding gets a reply of the
+ * minimum frame, 60 bytes, padded with zeros. */
 static void
 test_arp_reply_to_a_padded_request_is_a_minimum_frame(void **state)
 {
@@ -53,6 +57,8 @@ test_arp_reply_to_a_padded_request_is_a_minimum_frame(void **state)
 		assert_int_equal(f[i], 0);
 }
 
+/* RFC 1122 §2.3.2.2: a datagram to an unresolved neighbour waits while
+ * ARP asks, and leaves with the reply. */
 static void
 test_reply_waits_for_arp_then_leaves(void **state)
 {
@@ -72,6 +78,8 @@ test_reply_waits_for_arp_then_leaves(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 1122 §2.3.2.1: requests no more than once a second; after three
+ * unanswered the waiting datagram is dropped and counted. */
 static void
 test_unanswered_arp_retries_each_second_then_drops(void **state)
 {
@@ -93,6 +101,8 @@ test_unanswered_arp_retries_each_second_then_drops(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_arp_timeout"), 1);
 }
 
+/* RFC 1122 §2.3.2.1: an entry is revalidated by unicast requests before it
+ * lapses, and expires when they go unanswered. */
 static void
 test_neighbour_is_refreshed_by_unicast_and_expires(void **state)
 {
@@ -119,6 +129,8 @@ test_neighbour_is_refreshed_by_unicast_and_expires(void **state)
 
 /* ------------------------------------------------------ UDP, ICMP, IPv4 */
 
+/* RFC 768: a datagram to a bound port reaches its application; the reply
+ * goes back with the ports swapped. */
 static void
 test_udp_echo_to_a_known_peer(void **state)
 {
@@ -139,6 +151,8 @@ test_udp_echo_to_a_known_peer(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 792, RFC 1122 §3.2.2.6: an echo request of any size is answered
+ * with its identifier, sequence number and data. */
 static void
 test_ping_of_any_size_is_answered(void **state)
 {
@@ -162,6 +176,8 @@ test_ping_of_any_size_is_answered(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 1122 §4.1.3.1, RFC 792: a datagram to a closed port gets a port
+ * unreachable; RFC 1812 §4.3.2.8: ICMP errors are rate-limited. */
 static void
 test_closed_port_unreachable_is_rate_limited(void **state)
 {
@@ -192,6 +208,8 @@ test_closed_port_unreachable_is_rate_limited(void **state)
 	assert_int_equal(fx->nout - fx->seen, 10);
 }
 
+/* RFC 1122 §3.3.1: a destination off the link is reached through the
+ * gateway, whose address is resolved first. */
 static void
 test_off_link_goes_through_the_gateway(void **state)
 {
@@ -208,6 +226,8 @@ test_off_link_goes_through_the_gateway(void **state)
 	assert_int_equal(ip.dst, IP(192, 0, 2, 7));
 }
 
+/* RFC 1122 §3.2.1.3: a frame or datagram not addressed to us is dropped,
+ * and counted. */
 static void
 test_frames_for_others_are_dropped_and_counted(void **state)
 {
@@ -224,6 +244,8 @@ test_frames_for_others_are_dropped_and_counted(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_not_for_us"), 2);
 }
 
+/* RFC 1122 §3.3.3 (we do not fragment): a datagram larger than the
+ * MTU is refused with -EMSGSIZE and counted. */
 static void
 test_oversize_send_is_refused(void **state)
 {
@@ -249,6 +271,8 @@ test_oversize_send_is_refused(void **state)
 
 /* ------------------------------------------------------ the test port */
 
+/* fjord_testport.h: a bad prefix length or a gateway off the link is
+ * refused. */
 static void
 test_bad_test_port_config_is_refused(void **state)
 {

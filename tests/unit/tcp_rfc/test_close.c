@@ -111,8 +111,7 @@ static void
 test_reset_connection_reports_econnreset_to_reads_and_writes(void **state)
 {
 	struct fixture *fx = *state;
-	uint32_t iss1 = hs(fx, 21, 65535, true);
-	(void)iss1;
+	hs(fx, 21, 65535, true);
 	assert_non_null(fx->lazy_flow);
 	int ev = fx->lazy_events;
 	peer_tcp(fx, 21, fx->peer_iss + 1, 0, RST, 65535, NULL, NULL);
@@ -129,8 +128,11 @@ test_reset_connection_reports_econnreset_to_reads_and_writes(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_flows"), 0);
 }
 
+/* RFC 9293 §3.10.7.4 seventh and eighth: the text of a segment is taken
+ * before its FIN, one ACK covers both; the echo's data goes, then our FIN
+ * after its last byte. */
 static void
-test_tcp_data_and_fin_in_one_segment(void **state)
+test_data_and_fin_in_one_segment(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -181,8 +183,10 @@ test_fin_wait_2_data_without_ack_is_dropped(void **state)
 	assert_int_equal(fx->obs.bytes, 7);
 }
 
+/* RFC 9293 §3.10.4, RFC 6298 §5: our FIN takes a sequence number and goes
+ * again at the RTO until acknowledged; FIN-WAIT-2 then has nothing to send. */
 static void
-test_tcp_unacknowledged_fin_is_retransmitted(void **state)
+test_unacknowledged_fin_is_retransmitted(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 8, 65535, true);
@@ -213,8 +217,11 @@ test_fin_wait_1_fin_acking_our_fin_enters_time_wait(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_flows"), 0);
 }
 
+/* RFC 9293 §3.6 (the normal close sequence): FIN-WAIT-1, FIN-WAIT-2 on the
+ * ACK of our FIN, TIME-WAIT on the peer's, whose retransmission is
+ * acknowledged again; the flow ends after 2 MSL (60 s here). */
 static void
-test_tcp_we_close_first_fin_wait_then_time_wait(void **state)
+test_we_close_first_fin_wait_then_time_wait(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 8, 65535, true); /* the app closes on accept */
@@ -237,8 +244,10 @@ test_tcp_we_close_first_fin_wait_then_time_wait(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 9293 §3.6 (the simultaneous close sequence): FIN-WAIT-1, CLOSING on
+ * the peer's crossing FIN, TIME-WAIT on the ACK of ours, 2 MSL. */
 static void
-test_tcp_simultaneous_close_goes_through_closing(void **state)
+test_simultaneous_close_goes_through_closing(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 8, 65535, true); /* we send FIN at once */
@@ -343,8 +352,10 @@ test_close_wait_retransmitted_fin_is_acked(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_flows"), 1);
 }
 
+/* RFC 9293 §3.10.7.4 fifth (LAST-ACK), RFC 6298 §5: our FIN goes again
+ * at the RTO; its ACK deletes the connection. */
 static void
-test_tcp_last_ack_fin_is_retransmitted_then_acked(void **state)
+test_last_ack_fin_is_retransmitted_then_acked(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -368,14 +379,14 @@ main(void)
 		T(test_abort_sends_rst_and_forgets),
 		T(test_write_after_shutdown_is_refused),
 		T(test_reset_connection_reports_econnreset_to_reads_and_writes),
-		T(test_tcp_data_and_fin_in_one_segment),
+		T(test_data_and_fin_in_one_segment),
 		/* FIN_WAIT_1, FIN_WAIT_2 */
 		T(test_fin_wait_1_data_is_delivered_and_acked),
 		T(test_fin_wait_2_data_without_ack_is_dropped),
-		T(test_tcp_unacknowledged_fin_is_retransmitted),
+		T(test_unacknowledged_fin_is_retransmitted),
 		T(test_fin_wait_1_fin_acking_our_fin_enters_time_wait),
-		T(test_tcp_we_close_first_fin_wait_then_time_wait),
-		T(test_tcp_simultaneous_close_goes_through_closing),
+		T(test_we_close_first_fin_wait_then_time_wait),
+		T(test_simultaneous_close_goes_through_closing),
 		/* TIME_WAIT */
 		T(test_time_wait_pure_ack_is_silent),
 		T(test_time_wait_old_data_is_acked),
@@ -383,7 +394,7 @@ main(void)
 		/* CLOSE_WAIT, LAST_ACK */
 		T(test_close_wait_data_after_fin_is_ignored),
 		T(test_close_wait_retransmitted_fin_is_acked),
-		T(test_tcp_last_ack_fin_is_retransmitted_then_acked),
+		T(test_last_ack_fin_is_retransmitted_then_acked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,8 +75,10 @@ test_established_old_ack_is_ignored(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_retransmits"), 0);
 }
 
+/* RFC 9293 §3.10.7.4 fifth: an ACK of something not yet sent (SEG.ACK >
+ * SND.NXT): an ACK back, the segment and its data dropped. */
 static void
-test_tcp_ack_of_unsent_data_is_answered_and_ignored(void **state)
+test_ack_of_unsent_data_is_answered_and_ignored(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -87,8 +89,10 @@ test_tcp_ack_of_unsent_data_is_answered_and_ignored(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 9293 §3.10.7.4 first, §3.4: of a segment straddling RCV.NXT only
+ * the new part is taken; a whole old duplicate gets an ACK alone. */
 static void
-test_tcp_old_duplicate_data_is_trimmed(void **state)
+test_old_duplicate_data_is_trimmed(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -207,16 +211,13 @@ chain_app(struct fj_flow *f, void *arg)
  * MSS-sized segments that cross the chain's seams in order; a size past
  * FJ_BUF_MAX is refused. */
 static void
-test_tcp_chained_buffer_is_sent_in_order(void **state)
+test_chained_buffer_is_sent_in_order(void **state)
 {
 	struct fixture *fx = *state;
 	assert_null(fj_buf_alloc(fx->stack, FJ_BUF_MAX + 1));
 	assert_non_null(fj_listen_tcp(fx->stack, 15, chain_app, fx));
 	struct fj_tcp_opts so = { .has_mss = true, .mss = 1000 };
-	peer_tcp(fx, 15, fx->peer_iss, 0, SYN, 65535, &so, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	uint32_t iss1 = sa.seq + 1, plen;
-	peer_tcp(fx, 15, fx->peer_iss + 1, iss1, ACK, 65535, NULL, NULL);
+	uint32_t iss1 = hs_opts(fx, 15, &so, 65535, NULL), plen;
 	for (uint32_t seg = 0; seg < 5; seg++) {
 		const uint8_t *p;
 		struct fj_tcp_hdr d = expect_tcp(fx, seg == 4 ? ACK | PSH : ACK,
@@ -266,13 +267,13 @@ main(void)
 		T(test_established_data_without_ack_is_dropped),
 		T(test_established_fin_without_ack_is_dropped),
 		T(test_established_old_ack_is_ignored),
-		T(test_tcp_ack_of_unsent_data_is_answered_and_ignored),
-		T(test_tcp_old_duplicate_data_is_trimmed),
+		T(test_ack_of_unsent_data_is_answered_and_ignored),
+		T(test_old_duplicate_data_is_trimmed),
 		T(test_urgent_data_is_delivered_inline),
 		T(test_urgent_pointer_beyond_the_data_is_harmless),
 		T(test_out_of_order_fin_waits_for_the_gap),
 		/* SEND */
-		T(test_tcp_chained_buffer_is_sent_in_order),
+		T(test_chained_buffer_is_sent_in_order),
 		T(test_full_send_buffer_pushes_back_until_acks_free_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,10 @@
 
 /* ------------------------------------------------------ retransmission timer */
 
+/* RFC 6298 §2.1, §5.5, §5.2: a lost segment goes again at the RTO, which
+ * doubles with each expiry; the ACK stops the timer. */
 static void
-test_tcp_lost_data_is_retransmitted_with_backoff(void **state)
+test_lost_data_is_retransmitted_with_backoff(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -30,15 +32,11 @@ test_tcp_lost_data_is_retransmitted_with_backoff(void **state)
 	assert_int_equal(d.seq, iss1);
 	/* No ACK comes: after RTO (1 s before any sample, RFC 6298 §2.1) the
 	 * segment goes again, then after 2 s, then 4 s. */
-	advance(fx, SEC - 1000);
-	expect_nothing(fx);
-	advance(fx, 2000);
+	advance_past(fx, SEC);
 	d = expect_tcp(fx, ACK | PSH, &plen, NULL);
 	assert_int_equal(d.seq, iss1);
 	assert_int_equal(plen, 4);
-	advance(fx, 2 * SEC - 1000);
-	expect_nothing(fx);
-	advance(fx, 2000);
+	advance_past(fx, 2 * SEC);
 	expect_tcp(fx, ACK | PSH, NULL, NULL);
 	advance(fx, 4 * SEC + 1000);
 	expect_tcp(fx, ACK | PSH, NULL, NULL);
@@ -99,9 +97,7 @@ test_karn_no_sample_from_a_retransmission(void **state)
 	peer_tcp(fx, 7, fx->peer_iss + 2, iss1 + 1, ACK | PSH, 65535, NULL, "b");
 	expect_seg(fx, ACK | PSH, iss1 + 1, fx->peer_iss + 3, 1);
 	/* A sample of 50 ms would give 200 ms, of 1.05 s over 3 s. */
-	advance(fx, 2 * SEC - MS);
-	expect_nothing(fx);
-	advance(fx, 2 * MS);
+	advance_past(fx, 2 * SEC);
 	expect_seg(fx, ACK | PSH, iss1 + 1, fx->peer_iss + 3, 1);
 }
 
@@ -122,14 +118,14 @@ test_rto_collapses_after_a_fresh_sample(void **state)
 	/* "b" acknowledged in 100 ms */
 	peer_tcp(fx, 7, fx->peer_iss + 3, iss1 + 2, ACK | PSH, 65535, NULL, "c");
 	expect_seg(fx, ACK | PSH, iss1 + 2, fx->peer_iss + 4, 1);
-	advance(fx, 300 * MS - MS);
-	expect_nothing(fx);
-	advance(fx, 2 * MS);
+	advance_past(fx, 300 * MS);
 	expect_seg(fx, ACK | PSH, iss1 + 2, fx->peer_iss + 4, 1);
 }
 
+/* RFC 7323 §4.1 (RTTM), RFC 6298 §2.2: the TSecr of an ACK times the
+ * round trip, and the first sample sets the RTO. */
 static void
-test_tcp_timestamps_time_the_round_trip(void **state)
+test_timestamps_time_the_round_trip(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t ts;
@@ -164,9 +160,7 @@ test_rto_has_a_200ms_floor(void **state)
 	advance(fx, 10 * MS);
 	peer_tcp(fx, 7, fx->peer_iss + 2, iss1 + 1, ACK | PSH, 65535, NULL, "b");
 	expect_seg(fx, ACK | PSH, iss1 + 1, fx->peer_iss + 3, 1);
-	advance(fx, 200 * MS - MS);
-	expect_nothing(fx);
-	advance(fx, 2 * MS);
+	advance_past(fx, 200 * MS);
 	expect_seg(fx, ACK | PSH, iss1 + 1, fx->peer_iss + 3, 1);
 }
 
@@ -302,8 +296,11 @@ test_window_updates_are_not_duplicate_acks(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_fast_retransmits"), 1);
 }
 
+/* RFC 5681 §3.2, RFC 6582 §3.2 (NewReno): the third duplicate ACK
+ * retransmits at once, a partial ACK the next hole at once; the full ACK
+ * ends recovery. */
 static void
-test_tcp_three_duplicate_acks_trigger_fast_retransmit(void **state)
+test_three_duplicate_acks_trigger_fast_retransmit(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t iss1 = open_flow(fx, 7, 65535, true);
@@ -344,15 +341,14 @@ test_tcp_three_duplicate_acks_trigger_fast_retransmit(void **state)
 
 /* ------------------------------------------------------ SACK recovery */
 
+/* RFC 6675 §5, RFC 2018 §3: recovery retransmits only what the SACK
+ * blocks say is missing, hole by hole. */
 static void
-test_tcp_sack_scoreboard_retransmits_only_the_holes(void **state)
+test_sack_scoreboard_retransmits_only_the_holes(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_opts so = { .has_mss = true, .mss = 1460, .sack_perm = true };
-	peer_tcp(fx, 7, fx->peer_iss, 0, SYN, 65535, &so, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	uint32_t iss1 = sa.seq + 1;
-	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK, 65535, NULL, NULL);
+	uint32_t iss1 = hs_opts(fx, 7, &so, 65535, NULL);
 	const char *msgs[] = { "aaaaa", "bbbbb", "ccccc", "ddddd", "eeeee" };
 	uint32_t seq = fx->peer_iss + 1;
 	for (int i = 0; i < 5; i++) {
@@ -410,15 +406,11 @@ source_app(struct fj_flow *f, void *arg)
  * scoreboard marks it lost, it goes once, and new data is sent only as
  * the pipe drains below cwnd = ssthresh = FlightSize / 2. */
 static void
-test_tcp_sack_recovery_is_paced_by_the_pipe(void **state)
+test_sack_recovery_is_paced_by_the_pipe(void **state)
 {
 	struct fixture *fx = *state;
 	assert_non_null(fj_listen_tcp(fx->stack, 14, source_app, fx));
-	struct fj_tcp_opts so = { .has_mss = true, .mss = 1000, .sack_perm = true };
-	peer_tcp(fx, 14, fx->peer_iss, 0, SYN, 65535, &so, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	uint32_t iss1 = sa.seq + 1, plen;
-	peer_tcp(fx, 14, fx->peer_iss + 1, iss1, ACK, 65535, NULL, NULL);
+	uint32_t iss1 = hs_sack(fx, 14), plen;
 	/* The initial window: ten segments (RFC 6928). */
 	for (int i = 0; i < 10; i++) {
 		/* (each write was the end of the data when it went: PSH) */
@@ -469,11 +461,11 @@ main(void)
 #define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* retransmission timer */
-		T(test_tcp_lost_data_is_retransmitted_with_backoff),
+		T(test_lost_data_is_retransmitted_with_backoff),
 		T(test_rto_doubles_to_a_cap_then_gives_up),
 		T(test_karn_no_sample_from_a_retransmission),
 		T(test_rto_collapses_after_a_fresh_sample),
-		T(test_tcp_timestamps_time_the_round_trip),
+		T(test_timestamps_time_the_round_trip),
 		T(test_rto_has_a_200ms_floor),
 		T(test_timeout_restarts_from_one_segment),
 		/* congestion control */
@@ -482,10 +474,10 @@ main(void)
 		T(test_fast_retransmit_on_the_third_duplicate_only),
 		T(test_acks_carrying_data_are_not_duplicates),
 		T(test_window_updates_are_not_duplicate_acks),
-		T(test_tcp_three_duplicate_acks_trigger_fast_retransmit),
+		T(test_three_duplicate_acks_trigger_fast_retransmit),
 		/* SACK recovery */
-		T(test_tcp_sack_scoreboard_retransmits_only_the_holes),
-		T(test_tcp_sack_recovery_is_paced_by_the_pipe),
+		T(test_sack_scoreboard_retransmits_only_the_holes),
+		T(test_sack_recovery_is_paced_by_the_pipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,8 +56,10 @@ test_without_peer_window_scale_our_window_is_unscaled(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 7323 §2.3: the peer's shift (2) applies to every window after its
+ * SYN: a field of 2 means 8 bytes. */
 static void
-test_tcp_peer_window_scale_is_applied(void **state)
+test_peer_window_scale_is_applied(void **state)
 {
 	struct fixture *fx = *state;
 	/* The peer's shift is 2: a window field of 2 means 8 bytes. */
@@ -259,8 +261,11 @@ test_ts_delayed_ack_echoes_the_earliest_segment(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 7323 §4.3: the TSval of the segment taken is echoed; §5.3 (PAWS): an
+ * older TSval gets an ACK and its data is not taken; §3.2: once
+ * negotiated, a segment without TSopt is dropped. */
 static void
-test_tcp_timestamps_are_echoed_and_paws_drops_old_segments(void **state)
+test_timestamps_are_echoed_and_paws_drops_old_segments(void **state)
 {
 	struct fixture *fx = *state;
 	uint32_t ts;
@@ -415,7 +420,7 @@ main(void)
 		/* window scale */
 		T(test_syn_ack_window_is_unscaled_then_scaled),
 		T(test_without_peer_window_scale_our_window_is_unscaled),
-		T(test_tcp_peer_window_scale_is_applied),
+		T(test_peer_window_scale_is_applied),
 		T(test_peer_window_shift_0),
 		T(test_peer_window_shift_1),
 		T(test_peer_window_shift_14),
@@ -428,7 +433,7 @@ main(void)
 		/* timestamps */
 		T(test_ts_echo_after_out_of_order_and_gap_fill),
 		T(test_ts_delayed_ack_echoes_the_earliest_segment),
-		T(test_tcp_timestamps_are_echoed_and_paws_drops_old_segments),
+		T(test_timestamps_are_echoed_and_paws_drops_old_segments),
 		T(test_paws_does_not_apply_to_rst),
 		T(test_rst_without_timestamp_is_accepted),
 		T(test_paws_rejected_ack_does_not_acknowledge),

@@ -147,16 +147,13 @@ test_duplicate_out_of_order_segment(void **state)
 	expect_nothing(fx);
 }
 
+/* RFC 2018 §4: out-of-order data is reported at once in SACK blocks, the
+ * newest first; blocks that meet merge; they go when the hole fills. */
 static void
-test_tcp_out_of_order_data_is_sacked(void **state)
+test_out_of_order_data_is_sacked(void **state)
 {
 	struct fixture *fx = *state;
-	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .sack_perm = true };
-	peer_tcp(fx, 10, fx->peer_iss, 0, SYN, 65535, &o, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	assert_true(sa.o.sack_perm); /* RFC 2018 §2: answered */
-	uint32_t iss1 = sa.seq + 1;
-	peer_tcp(fx, 10, fx->peer_iss + 1, iss1, ACK, 65535, NULL, NULL);
+	uint32_t iss1 = hs_sack(fx, 10); /* RFC 2018 §2: answered */
 	/* Bytes 10-14 arrive before 0-9: a duplicate ACK with one block. */
 	peer_tcp(fx, 10, fx->peer_iss + 11, iss1, ACK, 65535, NULL, "later");
 	struct fj_tcp_hdr a = expect_tcp(fx, ACK, NULL, NULL);
@@ -183,15 +180,14 @@ test_tcp_out_of_order_data_is_sacked(void **state)
 	assert_int_equal(a.o.nsack, 0);
 }
 
+/* RFC 2018 §3, RFC 9293 §3.7.1 (Eff.snd.MSS counts the options): SACK
+ * blocks never make a full-sized segment larger than the MTU. */
 static void
-test_tcp_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
+test_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .sack_perm = true };
-	peer_tcp(fx, 7, fx->peer_iss, 0, SYN, 65535, &o, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	uint32_t iss1 = sa.seq + 1;
-	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK, 65535, NULL, NULL);
+	uint32_t iss1 = hs_opts(fx, 7, &o, 65535, NULL);
 	/* Something out of order is held... */
 	peer_tcp(fx, 7, fx->peer_iss + 1 + 5000, iss1, ACK, 65535, NULL, "held");
 	expect_tcp(fx, ACK, NULL, NULL);
@@ -216,17 +212,14 @@ test_tcp_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
 /* The same with timestamps: their 12 bytes count in the room for blocks
  * (a reordering link once made full segments 12 bytes too long). */
 static void
-test_tcp_sack_blocks_and_timestamps_fit_the_mtu(void **state)
+test_sack_blocks_and_timestamps_fit_the_mtu(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .sack_perm = true, .has_ts = true,
 				 .tsval = 50 };
-	peer_tcp(fx, 7, fx->peer_iss, 0, SYN, 65535, &o, NULL);
-	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
-	uint32_t iss1 = sa.seq + 1;
-	struct fj_tcp_opts t = { .has_ts = true, .tsval = 51, .tsecr = sa.o.tsval };
-	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK, 65535, &t, NULL);
-	t.tsval = 52;
+	struct fj_tcp_hdr sa;
+	uint32_t iss1 = hs_opts(fx, 7, &o, 65535, &sa); /* its ACK with TSval 51 */
+	struct fj_tcp_opts t = { .has_ts = true, .tsval = 52, .tsecr = sa.o.tsval };
 	peer_tcp(fx, 7, fx->peer_iss + 1 + 5000, iss1, ACK, 65535, &t, "held");
 	struct fj_tcp_hdr a = expect_tcp(fx, ACK, NULL, NULL);
 	assert_int_equal(a.o.nsack, 1);
@@ -258,9 +251,9 @@ main(void)
 		T(test_sack_with_timestamps_reports_three_blocks),
 		T(test_sack_blocks_go_as_holes_fill),
 		T(test_duplicate_out_of_order_segment),
-		T(test_tcp_out_of_order_data_is_sacked),
-		T(test_tcp_sack_blocks_never_push_a_segment_past_the_mtu),
-		T(test_tcp_sack_blocks_and_timestamps_fit_the_mtu),
+		T(test_out_of_order_data_is_sacked),
+		T(test_sack_blocks_never_push_a_segment_past_the_mtu),
+		T(test_sack_blocks_and_timestamps_fit_the_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

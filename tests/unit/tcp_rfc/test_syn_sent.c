@@ -182,7 +182,7 @@ test_connect_syn_ack_window_is_unscaled_and_mss_applies(void **state)
 /* RFC 9293 §3.5, RFC 6335 §6: from an ephemeral port, the handshake and
  * then the peer's data and FIN reach the client in order. */
 static void
-test_tcp_connect_handshake_and_data(void **state)
+test_connect_handshake_and_data(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_hdr syn = connect_syn(fx, client_cb);
@@ -208,7 +208,7 @@ test_tcp_connect_handshake_and_data(void **state)
 /* RFC 9293 §3.10.7.3 second: an acceptable RST in SYN-SENT: "connection
  * reset" (refused), the connection is gone. */
 static void
-test_tcp_connect_refused_by_rst(void **state)
+test_connect_refused_by_rst(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_hdr syn = connect_syn(fx, client_cb);
@@ -224,7 +224,7 @@ test_tcp_connect_refused_by_rst(void **state)
 /* RFC 6298 §5.5, RFC 1122 §4.2.3.5: the SYN is retransmitted with the
  * timer backing off, and after R2 the attempt fails. */
 static void
-test_tcp_connect_times_out_after_syn_retries(void **state)
+test_connect_times_out_after_syn_retries(void **state)
 {
 	struct fixture *fx = *state;
 	connect_syn(fx, client_cb);
@@ -247,7 +247,7 @@ test_tcp_connect_times_out_after_syn_retries(void **state)
 
 /* RFC 9293 §3.5 figure 8: our SYN and the peer's cross. */
 static void
-test_tcp_simultaneous_open(void **state)
+test_simultaneous_open(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_hdr syn = connect_syn(fx, client_cb);
@@ -287,7 +287,7 @@ test_tcp_simultaneous_open(void **state)
  * open completes, a plain ACK. And §3.10.7.4 second: a RST in SYN_RCVD of
  * an active open is a refusal the application hears. */
 static void
-test_tcp_simultaneous_open_ack_and_refusal(void **state)
+test_simultaneous_open_ack_and_refusal(void **state)
 {
 	struct fixture *fx = *state;
 	struct fj_tcp_hdr syn = connect_syn(fx, client_cb);
@@ -328,12 +328,12 @@ main(void)
 		T(test_connect_syn_ack_completes_with_scaling_and_timestamps),
 		T(test_connect_syn_ack_without_scale_keeps_windows_unscaled),
 		T(test_connect_syn_ack_window_is_unscaled_and_mss_applies),
-		T(test_tcp_connect_handshake_and_data),
-		T(test_tcp_connect_refused_by_rst),
-		T(test_tcp_connect_times_out_after_syn_retries),
+		T(test_connect_handshake_and_data),
+		T(test_connect_refused_by_rst),
+		T(test_connect_times_out_after_syn_retries),
 		/* simultaneous open */
-		T(test_tcp_simultaneous_open),
-		T(test_tcp_simultaneous_open_ack_and_refusal),
+		T(test_simultaneous_open),
+		T(test_simultaneous_open_ack_and_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
