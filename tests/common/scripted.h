@@ -156,8 +156,7 @@ struct pseg {
 	uint32_t len;
 	bool bad_csum;
 };
-/* The frame of @p, padded to the minimum frame; its length. */
-uint32_t build_seg(uint8_t *f, const struct pseg *p);
+/* The peer sends @p (padded to the minimum frame). */
 void send_seg(struct fixture *fx, struct pseg p);
 /* A segment from PEER:PPORT to our @dport, a string as its payload. */
 void peer_tcp(struct fixture *fx, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
@@ -223,8 +222,8 @@ uint32_t hs_opts(struct fixture *fx, uint16_t port, const struct fj_tcp_opts *o,
 		 struct fj_tcp_hdr *sa);
 /* Peer MSS 1000, shift 2 if @ws. */
 uint32_t hs(struct fixture *fx, uint16_t port, uint16_t wnd, bool ws);
-/* As hs, with @wnd on the SYN too, and nothing after it but what the
- * applications on ports 8 (close) and 23 (shut down) send at once. */
+/* As hs, with @wnd on the SYN too; then nothing from us, unless the
+ * application closes (port 8) or shuts down (port 23) at once. */
 uint32_t open_flow(struct fixture *fx, uint16_t port, uint16_t wnd, bool ws);
 /* Timestamps (TSval 1000, then 1001), MSS 1000, SACK-permitted if @sack. */
 uint32_t hs_ts(struct fixture *fx, uint16_t port, bool sack);
@@ -236,7 +235,8 @@ uint32_t hs_sack(struct fixture *fx, uint16_t port);
  * turn, our SYN. */
 struct fj_tcp_hdr connect_syn(struct fixture *fx, fj_flow_fn fn);
 
-/* A connection in a given state: its port, our SND.NXT, our RCV.NXT. */
+/* A connection brought into a synchronized state of RFC 9293 §3.3.2: its
+ * port, our SND.NXT, our RCV.NXT. */
 enum st { ST_EST, ST_FW1, ST_FW2, ST_CW, ST_CLOSING, ST_LA, ST_TW };
 struct conn {
 	uint16_t port;
@@ -252,7 +252,6 @@ struct conn reach(struct fixture *fx, enum st st);
  *  22 observer (obs) 23 observer, shut down at once
  *  24 abort_on_data  25 reply_on_eof (a last word at the peer's EOF) */
 int tcp_setup(void **state);
-void echo_tcp(struct fj_flow *f, void *arg);
 /* Client callbacks; arg is the fixture. */
 void client_cb(struct fj_flow *f, void *arg);
 void client_writer(struct fj_flow *f, void *arg);

@@ -23,7 +23,7 @@ min_u32(uint32_t a, uint32_t b)
 }
 
 /* Port 7: echoes what comes; closes at the end of stream. */
-void
+static void
 echo_tcp(struct fj_flow *f, void *arg)
 {
 	struct fj_buf *b;

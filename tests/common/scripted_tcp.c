@@ -19,7 +19,8 @@
 
 /* ------------------------------------------------------ the peer's segments */
 
-uint32_t
+/* The frame of @p, padded to the minimum frame; its length. */
+static uint32_t
 build_seg(uint8_t *f, const struct pseg *p)
 {
 	struct fj_tcp_hdr h = { .sport = p->sport ? p->sport : PPORT, .dport = p->dport,
