@@ -252,6 +252,8 @@ struct conn reach(struct fixture *fx, enum st st);
  *  22 observer (obs) 23 observer, shut down at once
  *  24 abort_on_data  25 reply_on_eof (a last word at the peer's EOF) */
 int tcp_setup(void **state);
+/* A cmocka case on tcp_setup's fixture. */
+#define TCP_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 /* Client callbacks; arg is the fixture. */
 void client_cb(struct fj_flow *f, void *arg);
 void client_writer(struct fj_flow *f, void *arg);

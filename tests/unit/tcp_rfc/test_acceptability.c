@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RFC 9293 §3.10.7.4's acceptability checks and RFC 5961's defences
+ * RFC 9293 §3.10.7.4's checks (first to fifth) and RFC 5961's defences
  * against blind attacks, the same in every synchronized state: a RST in
  * the window, exactly at RCV.NXT, outside it; a SYN; data outside the
- * window; an ACK of what was never sent. Each check is one function run
- * once per state, the state a cmocka prestate.
+ * window; an ACK of what was never sent; data without the ACK bit. Each
+ * check is one function run once per state, the state a cmocka prestate.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -120,6 +120,25 @@ ack_of_unsent(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_flows"), 1);
 }
 
+/* RFC 9293 §3.10.7.4 fifth: "if the ACK bit is off, drop the segment":
+ * data without it is neither delivered nor acknowledged; the same data
+ * with an ACK is taken. */
+static void
+data_without_ack(void **state)
+{
+	struct fixture *fx = *state;
+	enum st st = *(const enum st *)fx->param;
+	struct conn c = reach(fx, st);
+	peer_tcp(fx, c.port, c.rcv, 0, PSH, 65535, NULL, "naked");
+	advance(fx, 100 * MS);
+	expect_nothing(fx);
+	assert_int_equal(fx->obs.bytes, 0);
+	peer_tcp(fx, c.port, c.rcv, c.snd, ACK | PSH, 65535, NULL, "dressed");
+	advance(fx, 100 * MS);
+	expect_ack(fx, c.snd, c.rcv + 7);
+	assert_int_equal(fx->obs.bytes, 7);
+}
+
 /* RFC 9293 §3.10.7.4 fifth, FIN-WAIT-1: an ACK beyond SND.NXT does not
  * acknowledge our FIN: it is answered, and the FIN still goes again. */
 static void
@@ -188,9 +207,11 @@ main(void)
 		IN(test_fin_wait_2_ack_of_unsent_gets_ack, ack_of_unsent, FW2),
 		IN(test_close_wait_ack_of_unsent_gets_ack, ack_of_unsent, CW),
 		IN(test_closing_ack_of_unsent_gets_ack, ack_of_unsent, CLOSING),
+		/* data without the ACK bit (RFC 9293 §3.10.7.4 fifth) */
+		IN(test_established_data_without_ack_is_dropped, data_without_ack, EST),
+		IN(test_fin_wait_2_data_without_ack_is_dropped, data_without_ack, FW2),
 		/* an ACK of unsent data does not acknowledge our FIN */
-		cmocka_unit_test_setup_teardown(test_fin_wait_1_ack_of_unsent_does_not_ack_our_fin,
-						tcp_setup, teardown),
+		TCP_CASE(test_fin_wait_1_ack_of_unsent_does_not_ack_our_fin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

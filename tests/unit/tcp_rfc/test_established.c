@@ -19,24 +19,6 @@
 
 /* ------------------------------------------------------ segment arrives */
 
-/* RFC 9293 §3.10.7.4 fifth: data without the ACK bit is dropped: not
- * delivered, not acknowledged. */
-static void
-test_established_data_without_ack_is_dropped(void **state)
-{
-	struct fixture *fx = *state;
-	struct conn c = reach(fx, ST_EST);
-	peer_tcp(fx, c.port, c.rcv, 0, PSH, 65535, NULL, "naked");
-	advance(fx, 100 * MS);
-	expect_nothing(fx);
-	assert_int_equal(fx->obs.bytes, 0);
-	/* The same data with an ACK is taken. */
-	peer_tcp(fx, c.port, c.rcv, c.snd, ACK | PSH, 65535, NULL, "naked");
-	advance(fx, 100 * MS);
-	expect_ack(fx, c.snd, c.rcv + 5);
-	assert_int_equal(fx->obs.bytes, 5);
-}
-
 /* RFC 9293 §3.10.7.4 fifth: a FIN without the ACK bit is dropped: no
  * ACK, no end of stream. */
 static void
@@ -261,20 +243,18 @@ test_full_send_buffer_pushes_back_until_acks_free_room(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* segment arrives */
-		T(test_established_data_without_ack_is_dropped),
-		T(test_established_fin_without_ack_is_dropped),
-		T(test_established_old_ack_is_ignored),
-		T(test_ack_of_unsent_data_is_answered_and_ignored),
-		T(test_old_duplicate_data_is_trimmed),
-		T(test_urgent_data_is_delivered_inline),
-		T(test_urgent_pointer_beyond_the_data_is_harmless),
-		T(test_out_of_order_fin_waits_for_the_gap),
+		TCP_CASE(test_established_fin_without_ack_is_dropped),
+		TCP_CASE(test_established_old_ack_is_ignored),
+		TCP_CASE(test_ack_of_unsent_data_is_answered_and_ignored),
+		TCP_CASE(test_old_duplicate_data_is_trimmed),
+		TCP_CASE(test_urgent_data_is_delivered_inline),
+		TCP_CASE(test_urgent_pointer_beyond_the_data_is_harmless),
+		TCP_CASE(test_out_of_order_fin_waits_for_the_gap),
 		/* SEND */
-		T(test_chained_buffer_is_sent_in_order),
-		T(test_full_send_buffer_pushes_back_until_acks_free_room),
+		TCP_CASE(test_chained_buffer_is_sent_in_order),
+		TCP_CASE(test_full_send_buffer_pushes_back_until_acks_free_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

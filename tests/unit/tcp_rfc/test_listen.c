@@ -494,35 +494,34 @@ test_syn_cookie_forged_or_stale_gets_rst(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* LISTEN */
-		T(test_listen_rst_is_ignored),
-		T(test_listen_ack_with_data_gets_rst_from_its_ack),
-		T(test_listen_syn_ack_gets_rst),
-		T(test_listen_syn_with_rst_is_ignored),
-		T(test_listen_segment_without_syn_or_ack_is_dropped),
-		T(test_listen_syn_with_bad_checksum_is_dropped),
-		T(test_listen_syn_fin_is_handled_sanely),
-		T(test_listen_syn_with_data_delivers_it_once),
-		T(test_isn_advances_with_a_4us_clock),
+		TCP_CASE(test_listen_rst_is_ignored),
+		TCP_CASE(test_listen_ack_with_data_gets_rst_from_its_ack),
+		TCP_CASE(test_listen_syn_ack_gets_rst),
+		TCP_CASE(test_listen_syn_with_rst_is_ignored),
+		TCP_CASE(test_listen_segment_without_syn_or_ack_is_dropped),
+		TCP_CASE(test_listen_syn_with_bad_checksum_is_dropped),
+		TCP_CASE(test_listen_syn_fin_is_handled_sanely),
+		TCP_CASE(test_listen_syn_with_data_delivers_it_once),
+		TCP_CASE(test_isn_advances_with_a_4us_clock),
 		/* CLOSED */
-		T(test_syn_to_a_closed_port_gets_rst),
-		T(test_ack_for_a_finished_connection_gets_rst),
+		TCP_CASE(test_syn_to_a_closed_port_gets_rst),
+		TCP_CASE(test_ack_for_a_finished_connection_gets_rst),
 		/* SYN_RCVD */
-		T(test_syn_rcvd_rst_in_window_gets_challenge_ack),
-		T(test_syn_rcvd_rst_out_of_window_is_ignored),
-		T(test_rst_in_syn_rcvd_with_exact_sequence_frees_the_flow),
-		T(test_syn_rcvd_repeated_syn_gets_the_same_syn_ack),
-		T(test_syn_rcvd_unacceptable_ack_gets_rst),
-		T(test_syn_rcvd_data_without_ack_is_dropped),
-		T(test_syn_rcvd_handshake_ack_carries_data),
-		T(test_syn_rcvd_handshake_ack_carries_fin),
-		T(test_syn_ack_is_retransmitted_then_given_up),
+		TCP_CASE(test_syn_rcvd_rst_in_window_gets_challenge_ack),
+		TCP_CASE(test_syn_rcvd_rst_out_of_window_is_ignored),
+		TCP_CASE(test_rst_in_syn_rcvd_with_exact_sequence_frees_the_flow),
+		TCP_CASE(test_syn_rcvd_repeated_syn_gets_the_same_syn_ack),
+		TCP_CASE(test_syn_rcvd_unacceptable_ack_gets_rst),
+		TCP_CASE(test_syn_rcvd_data_without_ack_is_dropped),
+		TCP_CASE(test_syn_rcvd_handshake_ack_carries_data),
+		TCP_CASE(test_syn_rcvd_handshake_ack_carries_fin),
+		TCP_CASE(test_syn_ack_is_retransmitted_then_given_up),
 		/* SYN floods and cookies */
-		T(test_half_open_connections_are_bounded),
-		T(test_syn_cookie_lets_a_client_in_during_a_flood),
-		T(test_syn_cookie_forged_or_stale_gets_rst),
+		TCP_CASE(test_half_open_connections_are_bounded),
+		TCP_CASE(test_syn_cookie_lets_a_client_in_during_a_flood),
+		TCP_CASE(test_syn_cookie_forged_or_stale_gets_rst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,18 +185,27 @@ test_timeout_restarts_from_one_segment(void **state)
 
 /* ------------------------------------------------------ congestion control */
 
-/* RFC 6928 §2: the initial window is min(10 MSS, max(2 MSS, 14600)):
- * exactly ten 1460-byte segments before any ACK. */
-static void
-test_initial_window_is_ten_segments(void **state)
+/* A writer with 40000 bytes for a peer with MSS 1460 and shift 2: what
+ * goes before any ACK, ten 1460-byte segments. */
+static uint32_t
+initial_window_out(struct fixture *fx)
 {
-	struct fixture *fx = *state;
 	fx->wr.total = 40000;
 	fx->wr.chunk = 1460;
 	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .has_ws = true, .ws = 2 };
 	uint32_t iss1 = hs_opts(fx, 20, &o, 65535, NULL);
 	for (uint32_t i = 0; i < 10; i++)
 		expect_data(fx, iss1 + i * 1460, fx->peer_iss + 1, 1460, i * 1460);
+	return iss1;
+}
+
+/* RFC 6928 §2: the initial window is min(10 MSS, max(2 MSS, 14600)):
+ * exactly ten 1460-byte segments before any ACK. */
+static void
+test_initial_window_is_ten_segments(void **state)
+{
+	struct fixture *fx = *state;
+	initial_window_out(fx);
 	expect_nothing(fx);
 	advance(fx, 500 * MS);
 	expect_nothing(fx);
@@ -208,12 +217,7 @@ static void
 test_slow_start_grows_one_segment_per_ack(void **state)
 {
 	struct fixture *fx = *state;
-	fx->wr.total = 40000;
-	fx->wr.chunk = 1460;
-	struct fj_tcp_opts o = { .has_mss = true, .mss = 1460, .has_ws = true, .ws = 2 };
-	uint32_t iss1 = hs_opts(fx, 20, &o, 65535, NULL);
-	for (uint32_t i = 0; i < 10; i++)
-		expect_data(fx, iss1 + i * 1460, fx->peer_iss + 1, 1460, i * 1460);
+	uint32_t iss1 = initial_window_out(fx);
 	/* One segment acknowledged: it and one more (cwnd 11). */
 	peer_tcp(fx, 20, fx->peer_iss + 1, iss1 + 1460, ACK, 65535, NULL, NULL);
 	for (uint32_t i = 10; i < 12; i++)
@@ -458,26 +462,25 @@ test_sack_recovery_is_paced_by_the_pipe(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* retransmission timer */
-		T(test_lost_data_is_retransmitted_with_backoff),
-		T(test_rto_doubles_to_a_cap_then_gives_up),
-		T(test_karn_no_sample_from_a_retransmission),
-		T(test_rto_collapses_after_a_fresh_sample),
-		T(test_timestamps_time_the_round_trip),
-		T(test_rto_has_a_200ms_floor),
-		T(test_timeout_restarts_from_one_segment),
+		TCP_CASE(test_lost_data_is_retransmitted_with_backoff),
+		TCP_CASE(test_rto_doubles_to_a_cap_then_gives_up),
+		TCP_CASE(test_karn_no_sample_from_a_retransmission),
+		TCP_CASE(test_rto_collapses_after_a_fresh_sample),
+		TCP_CASE(test_timestamps_time_the_round_trip),
+		TCP_CASE(test_rto_has_a_200ms_floor),
+		TCP_CASE(test_timeout_restarts_from_one_segment),
 		/* congestion control */
-		T(test_initial_window_is_ten_segments),
-		T(test_slow_start_grows_one_segment_per_ack),
-		T(test_fast_retransmit_on_the_third_duplicate_only),
-		T(test_acks_carrying_data_are_not_duplicates),
-		T(test_window_updates_are_not_duplicate_acks),
-		T(test_three_duplicate_acks_trigger_fast_retransmit),
+		TCP_CASE(test_initial_window_is_ten_segments),
+		TCP_CASE(test_slow_start_grows_one_segment_per_ack),
+		TCP_CASE(test_fast_retransmit_on_the_third_duplicate_only),
+		TCP_CASE(test_acks_carrying_data_are_not_duplicates),
+		TCP_CASE(test_window_updates_are_not_duplicate_acks),
+		TCP_CASE(test_three_duplicate_acks_trigger_fast_retransmit),
 		/* SACK recovery */
-		T(test_sack_scoreboard_retransmits_only_the_holes),
-		T(test_sack_recovery_is_paced_by_the_pipe),
+		TCP_CASE(test_sack_scoreboard_retransmits_only_the_holes),
+		TCP_CASE(test_sack_recovery_is_paced_by_the_pipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

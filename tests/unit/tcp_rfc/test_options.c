@@ -415,32 +415,31 @@ test_timestamps_not_negotiated_are_ignored(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* window scale */
-		T(test_syn_ack_window_is_unscaled_then_scaled),
-		T(test_without_peer_window_scale_our_window_is_unscaled),
-		T(test_peer_window_scale_is_applied),
-		T(test_peer_window_shift_0),
-		T(test_peer_window_shift_1),
-		T(test_peer_window_shift_14),
-		T(test_peer_window_shift_above_14_is_used_as_14),
+		TCP_CASE(test_syn_ack_window_is_unscaled_then_scaled),
+		TCP_CASE(test_without_peer_window_scale_our_window_is_unscaled),
+		TCP_CASE(test_peer_window_scale_is_applied),
+		TCP_CASE(test_peer_window_shift_0),
+		TCP_CASE(test_peer_window_shift_1),
+		TCP_CASE(test_peer_window_shift_14),
+		TCP_CASE(test_peer_window_shift_above_14_is_used_as_14),
 		/* MSS */
-		T(test_no_mss_option_means_536),
-		T(test_peer_mss_limits_our_segments),
-		T(test_large_peer_mss_is_capped_by_our_mtu),
-		T(test_timestamps_take_room_from_each_segment),
+		TCP_CASE(test_no_mss_option_means_536),
+		TCP_CASE(test_peer_mss_limits_our_segments),
+		TCP_CASE(test_large_peer_mss_is_capped_by_our_mtu),
+		TCP_CASE(test_timestamps_take_room_from_each_segment),
 		/* timestamps */
-		T(test_ts_echo_after_out_of_order_and_gap_fill),
-		T(test_ts_delayed_ack_echoes_the_earliest_segment),
-		T(test_timestamps_are_echoed_and_paws_drops_old_segments),
-		T(test_paws_does_not_apply_to_rst),
-		T(test_rst_without_timestamp_is_accepted),
-		T(test_paws_rejected_ack_does_not_acknowledge),
-		T(test_paws_compares_timestamps_modulo_2_32),
-		T(test_paws_accepts_equal_timestamps),
-		T(test_fin_without_timestamp_after_negotiation_is_dropped),
-		T(test_timestamps_not_negotiated_are_ignored),
+		TCP_CASE(test_ts_echo_after_out_of_order_and_gap_fill),
+		TCP_CASE(test_ts_delayed_ack_echoes_the_earliest_segment),
+		TCP_CASE(test_timestamps_are_echoed_and_paws_drops_old_segments),
+		TCP_CASE(test_paws_does_not_apply_to_rst),
+		TCP_CASE(test_rst_without_timestamp_is_accepted),
+		TCP_CASE(test_paws_rejected_ack_does_not_acknowledge),
+		TCP_CASE(test_paws_compares_timestamps_modulo_2_32),
+		TCP_CASE(test_paws_accepts_equal_timestamps),
+		TCP_CASE(test_fin_without_timestamp_after_negotiation_is_dropped),
+		TCP_CASE(test_timestamps_not_negotiated_are_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

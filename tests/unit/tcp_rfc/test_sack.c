@@ -242,18 +242,17 @@ test_sack_blocks_and_timestamps_fit_the_mtu(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* SACK (receiver) */
-		T(test_no_sack_blocks_unless_permitted),
-		T(test_sack_reports_four_blocks_newest_first),
-		T(test_sack_repeats_the_most_recently_reported_blocks),
-		T(test_sack_with_timestamps_reports_three_blocks),
-		T(test_sack_blocks_go_as_holes_fill),
-		T(test_duplicate_out_of_order_segment),
-		T(test_out_of_order_data_is_sacked),
-		T(test_sack_blocks_never_push_a_segment_past_the_mtu),
-		T(test_sack_blocks_and_timestamps_fit_the_mtu),
+		TCP_CASE(test_no_sack_blocks_unless_permitted),
+		TCP_CASE(test_sack_reports_four_blocks_newest_first),
+		TCP_CASE(test_sack_repeats_the_most_recently_reported_blocks),
+		TCP_CASE(test_sack_with_timestamps_reports_three_blocks),
+		TCP_CASE(test_sack_blocks_go_as_holes_fill),
+		TCP_CASE(test_duplicate_out_of_order_segment),
+		TCP_CASE(test_out_of_order_data_is_sacked),
+		TCP_CASE(test_sack_blocks_never_push_a_segment_past_the_mtu),
+		TCP_CASE(test_sack_blocks_and_timestamps_fit_the_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,23 +317,22 @@ test_simultaneous_open_ack_and_refusal(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* SYN_SENT */
-		T(test_connect_syn_carries_all_options),
-		T(test_connect_syn_ack_with_bad_ack_gets_rst),
-		T(test_connect_rst_without_ack_is_ignored),
-		T(test_connect_rst_with_wrong_ack_is_ignored),
-		T(test_connect_plain_ack_in_syn_sent_is_dropped),
-		T(test_connect_syn_ack_completes_with_scaling_and_timestamps),
-		T(test_connect_syn_ack_without_scale_keeps_windows_unscaled),
-		T(test_connect_syn_ack_window_is_unscaled_and_mss_applies),
-		T(test_connect_handshake_and_data),
-		T(test_connect_refused_by_rst),
-		T(test_connect_times_out_after_syn_retries),
+		TCP_CASE(test_connect_syn_carries_all_options),
+		TCP_CASE(test_connect_syn_ack_with_bad_ack_gets_rst),
+		TCP_CASE(test_connect_rst_without_ack_is_ignored),
+		TCP_CASE(test_connect_rst_with_wrong_ack_is_ignored),
+		TCP_CASE(test_connect_plain_ack_in_syn_sent_is_dropped),
+		TCP_CASE(test_connect_syn_ack_completes_with_scaling_and_timestamps),
+		TCP_CASE(test_connect_syn_ack_without_scale_keeps_windows_unscaled),
+		TCP_CASE(test_connect_syn_ack_window_is_unscaled_and_mss_applies),
+		TCP_CASE(test_connect_handshake_and_data),
+		TCP_CASE(test_connect_refused_by_rst),
+		TCP_CASE(test_connect_times_out_after_syn_retries),
 		/* simultaneous open */
-		T(test_simultaneous_open),
-		T(test_simultaneous_open_ack_and_refusal),
+		TCP_CASE(test_simultaneous_open),
+		TCP_CASE(test_simultaneous_open_ack_and_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,29 +448,28 @@ test_keepalive_probes_then_times_out(void **state)
 int
 main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 	const struct CMUnitTest tests[] = {
 		/* delayed ACKs */
-		T(test_delayed_ack_fires_after_40ms),
-		T(test_every_second_full_segment_is_acked_at_once),
-		T(test_piggybacked_ack_cancels_the_delayed_ack),
-		T(test_fin_is_acked_at_once),
+		TCP_CASE(test_delayed_ack_fires_after_40ms),
+		TCP_CASE(test_every_second_full_segment_is_acked_at_once),
+		TCP_CASE(test_piggybacked_ack_cancels_the_delayed_ack),
+		TCP_CASE(test_fin_is_acked_at_once),
 		/* the peer's window */
-		T(test_sender_stays_within_the_peer_window),
-		T(test_sender_avoids_silly_window_segments),
-		T(test_nagle_holds_small_segments_while_unacked),
-		T(test_zero_window_probes_back_off),
-		T(test_zero_window_probes_never_give_up),
-		T(test_zero_window_probe_byte_taken_by_the_peer),
-		T(test_zero_window_is_probed),
-		T(test_window_closing_mid_stream_then_reopening),
+		TCP_CASE(test_sender_stays_within_the_peer_window),
+		TCP_CASE(test_sender_avoids_silly_window_segments),
+		TCP_CASE(test_nagle_holds_small_segments_while_unacked),
+		TCP_CASE(test_zero_window_probes_back_off),
+		TCP_CASE(test_zero_window_probes_never_give_up),
+		TCP_CASE(test_zero_window_probe_byte_taken_by_the_peer),
+		TCP_CASE(test_zero_window_is_probed),
+		TCP_CASE(test_window_closing_mid_stream_then_reopening),
 		/* our receive window */
-		T(test_receive_window_shrinks_by_unread_data),
-		T(test_receive_window_reopens_after_reads),
-		T(test_window_update_after_the_app_reads),
-		T(test_zero_receive_window_refuses_data_but_takes_rst),
+		TCP_CASE(test_receive_window_shrinks_by_unread_data),
+		TCP_CASE(test_receive_window_reopens_after_reads),
+		TCP_CASE(test_window_update_after_the_app_reads),
+		TCP_CASE(test_zero_receive_window_refuses_data_but_takes_rst),
 		/* keep-alive */
-		T(test_keepalive_probes_then_times_out),
+		TCP_CASE(test_keepalive_probes_then_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
