@@ -17,39 +17,44 @@
 
 #include "scripted.h"
 
-#define ACK FJ_TCP_ACK
-#define SYN FJ_TCP_SYN
-#define FIN FJ_TCP_FIN
-
-static char *trace_buf;
-static size_t trace_len;
-static FILE *trace;
+/* The scripted fixture and the log stream the state changes go to. */
+struct trace_fixture {
+	struct fixture *fx;
+	FILE *trace;
+	char *buf;
+	size_t len;
+};
 
 /* The state log at @level into a buffer, the rest of the log as it was. */
-static void
-trace_start(uint32_t level)
+static struct fixture *
+trace_start(void **state, uint32_t level)
 {
-	trace = open_memstream(&trace_buf, &trace_len);
-	assert_non_null(trace);
-	assert_int_equal(rte_openlog_stream(trace), 0);
+	struct trace_fixture *t = *state;
+
+	t->trace = open_memstream(&t->buf, &t->len);
+	assert_non_null(t->trace);
+	assert_int_equal(rte_openlog_stream(t->trace), 0);
 	assert_int_equal(rte_log_set_level_pattern("fjord.stack.tcp.state", level), 0);
+	return t->fx;
 }
 
 /* What was traced, as one string (freed at teardown). */
 static const char *
-traced(void)
+traced(void **state)
 {
-	fflush(trace);
-	return trace_buf;
+	struct trace_fixture *t = *state;
+
+	fflush(t->trace);
+	return t->buf;
 }
 
 /* The next emitted frame is a TCP segment with @flags (byte 13 of the
  * header, behind Ethernet and a 20-byte IPv4 header). */
 static void
-expect_flags(uint8_t flags)
+expect_flags(struct fixture *fx, uint8_t flags)
 {
 	uint32_t len;
-	const uint8_t *f = next_frame(&len);
+	const uint8_t *f = next_frame(fx, &len);
 
 	assert_true(len >= 14 + 20 + 20);
 	assert_int_equal(f[23], FJ_IP_PROTO_TCP);
@@ -59,20 +64,28 @@ expect_flags(uint8_t flags)
 static int
 state_setup(void **state)
 {
-	trace = NULL;
-	trace_buf = NULL;
-	return tcp_setup(state);
+	struct trace_fixture *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	tcp_setup(state);
+	t->fx = *state;
+	*state = t;
+	return 0;
 }
 
 static int
 state_teardown(void **state)
 {
+	struct trace_fixture *t = *state;
+
+	*state = t->fx;
 	teardown(state);
 	rte_openlog_stream(NULL);
 	rte_log_set_level_pattern("fjord.stack.tcp.state", RTE_LOG_NOTICE);
-	if (trace != NULL)
-		fclose(trace);
-	free(trace_buf);
+	if (t->trace != NULL)
+		fclose(t->trace);
+	free(t->buf);
+	free(t);
 	return 0;
 }
 
@@ -81,19 +94,19 @@ state_teardown(void **state)
 static void
 test_passive_open_and_close_are_counted_and_traced(void **state)
 {
-	(void)state;
-	trace_start(RTE_LOG_DEBUG);
-	uint32_t iss1 = open_flow(7, 65535, false);
+	struct fixture *fx = trace_start(state, RTE_LOG_DEBUG);
+	struct fj_stack *S = fx->stack;
+	uint32_t iss1 = open_flow(fx, 7, 65535, false);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 2);
-	peer_tcp(7, peer_iss + 1, iss1, FIN | ACK, 65535, NULL, NULL);
-	expect_tcp(ACK, NULL, NULL);
-	struct fj_tcp_hdr fin = expect_tcp(FIN | ACK, NULL, NULL);
+	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, FIN | ACK, 65535, NULL, NULL);
+	expect_tcp(fx, ACK, NULL, NULL);
+	struct fj_tcp_hdr fin = expect_tcp(fx, FIN | ACK, NULL, NULL);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 4);
-	peer_tcp(7, peer_iss + 2, fin.seq + 1, ACK, 65535, NULL, NULL);
-	expect_nothing();
+	peer_tcp(fx, 7, fx->peer_iss + 2, fin.seq + 1, ACK, 65535, NULL, NULL);
+	expect_nothing(fx);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 5);
 	assert_int_equal(fj_stack_counter(S, "tcp_flows"), 0);
-	const char *t = traced();
+	const char *t = traced(state);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "flow 10.0.0.2:7 -> 10.0.0.1:40000 CLOSED -> SYN-RECEIVED\n"
 				  "flow 10.0.0.2:7 -> 10.0.0.1:40000 SYN-RECEIVED -> ESTABLISHED\n"
@@ -106,29 +119,26 @@ test_passive_open_and_close_are_counted_and_traced(void **state)
 static void
 test_active_open_and_abort_are_counted_and_traced(void **state)
 {
-	(void)state;
-	struct fj_addr to = { PEER_IP, 80 };
-	uint16_t sport;
 	char line[128];
 
-	trace_start(RTE_LOG_DEBUG);
-	struct fj_flow *f = fj_connect_tcp(S, &to, client_cb, NULL);
-	assert_non_null(f);
-	fj_stack_poll(S); /* the SYN goes out */
-	struct fj_tcp_hdr syn = expect_syn(&sport);
+	struct fixture *fx = trace_start(state, RTE_LOG_DEBUG);
+	struct fj_stack *S = fx->stack;
+	struct fj_tcp_hdr syn = connect_syn(fx, client_cb); /* the SYN goes out */
+	struct fj_flow *f = fx->client.flow;
+	uint16_t sport = fx->cport;
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 1);
 	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000 };
-	peer_to(sport, 9000, syn.seq + 1, SYN | ACK, &o, NULL);
-	expect_flags(ACK);
+	from80(fx, 9000, syn.seq + 1, SYN | ACK, 1000, &o, NULL);
+	expect_flags(fx, ACK);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 2);
 	fj_flow_abort(f);
 	fj_stack_poll(S); /* the RST goes out */
-	expect_flags(FJ_TCP_RST | ACK);
-	expect_nothing();
+	expect_flags(fx, FJ_TCP_RST | ACK);
+	expect_nothing(fx);
 	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 3);
 	snprintf(line, sizeof(line), "flow 10.0.0.2:%u -> 10.0.0.1:80 SYN-SENT -> ESTABLISHED\n",
 		 sport);
-	const char *t = traced();
+	const char *t = traced(state);
 	assert_non_null(t);
 	assert_non_null(strstr(t, line));
 	snprintf(line, sizeof(line), "flow 10.0.0.2:%u -> 10.0.0.1:80 CLOSED -> SYN-SENT\n", sport);
@@ -142,11 +152,10 @@ test_active_open_and_abort_are_counted_and_traced(void **state)
 static void
 test_state_changes_are_quiet_below_debug(void **state)
 {
-	(void)state;
-	trace_start(RTE_LOG_INFO);
-	open_flow(7, 65535, false);
-	assert_int_equal(fj_stack_counter(S, "tcp_state_changes"), 2);
-	const char *t = traced();
+	struct fixture *fx = trace_start(state, RTE_LOG_INFO);
+	open_flow(fx, 7, 65535, false);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_state_changes"), 2);
+	const char *t = traced(state);
 	assert_true(t == NULL || strstr(t, "ESTABLISHED") == NULL);
 }
 
