@@ -225,3 +225,21 @@ start_and_learn_peer(struct fixture *fx)
 	assert_int_equal(a.tpa, PEER_IP);
 	assert_true(fj_mac_eq(&a.tha, &PEER));
 }
+
+struct fj_ipv4
+expect_next_ipv4(struct fixture *fx, const struct fj_mac *dst, uint8_t proto)
+{
+	uint32_t len;
+	const uint8_t *f = next_frame(fx, &len);
+
+	return expect_ipv4(f, len, dst, proto);
+}
+
+struct fj_arp
+expect_next_arp(struct fixture *fx, const struct fj_mac *dst, uint16_t op)
+{
+	uint32_t len;
+	const uint8_t *f = next_frame(fx, &len);
+
+	return expect_arp(f, len, dst, op);
+}

@@ -137,6 +137,9 @@ uint32_t mk_ping(uint8_t *f, uint32_t src, uint16_t id, uint16_t seq, uint16_t p
 /* Parse an emitted frame as IPv4 to @dst; checks every header checksum. */
 struct fj_ipv4 expect_ipv4(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint8_t proto);
 struct fj_arp expect_arp(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint16_t op);
+/* The same on the next emitted frame (taken before its length is read). */
+struct fj_ipv4 expect_next_ipv4(struct fixture *fx, const struct fj_mac *dst, uint8_t proto);
+struct fj_arp expect_next_arp(struct fixture *fx, const struct fj_mac *dst, uint16_t op);
 
 /* A UDP echo. */
 void echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg);

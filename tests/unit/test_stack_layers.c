@@ -69,11 +69,11 @@ test_reply_waits_for_arp_then_leaves(void **state)
 	uint8_t f[128];
 	fj_stack_input(fx->stack, f, mk_udp(f, IP(10, 0, 0, 3), 6000, 7, "queued", &m3));
 	/* Unknown sender: the echo waits while its address is asked for. */
-	struct fj_arp a = expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	struct fj_arp a = expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, IP(10, 0, 0, 3));
 	expect_nothing(fx);
 	peer_arp_reply(fx, &m3, IP(10, 0, 0, 3));
-	struct fj_ipv4 ip = expect_ipv4(next_frame(fx, &len), len, &m3, FJ_IP_PROTO_UDP);
+	struct fj_ipv4 ip = expect_next_ipv4(fx, &m3, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.dst, IP(10, 0, 0, 3));
 	expect_nothing(fx);
 }
@@ -89,13 +89,13 @@ test_unanswered_arp_retries_each_second_then_drops(void **state)
 	struct fj_mac m4 = { { 2, 0, 0, 0, 0, 4 } };
 	uint8_t f[128];
 	fj_stack_input(fx->stack, f, mk_udp(f, IP(10, 0, 0, 4), 6000, 7, "x", &m4));
-	expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 	advance(fx, SEC / 2);
 	expect_nothing(fx);
 	advance(fx, SEC / 2);
-	expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 	advance(fx, SEC);
-	expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 	advance(fx, SEC);
 	expect_nothing(fx);
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_arp_timeout"), 1);
@@ -108,23 +108,22 @@ test_neighbour_is_refreshed_by_unicast_and_expires(void **state)
 {
 	struct fixture *fx = *state;
 	start_and_learn_peer(fx);
-	uint32_t len;
 	advance(fx, 89 * SEC);
 	expect_nothing(fx);
 	advance(fx, 1 * SEC);
 	/* RFC 1122 §2.3.2.1: re-asked for, unicast, before it lapses. */
-	struct fj_arp a = expect_arp(next_frame(fx, &len), len, &PEER, FJ_ARP_REQUEST);
+	struct fj_arp a = expect_next_arp(fx, &PEER, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, PEER_IP);
 	advance(fx, SEC);
-	expect_arp(next_frame(fx, &len), len, &PEER, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &PEER, FJ_ARP_REQUEST);
 	advance(fx, SEC);
-	expect_arp(next_frame(fx, &len), len, &PEER, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &PEER, FJ_ARP_REQUEST);
 	advance(fx, 30 * SEC);
 	expect_nothing(fx);
 	/* Expired: an echo to PEER now needs a broadcast request again. */
 	uint8_t f[128];
 	fj_stack_input(fx->stack, f, mk_udp(f, PEER_IP, 5000, 7, "again", &PEER));
-	expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 }
 
 /* ------------------------------------------------------ UDP, ICMP, IPv4 */
@@ -215,14 +214,13 @@ test_off_link_goes_through_the_gateway(void **state)
 {
 	struct fixture *fx = *state;
 	start_and_learn_peer(fx);
-	uint32_t len;
 	uint8_t f[128];
 	/* A datagram from far away arrives through the gateway's MAC. */
 	fj_stack_input(fx->stack, f, mk_udp(f, IP(192, 0, 2, 7), 5000, 7, "far", &GW));
-	struct fj_arp a = expect_arp(next_frame(fx, &len), len, &BCAST, FJ_ARP_REQUEST);
+	struct fj_arp a = expect_next_arp(fx, &BCAST, FJ_ARP_REQUEST);
 	assert_int_equal(a.tpa, GW_IP);
 	peer_arp_reply(fx, &GW, GW_IP);
-	struct fj_ipv4 ip = expect_ipv4(next_frame(fx, &len), len, &GW, FJ_IP_PROTO_UDP);
+	struct fj_ipv4 ip = expect_next_ipv4(fx, &GW, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.dst, IP(192, 0, 2, 7));
 }
 
@@ -261,8 +259,7 @@ test_oversize_send_is_refused(void **state)
 	/* Sends made outside a callback leave with the loop's next turn. */
 	expect_nothing(fx);
 	fj_stack_poll(fx->stack);
-	uint32_t len;
-	struct fj_ipv4 ip = expect_ipv4(next_frame(fx, &len), len, &PEER, FJ_IP_PROTO_UDP);
+	struct fj_ipv4 ip = expect_next_ipv4(fx, &PEER, FJ_IP_PROTO_UDP);
 	assert_int_equal(ip.total_len, 1500);
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_oversize"), 1);
 	/* A port bound twice is refused. */
