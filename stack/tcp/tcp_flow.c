@@ -163,6 +163,48 @@ fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 	return &l->base;
 }
 
+/*
+ * Link @f under an ephemeral port (RFC 6056 would randomise more; one
+ * counter from a random start) that makes its 4-tuple to @to unique.
+ */
+static int
+link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off, bool *reuse_ts)
+{
+	struct fj_stack *s = f->s;
+
+	for (int tries = 0;; tries++) {
+		if (tries == 16384)
+			return -EADDRNOTAVAIL;
+		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
+		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
+		if (T(s)->listeners[port] != NULL)
+			continue;
+		if (tcp_flow_link(f) == 0)
+			return 0;
+		/* A 4-tuple in our TIME_WAIT may be taken again (RFC 6191 with
+		 * RFC 1122 §4.2.2.13) when timestamps were on, the new ISN is
+		 * beyond everything the old connection sent, and TSvals go on
+		 * from the old connection's (10 ms later, so they are larger):
+		 * the peer tells old duplicates apart by sequence and by PAWS. */
+		void *d;
+		struct fj_tcp_flow *old;
+		if (rte_hash_lookup_data(T(s)->flows, &f->key, &d) < 0)
+			continue;
+		old = d;
+		uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, port, to->ip, to->port,
+					  to_us(s, fj_now(s)));
+		if (old->state != FJ_TCP_TIME_WAIT || !old->ts_ok ||
+		    fj_now(s) - old->tw_since < s->hz / 100 || !fj_seq_gt(iss, old->snd_max))
+			continue;
+		*ts_off = old->ts_off;
+		*reuse_ts = true;
+		tcp_flow_free(old);
+		s->c.tcp_time_wait_reused++;
+		if (tcp_flow_link(f) == 0)
+			return 0;
+	}
+}
+
 struct fj_flow *
 fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
@@ -180,41 +222,10 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	f->s = s;
 	f->fn = fn;
 	f->arg = arg;
-	/* An ephemeral port (RFC 6056 would randomise more; one counter from a
-	 * random start) that makes the 4-tuple unique. */
-	for (int tries = 0;; tries++) {
-		if (tries == 16384) {
-			free(f);
-			errno = EADDRNOTAVAIL;
-			return NULL;
-		}
-		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
-		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
-		if (T(s)->listeners[port] != NULL)
-			continue;
-		if (tcp_flow_link(f) == 0)
-			break;
-		/* A 4-tuple in our TIME_WAIT may be taken again (RFC 6191 with
-		 * RFC 1122 §4.2.2.13) when timestamps were on, the new ISN is
-		 * beyond everything the old connection sent, and TSvals go on
-		 * from the old connection's (10 ms later, so they are larger):
-		 * the peer tells old duplicates apart by sequence and by PAWS. */
-		void *d;
-		struct fj_tcp_flow *old;
-		if (rte_hash_lookup_data(T(s)->flows, &f->key, &d) < 0)
-			continue;
-		old = d;
-		uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, port, to->ip, to->port,
-					  to_us(s, fj_now(s)));
-		if (old->state != FJ_TCP_TIME_WAIT || !old->ts_ok ||
-		    fj_now(s) - old->tw_since < s->hz / 100 || !fj_seq_gt(iss, old->snd_max))
-			continue;
-		ts_off = old->ts_off;
-		reuse_ts = true;
-		tcp_flow_free(old);
-		s->c.tcp_time_wait_reused++;
-		if (tcp_flow_link(f) == 0)
-			break;
+	if (link_ephemeral(f, to, &ts_off, &reuse_ts) < 0) {
+		free(f);
+		errno = EADDRNOTAVAIL;
+		return NULL;
 	}
 	tcp_set_state(f, FJ_TCP_SYN_SENT);
 	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, f->key.lport, to->ip, to->port,
