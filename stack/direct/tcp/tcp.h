@@ -10,8 +10,8 @@
 #include <rte_mbuf.h>
 
 #include "fjord.h"
-#include "../backend.h"
-#include "../wheel.h"
+#include "backend.h"
+#include "wheel.h"
 #include "rtt.h"
 
 struct fj_stack;
