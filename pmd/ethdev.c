@@ -12,7 +12,7 @@
 #include <rte_memzone.h>
 
 #include "virtio_features.h"
-#include "fjord.h"
+#include "fj_pmd.h"
 
 RTE_LOG_REGISTER_DEFAULT(fj_logtype, NOTICE);
 
@@ -80,18 +80,18 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	/* Virtqueues come in pairs (§5.1.2); a pair may use only one of its two. */
 	uint16_t pairs = RTE_MAX(d->nb_rx_queues, d->nb_tx_queues);
 	if (pairs > dev->max_pairs) {
-		FJ_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
-		       dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
+		FJ_PMD_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
+		           dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
 		return -EINVAL;
 	}
 	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG) {
-		FJ_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
-		       dev->name);
+		FJ_PMD_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
+		           dev->name);
 		return -ENOTSUP;
 	}
 	if (d->mtu > dev->max_mtu || d->mtu < FJ_MIN_MTU) {
-		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
-		       dev->max_mtu);
+		FJ_PMD_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
+		           dev->max_mtu);
 		return -EINVAL;
 	}
 	int rc = fj_intr_configure(dev);
@@ -213,16 +213,16 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 
 	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.rxmode.offloads;
 	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
-		FJ_LOG(ERR, "%s: rxq %u: mbufs of pool %s have no room past the headroom",
-		       dev->name, qid, mp->name);
+		FJ_PMD_LOG(ERR, "%s: rxq %u: mbufs of pool %s have no room past the headroom",
+		           dev->name, qid, mp->name);
 		return -EINVAL;
 	}
 	room = room - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
 	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
 	    room < (uint32_t)dev->mtu + FJ_VLAN_FRAME_OVERHEAD + VIRTIO_NET_HDR_LEN) {
-		FJ_LOG(ERR, "%s: rxq %u: without mergeable buffers an mbuf must hold a whole "
-			    "frame: pool %s has %u bytes, MTU %u needs more",
-		       dev->name, qid, mp->name, room - VIRTIO_NET_HDR_LEN, dev->mtu);
+		FJ_PMD_LOG(ERR, "%s: rxq %u: without mergeable buffers an mbuf must hold a whole "
+			        "frame: pool %s has %u bytes, MTU %u needs more",
+		           dev->name, qid, mp->name, room - VIRTIO_NET_HDR_LEN, dev->mtu);
 		return -EINVAL;
 	}
 	fj_rx_queue_release(eth_dev, qid);
@@ -250,7 +250,7 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->refill = rte_zmalloc_socket("fj_rx_refill", sizeof(uint16_t) * nb, 0, (int)socket);
 	q->link = rte_zmalloc_socket("fj_rx_link", sizeof(uint16_t) * nb, 0, (int)socket);
 	if (q->mz == NULL || q->sw == NULL || q->refill == NULL || q->link == NULL) {
-		FJ_LOG(ERR, "%s: rxq %u: out of memory for %u descriptors", dev->name, qid, nb);
+		FJ_PMD_LOG(ERR, "%s: rxq %u: out of memory for %u descriptors", dev->name, qid, nb);
 		fj_rxq_free(q);
 		return -ENOMEM;
 	}
@@ -292,7 +292,7 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 				   (int)socket);
 	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
 	if (q->mz == NULL || q->sw == NULL || q->link == NULL) {
-		FJ_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
+		FJ_PMD_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
 		fj_txq_free(q);
 		return -ENOMEM;
 	}
@@ -375,7 +375,7 @@ fj_start(struct rte_eth_dev *eth_dev)
 		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
 
 		if (rxq == NULL) {
-			FJ_LOG(ERR, "%s: rx queue %u is not set up", dev->name, q);
+			FJ_PMD_LOG(ERR, "%s: rx queue %u is not set up", dev->name, q);
 			rc = -EINVAL;
 			break;
 		}
@@ -385,7 +385,7 @@ fj_start(struct rte_eth_dev *eth_dev)
 		struct fj_txq *txq = fj_dev_txq(dev, q);
 
 		if (txq == NULL) {
-			FJ_LOG(ERR, "%s: tx queue %u is not set up", dev->name, q);
+			FJ_PMD_LOG(ERR, "%s: tx queue %u is not set up", dev->name, q);
 			rc = -EINVAL;
 			break;
 		}
@@ -660,8 +660,8 @@ fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 	struct fj_dev *dev = to_dev(eth_dev);
 
 	if (mtu < FJ_MIN_MTU || mtu > dev->max_mtu) {
-		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, mtu, FJ_MIN_MTU,
-		       dev->max_mtu);
+		FJ_PMD_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, mtu, FJ_MIN_MTU,
+		           dev->max_mtu);
 		return -EINVAL;
 	}
 	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
@@ -669,8 +669,8 @@ fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			struct fj_rxq *rq = fj_dev_rxq(dev, q);
 			if (rq != NULL && rq->buf_room < (uint32_t)mtu + FJ_VLAN_FRAME_OVERHEAD +
 								 VIRTIO_NET_HDR_LEN) {
-				FJ_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
-					    "mergeable buffers", dev->name, mtu, q);
+				FJ_PMD_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
+					        "mergeable buffers", dev->name, mtu, q);
 				return -EINVAL;
 			}
 		}
@@ -724,7 +724,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 	rc = fj_features_negotiate(dev->offered, dev->disabled, dev->ops->transport_features,
 				   &dev->features, &why);
 	if (rc < 0) {
-		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		FJ_PMD_LOG(ERR, "%s: %s", dev->name, why);
 		return rc;
 	}
 	rc = dev->ops->set_features(dev, dev->features);
@@ -732,7 +732,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 		return rc;
 	dev->capable = dev->features;
 	fj_features_str(dev->features, names, sizeof(names));
-	FJ_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
+	FJ_PMD_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
 
 	rc = dev->ops->max_queue_pairs(dev, &dev->max_pairs);
 	if (rc < 0)

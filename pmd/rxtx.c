@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 #include "rxtx_common.h"
 
 /* ---------------------------------------------------------------- RX */
@@ -227,8 +227,8 @@ fj_rxq_start(struct fj_rxq *q)
 	q->refill_count = vr->num;
 	rx_refill(q, false);
 	if (q->refill_count != 0) {
-		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
-		       q->port_id, q->queue_id, q->mp->name, vr->num);
+		FJ_PMD_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
+		           q->port_id, q->queue_id, q->mp->name, vr->num);
 		fj_rxq_drain(q);
 		return -ENOMEM;
 	}

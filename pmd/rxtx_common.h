@@ -12,7 +12,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 
 #define RX_REFILL_BATCH 32
 #define FREE_BATCH 64
@@ -28,9 +28,9 @@ static inline void
 rx_ring_broken(struct fj_rxq *q)
 {
 	if (!q->broken)
-		FJ_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
-			    "queue stopped until the port is restarted",
-		       q->port_id, q->queue_id);
+		FJ_PMD_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
+			        "queue stopped until the port is restarted",
+		           q->port_id, q->queue_id);
 	q->broken = true;
 }
 
@@ -38,9 +38,9 @@ static inline void
 tx_ring_broken(struct fj_txq *q)
 {
 	if (!q->broken)
-		FJ_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
-			    "queue stopped until the port is restarted",
-		       q->dev->port_id, q->queue_id);
+		FJ_PMD_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
+			        "queue stopped until the port is restarted",
+		           q->dev->port_id, q->queue_id);
 	q->broken = true;
 }
 

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 #include "rxtx_common.h"
 
 /* ---------------------------------------------------------------- RX */
@@ -211,8 +211,8 @@ fj_rxq_start_packed(struct fj_rxq *q)
 	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
 	rx_refill_packed(q, &q->pr, false);
 	if (q->pr.nfree != 0) {
-		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
-		       q->port_id, q->queue_id, q->mp->name, q->nb_desc);
+		FJ_PMD_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
+		           q->port_id, q->queue_id, q->mp->name, q->nb_desc);
 		fj_rxq_drain(q);
 		return -ENOMEM;
 	}

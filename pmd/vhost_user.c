@@ -26,7 +26,7 @@
 #include <rte_memory.h>
 
 #include "virtio_features.h"
-#include "fjord.h"
+#include "fj_pmd.h"
 
 /* Message types, vhost-user.rst "Front-end message types". */
 enum {
@@ -237,8 +237,8 @@ vu_request(struct fj_vhost *vh, struct vu_msg *m, const int *fds, int nfds)
 	}
 	pthread_mutex_unlock(&vh->lock);
 	if (rc < 0)
-		FJ_LOG(ERR, "%s: vhost-user %s failed: %s", vh->dev->name, vu_req_name(req),
-		       rc == -EREMOTEIO ? "back-end refused it" : strerror(-rc));
+		FJ_PMD_LOG(ERR, "%s: vhost-user %s failed: %s", vh->dev->name, vu_req_name(req),
+		           rc == -EREMOTEIO ? "back-end refused it" : strerror(-rc));
 	return rc;
 }
 
@@ -353,14 +353,14 @@ vu_set_mem_table(struct fj_vhost *vh, bool hotplug_lock_held)
 	else
 		rte_memseg_walk(mem_walk_seg, &w);
 	if (w.err == -E2BIG || w.err == -ENOTSUP || w.n == 0) {
-		FJ_LOG(ERR, "%s: vhost-user shares memory by file descriptor, at most %d regions: "
-			    "run EAL with hugepages and --single-file-segments (or --in-memory)",
-		       vh->dev->name, VU_MAX_REGIONS);
+		FJ_PMD_LOG(ERR, "%s: vhost-user shares memory by file descriptor, at most %d regions: "
+			        "run EAL with hugepages and --single-file-segments (or --in-memory)",
+		           vh->dev->name, VU_MAX_REGIONS);
 		return -ENOTSUP;
 	}
 	if (w.err < 0) {
-		FJ_LOG(ERR, "%s: memory segments are not laid out linearly in their files",
-		       vh->dev->name);
+		FJ_PMD_LOG(ERR, "%s: memory segments are not laid out linearly in their files",
+		           vh->dev->name);
 		return w.err;
 	}
 	m.size = (uint32_t)(sizeof(uint64_t) + w.n * sizeof(struct vu_region));
@@ -409,8 +409,8 @@ vu_hangup_cb(void *arg)
 
 	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return;
-	FJ_LOG(WARNING, "%s: vhost-user back-end at %s went away", vh->dev->name,
-	       vh->args.path);
+	FJ_PMD_LOG(WARNING, "%s: vhost-user back-end at %s went away", vh->dev->name,
+	           vh->args.path);
 	vh->connected = false;
 	rte_intr_callback_unregister_pending(vh->intr, vu_hangup_cb, vh, NULL);
 	vh->intr_registered = false;
@@ -455,8 +455,8 @@ vu_connect(struct fj_vhost *vh)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vh->args.path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
-		FJ_LOG(ERR, "%s: cannot connect to vhost-user socket %s: %s (is the back-end listening?)",
-		       vh->dev->name, vh->args.path, strerror(e));
+		FJ_PMD_LOG(ERR, "%s: cannot connect to vhost-user socket %s: %s (is the back-end listening?)",
+		           vh->dev->name, vh->args.path, strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -469,8 +469,8 @@ vu_connect(struct fj_vhost *vh)
 		    rte_intr_callback_register(vh->intr, vu_hangup_cb, vh) == 0)
 			vh->intr_registered = true;
 		else
-			FJ_LOG(WARNING, "%s: cannot watch the socket; link loss will show on restart only",
-			       vh->dev->name);
+			FJ_PMD_LOG(WARNING, "%s: cannot watch the socket; link loss will show on restart only",
+			           vh->dev->name);
 	}
 	if (rc < 0)
 		vu_disconnect(vh);
@@ -590,9 +590,9 @@ vu_start(struct fj_dev *dev)
 		if (rc < 0)
 			return rc;
 		if ((dev->offered & dev->features) != dev->features) {
-			FJ_LOG(ERR, "%s: the back-end came back offering fewer features; "
-				    "close and probe the port again",
-			       dev->name);
+			FJ_PMD_LOG(ERR, "%s: the back-end came back offering fewer features; "
+				        "close and probe the port again",
+			           dev->name);
 			return -ENOTSUP;
 		}
 	}
@@ -728,11 +728,11 @@ fj_vhost_probe(struct rte_vdev_device *vdev)
 	int rc;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		FJ_LOG(ERR, "%s: secondary processes are not supported", name);
+		FJ_PMD_LOG(ERR, "%s: secondary processes are not supported", name);
 		return -ENOTSUP;
 	}
 	if (fj_vhost_args_parse(rte_vdev_device_args(vdev), &args, err, sizeof(err)) < 0) {
-		FJ_LOG(ERR, "%s: %s", name, err);
+		FJ_PMD_LOG(ERR, "%s: %s", name, err);
 		return -EINVAL;
 	}
 	eth_dev = rte_eth_vdev_allocate(vdev, sizeof(struct fj_dev));
@@ -778,15 +778,15 @@ fj_vhost_probe(struct rte_vdev_device *vdev)
 	if (rc < 0)
 		goto fail;
 	if (args.queues > dev->max_pairs) {
-		FJ_LOG(ERR, "%s: queues=%u but the back-end has %u queue pair(s)", name,
-		       args.queues, dev->max_pairs);
+		FJ_PMD_LOG(ERR, "%s: queues=%u but the back-end has %u queue pair(s)", name,
+		           args.queues, dev->max_pairs);
 		rc = -EINVAL;
 		goto fail;
 	}
 	dev->max_pairs = args.queues;
 	rte_eth_dev_probing_finish(eth_dev);
-	FJ_LOG(INFO, "%s: port %u on vhost-user %s, %u queue pair(s), %u descriptors",
-	       name, eth_dev->data->port_id, args.path, dev->max_pairs, dev->queue_size);
+	FJ_PMD_LOG(INFO, "%s: port %u on vhost-user %s, %u queue pair(s), %u descriptors",
+	           name, eth_dev->data->port_id, args.path, dev->max_pairs, dev->queue_size);
 	return 0;
 
 fail:

@@ -22,7 +22,7 @@
 #include <rte_malloc.h>
 
 #include "ctrlq.h"
-#include "fjord.h"
+#include "fj_pmd.h"
 #include "virtio_pci_caps.h"
 
 /* struct virtio_pci_common_cfg field offsets, §4.1.4.3. */
@@ -165,7 +165,7 @@ vpci_set_features(struct fj_dev *dev, uint64_t features)
 	cc_w32(p, CC_GF, (uint32_t)(features >> 32));
 	vpci_add_status(p, VIRTIO_STATUS_FEATURES_OK);
 	if (!(vpci_status(p) & VIRTIO_STATUS_FEATURES_OK) || p->removed) {
-		FJ_LOG(ERR, "%s: device refused the feature set (FEATURES_OK not kept)", dev->name);
+		FJ_PMD_LOG(ERR, "%s: device refused the feature set (FEATURES_OK not kept)", dev->name);
 		vpci_add_status(p, VIRTIO_STATUS_FAILED);
 		return -ENOTSUP;
 	}
@@ -245,22 +245,22 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	struct fj_vpci *p = dev->tp;
 
 	if (vq >= p->num_queues) {
-		FJ_LOG(ERR, "%s: virtqueue %u beyond the device's %u", dev->name, vq, p->num_queues);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u beyond the device's %u", dev->name, vq, p->num_queues);
 		return -EINVAL;
 	}
 	cc_w16(p, CC_Q_SELECT, vq);
 	uint16_t max = cc_r16(p, CC_Q_SIZE);
 	if (max == 0 || r.num > max) {
-		FJ_LOG(ERR, "%s: virtqueue %u: %u descriptors, the device takes %u", dev->name, vq,
-		       r.num, max);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u: %u descriptors, the device takes %u", dev->name, vq,
+		           r.num, max);
 		return -EINVAL;
 	}
 	/* §4.1.5.1.3: size, vector, ring addresses, then enable. */
 	cc_w16(p, CC_Q_SIZE, r.num);
 	if (!vpci_vector_kept(p, CC_Q_MSIX, vec)) {
-		FJ_LOG(ERR, "%s: virtqueue %u: the device refused MSI-X vector %u (it read back "
-			    "VIRTIO_MSI_NO_VECTOR; the device has %u vectors)", dev->name, vq, vec,
-		       p->msix_vectors);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u: the device refused MSI-X vector %u (it read back "
+			        "VIRTIO_MSI_NO_VECTOR; the device has %u vectors)", dev->name, vq, vec,
+		           p->msix_vectors);
 		return -ENOSPC;
 	}
 	cc_w64(p, CC_Q_DESC, fj_ring_iova(&r, r.desc));
@@ -268,8 +268,8 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	cc_w64(p, CC_Q_DEVICE, fj_ring_iova(&r, r.device));
 	uint64_t off = (uint64_t)cc_r16(p, CC_Q_NOFF) * p->notify_mult;
 	if (off + 2 > p->notify_len) {
-		FJ_LOG(ERR, "%s: virtqueue %u notify offset outside the notify structure", dev->name,
-		       vq);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u notify offset outside the notify structure", dev->name,
+		           vq);
 		return -EINVAL;
 	}
 	cc_w16(p, CC_Q_ENABLE, 1);
@@ -345,8 +345,8 @@ vpci_lsc_fallback(struct fj_dev *dev, const char *why)
 {
 	struct fj_vpci *p = dev->tp;
 
-	FJ_LOG(WARNING, "%s: %s: the link is polled every %d ms for LSC events instead",
-	       dev->name, why, LSC_POLL_US / 1000);
+	FJ_PMD_LOG(WARNING, "%s: %s: the link is polled every %d ms for LSC events instead",
+	           dev->name, why, LSC_POLL_US / 1000);
 	if (rte_eal_alarm_set(LSC_POLL_US, vpci_lsc_poll, dev) == 0)
 		p->lsc_poll = true;
 }
@@ -361,15 +361,15 @@ vpci_intr_check(struct fj_dev *dev)
 	if (!dev->eth_dev->data->dev_conf.intr_conf.rxq)
 		return 0;
 	if (vpci_intr_type(p) != RTE_INTR_HANDLE_VFIO_MSIX || p->msix_vectors == 0) {
-		FJ_LOG(ERR, "%s: rx queue interrupts need MSI-X through vfio-pci, and %s",
-		       dev->name, p->msix_vectors == 0 ? "the device has no MSI-X capability"
-						       : "its kernel driver gives INTx only");
+		FJ_PMD_LOG(ERR, "%s: rx queue interrupts need MSI-X through vfio-pci, and %s",
+		           dev->name, p->msix_vectors == 0 ? "the device has no MSI-X capability"
+						           : "its kernel driver gives INTx only");
 		return -ENOTSUP;
 	}
 	if (nb > RTE_MAX_RXTX_INTR_VEC_ID || p->msix_vectors < nb + 1) {
-		FJ_LOG(ERR, "%s: %u rx queue interrupts need %u MSI-X vectors (one for config "
-			    "changes, one per rx queue); the device has %u",
-		       dev->name, nb, nb + 1, p->msix_vectors);
+		FJ_PMD_LOG(ERR, "%s: %u rx queue interrupts need %u MSI-X vectors (one for config "
+			        "changes, one per rx queue); the device has %u",
+		           dev->name, nb, nb + 1, p->msix_vectors);
 		return -ENOSPC;
 	}
 	return 0;
@@ -400,12 +400,12 @@ vpci_intr_prepare(struct fj_dev *dev)
 	if (d == NULL || !d->dev_conf.intr_conf.rxq || nb == 0)
 		return 0;
 	if (h == NULL || rte_intr_efd_enable(h, nb) < 0) {
-		FJ_LOG(ERR, "%s: no event fds for %u rx queue interrupts", dev->name, nb);
+		FJ_PMD_LOG(ERR, "%s: no event fds for %u rx queue interrupts", dev->name, nb);
 		return -ENOMEM;
 	}
 	p->rxq_intr = true; /* from here vpci_intr_stop undoes it */
 	if (rte_intr_vec_list_alloc(h, "fj_intr_vec", nb) < 0) {
-		FJ_LOG(ERR, "%s: no memory for the rx interrupt vector list", dev->name);
+		FJ_PMD_LOG(ERR, "%s: no memory for the rx interrupt vector list", dev->name);
 		return -ENOMEM;
 	}
 	for (uint16_t q = 0; q < nb; q++)
@@ -445,8 +445,8 @@ vpci_intr_enable(struct fj_dev *dev)
 	rte_intr_disable(h);
 	if (rte_intr_enable(h) < 0) {
 		if (p->rxq_intr) {
-			FJ_LOG(ERR, "%s: the kernel driver did not enable the device's interrupts",
-			       dev->name);
+			FJ_PMD_LOG(ERR, "%s: the kernel driver did not enable the device's interrupts",
+			           dev->name);
 			return -EIO;
 		}
 		irq_lsc = false;
@@ -456,8 +456,8 @@ vpci_intr_enable(struct fj_dev *dev)
 	if (p->lsc && !irq_lsc && !p->lsc_poll)
 		vpci_lsc_fallback(dev, "no config-change interrupt could be set up");
 	if (irq_lsc)
-		FJ_LOG(INFO, "%s: link changes by interrupt (%s)", dev->name,
-		       p->intx ? "INTx" : "MSI-X vector 0");
+		FJ_PMD_LOG(INFO, "%s: link changes by interrupt (%s)", dev->name,
+		           p->intx ? "INTx" : "MSI-X vector 0");
 	return 0;
 }
 
@@ -492,7 +492,7 @@ vpci_rxq_intr_raise(struct fj_dev *dev, uint16_t q)
 	int fd = p->rxq_intr ? rte_intr_efds_index_get(p->pci->intr_handle, q) : -1;
 
 	if (fd >= 0 && write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		FJ_LOG(DEBUG, "%s: rxq %u: cannot signal its event fd", dev->name, q);
+		FJ_PMD_LOG(DEBUG, "%s: rxq %u: cannot signal its event fd", dev->name, q);
 }
 
 static void vpci_stop(struct fj_dev *dev);
@@ -529,8 +529,8 @@ vpci_cvq_setup(struct fj_dev *dev)
 	int rc;
 
 	if (vq >= p->num_queues) {
-		FJ_LOG(ERR, "%s: no control virtqueue (index %u, %u queues)", dev->name, vq,
-		       p->num_queues);
+		FJ_PMD_LOG(ERR, "%s: no control virtqueue (index %u, %u queues)", dev->name, vq,
+		           p->num_queues);
 		return -ENODEV;
 	}
 	snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
@@ -538,7 +538,7 @@ vpci_cvq_setup(struct fj_dev *dev)
 			   (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0, name,
 			   p->pci->device.numa_node);
 	if (rc == -ENOMEM)
-		FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
+		FJ_PMD_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
 	if (rc < 0)
 		return rc;
 	p->cvq.alive = vpci_alive;
@@ -610,7 +610,7 @@ vpci_stop(struct fj_dev *dev)
 		return; /* never mapped */
 	vpci_intr_stop(dev);
 	if (!p->removed && vpci_reset(p) < 0)
-		FJ_LOG(ERR, "%s: device did not complete its reset", dev->name);
+		FJ_PMD_LOG(ERR, "%s: device did not complete its reset", dev->name);
 }
 
 static bool
@@ -677,7 +677,7 @@ vpci_map_caps(struct fj_dev *dev, struct fj_vpci *p, const uint8_t *cfg, size_t 
 	const char *why;
 
 	if (fj_pci_caps_parse(cfg, cfg_len, bar_len, &caps, &why) < 0) {
-		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		FJ_PMD_LOG(ERR, "%s: %s", dev->name, why);
 		return -ENODEV;
 	}
 	p->common = bar_addr[caps.common.bar] + caps.common.offset;
@@ -701,7 +701,7 @@ vpci_map(struct fj_dev *dev, struct rte_pci_device *pci, struct fj_vpci *p)
 	uint64_t bar_len[6];
 
 	if (rte_pci_read_config(pci, cfg, sizeof(cfg), 0) != (int)sizeof(cfg)) {
-		FJ_LOG(ERR, "%s: cannot read PCI configuration space", dev->name);
+		FJ_PMD_LOG(ERR, "%s: cannot read PCI configuration space", dev->name);
 		return -EIO;
 	}
 	for (int i = 0; i < 6; i++) {
@@ -726,11 +726,11 @@ vpci_check_dma(struct fj_dev *dev)
 	if (rc < 0)
 		return rc;
 	if (!(offered & FJ_BIT(VIRTIO_F_ACCESS_PLATFORM)) && rte_eal_iova_mode() != RTE_IOVA_PA) {
-		FJ_LOG(ERR,
-		       "%s: the device does not offer VIRTIO_F_ACCESS_PLATFORM, so it bypasses the "
-		       "IOMMU and needs physical addresses, but EAL's IOVA mode is VA; give the "
-		       "device iommu_platform=on (QEMU), or use uio_pci_generic / --iova-mode=pa",
-		       dev->name);
+		FJ_PMD_LOG(ERR,
+		           "%s: the device does not offer VIRTIO_F_ACCESS_PLATFORM, so it bypasses the "
+		           "IOMMU and needs physical addresses, but EAL's IOVA mode is VA; give the "
+		           "device iommu_platform=on (QEMU), or use uio_pci_generic / --iova-mode=pa",
+		           dev->name);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -771,15 +771,15 @@ vpci_parse_devargs(struct fj_dev *dev, const char *args)
 		return 0;
 	kv = rte_kvargs_parse(args, vpci_keys);
 	if (kv == NULL) {
-		FJ_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
-		       args, FJ_PCI_PARAMS);
+		FJ_PMD_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
+		           args, FJ_PCI_PARAMS);
 		return -EINVAL;
 	}
 	rc = rte_kvargs_process(kv, "packed_vq", vpci_on_packed_vq, &dev->disabled);
 	rte_kvargs_free(kv);
 	if (rc < 0) {
-		FJ_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
-		       dev->name);
+		FJ_PMD_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
+		           dev->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -825,19 +825,19 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 	if (rc == 0 && vpci_lsc_possible(p))
 		eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	else if (rc == 0)
-		FJ_LOG(INFO, "%s: no interrupt for config changes (%s): no LSC events, the link "
-			     "is read on each query", dev->name,
-		       p->msix_vectors == 0 ? "no MSI-X, and INTx is not set up under vfio-pci"
-					    : "interrupts not delivered by this kernel driver");
+		FJ_PMD_LOG(INFO, "%s: no interrupt for config changes (%s): no LSC events, the link "
+			         "is read on each query", dev->name,
+		           p->msix_vectors == 0 ? "no MSI-X, and INTx is not set up under vfio-pci"
+					        : "interrupts not delivered by this kernel driver");
 	if (rc == 0) {
 		/* The device's own queue size, capped, is the default. */
 		uint16_t qs = vpci_queue_size_max(dev, 0);
 		if (qs != 0)
 			dev->queue_size = (uint16_t)RTE_MIN(rte_align32prevpow2(qs),
 							    (uint32_t)FJ_QUEUE_SIZE_DEFAULT);
-		FJ_LOG(INFO, "%s: port %u on virtio-pci %04x:%04x, %u virtqueues, %u queue pair(s)",
-		       dev->name, eth_dev->data->port_id, pci->id.vendor_id, pci->id.device_id,
-		       p->num_queues, dev->max_pairs);
+		FJ_PMD_LOG(INFO, "%s: port %u on virtio-pci %04x:%04x, %u virtqueues, %u queue pair(s)",
+		           dev->name, eth_dev->data->port_id, pci->id.vendor_id, pci->id.device_id,
+		           p->num_queues, dev->max_pairs);
 		return 0;
 	}
 	vpci_close(dev);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fjord's virtio-net PMD: the device, its queues and the transport seam.
+ * fjord's virtio-net PMD, private to pmd/: the device, its queues and the
+ * transport seam. (Applications include the stack's public fjord.h; this
+ * header is the driver's own.)
  *
  * The data path (rxtx.c) and the ethdev operations (ethdev.c) see a
  * transport only through struct fj_transport_ops; vhost-user (vhost_user.c)
  * is one such table, PCI another.
  */
-#ifndef FJ_FJORD_H
-#define FJ_FJORD_H
+#ifndef FJ_PMD_H
+#define FJ_PMD_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +25,7 @@
 #include "virtqueue_packed.h"
 
 extern int fj_logtype;
-#define FJ_LOG(level, fmt, ...)                                                  \
+#define FJ_PMD_LOG(level, fmt, ...)                                              \
 	rte_log(RTE_LOG_##level, fj_logtype, "fjord: " fmt "\n", ##__VA_ARGS__)
 
 struct fj_dev;
