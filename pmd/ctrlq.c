@@ -113,10 +113,12 @@ poll_split(struct fj_vring *vr, uint16_t id, uint16_t ndesc)
 static int
 poll_packed(struct fj_pring *pr, uint16_t id, uint16_t ndesc)
 {
-	if (!fj_pring_is_used(pr, pr->used_idx, pr->used_wrap))
+	struct fj_pused u;
+
+	if (!fj_pring_used_get(pr, pr->used_idx, pr->used_wrap, &u))
 		return 0;
 	/* §2.8.7: one used descriptor, at the head's slot, for the chain. */
-	if (__atomic_load_n(&pr->desc[pr->used_idx].id, __ATOMIC_RELAXED) != id)
+	if (u.id != id)
 		return -EIO;
 	fj_pring_used_advance(pr, ndesc);
 	fj_pring_id_put(pr, id);

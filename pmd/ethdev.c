@@ -379,7 +379,7 @@ fj_start(struct rte_eth_dev *eth_dev)
 			rc = -EINVAL;
 			break;
 		}
-		rc = rxq->packed ? fj_rxq_start_packed(rxq) : fj_rxq_start(rxq);
+		rc = fj_rxq_start(rxq);
 	}
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev) && rc == 0; q++) {
 		struct fj_txq *txq = fj_dev_txq(dev, q);
@@ -389,7 +389,7 @@ fj_start(struct rte_eth_dev *eth_dev)
 			rc = -EINVAL;
 			break;
 		}
-		rc = txq->packed ? fj_txq_start_packed(txq) : fj_txq_start(txq);
+		rc = fj_txq_start(txq);
 	}
 	/* Queues were laid out for the ring format negotiated at probe. */
 	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);

@@ -57,7 +57,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	r->refill = calloc(nb, sizeof(uint16_t));
 	r->link = calloc(nb, sizeof(uint16_t));
 	if (r->mz == NULL || r->sw == NULL || r->refill == NULL || r->link == NULL ||
-	    (packed ? fj_rxq_start_packed(r) : fj_rxq_start(r)) != 0)
+	    fj_rxq_start(r) != 0)
 		goto fail;
 
 	t->dev = &s->dev;
@@ -76,7 +76,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 		goto fail;
 	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + ring;
 	t->hdr_va = (uint8_t *)t->mz->addr + ring;
-	if ((packed ? fj_txq_start_packed(t) : fj_txq_start(t)) != 0)
+	if (fj_txq_start(t) != 0)
 		goto fail;
 	simq_kicks = 0;
 	return s;
