@@ -116,9 +116,8 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->guest_csum = (dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0;
 	q->csum_offload = q->guest_csum && (offloads & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 							RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
-	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
-	fj_pring_layout(nb, &q->play);
-	q->mz = ring_zone(dev, "rx", qid, q->packed ? q->play.size : q->lay.size, (int)socket);
+	q->mz = ring_zone(dev, "rx", qid, fj_queue_layout(q->packed, nb, &q->lay, &q->play),
+			  (int)socket);
 	q->sw = rte_zmalloc_socket("fj_rx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
 				   (int)socket);
 	q->refill = rte_zmalloc_socket("fj_rx_refill", sizeof(uint16_t) * nb, 0, (int)socket);
@@ -157,9 +156,7 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
 	q->csum = (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM)) &&
 		  (offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
-	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
-	fj_pring_layout(nb, &q->play);
-	size_t ring = q->packed ? q->play.size : q->lay.size;
+	size_t ring = fj_queue_layout(q->packed, nb, &q->lay, &q->play);
 	/* Ring, then one zeroed header per descriptor for non-pushable mbufs. */
 	q->mz = ring_zone(dev, "tx", qid, ring + (size_t)nb * VIRTIO_NET_HDR_LEN, (int)socket);
 	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,

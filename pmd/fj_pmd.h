@@ -96,8 +96,10 @@ struct fj_rxq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
-	struct fj_vring_layout lay;
-	struct fj_pring_layout play;
+	union {                 /* where the ring's parts sit in @mz */
+		struct fj_vring_layout lay;
+		struct fj_pring_layout play;
+	};
 	bool packed;
 	uint16_t *link;         /* split: free list; packed: free buffer ids */
 };
@@ -130,11 +132,29 @@ struct fj_txq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
-	struct fj_vring_layout lay;
-	struct fj_pring_layout play;
+	union {                 /* where the ring's parts sit in @mz */
+		struct fj_vring_layout lay;
+		struct fj_pring_layout play;
+	};
 	bool packed;
 	uint16_t *link;
 };
+
+/*
+ * Lay out a ring of @nb descriptors in the queue's layout (split parts on
+ * cache lines, §2.7; packed, §2.8); returns the ring's size in bytes.
+ */
+static inline size_t
+fj_queue_layout(bool packed, uint16_t nb, struct fj_vring_layout *lay,
+		struct fj_pring_layout *play)
+{
+	if (packed) {
+		fj_pring_layout(nb, play);
+		return play->size;
+	}
+	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, lay);
+	return lay->size;
+}
 
 /* Where a queue's ring parts live, for the transport to tell the device. */
 struct fj_ring_addrs {

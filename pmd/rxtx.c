@@ -59,7 +59,8 @@ rx_refill(struct fj_rxq *q, bool live)
 
 /*
  * Take back the mbuf of descriptor @id, or NULL if the device does not own
- * it; the descriptor joins the refill FIFO.
+ * it; the descriptor joins the refill FIFO. (@ring, the burst's cursor, is
+ * not needed: ids index the queue's own arrays.)
  */
 static __rte_always_inline struct rte_mbuf *
 rx_take(struct fj_rxq *q, void *ring, uint32_t id)
@@ -68,7 +69,6 @@ rx_take(struct fj_rxq *q, void *ring, uint32_t id)
 	struct rte_mbuf *m;
 
 	RTE_SET_USED(ring);
-
 	if (unlikely(id >= vr->num))
 		return NULL;
 	m = q->sw[id];

@@ -50,9 +50,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	r->addr_off = offsetof(struct rte_mbuf, buf_addr);
 	r->notify.fn = count_kick;
 	r->packed = packed;
-	fj_vring_layout(nb, 64, &r->lay);
-	fj_pring_layout(nb, &r->play);
-	r->mz = zone("rx", packed ? r->play.size : r->lay.size);
+	r->mz = zone("rx", fj_queue_layout(packed, nb, &r->lay, &r->play));
 	r->sw = calloc(nb, sizeof(*r->sw));
 	r->refill = calloc(nb, sizeof(uint16_t));
 	r->link = calloc(nb, sizeof(uint16_t));
@@ -66,9 +64,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	t->free_thresh = 32;
 	t->notify.fn = count_kick;
 	t->packed = packed;
-	fj_vring_layout(nb, 64, &t->lay);
-	fj_pring_layout(nb, &t->play);
-	size_t ring = packed ? t->play.size : t->lay.size;
+	size_t ring = fj_queue_layout(packed, nb, &t->lay, &t->play);
 	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_LEN);
 	t->sw = calloc(nb, sizeof(*t->sw));
 	t->link = calloc(nb, sizeof(uint16_t));
