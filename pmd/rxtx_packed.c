@@ -203,7 +203,6 @@ tx_reclaim_packed(struct fj_txq *q, void *ring, uint16_t budget)
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	uint16_t goal = (uint16_t)RTE_MIN((uint32_t)pr->nfree + budget, (uint32_t)pr->num);
-
 	struct fj_pused u;
 
 	while (pr->nfree < goal && fj_pring_used_get(pr, pr->used_idx, pr->used_wrap, &u)) {
