@@ -318,6 +318,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 	  uint64_t *bytes)
 {
 	bool bad = rx_len_bad(q, len, VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN);
+	bool stop = false; /* the queue broke: q->broken, kept in a register */
 	struct rte_mbuf *tail = head;
 
 	if (likely(!bad))
@@ -328,7 +329,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 		struct rte_mbuf *m;
 
 		if (unlikely(!next(ring, &s))) {
-			bad = true;
+			bad = stop = true;
 			rx_ring_broken(q);
 			break;
 		}
@@ -336,6 +337,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 		if (unlikely(m == NULL)) {
 			q->st.bad_id++;
 			rx_ring_broken(q);
+			stop = true;
 			break;
 		}
 		if (unlikely(rx_len_bad(q, s.len, 1))) {
@@ -350,10 +352,10 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 		head->nb_segs++;
 		q->st.merged_segs++;
 	}
-	if (unlikely(bad || q->broken)) {
+	if (unlikely(bad || stop)) {
 		q->st.bad_len += bad;
 		rte_pktmbuf_free(head);
-		return !q->broken;
+		return !stop;
 	}
 	if (unlikely(!rx_csum(q, head))) {
 		rte_pktmbuf_free(head);
