@@ -137,8 +137,14 @@ fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		}
 		c.k++;
-		if (!rx_packet(q, &c, head, e.len, nbuf, rx_next, rx_take, pkts, &nb_rx, &bytes))
-			break;
+		head = rx_packet(q, &c, head, e.len, nbuf, rx_next, rx_take);
+		if (unlikely(head == NULL)) {
+			if (q->broken)
+				break;
+			continue;
+		}
+		bytes += head->pkt_len;
+		pkts[nb_rx++] = head;
 	}
 	q->vr.used_seen = (uint16_t)(q->vr.used_seen + c.k);
 	q->st.packets += nb_rx;

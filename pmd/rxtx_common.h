@@ -303,72 +303,79 @@ rx_len_bad(const struct fj_rxq *q, uint32_t len, uint32_t min)
 
 /*
  * One packet, from its head buffer (@len bytes, header included) and the
- * @nbuf - 1 buffers that follow it, to @pkts: chain, checksum, filter.
+ * @nbuf - 1 buffers that follow it: chained, its checksum seen to, and
+ * filtered. Returns the packet to deliver, or NULL when it was dropped
+ * (counted; when the device broke the ring, q->broken is set too and the
+ * burst ends there).
  *
  * Counting rule, both layouts: a packet the device gave an impossible
  * length (the frame, any of its buffers, or buffers it never marked used)
  * counts once in bad_len however many of its buffers were wrong, as the
  * packet counts once in ierrors (rx_q<N>_bad_length_errors in xstats);
  * an id the device does not own counts in bad_id and stops the queue.
- * Returns false when the queue stopped: the burst ends there.
  */
-static __rte_always_inline bool
+static __rte_always_inline struct rte_mbuf *
 rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uint16_t nbuf,
-	  rx_next_fn next, rx_take_fn take, struct rte_mbuf **pkts, uint16_t *nb_rx,
-	  uint64_t *bytes)
+	  rx_next_fn next, rx_take_fn take)
 {
 	bool bad = rx_len_bad(q, len, VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN);
-	bool stop = false; /* the queue broke: q->broken, kept in a register */
-	struct rte_mbuf *tail = head;
 
 	if (likely(!bad))
 		rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - VIRTIO_NET_HDR_LEN);
-	for (uint16_t j = 1; j < nbuf; j++) {
-		/* §5.1.6.4: later buffers hold frame data only, no header. */
-		struct rx_used s;
-		struct rte_mbuf *m;
+	if (unlikely(nbuf > 1)) {
+		bool stop = false; /* the queue broke (q->broken, kept in a register) */
+		struct rte_mbuf *tail = head;
 
-		if (unlikely(!next(ring, &s))) {
-			bad = stop = true;
-			rx_ring_broken(q);
-			break;
+		for (uint16_t j = 1; j < nbuf; j++) {
+			/* §5.1.6.4: later buffers hold frame data only, no header. */
+			struct rx_used s;
+			struct rte_mbuf *m;
+
+			if (unlikely(!next(ring, &s))) {
+				bad = stop = true;
+				rx_ring_broken(q);
+				break;
+			}
+			m = take(q, ring, s.id);
+			if (unlikely(m == NULL)) {
+				q->st.bad_id++;
+				rx_ring_broken(q);
+				stop = true;
+				break;
+			}
+			if (unlikely(rx_len_bad(q, s.len, 1))) {
+				rte_pktmbuf_free(m);
+				bad = true;
+				continue;
+			}
+			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, s.len);
+			tail->next = m;
+			tail = m;
+			head->pkt_len += s.len;
+			head->nb_segs++;
+			q->st.merged_segs++;
 		}
-		m = take(q, ring, s.id);
-		if (unlikely(m == NULL)) {
-			q->st.bad_id++;
-			rx_ring_broken(q);
-			stop = true;
-			break;
+		if (unlikely(stop)) {
+			q->st.bad_len += bad;
+			rte_pktmbuf_free(head);
+			return NULL;
 		}
-		if (unlikely(rx_len_bad(q, s.len, 1))) {
-			rte_pktmbuf_free(m);
-			bad = true;
-			continue;
-		}
-		rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, s.len);
-		tail->next = m;
-		tail = m;
-		head->pkt_len += s.len;
-		head->nb_segs++;
-		q->st.merged_segs++;
 	}
-	if (unlikely(bad || stop)) {
-		q->st.bad_len += bad;
+	if (unlikely(bad)) {
+		q->st.bad_len++;
 		rte_pktmbuf_free(head);
-		return !stop;
+		return NULL;
 	}
 	if (unlikely(!rx_csum(q, head))) {
 		rte_pktmbuf_free(head);
-		return true;
+		return NULL;
 	}
 	if (unlikely(q->filter) && !rx_wanted(q, head)) {
 		q->st.filtered++;
 		rte_pktmbuf_free(head);
-		return true;
+		return NULL;
 	}
-	*bytes += head->pkt_len;
-	pkts[(*nb_rx)++] = head;
-	return true;
+	return head;
 }
 
 /* ------------------------------------------------------- tx burst loop */

@@ -151,9 +151,14 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			}
 		}
 		fj_pring_used_advance(pr, 1);
-		if (!rx_packet(q, pr, head, u.len, nbuf, rx_next_packed, rx_take_packed, pkts, &nb_rx,
-			       &bytes))
-			break;
+		head = rx_packet(q, pr, head, u.len, nbuf, rx_next_packed, rx_take_packed);
+		if (unlikely(head == NULL)) {
+			if (q->broken)
+				break;
+			continue;
+		}
+		bytes += head->pkt_len;
+		pkts[nb_rx++] = head;
 	}
 	q->st.packets += nb_rx;
 	q->st.bytes += bytes;
