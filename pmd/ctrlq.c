@@ -113,10 +113,12 @@ poll_split(struct fj_vring *vr, uint16_t id, uint16_t ndesc)
 static int
 poll_packed(struct fj_pring *pr, uint16_t id, uint16_t ndesc)
 {
-	if (!fj_pring_is_used(pr, pr->used_idx, pr->used_wrap))
+	struct fj_pused u;
+
+	if (!fj_pring_used_get(pr, pr->used_idx, pr->used_wrap, &u))
 		return 0;
 	/* §2.8.7: one used descriptor, at the head's slot, for the chain. */
-	if (__atomic_load_n(&pr->desc[pr->used_idx].id, __ATOMIC_RELAXED) != id)
+	if (u.id != id)
 		return -EIO;
 	fj_pring_used_advance(pr, ndesc);
 	fj_pring_id_put(pr, id);
@@ -131,8 +133,8 @@ wait_answer(struct fj_ctrlq *cq, const char *devname, uint16_t id, uint16_t ndes
 				    : poll_split(&cq->vr, id, ndesc);
 
 		if (rc < 0 || (cq->alive != NULL && (i & 1023) == 0 && !cq->alive(cq->alive_arg))) {
-			FJ_LOG(ERR, "%s: control queue: the device broke its used ring or went away",
-			       devname);
+			FJ_PMD_LOG(ERR, "%s: control queue: the device broke its used ring or went away",
+			           devname);
 			return -EIO;
 		}
 		if (rc > 0)
@@ -166,13 +168,13 @@ fj_ctrlq_cmd(struct fj_ctrlq *cq, const char *devname, uint8_t cls, uint8_t cmd,
 
 	rc = wait_answer(cq, devname, id, ndesc);
 	if (rc == -ETIMEDOUT)
-		FJ_LOG(ERR, "%s: control command %u/%u: no answer in %d ms", devname, cls, cmd,
-		       FJ_CTRLQ_WAIT_MS);
+		FJ_PMD_LOG(ERR, "%s: control command %u/%u: no answer in %d ms", devname, cls, cmd,
+		           FJ_CTRLQ_WAIT_MS);
 	if (rc < 0)
 		return rc;
 	uint8_t ack = __atomic_load_n(&area[2 + len], __ATOMIC_ACQUIRE);
 	if (ack != VIRTIO_NET_OK) {
-		FJ_LOG(ERR, "%s: control command %u/%u refused (ack %u)", devname, cls, cmd, ack);
+		FJ_PMD_LOG(ERR, "%s: control command %u/%u refused (ack %u)", devname, cls, cmd, ack);
 		return -EIO;
 	}
 	return 0;

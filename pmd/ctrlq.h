@@ -14,7 +14,7 @@
 
 #include <rte_memzone.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 
 #define FJ_CTRLQ_SIZE     16
 #define FJ_CTRLQ_CMD_ROOM 64  /* header + data + ack, after the ring */

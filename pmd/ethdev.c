@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ethdev operations of fjord's virtio-net port, common to all transports:
- * configuration, queues, start/stop, link, statistics.
+ * configuration, start/stop, link, filters, MTU and the ops table; queue
+ * setup is in ethdev_queue.c, statistics in ethdev_stats.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,22 +12,10 @@
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
+#include "ethdev_ops.h"
 #include "virtio_features.h"
-#include "fjord.h"
 
 RTE_LOG_REGISTER_DEFAULT(fj_logtype, NOTICE);
-
-/* Largest frame with mergeable buffers: a jumbo 9000 MTU plus headroom. */
-#define FJ_MAX_RX_PKTLEN 9728
-#define FJ_MIN_MTU 68
-#define FJ_VLAN_FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN)
-#define FJ_RING_ALIGN 4096
-
-static struct fj_dev *
-to_dev(struct rte_eth_dev *eth_dev)
-{
-	return eth_dev->data->dev_private;
-}
 
 struct fj_rxq *
 fj_dev_rxq(struct fj_dev *dev, uint16_t q)
@@ -54,19 +43,6 @@ fj_dev_nb_txq(struct fj_dev *dev)
 	return dev->eth_dev->data->nb_tx_queues;
 }
 
-static uint16_t
-ring_size(struct fj_dev *dev, uint16_t nb_desc, uint16_t vq)
-{
-	uint32_t n = nb_desc ? nb_desc : dev->queue_size;
-	uint32_t max = FJ_QUEUE_SIZE_MAX;
-
-	/* A device may cap its queues (PCI queue_size, §4.1.4.3). */
-	if (dev->ops->queue_size_max != NULL && dev->ops->queue_size_max(dev, vq) != 0)
-		max = rte_align32prevpow2(dev->ops->queue_size_max(dev, vq));
-	/* Split queues are powers of two (VIRTIO 1.2 §2.7): round up. */
-	n = rte_align32pow2(n);
-	return (uint16_t)RTE_MIN(RTE_MAX(n, (uint32_t)FJ_QUEUE_SIZE_MIN), max);
-}
 
 /* ------------------------------------------------------------ config */
 
@@ -80,18 +56,18 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	/* Virtqueues come in pairs (§5.1.2); a pair may use only one of its two. */
 	uint16_t pairs = RTE_MAX(d->nb_rx_queues, d->nb_tx_queues);
 	if (pairs > dev->max_pairs) {
-		FJ_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
-		       dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
+		FJ_PMD_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
+		           dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
 		return -EINVAL;
 	}
 	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG) {
-		FJ_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
-		       dev->name);
+		FJ_PMD_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
+		           dev->name);
 		return -ENOTSUP;
 	}
 	if (d->mtu > dev->max_mtu || d->mtu < FJ_MIN_MTU) {
-		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
-		       dev->max_mtu);
+		FJ_PMD_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
+		           dev->max_mtu);
 		return -EINVAL;
 	}
 	int rc = fj_intr_configure(dev);
@@ -150,178 +126,6 @@ fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	return 0;
 }
 
-/* ------------------------------------------------------------ queues */
-
-static void
-fj_rxq_free(struct fj_rxq *q)
-{
-	if (q == NULL)
-		return;
-	fj_rxq_drain(q);
-	rte_free(q->sw);
-	rte_free(q->refill);
-	rte_free(q->link);
-	rte_memzone_free(q->mz);
-	rte_free(q);
-}
-
-static void
-fj_txq_free(struct fj_txq *q)
-{
-	if (q == NULL)
-		return;
-	fj_txq_drain(q);
-	rte_free(q->sw);
-	rte_free(q->link);
-	rte_memzone_free(q->mz);
-	rte_free(q);
-}
-
-static void
-fj_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
-{
-	fj_rxq_free(eth_dev->data->rx_queues[qid]);
-	eth_dev->data->rx_queues[qid] = NULL;
-}
-
-static void
-fj_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
-{
-	fj_txq_free(eth_dev->data->tx_queues[qid]);
-	eth_dev->data->tx_queues[qid] = NULL;
-}
-
-static const struct rte_memzone *
-ring_zone(struct fj_dev *dev, const char *kind, uint16_t qid, size_t size, int socket)
-{
-	char name[RTE_MEMZONE_NAMESIZE];
-
-	snprintf(name, sizeof(name), "fj_%u_%s%u", dev->port_id, kind, qid);
-	return rte_memzone_reserve_aligned(name, size, socket, RTE_MEMZONE_IOVA_CONTIG,
-					   FJ_RING_ALIGN);
-}
-
-static int
-fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
-		  unsigned int socket, const struct rte_eth_rxconf *conf,
-		  struct rte_mempool *mp)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-	uint16_t nb = ring_size(dev, nb_desc, fj_rx_vq(qid));
-	uint32_t room = rte_pktmbuf_data_room_size(mp);
-	struct fj_rxq *q;
-
-	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.rxmode.offloads;
-	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
-		FJ_LOG(ERR, "%s: rxq %u: mbufs of pool %s have no room past the headroom",
-		       dev->name, qid, mp->name);
-		return -EINVAL;
-	}
-	room = room - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
-	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
-	    room < (uint32_t)dev->mtu + FJ_VLAN_FRAME_OVERHEAD + VIRTIO_NET_HDR_LEN) {
-		FJ_LOG(ERR, "%s: rxq %u: without mergeable buffers an mbuf must hold a whole "
-			    "frame: pool %s has %u bytes, MTU %u needs more",
-		       dev->name, qid, mp->name, room - VIRTIO_NET_HDR_LEN, dev->mtu);
-		return -EINVAL;
-	}
-	fj_rx_queue_release(eth_dev, qid);
-
-	q = rte_zmalloc_socket("fj_rxq", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
-	if (q == NULL)
-		return -ENOMEM;
-	q->dev = dev;
-	q->queue_id = qid;
-	q->port_id = dev->port_id;
-	q->nb_desc = nb;
-	q->mp = mp;
-	q->buf_room = room;
-	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
-				       : offsetof(struct rte_mbuf, buf_iova);
-	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
-	q->guest_csum = (dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0;
-	q->csum_offload = q->guest_csum && (offloads & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
-							RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
-	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
-	fj_pring_layout(nb, &q->play);
-	q->mz = ring_zone(dev, "rx", qid, q->packed ? q->play.size : q->lay.size, (int)socket);
-	q->sw = rte_zmalloc_socket("fj_rx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
-				   (int)socket);
-	q->refill = rte_zmalloc_socket("fj_rx_refill", sizeof(uint16_t) * nb, 0, (int)socket);
-	q->link = rte_zmalloc_socket("fj_rx_link", sizeof(uint16_t) * nb, 0, (int)socket);
-	if (q->mz == NULL || q->sw == NULL || q->refill == NULL || q->link == NULL) {
-		FJ_LOG(ERR, "%s: rxq %u: out of memory for %u descriptors", dev->name, qid, nb);
-		fj_rxq_free(q);
-		return -ENOMEM;
-	}
-	eth_dev->data->rx_queues[qid] = q;
-	return 0;
-}
-
-static int
-fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
-		  unsigned int socket, const struct rte_eth_txconf *conf)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-	uint16_t nb = ring_size(dev, nb_desc, fj_tx_vq(qid));
-	uint64_t offloads = conf->offloads | eth_dev->data->dev_conf.txmode.offloads;
-	struct fj_txq *q;
-
-	fj_tx_queue_release(eth_dev, qid);
-	q = rte_zmalloc_socket("fj_txq", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
-	if (q == NULL)
-		return -ENOMEM;
-	q->dev = dev;
-	q->queue_id = qid;
-	q->nb_desc = nb;
-	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
-				       : offsetof(struct rte_mbuf, buf_iova);
-	q->free_thresh = conf->tx_free_thresh ? conf->tx_free_thresh
-					      : (uint16_t)RTE_MIN(32, nb / 4);
-	q->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) &&
-		       !(offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
-	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
-	q->csum = (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM)) &&
-		  (offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
-	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, &q->lay);
-	fj_pring_layout(nb, &q->play);
-	size_t ring = q->packed ? q->play.size : q->lay.size;
-	/* Ring, then one zeroed header per descriptor for non-pushable mbufs. */
-	q->mz = ring_zone(dev, "tx", qid, ring + (size_t)nb * VIRTIO_NET_HDR_LEN, (int)socket);
-	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
-				   (int)socket);
-	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
-	if (q->mz == NULL || q->sw == NULL || q->link == NULL) {
-		FJ_LOG(ERR, "%s: txq %u: out of memory for %u descriptors", dev->name, qid, nb);
-		fj_txq_free(q);
-		return -ENOMEM;
-	}
-	q->hdr_base = (dev->ops->use_va ? (uint64_t)(uintptr_t)q->mz->addr : q->mz->iova) + ring;
-	q->hdr_va = (uint8_t *)q->mz->addr + ring;
-	eth_dev->data->tx_queues[qid] = q;
-	return 0;
-}
-
-static void
-fj_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid, struct rte_eth_rxq_info *qi)
-{
-	struct fj_rxq *q = eth_dev->data->rx_queues[qid];
-
-	qi->mp = q->mp;
-	qi->nb_desc = q->nb_desc;
-	qi->scattered_rx = q->dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) ? 1 : 0;
-	qi->rx_buf_size = (uint16_t)(q->buf_room - VIRTIO_NET_HDR_LEN);
-}
-
-static void
-fj_txq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid, struct rte_eth_txq_info *qi)
-{
-	struct fj_txq *q = eth_dev->data->tx_queues[qid];
-
-	qi->nb_desc = q->nb_desc;
-	qi->conf.tx_free_thresh = q->free_thresh;
-}
-
 /* ------------------------------------------------------------ start/stop */
 
 static int
@@ -375,21 +179,21 @@ fj_start(struct rte_eth_dev *eth_dev)
 		struct fj_rxq *rxq = fj_dev_rxq(dev, q);
 
 		if (rxq == NULL) {
-			FJ_LOG(ERR, "%s: rx queue %u is not set up", dev->name, q);
+			FJ_PMD_LOG(ERR, "%s: rx queue %u is not set up", dev->name, q);
 			rc = -EINVAL;
 			break;
 		}
-		rc = rxq->packed ? fj_rxq_start_packed(rxq) : fj_rxq_start(rxq);
+		rc = fj_rxq_start(rxq);
 	}
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev) && rc == 0; q++) {
 		struct fj_txq *txq = fj_dev_txq(dev, q);
 
 		if (txq == NULL) {
-			FJ_LOG(ERR, "%s: tx queue %u is not set up", dev->name, q);
+			FJ_PMD_LOG(ERR, "%s: tx queue %u is not set up", dev->name, q);
 			rc = -EINVAL;
 			break;
 		}
-		rc = txq->packed ? fj_txq_start_packed(txq) : fj_txq_start(txq);
+		rc = fj_txq_start(txq);
 	}
 	/* Queues were laid out for the ring format negotiated at probe. */
 	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
@@ -450,144 +254,6 @@ int
 fj_ethdev_close(struct rte_eth_dev *eth_dev)
 {
 	return fj_close(eth_dev);
-}
-
-/* ------------------------------------------------------------ stats */
-
-#define RXS(f) offsetof(struct fj_rxq_stats, f)
-#define TXS(f) offsetof(struct fj_txq_stats, f)
-
-static const struct {
-	const char *fmt;
-	size_t off;
-} rx_xstats[] = {
-	{ "rx_q%u_packets", RXS(packets) },
-	{ "rx_q%u_bytes", RXS(bytes) },
-	{ "rx_q%u_mbuf_allocation_errors", RXS(nombuf) },
-	{ "rx_q%u_bad_length_errors", RXS(bad_len) },
-	{ "rx_q%u_bad_id_errors", RXS(bad_id) },
-	{ "rx_q%u_ring_errors", RXS(bad_ring) },
-	{ "rx_q%u_filtered_packets", RXS(filtered) },
-	{ "rx_q%u_merged_buffers", RXS(merged_segs) },
-	{ "rx_q%u_bad_checksum_header_errors", RXS(bad_csum) },
-	{ "rx_q%u_checksums_completed", RXS(csum_done) },
-	{ "rx_q%u_notifications", RXS(kicks) },
-}, tx_xstats[] = {
-	{ "tx_q%u_packets", TXS(packets) },
-	{ "tx_q%u_bytes", TXS(bytes) },
-	{ "tx_q%u_ring_full", TXS(ring_full) },
-	{ "tx_q%u_oversized_chain_drops", TXS(too_many_segs) },
-	{ "tx_q%u_header_descriptors", TXS(hdr_desc) },
-	{ "tx_q%u_bad_id_errors", TXS(bad_id) },
-	{ "tx_q%u_ring_errors", TXS(bad_ring) },
-	{ "tx_q%u_notifications", TXS(kicks) },
-};
-
-#define DEV_XSTATS 1 /* link_down_events */
-
-static unsigned int
-xstats_count(struct fj_dev *dev)
-{
-	return DEV_XSTATS + fj_dev_nb_rxq(dev) * RTE_DIM(rx_xstats) +
-	       fj_dev_nb_txq(dev) * RTE_DIM(tx_xstats);
-}
-
-static int
-fj_xstats_get_names(struct rte_eth_dev *eth_dev, struct rte_eth_xstat_name *names,
-		    unsigned int size)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-	unsigned int n = xstats_count(dev), k = 0;
-
-	if (names == NULL || size < n)
-		return (int)n;
-	snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "link_down_events");
-	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
-		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++)
-			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, rx_xstats[i].fmt, q);
-	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
-		for (unsigned int i = 0; i < RTE_DIM(tx_xstats); i++)
-			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, tx_xstats[i].fmt, q);
-	return (int)n;
-}
-
-static int
-fj_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs, unsigned int size)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-	unsigned int n = xstats_count(dev), k = 0;
-
-	if (xs == NULL || size < n)
-		return (int)n;
-	xs[k].id = k;
-	xs[k++].value = dev->link_down_events;
-	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
-		struct fj_rxq *rq = fj_dev_rxq(dev, q);
-		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++, k++) {
-			xs[k].id = k;
-			xs[k].value = rq ? *(const uint64_t *)((const char *)&rq->st +
-							       rx_xstats[i].off) : 0;
-		}
-	}
-	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {
-		struct fj_txq *tq = fj_dev_txq(dev, q);
-		for (unsigned int i = 0; i < RTE_DIM(tx_xstats); i++, k++) {
-			xs[k].id = k;
-			xs[k].value = tq ? *(const uint64_t *)((const char *)&tq->st +
-							       tx_xstats[i].off) : 0;
-		}
-	}
-	return (int)n;
-}
-
-static int
-fj_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *s)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-
-	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
-		struct fj_rxq *rq = fj_dev_rxq(dev, q);
-		if (rq == NULL)
-			continue;
-		s->ipackets += rq->st.packets;
-		s->ibytes += rq->st.bytes;
-		s->rx_nombuf += rq->st.nombuf;
-		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring + rq->st.bad_csum;
-		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			s->q_ipackets[q] = rq->st.packets;
-			s->q_ibytes[q] = rq->st.bytes;
-			s->q_errors[q] = rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring +
-					 rq->st.bad_csum;
-		}
-	}
-	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {
-		struct fj_txq *tq = fj_dev_txq(dev, q);
-		if (tq == NULL)
-			continue;
-		s->opackets += tq->st.packets;
-		s->obytes += tq->st.bytes;
-		s->oerrors += tq->st.too_many_segs + tq->st.bad_id + tq->st.bad_ring;
-		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			s->q_opackets[q] = tq->st.packets;
-			s->q_obytes[q] = tq->st.bytes;
-		}
-	}
-	return 0;
-}
-
-static int
-fj_stats_reset(struct rte_eth_dev *eth_dev)
-{
-	struct fj_dev *dev = to_dev(eth_dev);
-
-	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
-		if (fj_dev_rxq(dev, q) != NULL)
-			memset(&fj_dev_rxq(dev, q)->st, 0, sizeof(struct fj_rxq_stats));
-	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
-		if (fj_dev_txq(dev, q) != NULL)
-			memset(&fj_dev_txq(dev, q)->st, 0, sizeof(struct fj_txq_stats));
-	dev->link_down_events = 0;
-	return 0;
 }
 
 /* ------------------------------------------------------------ filters */
@@ -660,8 +326,8 @@ fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 	struct fj_dev *dev = to_dev(eth_dev);
 
 	if (mtu < FJ_MIN_MTU || mtu > dev->max_mtu) {
-		FJ_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, mtu, FJ_MIN_MTU,
-		       dev->max_mtu);
+		FJ_PMD_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, mtu, FJ_MIN_MTU,
+		           dev->max_mtu);
 		return -EINVAL;
 	}
 	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
@@ -669,8 +335,8 @@ fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 			struct fj_rxq *rq = fj_dev_rxq(dev, q);
 			if (rq != NULL && rq->buf_room < (uint32_t)mtu + FJ_VLAN_FRAME_OVERHEAD +
 								 VIRTIO_NET_HDR_LEN) {
-				FJ_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
-					    "mergeable buffers", dev->name, mtu, q);
+				FJ_PMD_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
+					        "mergeable buffers", dev->name, mtu, q);
 				return -EINVAL;
 			}
 		}
@@ -724,7 +390,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 	rc = fj_features_negotiate(dev->offered, dev->disabled, dev->ops->transport_features,
 				   &dev->features, &why);
 	if (rc < 0) {
-		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		FJ_PMD_LOG(ERR, "%s: %s", dev->name, why);
 		return rc;
 	}
 	rc = dev->ops->set_features(dev, dev->features);
@@ -732,7 +398,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 		return rc;
 	dev->capable = dev->features;
 	fj_features_str(dev->features, names, sizeof(names));
-	FJ_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
+	FJ_PMD_LOG(INFO, "%s: %s features: %s", dev->name, dev->ops->name, names);
 
 	rc = dev->ops->max_queue_pairs(dev, &dev->max_pairs);
 	if (rc < 0)

@@ -11,7 +11,7 @@
 
 #include <ethdev_driver.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 
 int
 fj_intr_configure(struct fj_dev *dev)
@@ -19,8 +19,8 @@ fj_intr_configure(struct fj_dev *dev)
 	const struct rte_eth_intr_conf *ic = &dev->eth_dev->data->dev_conf.intr_conf;
 
 	if (ic->rxq && dev->ops->intr_check == NULL) {
-		FJ_LOG(ERR, "%s: rx queue interrupts are not available on %s", dev->name,
-		       dev->ops->name);
+		FJ_PMD_LOG(ERR, "%s: rx queue interrupts are not available on %s", dev->name,
+		           dev->ops->name);
 		return -ENOTSUP;
 	}
 	return dev->ops->intr_check != NULL ? dev->ops->intr_check(dev) : 0;

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Helpers the split and packed data paths share. */
+/*
+ * The skeleton the split (rxtx.c) and packed (rxtx_packed.c) bursts share:
+ * chain assembly of mergeable rx buffers, the end of a packet's way in,
+ * the tx burst loop, and the counting rules. Each layout keeps its own
+ * burst functions (chosen at start) and passes its ring accessors to these
+ * helpers, which are inlined into each burst, so the calls through them
+ * become direct ones.
+ */
 #ifndef FJ_RXTX_COMMON_H
 #define FJ_RXTX_COMMON_H
 
@@ -10,9 +17,10 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_common.h>
 #include <rte_prefetch.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 
 #define RX_REFILL_BATCH 32
 #define FREE_BATCH 64
@@ -24,13 +32,21 @@ mbuf_dev_addr(uint16_t addr_off, const struct rte_mbuf *m)
 	return *(const uint64_t *)((const char *)m + addr_off);
 }
 
+/* Notify the device (the caller has checked it wants one, §2.7.13.4 / §2.8.21.3). */
+static inline void
+fj_kick(struct fj_notify *n, uint64_t *kicks)
+{
+	n->fn(n);
+	(*kicks)++;
+}
+
 static inline void
 rx_ring_broken(struct fj_rxq *q)
 {
 	if (!q->broken)
-		FJ_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
-			    "queue stopped until the port is restarted",
-		       q->port_id, q->queue_id);
+		FJ_PMD_LOG(ERR, "port %u rxq %u: device broke the used ring contract; "
+			        "queue stopped until the port is restarted",
+		           q->port_id, q->queue_id);
 	q->broken = true;
 }
 
@@ -38,9 +54,9 @@ static inline void
 tx_ring_broken(struct fj_txq *q)
 {
 	if (!q->broken)
-		FJ_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
-			    "queue stopped until the port is restarted",
-		       q->dev->port_id, q->queue_id);
+		FJ_PMD_LOG(ERR, "port %u txq %u: device broke the used ring contract; "
+			        "queue stopped until the port is restarted",
+		           q->dev->port_id, q->queue_id);
 	q->broken = true;
 }
 
@@ -241,6 +257,208 @@ rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
 	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, start + off), &sum, 2);
 	q->st.csum_done++;
 	return true;
+}
+
+/* ------------------------------------------------- rx chain assembly */
+
+/* A used buffer as the device returned it (§2.7.8 used element, §2.8.7). */
+struct rx_used {
+	uint32_t id;
+	uint32_t len;
+};
+
+/*
+ * A layout's view of its used buffers, in the burst's working ring state
+ * @ring: the next used buffer of the packet being assembled, moving past
+ * it (false: the device has not marked it used); and the mbuf posted in
+ * buffer @id, taken back (NULL: the device does not own @id).
+ */
+typedef bool (*rx_next_fn)(void *ring, struct rx_used *u);
+typedef struct rte_mbuf *(*rx_take_fn)(struct fj_rxq *q, void *ring, uint32_t id);
+
+/*
+ * How many buffers the packet in @head spans (§5.1.6.4): 1 without
+ * VIRTIO_NET_F_MRG_RXBUF, else num_buffers, which is at least 1 and cannot
+ * exceed the ring. 0: an impossible count; the head is freed and counted.
+ */
+static __rte_always_inline uint16_t
+rx_num_buffers(struct fj_rxq *q, struct rte_mbuf *head, uint16_t num)
+{
+	if (!q->mrg_rxbuf)
+		return 1;
+	uint16_t nbuf = __atomic_load_n(&rx_hdr(head)->num_buffers, __ATOMIC_RELAXED);
+	if (unlikely(nbuf == 0 || nbuf > num)) {
+		q->st.bad_len++;
+		rte_pktmbuf_free(head);
+		return 0;
+	}
+	return nbuf;
+}
+
+static __rte_always_inline bool
+rx_len_bad(const struct fj_rxq *q, uint32_t len, uint32_t min)
+{
+	return len < min || len > q->buf_room;
+}
+
+/*
+ * One packet, from its head buffer (@len bytes, header included) and the
+ * @nbuf - 1 buffers that follow it: chained, its checksum seen to, and
+ * filtered. Returns the packet to deliver, or NULL when it was dropped
+ * (counted; when the device broke the ring, q->broken is set too and the
+ * burst ends there).
+ *
+ * Counting rule, both layouts: a packet the device gave an impossible
+ * length (the frame, any of its buffers, or buffers it never marked used)
+ * counts once in bad_len however many of its buffers were wrong, as the
+ * packet counts once in ierrors (rx_q<N>_bad_length_errors in xstats);
+ * an id the device does not own counts in bad_id and stops the queue.
+ */
+static __rte_always_inline struct rte_mbuf *
+rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uint16_t nbuf,
+	  rx_next_fn next, rx_take_fn take)
+{
+	bool bad = rx_len_bad(q, len, VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN);
+
+	if (likely(!bad))
+		rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - VIRTIO_NET_HDR_LEN);
+	if (unlikely(nbuf > 1)) {
+		bool stop = false; /* the queue broke (q->broken, kept in a register) */
+		struct rte_mbuf *tail = head;
+
+		for (uint16_t j = 1; j < nbuf; j++) {
+			/* §5.1.6.4: later buffers hold frame data only, no header. */
+			struct rx_used s;
+			struct rte_mbuf *m;
+
+			if (unlikely(!next(ring, &s))) {
+				bad = stop = true;
+				rx_ring_broken(q);
+				break;
+			}
+			m = take(q, ring, s.id);
+			if (unlikely(m == NULL)) {
+				q->st.bad_id++;
+				rx_ring_broken(q);
+				stop = true;
+				break;
+			}
+			if (unlikely(rx_len_bad(q, s.len, 1))) {
+				rte_pktmbuf_free(m);
+				bad = true;
+				continue;
+			}
+			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, s.len);
+			tail->next = m;
+			tail = m;
+			head->pkt_len += s.len;
+			head->nb_segs++;
+			q->st.merged_segs++;
+		}
+		if (unlikely(stop)) {
+			q->st.bad_len += bad;
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+	}
+	if (unlikely(bad)) {
+		q->st.bad_len++;
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	if (unlikely(!rx_csum(q, head))) {
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	if (unlikely(q->filter) && !rx_wanted(q, head)) {
+		q->st.filtered++;
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	return head;
+}
+
+/* ------------------------------------------------------- tx burst loop */
+
+/*
+ * A layout's tx ring, in the burst's working ring state @ring: take back
+ * about @budget used descriptors; make packet @m available in @need
+ * descriptors (its header pushed into headroom when @push) and return the
+ * id its slot in q->sw goes by; publish what was made available and say
+ * whether the device wants a notification.
+ */
+typedef void (*tx_reclaim_fn)(struct fj_txq *q, void *ring, uint16_t budget);
+typedef uint16_t (*tx_put_fn)(struct fj_txq *q, void *ring, struct rte_mbuf *m, bool push,
+			      uint16_t need);
+typedef bool (*tx_publish_fn)(void *ring);
+
+/*
+ * The first descriptor of a chain (§5.1.6.6, VIRTIO_F_VERSION_1 implies
+ * ANY_LAYOUT): the header pushed into the first segment's headroom and
+ * sent with it, or the header slot @hdr_slot of the queue on its own.
+ * Sets @len and the first segment still to describe.
+ */
+static __rte_always_inline uint64_t
+tx_chain_head(struct fj_txq *q, struct rte_mbuf *m, bool push, uint16_t hdr_slot,
+	      uint32_t *len, struct rte_mbuf **seg)
+{
+	if (push) {
+		*len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+		*seg = m->next;
+		return tx_push_hdr(q->addr_off, m, q->csum);
+	}
+	tx_hdr_fill(q->hdr_va + (size_t)hdr_slot * VIRTIO_NET_HDR_LEN, m, q->csum);
+	q->st.hdr_desc++;
+	*len = VIRTIO_NET_HDR_LEN;
+	*seg = m;
+	return q->hdr_base + (uint64_t)hdr_slot * VIRTIO_NET_HDR_LEN;
+}
+
+/*
+ * The burst: reclaim when short of descriptors, then each packet as it
+ * fits; a packet that never fits is dropped and counted (tx_room). @nfree
+ * points at the working ring's free descriptor count, @num is its size.
+ * Returns how many of @pkts were taken (sent or dropped).
+ */
+static __rte_always_inline uint16_t
+tx_burst(struct fj_txq *q, void *ring, const uint16_t *nfree, uint16_t num,
+	 struct rte_mbuf **pkts, uint16_t n, tx_reclaim_fn reclaim, tx_put_fn put,
+	 tx_publish_fn publish)
+{
+	uint64_t bytes = 0;
+	uint16_t i, pushed = 0;
+
+	if (*nfree < q->free_thresh) {
+		reclaim(q, ring, tx_reclaim_budget(q, n));
+		if (unlikely(q->broken))
+			return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		bool push = tx_can_push(m);
+		uint16_t need = (uint16_t)(m->nb_segs + !push);
+
+		if (unlikely(need > *nfree)) {
+			reclaim(q, ring, tx_reclaim_budget(q, (uint16_t)(n - i + need)));
+			enum tx_room r = tx_room(q, need, *nfree, num);
+			if (r == TX_FULL)
+				break;
+			if (r == TX_DROP) {
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		}
+		uint16_t id = put(q, ring, m, push, need);
+		q->sw[id].m = m;
+		q->sw[id].ndesc = need;
+		bytes += m->pkt_len;
+		pushed++;
+	}
+	if (likely(pushed != 0) && publish(ring))
+		fj_kick(&q->notify, &q->st.kicks);
+	q->st.packets += pushed;
+	q->st.bytes += bytes;
+	return i;
 }
 
 #endif

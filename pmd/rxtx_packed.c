@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 #include "rxtx_common.h"
 
 /* ---------------------------------------------------------------- RX */
@@ -52,16 +52,15 @@ rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 		}
 		posted = (uint16_t)(posted + n);
 	}
-	if (posted != 0 && live && fj_pring_need_notify(pr)) {
-		q->notify.fn(&q->notify);
-		q->st.kicks++;
-	}
+	if (posted != 0 && live && fj_pring_need_notify(pr))
+		fj_kick(&q->notify, &q->st.kicks);
 }
 
 /* The mbuf of buffer @id, taken back; NULL if the device does not own it. */
-static inline struct rte_mbuf *
-rx_take_packed(struct fj_rxq *q, struct fj_pring *pr, uint32_t id)
+static __rte_always_inline struct rte_mbuf *
+rx_take_packed(struct fj_rxq *q, void *ring, uint32_t id)
 {
+	struct fj_pring *pr = ring;
 	struct rte_mbuf *m;
 
 	if (unlikely(id >= pr->num))
@@ -72,6 +71,30 @@ rx_take_packed(struct fj_rxq *q, struct fj_pring *pr, uint32_t id)
 	q->sw[id] = NULL;
 	fj_pring_id_put(pr, (uint16_t)id);
 	return m;
+}
+
+/* The used descriptor at the driver's used position, if there is one. */
+static __rte_always_inline bool
+rx_peek_packed(const struct fj_pring *pr, struct rx_used *u)
+{
+	struct fj_pused d;
+
+	if (!fj_pring_used_get(pr, pr->used_idx, pr->used_wrap, &d))
+		return false;
+	u->id = d.id;
+	u->len = d.len;
+	return true;
+}
+
+static __rte_always_inline bool
+rx_next_packed(void *ring, struct rx_used *u)
+{
+	struct fj_pring *pr = ring;
+
+	if (!rx_peek_packed(pr, u))
+		return false;
+	fj_pring_used_advance(pr, 1);
+	return true;
 }
 
 /* Slot and wrap counter @k slots after the used position. */
@@ -96,34 +119,28 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 	struct fj_pring *pr = &p;
 	uint16_t nb_rx = 0;
 	uint64_t bytes = 0;
+	struct rx_used u;
 
 	if (unlikely(q->broken))
 		return 0;
-	while (nb_rx < n && fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
-		const struct vring_packed_desc *d = &pr->desc[pr->used_idx];
-		uint16_t id = d->id;
-		uint32_t len = d->len;
-		struct rte_mbuf *head = rx_take_packed(q, pr, id);
-		uint16_t nbuf = 1;
+	while (nb_rx < n && rx_peek_packed(pr, &u)) {
+		struct rte_mbuf *head = rx_take_packed(q, pr, u.id);
 
 		if (unlikely(head == NULL)) {
 			q->st.bad_id++;
 			rx_ring_broken(q);
 			break;
 		}
-		if (q->mrg_rxbuf) {
-			const struct virtio_net_hdr *h = rx_hdr(head);
-			nbuf = __atomic_load_n(&h->num_buffers, __ATOMIC_RELAXED);
-			if (unlikely(nbuf == 0 || nbuf > pr->num)) {
-				q->st.bad_len++;
-				rte_pktmbuf_free(head);
-				fj_pring_used_advance(pr, 1);
-				continue;
-			}
-			/*
-			 * §2.8.17: the device marks a request's first buffer
-			 * used after the others, so they must all be there.
-			 */
+		uint16_t nbuf = rx_num_buffers(q, head, pr->num);
+		if (unlikely(nbuf == 0)) {
+			fj_pring_used_advance(pr, 1);
+			continue;
+		}
+		/*
+		 * §2.8.17: the device marks a request's first buffer used
+		 * after the others, so they must all be there.
+		 */
+		if (nbuf > 1) {
 			bool w;
 			uint16_t last = slot_after(pr, (uint16_t)(nbuf - 1), &w);
 			if (unlikely(!fj_pring_is_used(pr, last, w))) {
@@ -134,55 +151,10 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 			}
 		}
 		fj_pring_used_advance(pr, 1);
-		bool bad = len < VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN || len > q->buf_room;
-		if (!bad) {
-			rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - VIRTIO_NET_HDR_LEN);
-		}
-		struct rte_mbuf *tail = head;
-		for (uint16_t j = 1; j < nbuf; j++) {
-			if (unlikely(!fj_pring_is_used(pr, pr->used_idx, pr->used_wrap))) {
-				q->st.bad_len++;
-				rx_ring_broken(q);
-				bad = true;
-				break;
-			}
-			const struct vring_packed_desc *s = &pr->desc[pr->used_idx];
-			uint32_t slen = s->len;
-			struct rte_mbuf *m = rx_take_packed(q, pr, s->id);
-
-			fj_pring_used_advance(pr, 1);
-			if (unlikely(m == NULL)) {
-				q->st.bad_id++;
-				rx_ring_broken(q);
-				bad = true;
-				break;
-			}
-			if (unlikely(slen == 0 || slen > q->buf_room)) {
-				rte_pktmbuf_free(m);
-				bad = true;
-				continue;
-			}
-			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, slen);
-			tail->next = m;
-			tail = m;
-			head->pkt_len += slen;
-			head->nb_segs++;
-			q->st.merged_segs++;
-		}
-		if (unlikely(bad)) {
-			q->st.bad_len += !q->broken;
-			rte_pktmbuf_free(head);
+		head = rx_packet(q, pr, head, u.len, nbuf, rx_next_packed, rx_take_packed);
+		if (unlikely(head == NULL)) {
 			if (q->broken)
 				break;
-			continue;
-		}
-		if (unlikely(!rx_csum(q, head))) {
-			rte_pktmbuf_free(head);
-			continue;
-		}
-		if (unlikely(q->filter) && !rx_wanted(q, head)) {
-			q->st.filtered++;
-			rte_pktmbuf_free(head);
 			continue;
 		}
 		bytes += head->pkt_len;
@@ -196,27 +168,12 @@ fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 	return nb_rx;
 }
 
-int
-fj_rxq_start_packed(struct fj_rxq *q)
+/* The first fill: every descriptor, not just whole lines of them. */
+uint16_t
+fj_rxq_fill_packed(struct fj_rxq *q)
 {
-	int rc = fj_pring_init(&q->pr, q->mz->addr, &q->play, q->nb_desc, q->link);
-
-	if (rc < 0)
-		return rc;
-	q->mrg_rxbuf = (q->dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	q->broken = false;
-	q->filter = !q->dev->promisc;
-	q->allmulti = q->dev->allmulti;
-	q->mac = q->dev->mac;
-	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
 	rx_refill_packed(q, &q->pr, false);
-	if (q->pr.nfree != 0) {
-		FJ_LOG(ERR, "port %u rxq %u: mempool %s cannot fill %u descriptors",
-		       q->port_id, q->queue_id, q->mp->name, q->nb_desc);
-		fj_rxq_drain(q);
-		return -ENOMEM;
-	}
-	return 0;
+	return q->pr.nfree;
 }
 
 /* ---------------------------------------------------------------- TX */
@@ -245,14 +202,16 @@ tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigne
  * the ring state.
  */
 static inline void
-tx_reclaim_packed(struct fj_txq *q, struct fj_pring *pr, uint16_t budget)
+tx_reclaim_packed(struct fj_txq *q, void *ring, uint16_t budget)
 {
+	struct fj_pring *pr = ring;
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	uint16_t goal = (uint16_t)RTE_MIN((uint32_t)pr->nfree + budget, (uint32_t)pr->num);
+	struct fj_pused u;
 
-	while (pr->nfree < goal && fj_pring_is_used(pr, pr->used_idx, pr->used_wrap)) {
-		uint16_t id = pr->desc[pr->used_idx].id;
+	while (pr->nfree < goal && fj_pring_used_get(pr, pr->used_idx, pr->used_wrap, &u)) {
+		uint16_t id = u.id;
 
 		if (unlikely(id >= pr->num || q->sw[id].m == NULL)) {
 			q->st.bad_id++;
@@ -284,96 +243,54 @@ out:
 	tx_free_flush(q, done, nd);
 }
 
+/*
+ * Buffers in flight never outnumber descriptors: a free descriptor means a
+ * free buffer id too.
+ */
+static __rte_always_inline uint16_t
+tx_put_packed(struct fj_txq *q, void *ring, struct rte_mbuf *m, bool push, uint16_t need)
+{
+	struct fj_pring *pr = ring;
+	uint16_t id = q->in_order ? pr->avail_idx : fj_pring_id_get(pr);
+
+	if (likely(need == 1)) {
+		fj_pring_put(pr, tx_push_hdr(q->addr_off, m, q->csum),
+			     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
+		return id;
+	}
+	/* §2.8.6: the head goes live after the rest of the chain. */
+	uint16_t head_flags, head_slot, left = need;
+	struct rte_mbuf *seg;
+	uint32_t len;
+	uint64_t addr = tx_chain_head(q, m, push, id, &len, &seg);
+
+	head_slot = fj_pring_put(pr, addr, len, id, VRING_DESC_F_NEXT, &head_flags);
+	for (left--; seg != NULL; seg = seg->next, left--)
+		fj_pring_put(pr, mbuf_dev_addr(q->addr_off, seg) + seg->data_off, seg->data_len, id,
+			     left > 1 ? VRING_DESC_F_NEXT : 0, NULL);
+	fj_pring_publish_head(pr, head_slot, head_flags);
+	return id;
+}
+
+/* Descriptors went live one by one (§2.8.21): nothing left to publish. */
+static __rte_always_inline bool
+tx_publish_packed(void *ring)
+{
+	return fj_pring_need_notify(ring);
+}
+
 uint16_t
 fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct fj_txq *q = txq;
-	/* A register copy of the ring state, as in the split burst. */
-	struct fj_pring p = q->pr;
-	struct fj_pring *pr = &p;
-	const uint16_t addr_off = q->addr_off;
-	uint64_t bytes = 0;
-	uint16_t i = 0, pushed = 0;
 
 	if (unlikely(q->broken))
 		return 0;
-	if (pr->nfree < q->free_thresh) {
-		tx_reclaim_packed(q, pr, tx_reclaim_budget(q, n));
-		if (unlikely(q->broken))
-			goto out;
-	}
+	/* A register copy of the ring state, as in the split burst. */
+	struct fj_pring p = q->pr;
+	uint16_t i = tx_burst(q, &p, &p.nfree, p.num, pkts, n, tx_reclaim_packed, tx_put_packed,
+			      tx_publish_packed);
 
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		bool push = tx_can_push(m);
-		uint16_t need = (uint16_t)(m->nb_segs + !push);
-
-		/* Buffers in flight never outnumber descriptors: a free
-		 * descriptor means a free buffer id too. */
-		if (unlikely(need > pr->nfree)) {
-			tx_reclaim_packed(q, pr, tx_reclaim_budget(q, (uint16_t)(n - i + need)));
-			enum tx_room r = tx_room(q, need, pr->nfree, pr->num);
-			if (r == TX_FULL)
-				break;
-			if (r == TX_DROP) {
-				rte_pktmbuf_free(m);
-				continue;
-			}
-		}
-		uint16_t id = q->in_order ? pr->avail_idx : fj_pring_id_get(pr);
-
-		if (likely(need == 1)) {
-			fj_pring_put(pr, tx_push_hdr(addr_off, m, q->csum),
-				     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
-		} else {
-			/* §2.8.6: the head goes live after the rest of the chain. */
-			uint16_t head_flags, head_slot;
-			struct rte_mbuf *seg = m;
-			uint16_t left = need;
-
-			if (push) {
-				head_slot = fj_pring_put(pr, tx_push_hdr(addr_off, m, q->csum),
-							 (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id,
-							 VRING_DESC_F_NEXT, &head_flags);
-				seg = m->next;
-			} else {
-				tx_hdr_fill(q->hdr_va + (size_t)id * VIRTIO_NET_HDR_LEN, m, q->csum);
-				head_slot = fj_pring_put(pr, q->hdr_base + (uint64_t)id * VIRTIO_NET_HDR_LEN,
-							 VIRTIO_NET_HDR_LEN, id, VRING_DESC_F_NEXT,
-							 &head_flags);
-				q->st.hdr_desc++;
-			}
-			for (left--; seg != NULL; seg = seg->next, left--)
-				fj_pring_put(pr, mbuf_dev_addr(addr_off, seg) + seg->data_off,
-					     seg->data_len, id, left > 1 ? VRING_DESC_F_NEXT : 0, NULL);
-			fj_pring_publish_head(pr, head_slot, head_flags);
-		}
-		q->sw[id].m = m;
-		q->sw[id].ndesc = need;
-		bytes += m->pkt_len;
-		pushed++;
-	}
-	if (likely(pushed != 0) && fj_pring_need_notify(pr)) {
-		q->notify.fn(&q->notify);
-		q->st.kicks++;
-	}
-	q->st.packets += pushed;
-	q->st.bytes += bytes;
-out:
 	q->pr = p;
 	return i;
-}
-
-int
-fj_txq_start_packed(struct fj_txq *q)
-{
-	int rc = fj_pring_init(&q->pr, q->mz->addr, &q->play, q->nb_desc, q->link);
-
-	if (rc < 0)
-		return rc;
-	memset((char *)q->mz->addr + q->play.size, 0, (size_t)q->nb_desc * VIRTIO_NET_HDR_LEN);
-	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
-	q->in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
-	q->broken = false;
-	return 0;
 }

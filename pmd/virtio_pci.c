@@ -21,84 +21,9 @@
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 
-#include "ctrlq.h"
-#include "fjord.h"
+#include "virtio_pci.h"
 #include "virtio_pci_caps.h"
 
-/* struct virtio_pci_common_cfg field offsets, §4.1.4.3. */
-#define CC_DFSELECT      0x00
-#define CC_DF            0x04
-#define CC_GFSELECT      0x08
-#define CC_GF            0x0c
-#define CC_MSIX          0x10
-#define CC_NUMQ          0x12
-#define CC_STATUS        0x14
-#define CC_CFGGEN        0x15
-#define CC_Q_SELECT      0x16
-#define CC_Q_SIZE        0x18
-#define CC_Q_MSIX        0x1a
-#define CC_Q_ENABLE      0x1c
-#define CC_Q_NOFF        0x1e
-#define CC_Q_DESC        0x20
-#define CC_Q_DRIVER      0x28
-#define CC_Q_DEVICE      0x30
-#define VIRTIO_MSI_NO_VECTOR 0xffff
-#define VIRTIO_PCI_ISR_CONFIG 0x2 /* §4.1.4.5: a configuration change */
-#define RESET_WAIT_MS 1000
-/* Link polling when the device refuses its configuration-change vector. */
-#define LSC_POLL_US 200000
-
-struct fj_vpci {
-	struct rte_pci_device *pci;
-	uint8_t *common;
-	uint8_t *notify;
-	uint8_t *isr;
-	uint8_t *device;
-	uint32_t notify_len;
-	uint32_t device_len;
-	uint32_t notify_mult;
-	uint16_t num_queues;
-	uint16_t cfg_pairs; /* max_virtqueue_pairs as the device gives it */
-	uint16_t *notify_off; /* per virtqueue, read at start */
-	bool removed;
-	/* Interrupts (§4.1.5.1.2): how the kernel driver delivers them, what is on. */
-	uint16_t msix_vectors; /* MSI-X table size; 0: no MSI-X capability */
-	bool intx;             /* INTx: one line, the ISR status says why */
-	bool lsc;              /* config changes signalled (intr_conf.lsc) */
-	bool lsc_cb;           /* vpci_intr_handler registered */
-	bool lsc_poll;         /* no config interrupt after all: an alarm polls */
-	bool rxq_intr;         /* rx queue q on MSI-X vector 1 + q, its own event fd */
-	bool intr_on;          /* rte_intr_enable done */
-	uint16_t cfg_vector;
-	/* The control virtqueue (§5.1.6.5), when VIRTIO_NET_F_CTRL_VQ is used. */
-	struct fj_ctrlq cvq;
-};
-
-#ifdef FJ_VPCI_SIM
-/*
- * Unit tests compile this file with a simulated device behind the common
- * and device-specific configuration registers (tests/unit).
- */
-uint32_t fj_sim_read(struct fj_vpci *p, bool common, uint32_t off, int width);
-void fj_sim_write(struct fj_vpci *p, uint32_t off, uint32_t v, int width);
-static uint8_t cc_r8(struct fj_vpci *p, uint32_t o) { return (uint8_t)fj_sim_read(p, true, o, 1); }
-static uint16_t cc_r16(struct fj_vpci *p, uint32_t o) { return (uint16_t)fj_sim_read(p, true, o, 2); }
-static uint32_t cc_r32(struct fj_vpci *p, uint32_t o) { return fj_sim_read(p, true, o, 4); }
-static void cc_w8(struct fj_vpci *p, uint32_t o, uint8_t v) { fj_sim_write(p, o, v, 1); }
-static void cc_w16(struct fj_vpci *p, uint32_t o, uint16_t v) { fj_sim_write(p, o, v, 2); }
-static void cc_w32(struct fj_vpci *p, uint32_t o, uint32_t v) { fj_sim_write(p, o, v, 4); }
-static uint8_t dc_r8(struct fj_vpci *p, uint32_t o) { return (uint8_t)fj_sim_read(p, false, o, 1); }
-#else
-static uint8_t cc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->common + o); }
-static uint16_t cc_r16(struct fj_vpci *p, uint32_t o) { return rte_read16(p->common + o); }
-static uint32_t cc_r32(struct fj_vpci *p, uint32_t o) { return rte_read32(p->common + o); }
-static void cc_w8(struct fj_vpci *p, uint32_t o, uint8_t v) { rte_write8(v, p->common + o); }
-static void cc_w16(struct fj_vpci *p, uint32_t o, uint16_t v) { rte_write16(v, p->common + o); }
-static void cc_w32(struct fj_vpci *p, uint32_t o, uint32_t v) { rte_write32(v, p->common + o); }
-static uint8_t dc_r8(struct fj_vpci *p, uint32_t o) { return rte_read8(p->device + o); }
-#endif
-/* §4.1.4.5: reading the ISR status also clears it (and deasserts INTx). */
-static uint8_t isr_r8(struct fj_vpci *p) { return rte_read8(p->isr); }
 
 /* §4.1.3.1: 64-bit fields may be written as two 32-bit halves. */
 static void
@@ -165,7 +90,7 @@ vpci_set_features(struct fj_dev *dev, uint64_t features)
 	cc_w32(p, CC_GF, (uint32_t)(features >> 32));
 	vpci_add_status(p, VIRTIO_STATUS_FEATURES_OK);
 	if (!(vpci_status(p) & VIRTIO_STATUS_FEATURES_OK) || p->removed) {
-		FJ_LOG(ERR, "%s: device refused the feature set (FEATURES_OK not kept)", dev->name);
+		FJ_PMD_LOG(ERR, "%s: device refused the feature set (FEATURES_OK not kept)", dev->name);
 		vpci_add_status(p, VIRTIO_STATUS_FAILED);
 		return -ENOTSUP;
 	}
@@ -226,17 +151,6 @@ vpci_notify(const struct fj_notify *n)
 	rte_write16(n->vq_index, n->addr);
 }
 
-/*
- * §4.1.5.1.2: map an event to MSI-X vector @vec through the register at
- * @reg and read it back; a device that could not map it answers
- * VIRTIO_MSI_NO_VECTOR.
- */
-static bool
-vpci_vector_kept(struct fj_vpci *p, uint32_t reg, uint16_t vec)
-{
-	cc_w16(p, reg, vec);
-	return vec == VIRTIO_MSI_NO_VECTOR || cc_r16(p, reg) == vec;
-}
 
 static int
 vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct fj_notify *nt,
@@ -245,22 +159,22 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	struct fj_vpci *p = dev->tp;
 
 	if (vq >= p->num_queues) {
-		FJ_LOG(ERR, "%s: virtqueue %u beyond the device's %u", dev->name, vq, p->num_queues);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u beyond the device's %u", dev->name, vq, p->num_queues);
 		return -EINVAL;
 	}
 	cc_w16(p, CC_Q_SELECT, vq);
 	uint16_t max = cc_r16(p, CC_Q_SIZE);
 	if (max == 0 || r.num > max) {
-		FJ_LOG(ERR, "%s: virtqueue %u: %u descriptors, the device takes %u", dev->name, vq,
-		       r.num, max);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u: %u descriptors, the device takes %u", dev->name, vq,
+		           r.num, max);
 		return -EINVAL;
 	}
 	/* §4.1.5.1.3: size, vector, ring addresses, then enable. */
 	cc_w16(p, CC_Q_SIZE, r.num);
 	if (!vpci_vector_kept(p, CC_Q_MSIX, vec)) {
-		FJ_LOG(ERR, "%s: virtqueue %u: the device refused MSI-X vector %u (it read back "
-			    "VIRTIO_MSI_NO_VECTOR; the device has %u vectors)", dev->name, vq, vec,
-		       p->msix_vectors);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u: the device refused MSI-X vector %u (it read back "
+			        "VIRTIO_MSI_NO_VECTOR; the device has %u vectors)", dev->name, vq, vec,
+		           p->msix_vectors);
 		return -ENOSPC;
 	}
 	cc_w64(p, CC_Q_DESC, fj_ring_iova(&r, r.desc));
@@ -268,8 +182,8 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	cc_w64(p, CC_Q_DEVICE, fj_ring_iova(&r, r.device));
 	uint64_t off = (uint64_t)cc_r16(p, CC_Q_NOFF) * p->notify_mult;
 	if (off + 2 > p->notify_len) {
-		FJ_LOG(ERR, "%s: virtqueue %u notify offset outside the notify structure", dev->name,
-		       vq);
+		FJ_PMD_LOG(ERR, "%s: virtqueue %u notify offset outside the notify structure", dev->name,
+		           vq);
 		return -EINVAL;
 	}
 	cc_w16(p, CC_Q_ENABLE, 1);
@@ -278,221 +192,6 @@ vpci_setup_queue(struct fj_dev *dev, uint16_t vq, struct fj_ring_addrs r, struct
 	nt->addr = p->notify + off;
 	nt->vq_index = vq;
 	return p->removed ? -ENODEV : 0;
-}
-
-/* ------------------------------------------------------ interrupts */
-
-/* How the kernel driver delivers this device's interrupts (DPDK's PCI bus). */
-static enum rte_intr_handle_type
-vpci_intr_type(struct fj_vpci *p)
-{
-	if (p->pci->intr_handle == NULL)
-		return RTE_INTR_HANDLE_UNKNOWN;
-	return rte_intr_type_get(p->pci->intr_handle);
-}
-
-/* INTx: one line for every cause, the ISR status says which (§4.1.4.5). */
-static bool
-vpci_intx(struct fj_vpci *p)
-{
-	enum rte_intr_handle_type t = vpci_intr_type(p);
-
-	return t == RTE_INTR_HANDLE_UIO_INTX || t == RTE_INTR_HANDLE_VFIO_LEGACY;
-}
-
-/*
- * A configuration change (§4.1.5.5) reaches the driver through an MSI-X
- * vector (vfio-pci), or through INTx (uio_pci_generic, or vfio-pci with
- * EAL's --vfio-intr=legacy).
- */
-static bool
-vpci_lsc_possible(struct fj_vpci *p)
-{
-	/* DPDK sets up MSI-X under vfio-pci even for a device without it. */
-	if (vpci_intr_type(p) == RTE_INTR_HANDLE_VFIO_MSIX)
-		return p->msix_vectors > 0;
-	return vpci_intx(p);
-}
-
-/* Runs on EAL's interrupt thread: a config change, or INTx for any reason. */
-static void
-vpci_intr_handler(void *arg)
-{
-	struct fj_dev *dev = arg;
-	struct fj_vpci *p = dev->tp;
-
-	if (p == NULL)
-		return;
-	if (p->intx)
-		(void)isr_r8(p); /* deasserts the line; the link tells the rest */
-	if (p->lsc)
-		fj_ethdev_link_changed(dev);
-	rte_intr_ack(p->pci->intr_handle);
-}
-
-static void
-vpci_lsc_poll(void *arg)
-{
-	struct fj_dev *dev = arg;
-
-	fj_ethdev_link_changed(dev);
-	rte_eal_alarm_set(LSC_POLL_US, vpci_lsc_poll, dev);
-}
-
-/* LSC events without an interrupt: the promise made at probe still holds. */
-static void
-vpci_lsc_fallback(struct fj_dev *dev, const char *why)
-{
-	struct fj_vpci *p = dev->tp;
-
-	FJ_LOG(WARNING, "%s: %s: the link is polled every %d ms for LSC events instead",
-	       dev->name, why, LSC_POLL_US / 1000);
-	if (rte_eal_alarm_set(LSC_POLL_US, vpci_lsc_poll, dev) == 0)
-		p->lsc_poll = true;
-}
-
-/* Configure-time check of what dev_conf.intr_conf asks for. */
-static int
-vpci_intr_check(struct fj_dev *dev)
-{
-	struct fj_vpci *p = dev->tp;
-	uint16_t nb = fj_dev_nb_rxq(dev);
-
-	if (!dev->eth_dev->data->dev_conf.intr_conf.rxq)
-		return 0;
-	if (vpci_intr_type(p) != RTE_INTR_HANDLE_VFIO_MSIX || p->msix_vectors == 0) {
-		FJ_LOG(ERR, "%s: rx queue interrupts need MSI-X through vfio-pci, and %s",
-		       dev->name, p->msix_vectors == 0 ? "the device has no MSI-X capability"
-						       : "its kernel driver gives INTx only");
-		return -ENOTSUP;
-	}
-	if (nb > RTE_MAX_RXTX_INTR_VEC_ID || p->msix_vectors < nb + 1) {
-		FJ_LOG(ERR, "%s: %u rx queue interrupts need %u MSI-X vectors (one for config "
-			    "changes, one per rx queue); the device has %u",
-		       dev->name, nb, nb + 1, p->msix_vectors);
-		return -ENOSPC;
-	}
-	return 0;
-}
-
-/* MSI-X vector of rx queue @q: 1 + q with rx interrupts, none otherwise. */
-static uint16_t
-vpci_rxq_vector(struct fj_vpci *p, uint16_t q)
-{
-	return p->rxq_intr ? (uint16_t)(RTE_INTR_VEC_RXTX_OFFSET + q) : VIRTIO_MSI_NO_VECTOR;
-}
-
-/*
- * Before the queues are set up: what this start signals, and one event fd
- * per rx queue for vectors 1..n (vector 0 is the device handle's own fd).
- */
-static int
-vpci_intr_prepare(struct fj_dev *dev)
-{
-	struct fj_vpci *p = dev->tp;
-	struct rte_intr_handle *h = p->pci->intr_handle;
-	const struct rte_eth_dev_data *d = dev->eth_dev != NULL ? dev->eth_dev->data : NULL;
-	uint16_t nb = fj_dev_nb_rxq(dev);
-
-	p->lsc = d != NULL && d->dev_conf.intr_conf.lsc && (d->dev_flags & RTE_ETH_DEV_INTR_LSC);
-	p->rxq_intr = false;
-	p->cfg_vector = p->lsc && !p->intx ? RTE_INTR_VEC_ZERO_OFFSET : VIRTIO_MSI_NO_VECTOR;
-	if (d == NULL || !d->dev_conf.intr_conf.rxq || nb == 0)
-		return 0;
-	if (h == NULL || rte_intr_efd_enable(h, nb) < 0) {
-		FJ_LOG(ERR, "%s: no event fds for %u rx queue interrupts", dev->name, nb);
-		return -ENOMEM;
-	}
-	p->rxq_intr = true; /* from here vpci_intr_stop undoes it */
-	if (rte_intr_vec_list_alloc(h, "fj_intr_vec", nb) < 0) {
-		FJ_LOG(ERR, "%s: no memory for the rx interrupt vector list", dev->name);
-		return -ENOMEM;
-	}
-	for (uint16_t q = 0; q < nb; q++)
-		rte_intr_vec_list_index_set(h, q, vpci_rxq_vector(p, q));
-	return 0;
-}
-
-/* §4.1.5.1.2: config changes on vector 0 when asked for, read back. */
-static void
-vpci_config_vector(struct fj_dev *dev)
-{
-	struct fj_vpci *p = dev->tp;
-
-	if (vpci_vector_kept(p, CC_MSIX, p->cfg_vector))
-		return;
-	p->cfg_vector = VIRTIO_MSI_NO_VECTOR;
-	vpci_lsc_fallback(dev, "the device refused MSI-X vector 0 for config changes");
-}
-
-/* After DRIVER_OK: the handler for config changes, then the vectors live. */
-static int
-vpci_intr_enable(struct fj_dev *dev)
-{
-	struct fj_vpci *p = dev->tp;
-	struct rte_intr_handle *h = p->pci->intr_handle;
-	bool irq_lsc = p->lsc && !p->lsc_poll;
-
-	if (!irq_lsc && !p->rxq_intr)
-		return 0;
-	if (irq_lsc && !p->lsc_cb) {
-		if (rte_intr_callback_register(h, vpci_intr_handler, dev) == 0)
-			p->lsc_cb = true;
-		else
-			irq_lsc = false;
-	}
-	/* The kernel sizes its MSI-X set when enabled: from scratch each start. */
-	rte_intr_disable(h);
-	if (rte_intr_enable(h) < 0) {
-		if (p->rxq_intr) {
-			FJ_LOG(ERR, "%s: the kernel driver did not enable the device's interrupts",
-			       dev->name);
-			return -EIO;
-		}
-		irq_lsc = false;
-	} else {
-		p->intr_on = true;
-	}
-	if (p->lsc && !irq_lsc && !p->lsc_poll)
-		vpci_lsc_fallback(dev, "no config-change interrupt could be set up");
-	if (irq_lsc)
-		FJ_LOG(INFO, "%s: link changes by interrupt (%s)", dev->name,
-		       p->intx ? "INTx" : "MSI-X vector 0");
-	return 0;
-}
-
-static void
-vpci_intr_stop(struct fj_dev *dev)
-{
-	struct fj_vpci *p = dev->tp;
-	struct rte_intr_handle *h = p->pci->intr_handle;
-
-	if (p->lsc_poll) {
-		rte_eal_alarm_cancel(vpci_lsc_poll, dev);
-		p->lsc_poll = false;
-	}
-	if (p->intr_on) {
-		rte_intr_disable(h);
-		p->intr_on = false;
-	}
-	if (p->rxq_intr) {
-		rte_intr_efd_disable(h);
-		rte_intr_vec_list_free(h);
-		p->rxq_intr = false;
-	}
-	p->lsc = false;
-}
-
-/* Wake the thread sleeping on rx queue @q's event fd. */
-static void
-vpci_rxq_intr_raise(struct fj_dev *dev, uint16_t q)
-{
-	struct fj_vpci *p = dev->tp;
-	uint64_t one = 1;
-	int fd = p->rxq_intr ? rte_intr_efds_index_get(p->pci->intr_handle, q) : -1;
-
-	if (fd >= 0 && write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		FJ_LOG(DEBUG, "%s: rxq %u: cannot signal its event fd", dev->name, q);
 }
 
 static void vpci_stop(struct fj_dev *dev);
@@ -529,8 +228,8 @@ vpci_cvq_setup(struct fj_dev *dev)
 	int rc;
 
 	if (vq >= p->num_queues) {
-		FJ_LOG(ERR, "%s: no control virtqueue (index %u, %u queues)", dev->name, vq,
-		       p->num_queues);
+		FJ_PMD_LOG(ERR, "%s: no control virtqueue (index %u, %u queues)", dev->name, vq,
+		           p->num_queues);
 		return -ENODEV;
 	}
 	snprintf(name, sizeof(name), "fj_cvq_%u", dev->port_id);
@@ -538,7 +237,7 @@ vpci_cvq_setup(struct fj_dev *dev)
 			   (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0, name,
 			   p->pci->device.numa_node);
 	if (rc == -ENOMEM)
-		FJ_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
+		FJ_PMD_LOG(ERR, "%s: no memory for the control virtqueue", dev->name);
 	if (rc < 0)
 		return rc;
 	p->cvq.alive = vpci_alive;
@@ -561,9 +260,9 @@ vpci_start(struct fj_dev *dev)
 		rc = vpci_set_features(dev, dev->features);
 	}
 	if (rc == 0)
-		rc = vpci_intr_prepare(dev);
+		rc = fj_vpci_intr_prepare(dev);
 	if (rc == 0) {
-		vpci_config_vector(dev);
+		fj_vpci_config_vector(dev);
 		/* The device may add queues for the features just accepted (MQ). */
 		p->num_queues = cc_r16(p, CC_NUMQ);
 	}
@@ -573,7 +272,7 @@ vpci_start(struct fj_dev *dev)
 
 		if (rxq != NULL)
 			rc = vpci_setup_queue(dev, fj_rx_vq(q), fj_rxq_rings(rxq), &rxq->notify,
-					      vpci_rxq_vector(p, q));
+					      fj_vpci_rxq_vector(p, q));
 		if (rc == 0 && txq != NULL)
 			rc = vpci_setup_queue(dev, fj_tx_vq(q), fj_txq_rings(txq), &txq->notify,
 					      VIRTIO_MSI_NO_VECTOR);
@@ -594,7 +293,7 @@ vpci_start(struct fj_dev *dev)
 				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
 	}
 	if (rc == 0)
-		rc = vpci_intr_enable(dev);
+		rc = fj_vpci_intr_enable(dev);
 	if (rc < 0)
 		vpci_stop(dev);
 	return rc;
@@ -608,9 +307,9 @@ vpci_stop(struct fj_dev *dev)
 
 	if (p->common == NULL)
 		return; /* never mapped */
-	vpci_intr_stop(dev);
+	fj_vpci_intr_stop(dev);
 	if (!p->removed && vpci_reset(p) < 0)
-		FJ_LOG(ERR, "%s: device did not complete its reset", dev->name);
+		FJ_PMD_LOG(ERR, "%s: device did not complete its reset", dev->name);
 }
 
 static bool
@@ -637,8 +336,7 @@ vpci_close(struct fj_dev *dev)
 	if (p == NULL)
 		return;
 	vpci_stop(dev);
-	if (p->lsc_cb)
-		rte_intr_callback_unregister_sync(p->pci->intr_handle, vpci_intr_handler, dev);
+	fj_vpci_intr_close(dev);
 	fj_ctrlq_free(&p->cvq);
 	rte_free(p);
 	dev->tp = NULL;
@@ -659,8 +357,8 @@ static const struct fj_transport_ops vpci_ops = {
 	/* LSC is advertised per device at probe, where an interrupt can come. */
 	.lsc_events = false,
 	.queue_size_max = vpci_queue_size_max,
-	.intr_check = vpci_intr_check,
-	.rxq_intr_raise = vpci_rxq_intr_raise,
+	.intr_check = fj_vpci_intr_check,
+	.rxq_intr_raise = fj_vpci_rxq_intr_raise,
 };
 
 /* ------------------------------------------------------ PCI driver */
@@ -677,7 +375,7 @@ vpci_map_caps(struct fj_dev *dev, struct fj_vpci *p, const uint8_t *cfg, size_t 
 	const char *why;
 
 	if (fj_pci_caps_parse(cfg, cfg_len, bar_len, &caps, &why) < 0) {
-		FJ_LOG(ERR, "%s: %s", dev->name, why);
+		FJ_PMD_LOG(ERR, "%s: %s", dev->name, why);
 		return -ENODEV;
 	}
 	p->common = bar_addr[caps.common.bar] + caps.common.offset;
@@ -701,7 +399,7 @@ vpci_map(struct fj_dev *dev, struct rte_pci_device *pci, struct fj_vpci *p)
 	uint64_t bar_len[6];
 
 	if (rte_pci_read_config(pci, cfg, sizeof(cfg), 0) != (int)sizeof(cfg)) {
-		FJ_LOG(ERR, "%s: cannot read PCI configuration space", dev->name);
+		FJ_PMD_LOG(ERR, "%s: cannot read PCI configuration space", dev->name);
 		return -EIO;
 	}
 	for (int i = 0; i < 6; i++) {
@@ -726,11 +424,11 @@ vpci_check_dma(struct fj_dev *dev)
 	if (rc < 0)
 		return rc;
 	if (!(offered & FJ_BIT(VIRTIO_F_ACCESS_PLATFORM)) && rte_eal_iova_mode() != RTE_IOVA_PA) {
-		FJ_LOG(ERR,
-		       "%s: the device does not offer VIRTIO_F_ACCESS_PLATFORM, so it bypasses the "
-		       "IOMMU and needs physical addresses, but EAL's IOVA mode is VA; give the "
-		       "device iommu_platform=on (QEMU), or use uio_pci_generic / --iova-mode=pa",
-		       dev->name);
+		FJ_PMD_LOG(ERR,
+		           "%s: the device does not offer VIRTIO_F_ACCESS_PLATFORM, so it bypasses the "
+		           "IOMMU and needs physical addresses, but EAL's IOVA mode is VA; give the "
+		           "device iommu_platform=on (QEMU), or use uio_pci_generic / --iova-mode=pa",
+		           dev->name);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -771,15 +469,15 @@ vpci_parse_devargs(struct fj_dev *dev, const char *args)
 		return 0;
 	kv = rte_kvargs_parse(args, vpci_keys);
 	if (kv == NULL) {
-		FJ_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
-		       args, FJ_PCI_PARAMS);
+		FJ_PMD_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
+		           args, FJ_PCI_PARAMS);
 		return -EINVAL;
 	}
 	rc = rte_kvargs_process(kv, "packed_vq", vpci_on_packed_vq, &dev->disabled);
 	rte_kvargs_free(kv);
 	if (rc < 0) {
-		FJ_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
-		       dev->name);
+		FJ_PMD_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
+		           dev->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -821,23 +519,23 @@ fj_pci_init(struct rte_eth_dev *eth_dev)
 		rte_eth_random_addr(dev->mac.addr_bytes);
 		rc = fj_ethdev_init(eth_dev, dev);
 	}
-	p->intx = vpci_intx(p);
-	if (rc == 0 && vpci_lsc_possible(p))
+	p->intx = fj_vpci_intx(p);
+	if (rc == 0 && fj_vpci_lsc_possible(p))
 		eth_dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
 	else if (rc == 0)
-		FJ_LOG(INFO, "%s: no interrupt for config changes (%s): no LSC events, the link "
-			     "is read on each query", dev->name,
-		       p->msix_vectors == 0 ? "no MSI-X, and INTx is not set up under vfio-pci"
-					    : "interrupts not delivered by this kernel driver");
+		FJ_PMD_LOG(INFO, "%s: no interrupt for config changes (%s): no LSC events, the link "
+			         "is read on each query", dev->name,
+		           p->msix_vectors == 0 ? "no MSI-X, and INTx is not set up under vfio-pci"
+					        : "interrupts not delivered by this kernel driver");
 	if (rc == 0) {
 		/* The device's own queue size, capped, is the default. */
 		uint16_t qs = vpci_queue_size_max(dev, 0);
 		if (qs != 0)
 			dev->queue_size = (uint16_t)RTE_MIN(rte_align32prevpow2(qs),
 							    (uint32_t)FJ_QUEUE_SIZE_DEFAULT);
-		FJ_LOG(INFO, "%s: port %u on virtio-pci %04x:%04x, %u virtqueues, %u queue pair(s)",
-		       dev->name, eth_dev->data->port_id, pci->id.vendor_id, pci->id.device_id,
-		       p->num_queues, dev->max_pairs);
+		FJ_PMD_LOG(INFO, "%s: port %u on virtio-pci %04x:%04x, %u virtqueues, %u queue pair(s)",
+		           dev->name, eth_dev->data->port_id, pci->id.vendor_id, pci->id.device_id,
+		           p->num_queues, dev->max_pairs);
 		return 0;
 	}
 	vpci_close(dev);

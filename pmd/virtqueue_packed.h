@@ -134,6 +134,31 @@ fj_pring_is_used(const struct fj_pring *pr, uint16_t idx, bool wrap)
 	return avail == wrap && used == wrap;
 }
 
+/* A used descriptor as the device wrote it back (§2.8.7). */
+struct fj_pused {
+	uint16_t id;  /* buffer id; for a chain, the id of its head */
+	uint32_t len; /* bytes written into a device-writable buffer */
+};
+
+/*
+ * The used descriptor at slot @idx for wrap counter @wrap, if the device
+ * has marked it used. §2.8.21.1 and §2.8.7: the flags are read first, with
+ * acquire order, and only then id and length; each once, through atomic
+ * loads the compiler can neither hoist above the flags nor repeat (the
+ * device may rewrite the slot once it is made available again).
+ */
+static inline bool
+fj_pring_used_get(const struct fj_pring *pr, uint16_t idx, bool wrap, struct fj_pused *u)
+{
+	const struct vring_packed_desc *d = &pr->desc[idx];
+
+	if (!fj_pring_is_used(pr, idx, wrap))
+		return false;
+	u->id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+	u->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	return true;
+}
+
 /* Slot and wrap counter @n slots after the driver's used position. */
 static inline void
 fj_pring_used_advance(struct fj_pring *pr, uint16_t n)

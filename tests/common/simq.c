@@ -50,14 +50,12 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	r->addr_off = offsetof(struct rte_mbuf, buf_addr);
 	r->notify.fn = count_kick;
 	r->packed = packed;
-	fj_vring_layout(nb, 64, &r->lay);
-	fj_pring_layout(nb, &r->play);
-	r->mz = zone("rx", packed ? r->play.size : r->lay.size);
+	r->mz = zone("rx", fj_queue_layout(packed, nb, &r->lay, &r->play));
 	r->sw = calloc(nb, sizeof(*r->sw));
 	r->refill = calloc(nb, sizeof(uint16_t));
 	r->link = calloc(nb, sizeof(uint16_t));
 	if (r->mz == NULL || r->sw == NULL || r->refill == NULL || r->link == NULL ||
-	    (packed ? fj_rxq_start_packed(r) : fj_rxq_start(r)) != 0)
+	    fj_rxq_start(r) != 0)
 		goto fail;
 
 	t->dev = &s->dev;
@@ -66,9 +64,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	t->free_thresh = 32;
 	t->notify.fn = count_kick;
 	t->packed = packed;
-	fj_vring_layout(nb, 64, &t->lay);
-	fj_pring_layout(nb, &t->play);
-	size_t ring = packed ? t->play.size : t->lay.size;
+	size_t ring = fj_queue_layout(packed, nb, &t->lay, &t->play);
 	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_LEN);
 	t->sw = calloc(nb, sizeof(*t->sw));
 	t->link = calloc(nb, sizeof(uint16_t));
@@ -76,7 +72,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 		goto fail;
 	t->hdr_base = (uint64_t)(uintptr_t)t->mz->addr + ring;
 	t->hdr_va = (uint8_t *)t->mz->addr + ring;
-	if ((packed ? fj_txq_start_packed(t) : fj_txq_start(t)) != 0)
+	if (fj_txq_start(t) != 0)
 		goto fail;
 	simq_kicks = 0;
 	return s;

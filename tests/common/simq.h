@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fjord.h"
+#include "fj_pmd.h"
 
 struct simq {
 	struct fj_dev dev;

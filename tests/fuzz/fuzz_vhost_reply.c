@@ -5,8 +5,9 @@
  * for the queue count and a ring base, and must end each exchange with
  * success or a clear error, never a crash or a hang.
  *
- * The transport's exchanges are static, so the harness includes its
- * source; the rest of the PMD is linked as usual.
+ * The transport's handshake is static, so the harness includes its
+ * source (vhost_user.c); its messages (vhost_user_msg.c) and the rest of
+ * the PMD are linked as usual.
  */
 #include "../../pmd/vhost_user.c"
 
@@ -56,8 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (pairs < 1 || pairs > FJ_MAX_QUEUE_PAIRS))
 			abort();
 		struct vu_msg m = { .request = VU_GET_VRING_BASE, .size = sizeof(m.p.state) };
-		vu_request(&vh, &m, NULL, 0);
-		vu_set_state(&vh, VU_SET_VRING_NUM, 0, 256);
+		fj_vu_request(&vh, &m, NULL, 0);
+		fj_vu_set_state(&vh, VU_SET_VRING_NUM, 0, 256);
 	}
 	pthread_mutex_destroy(&vh.lock);
 	close(sv[0]);

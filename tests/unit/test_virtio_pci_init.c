@@ -19,6 +19,7 @@
 
 #define FJ_VPCI_SIM
 #include "../../pmd/virtio_pci.c"
+#include "../../pmd/virtio_pci_intr.c"
 #include "virtio_features.h"
 
 int fj_logtype;
@@ -586,22 +587,22 @@ test_rx_interrupts_checked_at_configure(void **state)
 	drv_init();
 	/* Without rx queue interrupts nothing is asked of the device. */
 	intr_port(RTE_INTR_HANDLE_UIO_INTX, false, false, 0);
-	assert_int_equal(vpci_intr_check(&D), 0);
+	assert_int_equal(fj_vpci_intr_check(&D), 0);
 	intr_port_free();
 	/* INTx only (uio_pci_generic). */
 	intr_port(RTE_INTR_HANDLE_UIO_INTX, true, false, 4);
-	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	assert_int_equal(fj_vpci_intr_check(&D), -ENOTSUP);
 	intr_port_free();
 	/* vfio-pci on a device without MSI-X. */
 	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 0);
-	assert_int_equal(vpci_intr_check(&D), -ENOTSUP);
+	assert_int_equal(fj_vpci_intr_check(&D), -ENOTSUP);
 	intr_port_free();
 	/* One vector: config changes only. */
 	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 1);
-	assert_int_equal(vpci_intr_check(&D), -ENOSPC);
+	assert_int_equal(fj_vpci_intr_check(&D), -ENOSPC);
 	intr_port_free();
 	intr_port(RTE_INTR_HANDLE_VFIO_MSIX, true, false, 2);
-	assert_int_equal(vpci_intr_check(&D), 0);
+	assert_int_equal(fj_vpci_intr_check(&D), 0);
 	intr_port_free();
 	drv_fini();
 }

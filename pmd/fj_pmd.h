@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fjord's virtio-net PMD: the device, its queues and the transport seam.
+ * fjord's virtio-net PMD, private to pmd/: the device, its queues and the
+ * transport seam. (Applications include the stack's public fjord.h; this
+ * header is the driver's own.)
  *
  * The data path (rxtx.c) and the ethdev operations (ethdev.c) see a
  * transport only through struct fj_transport_ops; vhost-user (vhost_user.c)
  * is one such table, PCI another.
  */
-#ifndef FJ_FJORD_H
-#define FJ_FJORD_H
+#ifndef FJ_PMD_H
+#define FJ_PMD_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +25,7 @@
 #include "virtqueue_packed.h"
 
 extern int fj_logtype;
-#define FJ_LOG(level, fmt, ...)                                                  \
+#define FJ_PMD_LOG(level, fmt, ...)                                              \
 	rte_log(RTE_LOG_##level, fj_logtype, "fjord: " fmt "\n", ##__VA_ARGS__)
 
 struct fj_dev;
@@ -62,9 +64,16 @@ struct fj_txq_stats {
 	uint64_t kicks;
 };
 
+/*
+ * A queue's ring is split (VIRTIO 1.2 §2.7) or packed (§2.8, with
+ * VIRTIO_F_RING_PACKED) for the whole life of the port: one ring state, in
+ * the layout @packed names.
+ */
 struct fj_rxq {
-	struct fj_vring vr;     /* split layout */
-	struct fj_pring pr;     /* packed layout (VIRTIO_F_RING_PACKED) */
+	union {
+		struct fj_vring vr; /* split layout */
+		struct fj_pring pr; /* packed layout */
+	};
 	struct rte_mbuf **sw;   /* mbuf posted in each descriptor, by id */
 	uint16_t *refill;       /* FIFO of descriptor ids waiting for an mbuf */
 	uint16_t refill_head;
@@ -87,8 +96,10 @@ struct fj_rxq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
-	struct fj_vring_layout lay;
-	struct fj_pring_layout play;
+	union {                 /* where the ring's parts sit in @mz */
+		struct fj_vring_layout lay;
+		struct fj_pring_layout play;
+	};
 	bool packed;
 	uint16_t *link;         /* split: free list; packed: free buffer ids */
 };
@@ -99,15 +110,18 @@ struct fj_tx_slot {
 };
 
 struct fj_txq {
-	struct fj_vring vr;     /* split layout */
-	struct fj_pring pr;     /* packed layout */
+	union {
+		struct fj_vring vr; /* split layout */
+		struct fj_pring pr; /* packed layout */
+	};
 	struct fj_tx_slot *sw;  /* split: by head descriptor id; packed: by buffer id */
 	uint16_t clean_head;    /* in-order: oldest outstanding head */
 	uint16_t addr_off;
 	uint16_t free_thresh;
 	bool broken;
 	bool fast_free;         /* RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE */
-	bool in_order;          /* packed: VIRTIO_F_IN_ORDER, buffer id = first slot */
+	bool in_order;          /* VIRTIO_F_IN_ORDER, chosen at queue start (split: also
+				 * vr.in_order; packed: buffer id = first slot) */
 	bool csum;              /* VIRTIO_NET_F_CSUM and TCP/UDP checksum offload enabled */
 	uint8_t *hdr_va;        /* the per-descriptor headers, as the driver sees them */
 	uint64_t hdr_base;      /* device address of hdrs[0] */
@@ -118,11 +132,29 @@ struct fj_txq {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	const struct rte_memzone *mz;
-	struct fj_vring_layout lay;
-	struct fj_pring_layout play;
+	union {                 /* where the ring's parts sit in @mz */
+		struct fj_vring_layout lay;
+		struct fj_pring_layout play;
+	};
 	bool packed;
 	uint16_t *link;
 };
+
+/*
+ * Lay out a ring of @nb descriptors in the queue's layout (split parts on
+ * cache lines, §2.7; packed, §2.8); returns the ring's size in bytes.
+ */
+static inline size_t
+fj_queue_layout(bool packed, uint16_t nb, struct fj_vring_layout *lay,
+		struct fj_pring_layout *play)
+{
+	if (packed) {
+		fj_pring_layout(nb, play);
+		return play->size;
+	}
+	fj_vring_layout(nb, RTE_CACHE_LINE_SIZE, lay);
+	return lay->size;
+}
 
 /* Where a queue's ring parts live, for the transport to tell the device. */
 struct fj_ring_addrs {
@@ -142,23 +174,25 @@ fj_ring_iova(const struct fj_ring_addrs *r, const void *p)
 }
 
 static inline struct fj_ring_addrs
+fj_ring_addrs_of(bool packed, const struct fj_vring *vr, const struct fj_pring *pr,
+		 const struct rte_memzone *mz)
+{
+	if (packed)
+		return (struct fj_ring_addrs){ pr->desc, pr->driver_event, pr->device_event,
+					       pr->num, true, mz };
+	return (struct fj_ring_addrs){ vr->desc, vr->avail, vr->used, vr->num, false, mz };
+}
+
+static inline struct fj_ring_addrs
 fj_rxq_rings(const struct fj_rxq *q)
 {
-	if (q->packed)
-		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
-					       q->pr.num, true, q->mz };
-	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false,
-				       q->mz };
+	return fj_ring_addrs_of(q->packed, &q->vr, &q->pr, q->mz);
 }
 
 static inline struct fj_ring_addrs
 fj_txq_rings(const struct fj_txq *q)
 {
-	if (q->packed)
-		return (struct fj_ring_addrs){ q->pr.desc, q->pr.driver_event, q->pr.device_event,
-					       q->pr.num, true, q->mz };
-	return (struct fj_ring_addrs){ q->vr.desc, q->vr.avail, q->vr.used, q->vr.num, false,
-				       q->mz };
+	return fj_ring_addrs_of(q->packed, &q->vr, &q->pr, q->mz);
 }
 
 /*
@@ -244,18 +278,22 @@ int fj_intr_configure(struct fj_dev *dev);
 int fj_rx_queue_intr_enable(struct rte_eth_dev *eth_dev, uint16_t qid);
 int fj_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t qid);
 
-/* rxtx.c */
-uint16_t fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+/* rxtx_start.c: queue start and drain, for either layout */
 int fj_rxq_start(struct fj_rxq *q);
 void fj_rxq_drain(struct fj_rxq *q);
 int fj_txq_start(struct fj_txq *q);
 void fj_txq_drain(struct fj_txq *q);
 
-/* rxtx_packed.c */
+/*
+ * rxtx.c (split) and rxtx_packed.c (packed): the bursts, and the first
+ * fill of a started rx ring, which returns how many descriptors it could
+ * not fill.
+ */
+uint16_t fj_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n);
+uint16_t fj_rxq_fill(struct fj_rxq *q);
 uint16_t fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n);
-int fj_rxq_start_packed(struct fj_rxq *q);
-int fj_txq_start_packed(struct fj_txq *q);
+uint16_t fj_rxq_fill_packed(struct fj_rxq *q);
 
 #endif
