@@ -138,7 +138,6 @@ void
 fj_stack_telemetry_register(struct fj_stack *s)
 {
 	telemetry_stack = s;
-	s->telemetry = true;
 	rte_telemetry_register_cmd("/fjord/stack", telemetry_stats,
 				   "fjord stack counters. No parameters");
 }
@@ -146,7 +145,6 @@ fj_stack_telemetry_register(struct fj_stack *s)
 void
 fj_stack_telemetry_unregister(struct fj_stack *s)
 {
-	if (s->telemetry && telemetry_stack == s)
+	if (telemetry_stack == s)
 		telemetry_stack = NULL;
-	s->telemetry = false;
 }

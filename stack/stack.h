@@ -86,7 +86,6 @@ struct fj_stack {
 	double icmp_tokens;
 	uint64_t icmp_last;
 	struct fj_tcp tcp;
-	bool telemetry; /* this stack serves /fjord/stack */
 
 	/* socket backend (socket/socket.h) */
 	struct fj_sock *sock;

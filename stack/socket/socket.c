@@ -19,8 +19,6 @@
 #include "socket.h"
 
 #define MAX_EVENTS 64
-#define EP_PTR(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
-#define EP_KIND(v) ((int)((v) & 3))
 
 /* EAL options that place threads; kept for the socket backend too. */
 static bool
@@ -123,8 +121,8 @@ sock_run(struct fj_stack *s)
 			return -errno;
 		uint64_t woke = fj_now(s);
 		for (int i = 0; i < n; i++) {
-			void *p = EP_PTR(ev[i].data.u64);
-			switch (EP_KIND(ev[i].data.u64)) {
+			void *p = FJ_EP_PTR(ev[i].data.u64);
+			switch (FJ_EP_KIND(ev[i].data.u64)) {
 			case FJ_EP_UDP:
 				fj_sock_udp_readable(s, p);
 				break;

@@ -18,6 +18,8 @@
 /* What an epoll event is for: the low bits of its pointer. */
 enum { FJ_EP_UDP = 0, FJ_EP_LISTEN = 1, FJ_EP_FLOW = 2 };
 #define FJ_EP_TAG(p, t) ((uint64_t)(uintptr_t)(p) | (t))
+#define FJ_EP_PTR(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
+#define FJ_EP_KIND(v) ((int)((v) & 3))
 
 struct fj_sock_udp {
 	struct fj_udp base;
