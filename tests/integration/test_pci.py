@@ -220,6 +220,9 @@ def rss_guest(name, d, ns, hash_report):
     check("RSS" in m.group(1).split(), f"RSS not negotiated: {m.group(1)}")
     check(("HASH_REPORT" in m.group(1).split()) == hash_report,
           f"HASH_REPORT {'not ' if hash_report else ''}negotiated: {m.group(1)}")
+    info = g.cmd("show port info 0")
+    check(f"Redirection table size: {RETA_SIZE}" in info and "Hash key size in bytes: 40" in info
+          and "ipv4-udp" in info, f"port info without QEMU's RSS limits:\n{info}")
     return g, Injector(g, packet_sock=psock)
 
 
