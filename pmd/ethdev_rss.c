@@ -14,7 +14,7 @@
 #include "ethdev_ops.h"
 #include "virtio_features.h"
 
-/* Each virtio hash type (§5.1.6.4.3.1) and the ethdev flow types it covers. */
+/* Each virtio hash type (§5.1.6.4.3) and the ethdev flow types it covers. */
 static const struct {
 	uint32_t type;
 	uint64_t hf;
@@ -241,7 +241,8 @@ fj_rss_hash_conf_get(struct rte_eth_dev *eth_dev, struct rte_eth_rss_conf *conf)
 
 	if (!rss_capable(dev))
 		return -ENOTSUP;
-	conf->rss_hf = rss_in_use(dev) ? fj_rss_hf_of_types(dev->rss.hash_types) : 0;
+	/* The flow types as asked: each within a hash type the device computes. */
+	conf->rss_hf = rss_in_use(dev) ? dev->rss_hf : 0;
 	if (conf->rss_key != NULL) {
 		if (conf->rss_key_len < dev->rss.key_len)
 			return -EINVAL;

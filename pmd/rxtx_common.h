@@ -192,7 +192,7 @@ rx_hdr(const struct rte_mbuf *m, uint8_t hdr_len)
 
 /*
  * With VIRTIO_NET_F_HASH_REPORT, the hash the device computed for the
- * packet (§5.1.6.4.3.4) goes to mbuf->hash.rss, flagged, when hash_report
+ * packet (§5.1.6.4.3) goes to mbuf->hash.rss, flagged, when hash_report
  * names a known type: NONE (no hash type applied) and values beyond the
  * known ones leave the mbuf without a hash.
  */

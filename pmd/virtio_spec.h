@@ -126,11 +126,11 @@ struct virtio_net_hdr_v1_hash {
 _Static_assert(sizeof(struct virtio_net_hdr_v1_hash) == VIRTIO_NET_HDR_HASH_LEN,
 	       "virtio_net_hdr_v1_hash is 20 bytes (VIRTIO 1.2 §5.1.6)");
 
-/* hash_report values, §5.1.6.4.3.4; anything above UDPv6_EX is unknown. */
+/* hash_report values, §5.1.6.4.3; anything above UDPv6_EX is unknown. */
 #define VIRTIO_NET_HASH_REPORT_NONE     0
 #define VIRTIO_NET_HASH_REPORT_UDPv6_EX 9
 
-/* supported_hash_types and hash_types bits, §5.1.6.4.3.1. */
+/* supported_hash_types and hash_types bits, §5.1.6.4.3. */
 #define VIRTIO_NET_HASH_TYPE_IPv4   (1u << 0)
 #define VIRTIO_NET_HASH_TYPE_TCPv4  (1u << 1)
 #define VIRTIO_NET_HASH_TYPE_UDPv4  (1u << 2)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The bursts with VIRTIO_NET_F_HASH_REPORT (VIRTIO 1.2 §5.1.6,
- * §5.1.6.4.3.4): every rx and tx buffer starts with the 20-byte struct
+ * §5.1.6.4.3): every rx and tx buffer starts with the 20-byte struct
  * virtio_net_hdr_v1_hash; the device's hash reaches mbuf->hash.rss only
  * with a known hash_report. A scripted device plays the split and packed
  * rings (tests/common/simq.c); EAL runs without hugepages or devices.
