@@ -553,6 +553,8 @@ main(int argc, char **argv)
 	       fj_stack_backend(B.s), mode, proto, B.conns, B.size, secs, rate,
 	       (double)t->bytes * 8 / secs / 1e9, percentile_us(t, 0.5), percentile_us(t, 0.9),
 	       percentile_us(t, 0.99), percentile_us(t, 0.999), t->errors, nshards);
+	printf("fjord-bench: final counters:\n");
+	fj_stack_stats_dump(B.s, stdout);
 	fflush(stdout);
 	for (unsigned i = 0; i < B.conns; i++)
 		if (conns[i].f != NULL)

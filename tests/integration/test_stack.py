@@ -156,6 +156,8 @@ def payload(i):
     return struct.pack("!II", i, sz) + bytes((i * 13 + k) & 0xff for k in range(sz - 8))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+if len(sys.argv) > 5:  # a given source port
+    s.bind(("", int(sys.argv[5])))
 s.connect((host, port))
 pending = {}
 nxt = got = 0
@@ -183,10 +185,10 @@ print("OK", got, "resent", resent)
 """
 
 
-def udp_echo(env, n=10000, window=32, host=FJ_IP):
+def udp_echo(env, n=10000, window=32, host=FJ_IP, sport=None):
     t0 = time.time()
     r = ns_run(env.ns, "python3", "-c", UDP_CLIENT, host, "7", str(n), str(window),
-               check_rc=False, timeout=300)
+               *([str(sport)] if sport else []), check_rc=False, timeout=300)
     out = (r.stdout + r.stderr).strip()
     check(r.returncode == 0 and out.startswith("OK"), f"UDP echo failed: {out}")
     resent = int(out.split()[-1])

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""fjord's stack on two shards (two lcores, two queue pairs) against the
+Linux kernel in a test-made namespace.
+
+On a 2-queue net_tap port and on fjord's PMD over a 2-queue vhost-user port
+(neither has RSS: frames are steered in software), kernel clients echo over
+TCP and UDP; both shards must serve flows and both tx queues carry traffic
+(DPDK's ethdev xstats through telemetry), and after 10,000 connect/close
+cycles every shard's flows and buffers are back where they were. fjord-bench
+on two shards is then the client of a kernel server: its active opens pick
+source ports whose replies come back to the opening shard.
+"""
+import os
+import re
+import subprocess
+import time
+
+import harness as h
+from harness import Proc, check, log
+import test_stack as ts
+
+BENCH = os.path.join(h.BUILD, "apps", "fjord-bench")
+
+
+def shard_values(env, i):
+    return ts.telemetry(env.echo.prefix, f"/fjord/stack,{i}")["/fjord/stack"]
+
+
+def shard_gauges(env):
+    return [(v["tcp_flows"], v["mbufs_in_use"]) for v in
+            (shard_values(env, i) for i in range(env.shards))]
+
+
+def wait_shard_gauges(env, want, timeout=15):
+    deadline = time.time() + timeout
+    while True:
+        g = shard_gauges(env)
+        if g == want or time.time() > deadline:
+            return g
+        time.sleep(0.2)
+
+
+def tx_queue_packets(env):
+    x = ts.telemetry(env.echo.prefix, "/ethdev/xstats,0")["/ethdev/xstats"]
+    return [x.get(f"tx_q{q}_packets", 0) for q in range(env.shards)]
+
+
+def ip4(a):
+    return int.from_bytes(bytes(int(x) for x in a.split(".")), "big")
+
+
+def flow_owner(ip_a, ip_b, port_a, port_b, n):
+    """stack/flow_hash.h's fj_flow_owner, to pick flows for each shard."""
+    m = 0xffffffff
+    x = ((ip4(ip_a) ^ ip4(ip_b)) + (port_a ^ port_b) * 0x9e3779b1) & m
+    x ^= x >> 16
+    x = (x * 0x85ebca6b) & m
+    x ^= x >> 13
+    x = (x * 0xc2b2ae35) & m
+    x ^= x >> 16
+    return x % n
+
+
+def port_for(shard, n, lo=40000):
+    return next(p for p in range(lo, lo + 1000)
+                if flow_owner(ts.KERNEL_IP, ts.FJ_IP, p, 7, n) == shard)
+
+
+def two_shards(name, mode):
+    with ts.Env(name, mode=mode, shards=2) as env:
+        check(re.search(r"2 shards on 2 queue pairs, flows steered by software",
+                        env.echo.output()), f"no 2-shard line:\n{env.echo.tail(20)}")
+        # Warm up first: a vhost-user port's tx ring keeps sent buffers
+        # until its next reclaim, up to the ring's size (1024).
+        ts.tcp_client(env, "echo", 16384, 100)
+        base = shard_gauges(env)
+        slack = 0 if mode == "tap" else 1024
+        ts.tcp_client(env, "echo", 16384, 1000)
+        # One UDP flow to each shard (source ports chosen by the steering
+        # hash): each shard must receive exactly its flow's datagrams.
+        for i in range(2):
+            ts.udp_echo(env, n=5000, sport=port_for(i, 2))
+        ts.tcp_client(env, "cycles", 10000)
+        after = wait_shard_gauges(env, base)
+        check(all(a[0] == b[0] and abs(a[1] - b[1]) <= slack for a, b in zip(after, base)),
+              f"per shard (flows, mbufs): {after} after, {base} before")
+        per = [shard_values(env, i) for i in range(2)]
+        for i, v in enumerate(per):
+            check(v["tcp_passive_opens"] > 500 and 5000 <= v["udp_rx"] <= 5010,
+                  f"shard {i} served too little: passive opens {v['tcp_passive_opens']}, "
+                  f"udp_rx {v['udp_rx']}")
+        opens = sum(v["tcp_passive_opens"] for v in per)
+        udp = sum(v["udp_rx"] for v in per)
+        check(opens == 11100 and udp >= 10000, f"opens {opens}, udp_rx {udp}")
+        txq = tx_queue_packets(env)
+        check(all(n > 1000 for n in txq), f"tx queue packets {txq}")
+        steered = sum(v["steered_in"] for v in per)
+        drops = sum(v["drop_steer_ring_full"] for v in per)
+        log(f"{mode}: (flows, mbufs) per shard {base} before, {after} after; opens {[v['tcp_passive_opens'] for v in per]}, "
+            f"datagrams {[v['udp_rx'] for v in per]}; tx queues {txq}; {steered} frames "
+            f"steered, {drops} steering drops")
+        check(drops == 0, f"{drops} frames dropped at a full steering ring")
+
+
+def test_tap_two_shards():
+    two_shards("sh2tap", "tap")
+
+
+def test_pmd_two_shards():
+    two_shards("sh2pmd", "pmd")
+
+
+# A kernel echo server for many connections at once (one thread, selectors).
+KERNEL_ECHO = r"""
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], int(sys.argv[2])))
+ls.listen(4096)
+ls.setblocking(False)
+sel.register(ls, selectors.EVENT_READ)
+print("LISTENING", flush=True)
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is ls:
+            c, _ = ls.accept()
+            c.setblocking(False)
+            sel.register(c, selectors.EVENT_READ)
+            continue
+        try:
+            d = s.recv(65536)
+        except (ConnectionResetError, BlockingIOError):
+            d = b""
+        if d:
+            s.setblocking(True)
+            s.sendall(d)
+            s.setblocking(False)
+        else:
+            sel.unregister(s)
+            s.close()
+"""
+
+
+def test_bench_two_shards_as_client():
+    """fjord-bench on two shards opens 1,000 connections to a kernel echo
+    server: every one must be established and echo without error (a source
+    port whose replies went to the other shard would meet no flow there and
+    be reset), and both shards open connections."""
+    env = ts.Env.__new__(ts.Env)
+    env.ns = f"fjshb{os.getpid() % 100000}"
+    env.dir = h.workdir()
+    env.procs = []
+    prefix = f"fjshb_{os.getpid()}"
+    try:
+        subprocess.run(["ip", "netns", "del", env.ns], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "add", env.ns], check=True)
+        ts.ns_run(env.ns, "ip", "link", "set", "lo", "up")
+        h.cleanup_prefix(prefix)
+        bench = env.add(Proc(["ip", "netns", "exec", env.ns, "stdbuf", "-o0", BENCH, "-l", "0,1",
+                              "--file-prefix", prefix, "--no-pci", "--no-huge", "-m", "512",
+                              "--vdev", "net_tap0,iface=fj0", "--", "--ip", f"{ts.FJ_IP}/24",
+                              "--server", f"{ts.KERNEL_IP}:7007", "--conns", "1000",
+                              "--duration", "4", "--warmup", "6"], "bench", prefix))
+        deadline = time.time() + 20
+        while ts.ns_run(env.ns, "ip", "link", "show", "fj0", check_rc=False).returncode:
+            check(time.time() < deadline and bench.alive(), f"no tap:\n{bench.tail()}")
+            time.sleep(0.1)
+        ts.ns_run(env.ns, "ip", "addr", "add", f"{ts.KERNEL_IP}/24", "dev", "fj0")
+        ts.ns_run(env.ns, "ip", "link", "set", "fj0", "up")
+        srv = env.add(Proc(["ip", "netns", "exec", env.ns, "python3", "-c", KERNEL_ECHO,
+                            ts.KERNEL_IP, "7007"], "kernel-echo"))
+        srv.wait_for(r"LISTENING", 10)
+        m = bench.wait_for(r"RESULT (.*)\n", 90)
+        kv = dict(x.split("=", 1) for x in m.group(1).split())
+        bench.wait(20)
+        out = bench.output()
+        opens = [int(x) for x in re.findall(r"^shard\d\.tcp_active_opens (\d+)$", out, re.M)]
+        resets = int(re.search(r"^tcp_rst_rx (\d+)$", out, re.M).group(1))
+        log(f"fjord-bench on 2 shards: {kv['rate']} req/s, errors {kv['errors']}, active opens "
+            f"per shard {opens}, resets received {resets}")
+        check(kv["shards"] == "2" and float(kv["rate"]) > 0 and kv["errors"] == "0",
+              f"RESULT {m.group(1)}")
+        check(len(opens) == 2 and min(opens) >= 400 and sum(opens) == 1000 and resets == 0,
+              f"active opens per shard {opens}, resets {resets}")
+    finally:
+        ts.Env.close(env)
+
+
+if __name__ == "__main__":
+    h.run({n[5:]: f for n, f in globals().items() if n.startswith("test_")})
