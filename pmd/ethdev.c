@@ -196,12 +196,19 @@ fj_start(struct rte_eth_dev *eth_dev)
 	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
 	eth_dev->rx_pkt_burst = packed ? fj_rx_burst_packed : fj_rx_burst;
 	eth_dev->tx_pkt_burst = packed ? fj_tx_burst_packed : fj_tx_burst;
-	if (rc == 0)
+	if (rc == 0) {
 		rc = dev->ops->start(dev);
+		if (rc < 0)
+			FJ_PMD_LOG(ERR, "%s: the %s transport did not start: %s", dev->name,
+			           dev->ops->name, rte_strerror(-rc));
+	}
 	if (rc == 0) {
 		rc = fj_rss_start(dev);
-		if (rc < 0)
+		if (rc < 0) {
+			FJ_PMD_LOG(ERR, "%s: the device refused the RSS configuration: %s",
+			           dev->name, rte_strerror(-rc));
 			dev->ops->stop(dev);
+		}
 	}
 	if (rc < 0) {
 		fj_queues_drain(dev);
