@@ -3,7 +3,7 @@
  * The software steering hash: which shard owns a TCP or UDP flow when the
  * device does not choose by RSS. Both directions of a flow must agree, so
  * the two ends enter symmetrically (XOR of the addresses, XOR of the
- * ports); the mix after it is a few shifts, one multiply and a modulo,
+ * ports); the mix after it is shifts, multiplies and a modulo,
  * operations classic BPF also has, so the socket backend's SO_REUSEPORT
  * program (socket/reuseport.c) computes the very same owner in the kernel.
  */
@@ -12,17 +12,20 @@
 
 #include <stdint.h>
 
-#define FJ_FLOW_HASH_MUL 0x45d9f3bu
+#define FJ_FLOW_HASH_PORTS 0x9e3779b1u /* spreads the ports over the word */
+#define FJ_FLOW_HASH_M1 0x85ebca6bu    /* MurmurHash3's finaliser */
+#define FJ_FLOW_HASH_M2 0xc2b2ae35u
 
 /* Host-order addresses and ports of either end, in either order. */
 static inline uint32_t
 fj_flow_hash(uint32_t ip_a, uint32_t ip_b, uint16_t port_a, uint16_t port_b)
 {
-	uint32_t p = (uint32_t)(port_a ^ port_b);
-	uint32_t x = ip_a ^ ip_b ^ (p << 16 | p);
+	uint32_t x = (ip_a ^ ip_b) + (uint32_t)(port_a ^ port_b) * FJ_FLOW_HASH_PORTS;
 
 	x ^= x >> 16;
-	x *= FJ_FLOW_HASH_MUL;
+	x *= FJ_FLOW_HASH_M1;
+	x ^= x >> 13;
+	x *= FJ_FLOW_HASH_M2;
 	x ^= x >> 16;
 	return x;
 }

@@ -28,6 +28,9 @@
 #define LD_ABS(size, off) BPF_STMT(BPF_LD | (size) | BPF_ABS, (uint32_t)(SKF_NET_OFF + (off)))
 #define ALU_K(op, k) BPF_STMT(BPF_ALU | (op) | BPF_K, (k))
 #define ALU_X(op) BPF_STMT(BPF_ALU | (op) | BPF_X, 0)
+/* A ^= A >> k, through M[1] and X */
+#define MIX(k) BPF_STMT(BPF_ST, 1), ALU_K(BPF_RSH, k), BPF_STMT(BPF_MISC | BPF_TAX, 0), \
+	BPF_STMT(BPF_LD | BPF_MEM, 1), ALU_X(BPF_XOR)
 
 int
 fj_sock_reuseport(struct fj_stack *s, int fd)
@@ -54,24 +57,16 @@ fj_sock_reuseport_steer(struct fj_stack *s, int fd)
 		LD_ABS(BPF_H, 20),                  /* A = source port */
 		BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		LD_ABS(BPF_H, 22),                  /* A = destination port */
-		ALU_X(BPF_XOR),                     /* p = sport ^ dport */
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		ALU_K(BPF_LSH, 16),
-		ALU_X(BPF_OR),                      /* p << 16 | p */
+		ALU_X(BPF_XOR),
+		ALU_K(BPF_MUL, FJ_FLOW_HASH_PORTS),
 		BPF_STMT(BPF_MISC | BPF_TAX, 0),
 		BPF_STMT(BPF_LD | BPF_MEM, 0),
-		ALU_X(BPF_XOR),                     /* x */
-		BPF_STMT(BPF_ST, 1),
-		ALU_K(BPF_RSH, 16),
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		BPF_STMT(BPF_LD | BPF_MEM, 1),
-		ALU_X(BPF_XOR),                     /* x ^= x >> 16 */
-		ALU_K(BPF_MUL, FJ_FLOW_HASH_MUL),   /* x *= MUL */
-		BPF_STMT(BPF_ST, 1),
-		ALU_K(BPF_RSH, 16),
-		BPF_STMT(BPF_MISC | BPF_TAX, 0),
-		BPF_STMT(BPF_LD | BPF_MEM, 1),
-		ALU_X(BPF_XOR),                     /* x ^= x >> 16 */
+		ALU_X(BPF_ADD),                     /* x = (saddr ^ daddr) + ports * K */
+		MIX(16),
+		ALU_K(BPF_MUL, FJ_FLOW_HASH_M1),
+		MIX(13),
+		ALU_K(BPF_MUL, FJ_FLOW_HASH_M2),
+		MIX(16),
 		ALU_K(BPF_MOD, s->g->n),            /* the shard = the group's socket index */
 		BPF_STMT(BPF_RET | BPF_A, 0),
 	};
