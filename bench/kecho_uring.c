@@ -462,6 +462,7 @@ ur_open(struct ur *u, struct kecho_thread *t)
 			strerror(-rc));
 		return -1;
 	}
+	io_uring_register_ring_fd(&u->ring); /* fewer fd look-ups; optional (5.18) */
 	if ((rc = bufring_open(u, &u->tcp, BGID_TCP, TCP_BUFS, TCP_BUF_SIZE)) < 0 ||
 	    (rc = bufring_open(u, &u->udp, BGID_UDP, UDP_BUFS, UDP_BUF_SIZE)) < 0) {
 		fprintf(stderr, "fjord-kernel-echo: thread %u: provided buffer ring (Linux 5.19): "
