@@ -54,7 +54,7 @@ struct fj_addr {
 struct fj_stack *fj_stack_from_args(int *argc, char ***argv);
 /* The stack's arguments, for an application's --help. */
 void fj_stack_usage(FILE *out);
-/* Run until fj_stack_stop; returns 0, or a negative errno on failure. */
+/* Run every shard until fj_stack_stop; returns 0, or a negative errno. */
 int fj_stack_run(struct fj_stack *s);
 /* Ask fj_stack_run to return (async-signal-safe). */
 void fj_stack_stop(struct fj_stack *s);
@@ -62,7 +62,8 @@ void fj_stack_stop(struct fj_stack *s);
 void fj_stack_free(struct fj_stack *s);
 /* "direct" or "socket". */
 const char *fj_stack_backend(const struct fj_stack *s);
-/* Call @fn every @period_s seconds from the stack's loop. */
+/* Call @fn every @period_s seconds from the loop of shard @s (shard 0 for
+ * the stack fj_stack_from_args returned). */
 int fj_stack_every(struct fj_stack *s, double period_s, void (*fn)(struct fj_stack *, void *),
 		   void *arg);
 /* One line of the main counters, e.g. for a periodic print. */
@@ -71,6 +72,30 @@ size_t fj_stack_stats_line(struct fj_stack *s, char *buf, size_t len);
 void fj_stack_stats_dump(struct fj_stack *s, FILE *out);
 /* A counter by name (as in fj_stack_stats_dump); UINT64_MAX if unknown. */
 uint64_t fj_stack_counter(struct fj_stack *s, const char *name);
+
+/* ------------------------------------------------------ shards */
+
+/*
+ * The stack runs one shard per lcore of EAL's -l (Seastar's model): shard
+ * i owns queue pair i of the port and its own flows, timers, buffers and
+ * counters, and shares nothing writable with the others. The application
+ * does not change with the count: fj_listen_tcp and fj_udp_bind serve on
+ * every shard, and each callback runs on the shard of its flow or endpoint,
+ * so state an application keeps per shard (indexed by fj_shard_id) needs
+ * no lock. The counters above are summed over the shards.
+ */
+unsigned fj_stack_shards(const struct fj_stack *s);
+/* Shard @i (NULL past the last); shard 0 is what fj_stack_from_args gave.
+ * fj_stack_every and fj_connect_tcp on it act on that shard. */
+struct fj_stack *fj_stack_shard(struct fj_stack *s, unsigned i);
+unsigned fj_shard_id(const struct fj_stack *s);
+/* The shard the calling thread runs (0 outside the stack's loops). */
+unsigned fj_shard(void);
+/* The shard that receives what @remote sends to local port @lport (UDP or
+ * TCP): where an endpoint's or a connection's callbacks will run. */
+unsigned fj_stack_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
+/* One counter of one shard (fj_stack_counter sums them). */
+uint64_t fj_shard_counter(struct fj_stack *s, const char *name);
 
 /* ------------------------------------------------------ buffers */
 
@@ -94,7 +119,8 @@ void fj_buf_free(struct fj_buf *b);
 typedef void (*fj_udp_recv_fn)(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from,
 			       void *arg);
 
-/* Receive datagrams to @port on the stack's address; NULL and errno on error. */
+/* Receive datagrams to @port on the stack's address, on every shard; NULL
+ * and errno on error. The endpoint returned is the calling shard's. */
 struct fj_udp *fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn recv, void *arg);
 /*
  * Send @b (its whole content is the payload) to @to. Takes @b in every
@@ -102,6 +128,8 @@ struct fj_udp *fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn rec
  */
 int fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to);
 void fj_udp_close(struct fj_udp *u);
+/* The shard an endpoint is on (where its recv callback runs). */
+struct fj_stack *fj_udp_stack(const struct fj_udp *u);
 
 /* ------------------------------------------------------ TCP (RFC 9293) */
 
@@ -160,6 +188,8 @@ void fj_flow_abort(struct fj_flow *f);
 /* The connection's error (a negative errno: -ECONNRESET, -ETIMEDOUT), or 0. */
 int fj_flow_error(const struct fj_flow *f);
 struct fj_addr fj_flow_peer(const struct fj_flow *f);
+/* The shard a flow is on (where its callback runs). */
+struct fj_stack *fj_flow_stack(const struct fj_flow *f);
 /* One pointer of the application's per flow (NULL at first). */
 void fj_flow_set_user(struct fj_flow *f, void *user);
 void *fj_flow_user(const struct fj_flow *f);

@@ -18,6 +18,11 @@ struct fj_testport_cfg {
 	const char *gw;            /* NULL: none */
 	uint8_t mac[6];
 	uint16_t mtu;              /* 0: 1500 */
+	/* Shards (0: one). Each is fj_stack_shard(s, i), fed by fj_stack_input
+	 * as if its own queue received the frame and polled by fj_stack_poll;
+	 * frames for another shard's flows wait in that shard's steering ring
+	 * until it is polled. */
+	unsigned shards;
 	uint64_t hz;               /* clock units per second */
 	uint64_t (*clock)(void *ctx);
 	/* Every frame the stack sends, whole, in order. */

@@ -17,8 +17,10 @@
 #include "fj_pmd.h"
 
 #define FJ_CTRLQ_SIZE     16
-#define FJ_CTRLQ_CMD_ROOM 64  /* header + data + ack, after the ring */
+#define FJ_CTRLQ_CMD_ROOM 2048 /* header + data + ack, after the ring: room for
+				* the largest RSS configuration (FJ_RSS_CMD_MAX) */
 #define FJ_CTRLQ_WAIT_MS  1000
+_Static_assert(FJ_RSS_CMD_MAX + 3 <= FJ_CTRLQ_CMD_ROOM, "an RSS configuration fits");
 
 #define VIRTIO_NET_CTRL_MQ              4
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0

@@ -152,3 +152,59 @@ fj_vhost_args_parse(const char *args, struct fj_vhost_args *out, char *err, size
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------ PCI */
+
+static const char *const pci_keys[] = { "packed_vq", "rss", "hash_report", NULL };
+
+static uint64_t
+pci_key_bits(const char *key)
+{
+	if (strcmp(key, "packed_vq") == 0)
+		return FJ_BIT(VIRTIO_F_RING_PACKED);
+	if (strcmp(key, "rss") == 0)
+		return FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
+	return FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
+}
+
+static int
+on_pci_key(const char *key, const char *value, void *opaque)
+{
+	uint64_t *disabled = opaque;
+
+	if (value == NULL || (strcmp(value, "0") != 0 && strcmp(value, "1") != 0))
+		return -EINVAL;
+	if (value[0] == '0')
+		*disabled |= pci_key_bits(key);
+	else
+		*disabled &= ~pci_key_bits(key);
+	return 0;
+}
+
+int
+fj_pci_args_parse(const char *args, uint64_t *disabled, char *err, size_t errlen)
+{
+	struct rte_kvargs *kv;
+
+	snprintf(err, errlen, "no error");
+	if (args == NULL || args[0] == '\0')
+		return 0;
+	kv = rte_kvargs_parse(args, pci_keys);
+	if (kv == NULL) {
+		snprintf(err, errlen, "bad device arguments \"%s\": net_fjord on PCI takes %s",
+			 args, FJ_PCI_PARAMS);
+		return -EINVAL;
+	}
+	/* rss=0 wins over hash_report=1: HASH_REPORT is never taken without RSS. */
+	for (const char *const *k = pci_keys; *k != NULL; k++) {
+		if (rte_kvargs_count(kv, *k) > 1 ||
+		    rte_kvargs_process(kv, *k, on_pci_key, disabled) < 0) {
+			snprintf(err, errlen, "devarg %s must be given once, as 0 or 1 (%s)", *k,
+				 FJ_PCI_PARAMS);
+			rte_kvargs_free(kv);
+			return -EINVAL;
+		}
+	}
+	rte_kvargs_free(kv);
+	return 0;
+}

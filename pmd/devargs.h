@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Devargs of the vhost-user port: parsed with rte_kvargs, validated here. */
+/* Devargs of the vhost-user and PCI ports: parsed with rte_kvargs, validated here. */
 #ifndef FJ_DEVARGS_H
 #define FJ_DEVARGS_H
 
@@ -25,6 +25,18 @@ struct fj_vhost_args {
 #define FJ_VHOST_PARAMS                                                          \
 	"path=<unix socket> queues=<1-16> queue_size=<64-32768, power of 2> "    \
 	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> csum=<0|1>"
+
+/* The PCI port's devargs (-a BDF,packed_vq=0): features switched off. */
+#define FJ_PCI_PARAMS "packed_vq=<0|1> rss=<0|1> hash_report=<0|1>"
+
+/*
+ * Parse the PCI port's @args (NULL or empty: nothing to change) into
+ * @disabled: packed_vq=0 (split rings), rss=0 (no VIRTIO_NET_F_RSS nor
+ * HASH_REPORT), hash_report=0 (RSS without hashes in the header); =1
+ * takes the feature when offered, the default. Returns 0, or -EINVAL with
+ * a sentence in @err.
+ */
+int fj_pci_args_parse(const char *args, uint64_t *disabled, char *err, size_t errlen);
 
 /*
  * Parse @args ("path=/x,queues=2"). Returns 0, or -EINVAL with a sentence

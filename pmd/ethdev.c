@@ -51,7 +51,7 @@ fj_configure(struct rte_eth_dev *eth_dev)
 {
 	struct fj_dev *dev = to_dev(eth_dev);
 	struct rte_eth_dev_data *d = eth_dev->data;
-	const struct rte_eth_conf *conf = &d->dev_conf;
+	struct rte_eth_conf *conf = &d->dev_conf;
 
 	/* Virtqueues come in pairs (§5.1.2); a pair may use only one of its two. */
 	uint16_t pairs = RTE_MAX(d->nb_rx_queues, d->nb_tx_queues);
@@ -59,11 +59,6 @@ fj_configure(struct rte_eth_dev *eth_dev)
 		FJ_PMD_LOG(ERR, "%s: %u rx and %u tx queues need %u queue pairs, the device has %u",
 		           dev->name, d->nb_rx_queues, d->nb_tx_queues, pairs, dev->max_pairs);
 		return -EINVAL;
-	}
-	if (conf->rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG) {
-		FJ_PMD_LOG(ERR, "%s: RSS is not supported: the back-end chooses the rx queue",
-		           dev->name);
-		return -ENOTSUP;
 	}
 	if (d->mtu > dev->max_mtu || d->mtu < FJ_MIN_MTU) {
 		FJ_PMD_LOG(ERR, "%s: MTU %u outside %u..%u", dev->name, d->mtu, FJ_MIN_MTU,
@@ -86,7 +81,8 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	dev->features = dev->capable;
 	if (!(conf->txmode.offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)))
 		dev->features &= ~FJ_BIT(VIRTIO_NET_F_CSUM);
-	return 0;
+	/* RSS and hash reports only under mq_mode RSS: they cost a longer header. */
+	return fj_rss_configure(dev, conf, d->nb_rx_queues);
 }
 
 static int
@@ -123,6 +119,7 @@ fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	fj_rss_infos(dev, info);
 	return 0;
 }
 
@@ -201,6 +198,11 @@ fj_start(struct rte_eth_dev *eth_dev)
 	eth_dev->tx_pkt_burst = packed ? fj_tx_burst_packed : fj_tx_burst;
 	if (rc == 0)
 		rc = dev->ops->start(dev);
+	if (rc == 0) {
+		rc = fj_rss_start(dev);
+		if (rc < 0)
+			dev->ops->stop(dev);
+	}
 	if (rc < 0) {
 		fj_queues_drain(dev);
 		return rc;
@@ -333,8 +335,7 @@ fj_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))) {
 		for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
 			struct fj_rxq *rq = fj_dev_rxq(dev, q);
-			if (rq != NULL && rq->buf_room < (uint32_t)mtu + FJ_VLAN_FRAME_OVERHEAD +
-								 VIRTIO_NET_HDR_LEN) {
+			if (rq != NULL && rq->data_room < (uint32_t)mtu + FJ_VLAN_FRAME_OVERHEAD) {
 				FJ_PMD_LOG(ERR, "%s: MTU %u does not fit rxq %u buffers without "
 					        "mergeable buffers", dev->name, mtu, q);
 				return -EINVAL;
@@ -371,6 +372,10 @@ static const struct eth_dev_ops fj_ops = {
 	.mtu_set = fj_mtu_set,
 	.rx_queue_intr_enable = fj_rx_queue_intr_enable,
 	.rx_queue_intr_disable = fj_rx_queue_intr_disable,
+	.rss_hash_update = fj_rss_hash_update,
+	.rss_hash_conf_get = fj_rss_hash_conf_get,
+	.reta_update = fj_rss_reta_update,
+	.reta_query = fj_rss_reta_query,
 };
 
 int
@@ -417,6 +422,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 		dev->ops->read_config(dev, VIRTIO_NET_CFG_MAC, dev->mac.addr_bytes,
 				      RTE_ETHER_ADDR_LEN);
 	dev->mtu = RTE_MIN((uint16_t)RTE_ETHER_MTU, dev->max_mtu);
+	fj_rss_probe(dev);
 	dev->promisc = false; /* as ethdev's own default */
 
 	eth_dev->data->mac_addrs = rte_zmalloc("fj_mac", RTE_ETHER_ADDR_LEN, 0);

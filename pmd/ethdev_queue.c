@@ -91,12 +91,13 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 		           dev->name, qid, mp->name);
 		return -EINVAL;
 	}
-	room = room - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
+	/* The header goes in the headroom's end (fj_rxq_start), the frame after it. */
+	room = room - RTE_PKTMBUF_HEADROOM;
 	if (!(dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
-	    room < (uint32_t)dev->mtu + FJ_VLAN_FRAME_OVERHEAD + VIRTIO_NET_HDR_LEN) {
+	    room < (uint32_t)dev->mtu + FJ_VLAN_FRAME_OVERHEAD) {
 		FJ_PMD_LOG(ERR, "%s: rxq %u: without mergeable buffers an mbuf must hold a whole "
 			        "frame: pool %s has %u bytes, MTU %u needs more",
-		           dev->name, qid, mp->name, room - VIRTIO_NET_HDR_LEN, dev->mtu);
+		           dev->name, qid, mp->name, room, dev->mtu);
 		return -EINVAL;
 	}
 	fj_rx_queue_release(eth_dev, qid);
@@ -109,7 +110,8 @@ fj_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->port_id = dev->port_id;
 	q->nb_desc = nb;
 	q->mp = mp;
-	q->buf_room = room;
+	q->data_room = room;
+	q->buf_room = room + fj_net_hdr_len(dev->features);
 	q->addr_off = dev->ops->use_va ? offsetof(struct rte_mbuf, buf_addr)
 				       : offsetof(struct rte_mbuf, buf_iova);
 	q->packed = (dev->features & FJ_BIT(VIRTIO_F_RING_PACKED)) != 0;
@@ -157,8 +159,9 @@ fj_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_desc,
 	q->csum = (dev->features & FJ_BIT(VIRTIO_NET_F_CSUM)) &&
 		  (offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM));
 	size_t ring = fj_queue_layout(q->packed, nb, &q->lay, &q->play);
-	/* Ring, then one zeroed header per descriptor for non-pushable mbufs. */
-	q->mz = ring_zone(dev, "tx", qid, ring + (size_t)nb * VIRTIO_NET_HDR_LEN, (int)socket);
+	/* Ring, then one zeroed header per descriptor for non-pushable mbufs, each
+	 * with room for the longer header (§5.1.6), whichever a start negotiates. */
+	q->mz = ring_zone(dev, "tx", qid, ring + (size_t)nb * VIRTIO_NET_HDR_MAX_LEN, (int)socket);
 	q->sw = rte_zmalloc_socket("fj_tx_sw", sizeof(*q->sw) * nb, RTE_CACHE_LINE_SIZE,
 				   (int)socket);
 	q->link = rte_zmalloc_socket("fj_tx_link", sizeof(uint16_t) * nb, 0, (int)socket);
@@ -181,7 +184,7 @@ fj_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid, struct rte_eth_rxq_in
 	qi->mp = q->mp;
 	qi->nb_desc = q->nb_desc;
 	qi->scattered_rx = q->dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) ? 1 : 0;
-	qi->rx_buf_size = (uint16_t)(q->buf_room - VIRTIO_NET_HDR_LEN);
+	qi->rx_buf_size = (uint16_t)q->data_room;
 }
 
 void

@@ -21,6 +21,7 @@
 #include <rte_memzone.h>
 
 #include "devargs.h"
+#include "rss.h"
 #include "virtqueue.h"
 #include "virtqueue_packed.h"
 
@@ -81,6 +82,8 @@ struct fj_rxq {
 	uint16_t addr_off;      /* offsetof(rte_mbuf, buf_iova or buf_addr) */
 	uint16_t port_id;
 	bool mrg_rxbuf;
+	bool hash_report;       /* VIRTIO_NET_F_HASH_REPORT: the header carries the hash */
+	uint8_t hdr_len;        /* virtio-net header length, set at start (fj_net_hdr_len) */
 	bool guest_csum;        /* VIRTIO_NET_F_GUEST_CSUM: the header's flags count */
 	bool csum_offload;      /* the application takes L4 checksum flags */
 	bool filter;            /* drop frames not for us (promiscuous off) */
@@ -88,7 +91,8 @@ struct fj_rxq {
 	bool allmulti;
 	struct rte_ether_addr mac;
 	struct rte_mempool *mp;
-	uint32_t buf_room;      /* bytes a descriptor offers the device */
+	uint32_t buf_room;      /* bytes a descriptor offers the device: header and data */
+	uint32_t data_room;     /* mbuf bytes past the headroom */
 	struct fj_notify notify;
 	struct fj_rxq_stats st;
 	/* control path */
@@ -123,7 +127,9 @@ struct fj_txq {
 	bool in_order;          /* VIRTIO_F_IN_ORDER, chosen at queue start (split: also
 				 * vr.in_order; packed: buffer id = first slot) */
 	bool csum;              /* VIRTIO_NET_F_CSUM and TCP/UDP checksum offload enabled */
-	uint8_t *hdr_va;        /* the per-descriptor headers, as the driver sees them */
+	uint8_t hdr_len;        /* virtio-net header length, set at start (fj_net_hdr_len) */
+	uint8_t *hdr_va;        /* the per-descriptor headers (VIRTIO_NET_HDR_MAX_LEN
+				 * apart), as the driver sees them */
 	uint64_t hdr_base;      /* device address of hdrs[0] */
 	struct fj_notify notify;
 	struct fj_txq_stats st;
@@ -233,6 +239,12 @@ struct fj_transport_ops {
 	int (*intr_check)(struct fj_dev *dev);
 	/* Optional: wake whoever sleeps on rx queue @q's interrupt. */
 	void (*rxq_intr_raise)(struct fj_dev *dev, uint16_t q);
+	/*
+	 * Optional: one control-queue command (§5.1.6.5) to the started
+	 * device, answered; -ENOTSUP without a control queue.
+	 */
+	int (*ctrl)(struct fj_dev *dev, uint8_t cls, uint8_t cmd, const void *data,
+		    uint16_t len);
 };
 
 struct fj_dev {
@@ -258,7 +270,23 @@ struct fj_dev {
 	bool allmulti;
 	bool link;                /* last reported link state */
 	uint64_t link_down_events;
+	/* Receive-side scaling, with VIRTIO_NET_F_RSS (ethdev_rss.c). */
+	struct fj_rss_caps rss_caps;
+	struct fj_rss rss;
+	uint64_t rss_hf;          /* the RTE_ETH_RSS_* flags asked for */
 };
+
+/*
+ * The virtio-net header in front of every rx and tx buffer (§5.1.6):
+ * struct virtio_net_hdr_v1_hash with VIRTIO_NET_F_HASH_REPORT, else
+ * struct virtio_net_hdr (num_buffers always there with VERSION_1).
+ */
+static inline uint8_t
+fj_net_hdr_len(uint64_t features)
+{
+	return (features & FJ_BIT(VIRTIO_NET_F_HASH_REPORT)) ? VIRTIO_NET_HDR_HASH_LEN
+							      : VIRTIO_NET_HDR_LEN;
+}
 
 /* A queue's virtqueue index (VIRTIO 1.2 §5.1.2: receiveq N = 2N, transmitq N = 2N+1). */
 static inline uint16_t fj_rx_vq(uint16_t q) { return (uint16_t)(2 * q); }

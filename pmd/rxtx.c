@@ -43,7 +43,7 @@ rx_refill(struct fj_rxq *q, bool live)
 			q->sw[id] = m;
 			/* The header lands in headroom, the frame at data_off. */
 			vr->desc[id].addr = mbuf_dev_addr(q->addr_off, m) +
-					    RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN;
+					    RTE_PKTMBUF_HEADROOM - q->hdr_len;
 			fj_vring_push_avail(vr, id);
 		}
 		q->refill_count = (uint16_t)(q->refill_count - n);
@@ -281,8 +281,8 @@ tx_put(struct fj_txq *q, void *ring, struct rte_mbuf *m, bool push, uint16_t nee
 
 		head = fj_vring_alloc_one(vr);
 		d = &vr->desc[head];
-		d->addr = tx_push_hdr(q->addr_off, m, q->csum);
-		d->len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+		d->addr = tx_push_hdr(q->addr_off, m, q->csum, q->hdr_len);
+		d->len = (uint32_t)m->data_len + q->hdr_len;
 		d->flags = 0;
 	} else {
 		head = tx_enqueue_chain(q, vr, m, push, need);

@@ -102,15 +102,15 @@ tx_done(struct fj_txq *q, struct rte_mbuf **done, unsigned int *nd, struct rte_m
 }
 
 /*
- * The 12-byte header may go in the first segment's headroom (one
- * descriptor, VIRTIO_F_VERSION_1 implies ANY_LAYOUT, §5.1.6.6) when that
- * headroom is ours alone to write.
+ * The header (12 or 20 bytes, fj_net_hdr_len) may go in the first
+ * segment's headroom (one descriptor, VIRTIO_F_VERSION_1 implies
+ * ANY_LAYOUT, §5.1.6.6) when that headroom is ours alone to write.
  */
 static inline bool
-tx_can_push(const struct rte_mbuf *m)
+tx_can_push(const struct rte_mbuf *m, uint8_t hdr_len)
 {
 	return RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
-	       rte_pktmbuf_headroom(m) >= VIRTIO_NET_HDR_LEN;
+	       rte_pktmbuf_headroom(m) >= hdr_len;
 }
 
 /*
@@ -119,10 +119,12 @@ tx_can_push(const struct rte_mbuf *m)
  * csum_start (past the L2 and L3 headers) to the end, the field at
  * csum_offset holding the pseudo-header's sum as DPDK's offload API has it.
  * A header that already holds the right bytes (a recycled mbuf's headroom,
- * a slot's own header) is left alone, so its cache line stays clean.
+ * a slot's own header) is left alone, so its cache line stays clean. The
+ * hash fields of a 20-byte header (@hdr_len, VIRTIO_NET_F_HASH_REPORT)
+ * are zero on transmit.
  */
 static inline void
-tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum)
+tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum, uint8_t hdr_len)
 {
 	struct virtio_net_hdr h = { 0 };
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
@@ -140,6 +142,12 @@ tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum)
 	memcpy(&have_hi, (const char *)hdr + 8, 4);
 	if (have_lo != want_lo || have_hi != want_hi)
 		memcpy(hdr, &h, VIRTIO_NET_HDR_LEN);
+	if (hdr_len > VIRTIO_NET_HDR_LEN) {
+		uint64_t hash;
+		memcpy(&hash, (const char *)hdr + VIRTIO_NET_HDR_LEN, 8);
+		if (hash != 0)
+			memset((char *)hdr + VIRTIO_NET_HDR_LEN, 0, 8);
+	}
 }
 
 /*
@@ -147,10 +155,10 @@ tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum)
  * where header and first segment start.
  */
 static inline uint64_t
-tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m, bool csum)
+tx_push_hdr(uint16_t addr_off, struct rte_mbuf *m, bool csum, uint8_t hdr_len)
 {
-	tx_hdr_fill(rte_pktmbuf_mtod_offset(m, void *, -VIRTIO_NET_HDR_LEN), m, csum);
-	return mbuf_dev_addr(addr_off, m) + m->data_off - VIRTIO_NET_HDR_LEN;
+	tx_hdr_fill(rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_len), m, csum, hdr_len);
+	return mbuf_dev_addr(addr_off, m) + m->data_off - hdr_len;
 }
 
 /*
@@ -171,12 +179,35 @@ rx_mbuf_init(uint16_t port, struct rte_mbuf *m, uint16_t data_off, uint32_t len)
 	m->pkt_len = len;
 }
 
-/* The virtio-net header the device wrote in front of an rx buffer's frame. */
+/*
+ * The virtio-net header the device wrote in front of an rx buffer's frame;
+ * its first 12 bytes have the same layout at either length (§5.1.6).
+ */
 static inline const struct virtio_net_hdr *
-rx_hdr(const struct rte_mbuf *m)
+rx_hdr(const struct rte_mbuf *m, uint8_t hdr_len)
 {
 	return (const struct virtio_net_hdr *)((const char *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
-					       VIRTIO_NET_HDR_LEN);
+					       hdr_len);
+}
+
+/*
+ * With VIRTIO_NET_F_HASH_REPORT, the hash the device computed for the
+ * packet (§5.1.6.4.3) goes to mbuf->hash.rss, flagged, when hash_report
+ * names a known type: NONE (no hash type applied) and values beyond the
+ * known ones leave the mbuf without a hash.
+ */
+static inline void
+rx_hash(const struct fj_rxq *q, struct rte_mbuf *m)
+{
+	if (!q->hash_report)
+		return;
+	const struct virtio_net_hdr_v1_hash *h =
+		(const struct virtio_net_hdr_v1_hash *)rx_hdr(m, q->hdr_len);
+	uint16_t report = rte_le_to_cpu_16(h->hash_report);
+	if (report == VIRTIO_NET_HASH_REPORT_NONE || report > VIRTIO_NET_HASH_REPORT_UDPv6_EX)
+		return;
+	m->hash.rss = rte_le_to_cpu_32(h->hash_value);
+	m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
 }
 
 /*
@@ -228,7 +259,7 @@ rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
 {
 	if (likely(!q->guest_csum))
 		return true;
-	const struct virtio_net_hdr *h = rx_hdr(m);
+	const struct virtio_net_hdr *h = rx_hdr(m, q->hdr_len);
 	uint8_t flags = h->flags;
 	if (!(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
 		return true;
@@ -286,7 +317,7 @@ rx_num_buffers(struct fj_rxq *q, struct rte_mbuf *head, uint16_t num)
 {
 	if (!q->mrg_rxbuf)
 		return 1;
-	uint16_t nbuf = __atomic_load_n(&rx_hdr(head)->num_buffers, __ATOMIC_RELAXED);
+	uint16_t nbuf = __atomic_load_n(&rx_hdr(head, q->hdr_len)->num_buffers, __ATOMIC_RELAXED);
 	if (unlikely(nbuf == 0 || nbuf > num)) {
 		q->st.bad_len++;
 		rte_pktmbuf_free(head);
@@ -318,10 +349,11 @@ static __rte_always_inline struct rte_mbuf *
 rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uint16_t nbuf,
 	  rx_next_fn next, rx_take_fn take)
 {
-	bool bad = rx_len_bad(q, len, VIRTIO_NET_HDR_LEN + RTE_ETHER_HDR_LEN);
+	uint8_t hdr_len = q->hdr_len;
+	bool bad = rx_len_bad(q, len, (uint32_t)hdr_len + RTE_ETHER_HDR_LEN);
 
 	if (likely(!bad))
-		rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - VIRTIO_NET_HDR_LEN);
+		rx_mbuf_init(q->port_id, head, RTE_PKTMBUF_HEADROOM, len - hdr_len);
 	if (unlikely(nbuf > 1)) {
 		bool stop = false; /* the queue broke (q->broken, kept in a register) */
 		struct rte_mbuf *tail = head;
@@ -348,7 +380,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 				bad = true;
 				continue;
 			}
-			rx_mbuf_init(q->port_id, m, RTE_PKTMBUF_HEADROOM - VIRTIO_NET_HDR_LEN, s.len);
+			rx_mbuf_init(q->port_id, m, (uint16_t)(RTE_PKTMBUF_HEADROOM - hdr_len), s.len);
 			tail->next = m;
 			tail = m;
 			head->pkt_len += s.len;
@@ -375,6 +407,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 		rte_pktmbuf_free(head);
 		return NULL;
 	}
+	rx_hash(q, head);
 	return head;
 }
 
@@ -403,15 +436,15 @@ tx_chain_head(struct fj_txq *q, struct rte_mbuf *m, bool push, uint16_t hdr_slot
 	      uint32_t *len, struct rte_mbuf **seg)
 {
 	if (push) {
-		*len = (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN;
+		*len = (uint32_t)m->data_len + q->hdr_len;
 		*seg = m->next;
-		return tx_push_hdr(q->addr_off, m, q->csum);
+		return tx_push_hdr(q->addr_off, m, q->csum, q->hdr_len);
 	}
-	tx_hdr_fill(q->hdr_va + (size_t)hdr_slot * VIRTIO_NET_HDR_LEN, m, q->csum);
+	tx_hdr_fill(q->hdr_va + (size_t)hdr_slot * VIRTIO_NET_HDR_MAX_LEN, m, q->csum, q->hdr_len);
 	q->st.hdr_desc++;
-	*len = VIRTIO_NET_HDR_LEN;
+	*len = q->hdr_len;
 	*seg = m;
-	return q->hdr_base + (uint64_t)hdr_slot * VIRTIO_NET_HDR_LEN;
+	return q->hdr_base + (uint64_t)hdr_slot * VIRTIO_NET_HDR_MAX_LEN;
 }
 
 /*
@@ -435,7 +468,7 @@ tx_burst(struct fj_txq *q, void *ring, const uint16_t *nfree, uint16_t num,
 	}
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		bool push = tx_can_push(m);
+		bool push = tx_can_push(m, q->hdr_len);
 		uint16_t need = (uint16_t)(m->nb_segs + !push);
 
 		if (unlikely(need > *nfree)) {

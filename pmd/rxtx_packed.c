@@ -47,7 +47,7 @@ rx_refill_packed(struct fj_rxq *q, struct fj_pring *pr, bool live)
 
 			q->sw[id] = fresh[i];
 			fj_pring_put(pr, mbuf_dev_addr(q->addr_off, fresh[i]) + RTE_PKTMBUF_HEADROOM -
-					     VIRTIO_NET_HDR_LEN,
+					     q->hdr_len,
 				     q->buf_room, id, VRING_DESC_F_WRITE, NULL);
 		}
 		posted = (uint16_t)(posted + n);
@@ -254,8 +254,8 @@ tx_put_packed(struct fj_txq *q, void *ring, struct rte_mbuf *m, bool push, uint1
 	uint16_t id = q->in_order ? pr->avail_idx : fj_pring_id_get(pr);
 
 	if (likely(need == 1)) {
-		fj_pring_put(pr, tx_push_hdr(q->addr_off, m, q->csum),
-			     (uint32_t)m->data_len + VIRTIO_NET_HDR_LEN, id, 0, NULL);
+		fj_pring_put(pr, tx_push_hdr(q->addr_off, m, q->csum, q->hdr_len),
+			     (uint32_t)m->data_len + q->hdr_len, id, 0, NULL);
 		return id;
 	}
 	/* §2.8.6: the head goes live after the rest of the chain. */

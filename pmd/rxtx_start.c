@@ -32,6 +32,10 @@ fj_rxq_start(struct fj_rxq *q)
 	if (rc < 0)
 		return rc;
 	q->mrg_rxbuf = (dev->features & FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	/* The header's length follows the features of this start (§5.1.6). */
+	q->hdr_len = fj_net_hdr_len(dev->features);
+	q->hash_report = (dev->features & FJ_BIT(VIRTIO_NET_F_HASH_REPORT)) != 0;
+	q->buf_room = q->data_room + q->hdr_len;
 	q->broken = false;
 	q->filter = !dev->promisc;
 	q->allmulti = dev->allmulti;
@@ -67,6 +71,7 @@ fj_txq_start(struct fj_txq *q)
 	 * from the queue.
 	 */
 	q->in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
+	q->hdr_len = fj_net_hdr_len(q->dev->features);
 	int rc = ring_init(q->packed, &q->vr, &q->pr, q->mz->addr, &q->lay, &q->play, q->nb_desc,
 			   q->in_order, q->link);
 
@@ -74,7 +79,7 @@ fj_txq_start(struct fj_txq *q)
 		return rc;
 	/* Header slots follow the ring in the same zone, zeroed once here. */
 	memset((char *)q->mz->addr + (q->packed ? q->play.size : q->lay.size), 0,
-	       (size_t)q->nb_desc * VIRTIO_NET_HDR_LEN);
+	       (size_t)q->nb_desc * VIRTIO_NET_HDR_MAX_LEN);
 	memset(q->sw, 0, sizeof(*q->sw) * q->nb_desc);
 	q->clean_head = 0;
 	q->broken = false;

@@ -25,6 +25,18 @@ fj_features_negotiate(uint64_t offered, uint64_t disabled, uint64_t transport_bi
 	 */
 	want |= FJ_BIT(VIRTIO_F_ACCESS_PLATFORM) | FJ_BIT(VIRTIO_F_VERSION_1);
 	*accepted = offered & want;
+	/*
+	 * §5.1.3.1: VIRTIO_NET_F_RSS and VIRTIO_NET_F_HASH_REPORT require
+	 * VIRTIO_NET_F_CTRL_VQ. fjord sets the queue count and the hash in one
+	 * VIRTIO_NET_CTRL_MQ_RSS_CONFIG command (§5.1.6.5.7), so RSS needs MQ
+	 * (more than one queue to steer to) and HASH_REPORT needs RSS (no
+	 * VIRTIO_NET_CTRL_MQ_HASH_CONFIG of its own).
+	 */
+	uint64_t mq = FJ_BIT(VIRTIO_NET_F_CTRL_VQ) | FJ_BIT(VIRTIO_NET_F_MQ);
+	if ((*accepted & mq) != mq)
+		*accepted &= ~FJ_FEATURES_RSS;
+	if (!(*accepted & FJ_BIT(VIRTIO_NET_F_RSS)))
+		*accepted &= ~FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
 	*why = NULL;
 	return 0;
 }
@@ -42,6 +54,8 @@ static const struct {
 	{ VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ" },
 	{ VIRTIO_NET_F_CTRL_RX, "CTRL_RX" },
 	{ VIRTIO_NET_F_MQ, "MQ" },
+	{ VIRTIO_NET_F_HASH_REPORT, "HASH_REPORT" },
+	{ VIRTIO_NET_F_RSS, "RSS" },
 	{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC" },
 	{ VIRTIO_F_EVENT_IDX, "EVENT_IDX" },
 	{ 30, "PROTOCOL_FEATURES" },

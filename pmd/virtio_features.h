@@ -18,12 +18,17 @@
 	 FJ_BIT(VIRTIO_F_RING_PACKED) |            \
 	 FJ_BIT(VIRTIO_NET_F_MAC) | FJ_BIT(VIRTIO_NET_F_MTU) |                    \
 	 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_STATUS) |           \
-	 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM))
+	 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) |  \
+	 FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT))
+
+/* Receive-side scaling and hash reports (§5.1.6.5.7, §5.1.6.4.3), kept together. */
+#define FJ_FEATURES_RSS (FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT))
 
 /*
  * Accept from @offered what fjord supports, minus @disabled (devargs), plus
  * @transport_bits (bits a transport owns, such as vhost-user's
- * PROTOCOL_FEATURES) when offered. Returns 0 and the set in @accepted, or
+ * PROTOCOL_FEATURES) when offered. RSS is taken only with the control
+ * queue and MQ it is configured through, HASH_REPORT only with RSS. Returns 0 and the set in @accepted, or
  * -ENOTSUP with a sentence in @why when the device is unusable.
  */
 int fj_features_negotiate(uint64_t offered, uint64_t disabled, uint64_t transport_bits,

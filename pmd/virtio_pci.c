@@ -18,7 +18,6 @@
 #include <rte_devargs.h>
 #include <rte_interrupts.h>
 #include <rte_io.h>
-#include <rte_kvargs.h>
 #include <rte_malloc.h>
 
 #include "virtio_pci.h"
@@ -286,8 +285,11 @@ vpci_start(struct fj_dev *dev)
 	/*
 	 * §5.1.6.5.5: a multiqueue device starts with one queue pair; the
 	 * driver asks for more through the control queue after DRIVER_OK.
+	 * With VIRTIO_NET_F_RSS the RSS configuration (fj_rss_start, next)
+	 * sets the queue pairs instead (§5.1.6.5.7.1, max_tx_vq).
 	 */
-	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) && p->cvq.mz != NULL) {
+	if (rc == 0 && (dev->features & FJ_BIT(VIRTIO_NET_F_MQ)) &&
+	    !(dev->features & FJ_BIT(VIRTIO_NET_F_RSS)) && p->cvq.mz != NULL) {
 		uint16_t pairs = dev->pairs;
 		rc = fj_ctrlq_cmd(&p->cvq, dev->name, VIRTIO_NET_CTRL_MQ,
 				  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
@@ -310,6 +312,16 @@ vpci_stop(struct fj_dev *dev)
 	fj_vpci_intr_stop(dev);
 	if (!p->removed && vpci_reset(p) < 0)
 		FJ_PMD_LOG(ERR, "%s: device did not complete its reset", dev->name);
+}
+
+static int
+vpci_ctrl(struct fj_dev *dev, uint8_t cls, uint8_t cmd, const void *data, uint16_t len)
+{
+	struct fj_vpci *p = dev->tp;
+
+	if (p->cvq.mz == NULL)
+		return -ENOTSUP;
+	return fj_ctrlq_cmd(&p->cvq, dev->name, cls, cmd, data, len);
 }
 
 static bool
@@ -359,6 +371,7 @@ static const struct fj_transport_ops vpci_ops = {
 	.queue_size_max = vpci_queue_size_max,
 	.intr_check = fj_vpci_intr_check,
 	.rxq_intr_raise = fj_vpci_rxq_intr_raise,
+	.ctrl = vpci_ctrl,
 };
 
 /* ------------------------------------------------------ PCI driver */
@@ -436,51 +449,19 @@ vpci_check_dma(struct fj_dev *dev)
 
 /* ------------------------------------------------------ devargs */
 
-#define FJ_PCI_PARAMS "packed_vq=<0|1>"
-
-static const char *const vpci_keys[] = { "packed_vq", NULL };
-
-static int
-vpci_on_packed_vq(const char *key, const char *value, void *opaque)
-{
-	uint64_t *disabled = opaque;
-
-	RTE_SET_USED(key);
-	if (value == NULL || (strcmp(value, "0") != 0 && strcmp(value, "1") != 0))
-		return -EINVAL;
-	if (value[0] == '0')
-		*disabled |= FJ_BIT(VIRTIO_F_RING_PACKED);
-	else
-		*disabled &= ~FJ_BIT(VIRTIO_F_RING_PACKED);
-	return 0;
-}
-
 /*
- * Device arguments after the PCI address (-a BDF,packed_vq=0): packed
- * virtqueues are used whenever the device offers them unless switched off.
+ * Device arguments after the PCI address (-a BDF,packed_vq=0,rss=0):
+ * every feature fjord drives is used when offered unless switched off.
  */
 static int
 vpci_parse_devargs(struct fj_dev *dev, const char *args)
 {
-	struct rte_kvargs *kv;
-	int rc;
+	char err[256];
 
-	if (args == NULL || args[0] == '\0')
+	if (fj_pci_args_parse(args, &dev->disabled, err, sizeof(err)) == 0)
 		return 0;
-	kv = rte_kvargs_parse(args, vpci_keys);
-	if (kv == NULL) {
-		FJ_PMD_LOG(ERR, "%s: bad device arguments \"%s\": net_fjord on PCI takes %s", dev->name,
-		           args, FJ_PCI_PARAMS);
-		return -EINVAL;
-	}
-	rc = rte_kvargs_process(kv, "packed_vq", vpci_on_packed_vq, &dev->disabled);
-	rte_kvargs_free(kv);
-	if (rc < 0) {
-		FJ_PMD_LOG(ERR, "%s: packed_vq must be 0 (split virtqueues) or 1 (packed, the default)",
-		           dev->name);
-		return -EINVAL;
-	}
-	return 0;
+	FJ_PMD_LOG(ERR, "%s: %s", dev->name, err);
+	return -EINVAL;
 }
 
 static int

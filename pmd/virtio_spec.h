@@ -34,6 +34,8 @@
 #define VIRTIO_NET_F_CTRL_VQ        17
 #define VIRTIO_NET_F_CTRL_RX        18
 #define VIRTIO_NET_F_MQ             22
+#define VIRTIO_NET_F_HASH_REPORT    57
+#define VIRTIO_NET_F_RSS            60
 
 #define FJ_BIT(b) (UINT64_C(1) << (b))
 
@@ -107,11 +109,48 @@ struct virtio_net_hdr {
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN,
 	       "virtio_net_hdr is 12 bytes (VIRTIO 1.2 §5.1.6)");
 
+/*
+ * With VIRTIO_NET_F_HASH_REPORT the header of every buffer, received and
+ * transmitted, is struct virtio_net_hdr_v1_hash (§5.1.6): the 12 bytes
+ * above, then the packet's hash and what it was computed over
+ * (§5.1.6.4.3). The driver leaves both zero on transmit.
+ */
+struct virtio_net_hdr_v1_hash {
+	struct virtio_net_hdr hdr;
+	uint32_t hash_value;
+	uint16_t hash_report;
+	uint16_t padding;
+};
+#define VIRTIO_NET_HDR_HASH_LEN 20
+#define VIRTIO_NET_HDR_MAX_LEN  VIRTIO_NET_HDR_HASH_LEN
+_Static_assert(sizeof(struct virtio_net_hdr_v1_hash) == VIRTIO_NET_HDR_HASH_LEN,
+	       "virtio_net_hdr_v1_hash is 20 bytes (VIRTIO 1.2 §5.1.6)");
+
+/* hash_report values, §5.1.6.4.3; anything above UDPv6_EX is unknown. */
+#define VIRTIO_NET_HASH_REPORT_NONE     0
+#define VIRTIO_NET_HASH_REPORT_UDPv6_EX 9
+
+/* supported_hash_types and hash_types bits, §5.1.6.4.3. */
+#define VIRTIO_NET_HASH_TYPE_IPv4   (1u << 0)
+#define VIRTIO_NET_HASH_TYPE_TCPv4  (1u << 1)
+#define VIRTIO_NET_HASH_TYPE_UDPv4  (1u << 2)
+#define VIRTIO_NET_HASH_TYPE_IPv6   (1u << 3)
+#define VIRTIO_NET_HASH_TYPE_TCPv6  (1u << 4)
+#define VIRTIO_NET_HASH_TYPE_UDPv6  (1u << 5)
+#define VIRTIO_NET_HASH_TYPE_IP_EX  (1u << 6)
+#define VIRTIO_NET_HASH_TYPE_TCP_EX (1u << 7)
+#define VIRTIO_NET_HASH_TYPE_UDP_EX (1u << 8)
+#define VIRTIO_NET_HASH_TYPE_ALL    0x1ffu
+
 /* virtio-net device configuration layout, VIRTIO 1.2 §5.1.4. */
 #define VIRTIO_NET_CFG_MAC           0
 #define VIRTIO_NET_CFG_STATUS        6
 #define VIRTIO_NET_CFG_MAX_VQ_PAIRS  8
 #define VIRTIO_NET_CFG_MTU           10
+/* With VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT (after speed, duplex). */
+#define VIRTIO_NET_CFG_RSS_MAX_KEY   17 /* u8 rss_max_key_size */
+#define VIRTIO_NET_CFG_RSS_MAX_RETA  18 /* le16 rss_max_indirection_table_length */
+#define VIRTIO_NET_CFG_HASH_TYPES    20 /* le32 supported_hash_types */
 #define VIRTIO_NET_S_LINK_UP         1
 
 #endif

@@ -82,6 +82,9 @@ struct fj_backend_ops {
 	int (*set_keepalive)(struct fj_flow *f, unsigned idle_s, unsigned interval_s,
 			     unsigned probes);
 	struct fj_addr (*peer)(const struct fj_flow *f);
+	/* Which shard receives what @remote sends to @lport (more than one
+	 * shard). */
+	unsigned (*shard_of)(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
 };
 
 extern const struct fj_backend_ops fj_direct_ops;

@@ -32,10 +32,13 @@ fj_stack_usage(FILE *out)
 		"                        the port offers to\n"
 		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
 		"                        it (the direct backend always polls)\n"
+		"  --steer auto|software|rss  with several lcores (one shard each): how frames\n"
+		"                        reach their flow's shard; auto takes the port's RSS\n"
+		"                        where it has it, else steers in software\n"
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        msl, promisc, csum_offload); command-line arguments win\n");
+		"                        msl, steer, promisc, csum_offload); command-line arguments win\n");
 }
 
 
@@ -78,6 +81,15 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "msl") == 0) {
 		c->msl = strtol(val, &end, 10);
 		if (*val == '\0' || *end || c->msl < 0 || c->msl > 3600)
+			goto bad;
+	} else if (strcmp(key, "steer") == 0) {
+		if (strcmp(val, "auto") == 0)
+			c->steer = "auto";
+		else if (strcmp(val, "software") == 0)
+			c->steer = "software";
+		else if (strcmp(val, "rss") == 0)
+			c->steer = "rss";
+		else
 			goto bad;
 	} else if (strcmp(key, "promisc") == 0) {
 		c->promisc = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
@@ -142,6 +154,8 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->busy_poll = c->busy_poll;
+	s->steer_want = strcmp(c->steer, "rss") == 0 ? FJ_STEER_RSS :
+			strcmp(c->steer, "software") == 0 ? FJ_STEER_SOFTWARE : FJ_STEER_NONE;
 	if (c->have_ip) {
 		snprintf(ip, sizeof(ip), "%s", c->ip);
 		slash = strchr(ip, '/');
@@ -194,7 +208,7 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 			}
 		}
 	for (int i = first; i < argc; i++) {
-		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl" };
+		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl", "steer" };
 		const char *a = argv[i];
 		bool known = false;
 
@@ -236,7 +250,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 int
 fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 {
-	struct fj_cfg c = { .net = "direct", .port = 0, .mtu = s->mtu ? s->mtu : 1500, .msl = 30 };
+	struct fj_cfg c = { .net = "direct", .steer = "auto", .port = 0, .mtu = s->mtu ? s->mtu : 1500,
+			    .msl = 30 };
 
 	if (ip != NULL && fj_cfg_set(&c, "ip", ip, "test port") < 0)
 		return -EINVAL;

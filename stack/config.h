@@ -9,6 +9,7 @@ struct fj_stack;
 
 struct fj_cfg {
 	const char *net;
+	const char *steer; /* auto, software, rss */
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl;
@@ -16,7 +17,7 @@ struct fj_cfg {
 	bool have_ip, have_gw;
 };
 
-#define FJ_CFG_DEFAULTS { .net = "direct", .port = 0, .mtu = 1500, .msl = 30 }
+#define FJ_CFG_DEFAULTS { .net = "direct", .steer = "auto", .port = 0, .mtu = 1500, .msl = 30 }
 
 /* One setting; @where names its origin in the error line. */
 int fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where);

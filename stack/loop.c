@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Running the stack: fj_stack_run hands the thread to the backend's loop,
- * which calls the periodic timers here whenever the clock passes the
+ * Running the stack: fj_stack_run hands each shard's lcore to the backend's
+ * loop, which calls the periodic timers here whenever the clock passes the
  * earliest of them.
  */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_common.h>
+#include <rte_launch.h>
 
 #include "stack.h"
 
@@ -59,15 +61,54 @@ fj_stack_timers(struct fj_stack *s, uint64_t now)
 	}
 }
 
+static int
+shard_main(void *arg)
+{
+	struct fj_stack *s = arg;
+
+	fj_shard_set_self(s);
+	int rc = s->ops->run(s);
+	fj_shard_set_self(NULL);
+	return rc;
+}
+
+/*
+ * Shard 0 runs on the calling (main) lcore, every other shard on its own
+ * worker lcore; when one stops, all do.
+ */
 int
 fj_stack_run(struct fj_stack *s)
 {
-	s->stop = false;
-	return s->ops->run(s);
+	struct fj_shards *g = s->g;
+	int rc = 0;
+
+	for (unsigned i = 0; i < g->n; i++)
+		g->shard[i]->stop = false;
+	g->running = true;
+	for (unsigned i = 1; i < g->n; i++) {
+		int l = rte_eal_remote_launch(shard_main, g->shard[i], g->lcore[i]);
+		if (l < 0) {
+			FJ_STACK_LOG(ERR, "shard %u: cannot start on lcore %u: %s", i, g->lcore[i],
+				     strerror(-l));
+			rc = l;
+			fj_stack_stop(s);
+		}
+	}
+	if (rc == 0)
+		rc = shard_main(g->shard[0]);
+	fj_stack_stop(s);
+	for (unsigned i = 1; i < g->n; i++) {
+		int w = rte_eal_wait_lcore(g->lcore[i]);
+		if (w < 0 && rc == 0)
+			rc = w;
+	}
+	g->running = false;
+	return rc;
 }
 
 void
 fj_stack_stop(struct fj_stack *s)
 {
-	s->stop = true;
+	for (unsigned i = 0; i < s->g->n; i++)
+		s->g->shard[i]->stop = true;
 }

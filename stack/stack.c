@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The stack's life: made from the command line (EAL's arguments, then the
- * stack's), set up for the chosen backend, released with everything it
- * opened.
+ * stack's), one shard per lcore, set up for the chosen backend, released
+ * with everything it opened.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,12 +25,13 @@ RTE_LOG_REGISTER_DEFAULT(fj_stack_logtype, NOTICE);
 #define NB_MBUFS 8191
 #define MBUF_CACHE 256
 
-int
-fj_stack_setup(struct fj_stack *s)
+/* A shard's packet buffers and UDP port table. */
+static int
+shard_buffers(struct fj_stack *s)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
 
-	/* Pool names are unique per process: the stack's address is. */
+	/* Pool names are unique per process: the shard's address is. */
 	snprintf(name, sizeof(name), "fj_mbufs_%" PRIxPTR, (uintptr_t)s);
 	s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
 	s->mp = rte_pktmbuf_pool_create(name, NB_MBUFS, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -39,7 +40,61 @@ fj_stack_setup(struct fj_stack *s)
 		fprintf(stderr, "fjord: out of memory for packet buffers\n");
 		return -ENOMEM;
 	}
-	return s->ops->open(s);
+	return 0;
+}
+
+static void
+release_buffers(struct fj_stack *s0)
+{
+	for (unsigned i = 0; i < s0->g->n; i++) {
+		struct fj_stack *s = s0->g->shard[i];
+		if (s == NULL)
+			continue;
+		rte_mempool_free(s->mp);
+		free(s->udp_ports);
+		s->mp = NULL;
+		s->udp_ports = NULL;
+	}
+}
+
+/* Close shards @from-1 down to 1, then 0: shard 0 holds the port, whose
+ * queues hold every shard's buffers. */
+static void
+close_shards(struct fj_stack *s0, unsigned from)
+{
+	for (unsigned i = from; i-- > 0;)
+		s0->g->shard[i]->ops->close(s0->g->shard[i]);
+}
+
+int
+fj_stack_setup(struct fj_stack *s0)
+{
+	struct fj_shards *g = s0->g;
+	int rc;
+
+	for (unsigned i = 0; i < g->n; i++)
+		if (shard_buffers(g->shard[i]) < 0)
+			return -ENOMEM;
+	/* Shard 0 first: it sets up the port for all. */
+	for (unsigned i = 0; i < g->n; i++) {
+		rc = g->shard[i]->ops->open(g->shard[i]);
+		if (rc < 0) {
+			close_shards(s0, i);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* The part of a failed start or of fj_stack_free after the backend. */
+static void
+release(struct fj_stack *s0)
+{
+	if (s0->g != NULL) {
+		release_buffers(s0);
+		fj_shards_free(s0);
+	}
+	free(s0);
 }
 
 struct fj_stack *
@@ -72,6 +127,11 @@ fj_stack_from_args(int *argcp, char ***argvp)
 		goto fail;
 	}
 	s->hz = rte_get_tsc_hz();
+	/* One shard per lcore of EAL's -l. */
+	if (fj_shards_create(s, rte_lcore_count()) < 0) {
+		fprintf(stderr, "fjord: out of memory for %u shards\n", rte_lcore_count());
+		goto fail_eal;
+	}
 	if (fj_stack_setup(s) < 0)
 		goto fail_eal;
 	*argcp = nrest;
@@ -79,9 +139,10 @@ fj_stack_from_args(int *argcp, char ***argvp)
 	return s;
 
 fail_eal:
-	rte_mempool_free(s->mp);
-	free(s->udp_ports);
+	release(s);
 	rte_eal_cleanup();
+	free(rest);
+	return NULL;
 fail:
 	free(rest);
 	free(s);
@@ -94,28 +155,73 @@ fj_stack_backend(const struct fj_stack *s)
 	return s->ops->name;
 }
 
+static void
+close_udp(struct fj_stack *s, void *payload)
+{
+	RTE_SET_USED(payload);
+	for (uint32_t p = 0; p < 65536; p++)
+		if (s->udp_ports[p] != NULL) {
+			struct fj_udp *u = s->udp_ports[p];
+			s->udp_ports[p] = NULL;
+			s->ops->udp_close(u);
+		}
+}
+
 void
 fj_stack_free(struct fj_stack *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t p = 0; p < 65536; p++)
-		if (s->udp_ports[p] != NULL)
-			fj_udp_close(s->udp_ports[p]);
-	s->ops->close(s);
-	rte_mempool_free(s->mp);
-	free(s->udp_ports);
+	s = s->g->shard[0];
+	for (unsigned i = 0; i < s->g->n; i++)
+		close_udp(s->g->shard[i], NULL);
+	close_shards(s, s->g->n);
 	if (s->test_tx != NULL) {
 		/* A test port's EAL serves the next one. */
-		free(s->test_frame);
-		free(s);
+		for (unsigned i = 0; i < s->g->n; i++)
+			free(s->g->shard[i]->test_frame);
+		release(s);
 		return;
 	}
 	/* EAL started without shared files (the socket backend's) leaves its
 	 * empty runtime directory behind; rmdir leaves any other alone. */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	release(s);
 	rte_eal_cleanup();
 	rmdir(dir);
-	free(s);
+}
+
+/* ------------------------------------------------------ shards */
+
+unsigned
+fj_stack_shards(const struct fj_stack *s)
+{
+	return s->g->n;
+}
+
+struct fj_stack *
+fj_stack_shard(struct fj_stack *s, unsigned i)
+{
+	return i < s->g->n ? s->g->shard[i] : NULL;
+}
+
+unsigned
+fj_shard_id(const struct fj_stack *s)
+{
+	return s->id;
+}
+
+unsigned
+fj_shard(void)
+{
+	struct fj_stack *s = fj_shard_self();
+
+	return s ? s->id : 0;
+}
+
+unsigned
+fj_stack_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote)
+{
+	return s->g->n == 1 ? 0 : s->ops->shard_of(s, lport, remote);
 }

@@ -18,6 +18,7 @@
 #include "fjord.h"
 #include "counters.h"
 #include "backend.h"
+#include "shard.h"
 #include "neigh.h"
 #include "tcp/tcp.h"
 #include "wire/ethernet.h"
@@ -50,6 +51,12 @@ struct fj_udp {
 struct fj_stack {
 	const struct fj_backend_ops *ops;
 	volatile bool stop;
+	/* This shard among the others (shard.h): index, queue pair, and the
+	 * rings other shards reach it by. */
+	struct fj_shards *g;
+	unsigned id;
+	struct rte_ring *msg_ring;   /* struct fj_msg *, many producers */
+	struct rte_ring *steer_ring; /* struct rte_mbuf *, many producers (direct) */
 	uint64_t hz;
 	/* The clock: the TSC, unless a test port injects its own. */
 	uint64_t (*clock)(void *ctx);
@@ -64,14 +71,15 @@ struct fj_stack {
 	uint32_t ip, mask, gw; /* host order; gw 0: none */
 	uint16_t mtu;
 	uint32_t msl_s;        /* TCP maximum segment lifetime, seconds */
-	uint16_t port;         /* the DPDK port (direct) */
+	uint16_t port;         /* the DPDK port (direct); this shard has queue pair id */
+	enum fj_steer steer_want; /* --steer: FJ_STEER_NONE for auto */
 	bool promisc;
 	bool no_csum_offload;  /* --no-csum-offload */
 	bool busy_poll;        /* --busy-poll (socket backend) */
 
 	struct fj_udp **udp_ports; /* 65536 entries: who is bound where */
 
-	/* direct backend: one port, queue 0 */
+	/* direct backend: the port's queue pair `id` */
 	struct fj_mac mac;
 	uint16_t ip_id;
 	bool tx_ip_csum, tx_udp_csum, tx_tcp_csum; /* the port fills these checksums */

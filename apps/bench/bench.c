@@ -38,15 +38,26 @@ static struct {
 	unsigned conns, size;
 	double duration, warmup;
 	uint64_t t_start, t_measure, t_end; /* ns */
+} B;
+
+/* What each shard measures on its own (no locks); summed at the end. */
+struct shard {
+	struct fj_stack *s;
+	unsigned id;
 	bool measuring, done;
-	/* measured */
 	uint64_t requests, errors, bytes, conns_done;
 	uint64_t hist[64 * 32];
 	uint64_t hist_n;
-} B;
+};
+static struct shard *shards;
+static unsigned nshards;
+
+/* The calling shard's state: a callback's, or shard 0's before the run. */
+#define ME (&shards[fj_shard()])
 
 struct conn {
 	unsigned idx;
+	unsigned shard;   /* where its callbacks run */
 	struct fj_flow *f;
 	struct fj_udp *u;
 	uint64_t seq;     /* message number */
@@ -90,24 +101,27 @@ hvalue(unsigned b)
 static void
 record(uint64_t ns)
 {
-	if (!B.measuring)
+	struct shard *me = ME;
+
+	if (!me->measuring)
 		return;
-	B.hist[hbucket(ns)]++;
-	B.hist_n++;
-	B.requests++;
+	me->hist[hbucket(ns)]++;
+	me->hist_n++;
+	me->requests++;
 }
 
+/* Of @t, which holds every shard's sum. */
 static double
-percentile_us(double p)
+percentile_us(const struct shard *t, double p)
 {
-	uint64_t want = (uint64_t)(p * (double)B.hist_n + 0.5), seen = 0;
+	uint64_t want = (uint64_t)(p * (double)t->hist_n + 0.5), seen = 0;
 
-	if (B.hist_n == 0)
+	if (t->hist_n == 0)
 		return 0;
 	if (want == 0)
 		want = 1;
 	for (unsigned b = 0; b < 64 * 32; b++) {
-		seen += B.hist[b];
+		seen += t->hist[b];
 		if (seen >= want)
 			return (double)hvalue(b) / 1000.0;
 	}
@@ -134,7 +148,7 @@ pattern_base(const struct conn *c)
 static struct fj_buf *
 message(struct conn *c)
 {
-	struct fj_buf *b = fj_buf_alloc(B.s, B.size);
+	struct fj_buf *b = fj_buf_alloc(ME->s, B.size);
 	if (b == NULL)
 		return NULL;
 	uint32_t k = 0;
@@ -159,21 +173,21 @@ static void open_conn(struct conn *c);
 static void
 conn_failed(struct conn *c)
 {
-	if (B.measuring)
-		B.errors++;
+	if (ME->measuring)
+		ME->errors++;
 	if (c->f != NULL) {
 		fj_flow_abort(c->f);
 		c->f = NULL;
 	}
 	c->sent_at = 0;
-	if (!B.done)
+	if (!ME->done)
 		open_conn(c);
 }
 
 static void
 send_next(struct conn *c)
 {
-	if (B.done)
+	if (ME->done)
 		return;
 	struct fj_buf *b = message(c);
 	if (b == NULL) {
@@ -183,8 +197,8 @@ send_next(struct conn *c)
 	c->got = 0;
 	c->sent_at = now_ns();
 	if (B.udp) {
-		if (fj_udp_send(c->u, b, &B.server) < 0 && B.measuring)
-			B.errors++; /* the timeout resends */
+		if (fj_udp_send(c->u, b, &B.server) < 0 && ME->measuring)
+			ME->errors++; /* the timeout resends */
 		return;
 	}
 	int rc = fj_flow_write(c->f, b);
@@ -205,10 +219,10 @@ bulk_write(struct conn *c)
 {
 	/* A sink as fast as the writer may never push back: the clock is
 	 * looked at every 64 buffers. */
-	for (unsigned n = 1; !B.done; n++) {
+	for (unsigned n = 1; !ME->done; n++) {
 		if (n % 64 == 0 && clock_check(now_ns()))
 			return;
-		struct fj_buf *b = fj_buf_alloc(B.s, B.size);
+		struct fj_buf *b = fj_buf_alloc(ME->s, B.size);
 		if (b == NULL)
 			return;
 		for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s))
@@ -222,8 +236,8 @@ bulk_write(struct conn *c)
 			conn_failed(c);
 			return;
 		}
-		if (B.measuring)
-			B.bytes += B.size;
+		if (ME->measuring)
+			ME->bytes += B.size;
 	}
 }
 
@@ -273,13 +287,13 @@ on_flow(struct fj_flow *f, void *arg)
 		record(now_ns() - c->sent_at);
 		c->seq++;
 		if (B.mode == CHURN) {
-			if (B.measuring)
-				B.conns_done++;
+			if (ME->measuring)
+				ME->conns_done++;
 			fj_flow_close(f);
 			c->f = NULL;
 			c->sent_at = 0;
 			c->got = 0;
-			if (!B.done)
+			if (!ME->done)
 				open_conn(c);
 			return;
 		}
@@ -294,10 +308,10 @@ open_conn(struct conn *c)
 {
 	c->got = 0;
 	c->sent_at = 0;
-	c->f = fj_connect_tcp(B.s, &B.server, on_flow, c);
+	c->f = fj_connect_tcp(shards[c->shard].s, &B.server, on_flow, c);
 	if (c->f == NULL) {
-		if (B.measuring)
-			B.errors++;
+		if (ME->measuring)
+			ME->errors++;
 		c->dead = true; /* retried by the tick */
 	}
 }
@@ -327,40 +341,44 @@ on_datagram(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void
 
 /* ------------------------------------------------------ the run */
 
-/* Warm-up over, or the run: true when it is done. */
+/* Warm-up over, or the run (the calling shard's view): true when it is
+ * done. The first shard done stops them all. */
 static bool
 clock_check(uint64_t now)
 {
-	if (!B.measuring && now >= B.t_measure) {
-		B.measuring = true;
-		B.t_measure = now;
-	}
-	if (!B.done && now >= B.t_end) {
-		B.done = true;
-		B.t_end = now;
+	struct shard *me = ME;
+
+	if (!me->measuring && now >= B.t_measure)
+		me->measuring = true;
+	if (!me->done && now >= B.t_end) {
+		me->done = true;
+		me->measuring = false;
 		fj_stack_stop(B.s);
 	}
-	return B.done;
+	return me->done;
 }
 
+/* Every 10 ms on each shard: its connections' retries and UDP timeouts. */
 static void
 tick(struct fj_stack *s, void *arg)
 {
+	struct shard *me = arg;
 	uint64_t now = now_ns();
 
 	(void)s;
-	(void)arg;
 	if (clock_check(now))
 		return;
 	for (unsigned i = 0; i < B.conns; i++) {
 		struct conn *c = &conns[i];
+		if (c->shard != me->id)
+			continue;
 		if (c->dead) {
 			c->dead = false;
 			open_conn(c);
 		} else if (B.udp && c->sent_at != 0 && now - c->sent_at > 200000000u) {
 			/* A datagram or its echo was lost: count it, go on. */
-			if (B.measuring)
-				B.errors++;
+			if (me->measuring)
+				me->errors++;
 			c->seq++;
 			send_next(c);
 		}
@@ -479,12 +497,26 @@ main(int argc, char **argv)
 	B.t_start = now_ns();
 	B.t_measure = B.t_start + (uint64_t)(B.warmup * 1e9);
 	B.t_end = B.t_measure + (uint64_t)(B.duration * 1e9);
-	B.measuring = B.warmup == 0;
+	nshards = fj_stack_shards(B.s);
+	shards = calloc(nshards, sizeof(*shards));
+	if (shards == NULL)
+		return 1;
+	for (unsigned k = 0; k < nshards; k++) {
+		shards[k].s = fj_stack_shard(B.s, k);
+		shards[k].id = k;
+		shards[k].measuring = B.warmup == 0;
+		fj_stack_every(shards[k].s, 0.01, tick, &shards[k]);
+	}
+	/* Connections spread over the shards; a UDP flow is where its replies
+	 * arrive (the stack says which shard that is). */
 	for (unsigned i = 0; i < B.conns; i++) {
 		struct conn *c = &conns[i];
 		c->idx = i;
+		c->shard = i % nshards;
 		if (B.udp) {
-			c->u = fj_udp_bind(B.s, (uint16_t)(20000 + i), on_datagram, c);
+			uint16_t port = (uint16_t)(20000 + i);
+			c->shard = fj_stack_shard_of(B.s, port, &B.server);
+			c->u = fj_udp_bind(B.s, port, on_datagram, c);
 			if (c->u == NULL) {
 				fprintf(stderr, "fjord-bench: cannot bind UDP port %u: %s\n", 20000 + i,
 					strerror(errno));
@@ -495,24 +527,39 @@ main(int argc, char **argv)
 			open_conn(c);
 		}
 	}
-	fj_stack_every(B.s, 0.01, tick, NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	int rc = fj_stack_run(B.s);
-	double secs = (double)(B.t_end - B.t_measure) / 1e9;
-	if (!B.measuring || secs <= 0)
+	uint64_t stopped = now_ns();
+	struct shard *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return 1;
+	for (unsigned k = 0; k < nshards; k++) {
+		t->requests += shards[k].requests;
+		t->errors += shards[k].errors;
+		t->bytes += shards[k].bytes;
+		t->conns_done += shards[k].conns_done;
+		t->hist_n += shards[k].hist_n;
+		for (unsigned b = 0; b < 64 * 32; b++)
+			t->hist[b] += shards[k].hist[b];
+	}
+	double secs = (double)((stopped < B.t_end ? stopped : B.t_end) - B.t_measure) / 1e9;
+	if (stopped <= B.t_measure || secs <= 0)
 		secs = 1e-9;
-	double rate = (double)(B.mode == CHURN ? B.conns_done : B.requests) / secs;
+	double rate = (double)(B.mode == CHURN ? t->conns_done : t->requests) / secs;
 	printf("RESULT backend=%s mode=%s proto=%s conns=%u size=%u seconds=%.2f rate=%.0f "
-	       "gbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f errors=%" PRIu64 "\n",
+	       "gbps=%.3f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f errors=%" PRIu64
+	       " shards=%u\n",
 	       fj_stack_backend(B.s), mode, proto, B.conns, B.size, secs, rate,
-	       (double)B.bytes * 8 / secs / 1e9, percentile_us(0.5), percentile_us(0.9),
-	       percentile_us(0.99), percentile_us(0.999), B.errors);
+	       (double)t->bytes * 8 / secs / 1e9, percentile_us(t, 0.5), percentile_us(t, 0.9),
+	       percentile_us(t, 0.99), percentile_us(t, 0.999), t->errors, nshards);
 	fflush(stdout);
 	for (unsigned i = 0; i < B.conns; i++)
 		if (conns[i].f != NULL)
 			fj_flow_abort(conns[i].f);
 	free(conns);
+	free(shards);
+	free(t);
 	fj_stack_free(B.s);
 	return rc < 0 ? 1 : 0;
 }

@@ -55,6 +55,29 @@ release_pending(struct fj_stack *s, uint32_t ip, const struct fj_mac *mac)
 		send_with_mac(s, pkts[i], mac);
 }
 
+/* What one shard learnt from an ARP packet, for the others (each keeps its
+ * own neighbour cache: nothing writable is shared). */
+struct arp_learnt {
+	uint32_t ip;
+	struct fj_mac mac;
+	bool for_us;
+};
+
+static void
+arp_learn(struct fj_stack *s, uint32_t ip, const struct fj_mac *mac, bool for_us)
+{
+	if (fj_neigh_learn(&s->neigh, ip, mac, fj_now(s), for_us) >= 0)
+		release_pending(s, ip, mac);
+}
+
+static void
+arp_learnt_msg(struct fj_stack *s, void *payload)
+{
+	const struct arp_learnt *l = payload;
+
+	arp_learn(s, l->ip, &l->mac, l->for_us);
+}
+
 void
 fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth)
 {
@@ -71,9 +94,15 @@ fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth)
 	s->c.arp_rx++;
 	bool for_us = a.tpa == s->ip;
 	/* A probe (sender 0.0.0.0, RFC 5227) teaches nothing. */
-	if (a.spa != 0 && a.spa != s->ip &&
-	    fj_neigh_learn(&s->neigh, a.spa, &a.sha, fj_now(s), for_us) >= 0)
-		release_pending(s, a.spa, &a.sha);
+	if (a.spa != 0 && a.spa != s->ip) {
+		arp_learn(s, a.spa, &a.sha, for_us);
+		if (s->g->n > 1) {
+			/* RFC 826's merge is each shard's own: an entry
+			 * another shard waits on is completed there. */
+			struct arp_learnt l = { a.spa, a.sha, for_us };
+			fj_shard_post_others(s, arp_learnt_msg, &l, sizeof(l));
+		}
+	}
 	if (!for_us || a.op != FJ_ARP_REQUEST) {
 		rte_pktmbuf_free(m);
 		return;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The direct backend: fjord's own stack on one DPDK port (queue 0), run to
- * completion on the calling thread. Its set-up, its loop and its table of
- * operations (backend.h).
+ * The direct backend: fjord's own stack on a DPDK port, each shard run to
+ * completion on its lcore and queue pair. Its set-up, its loop and its
+ * table of operations (backend.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,9 +47,11 @@ direct_open(struct fj_stack *s)
 			fj_tcp_fini(s);
 			return -ENODEV;
 		}
-		fj_stack_telemetry_register(s);
+		if (s->id == 0)
+			fj_stack_telemetry_register(s);
 	}
-	fj_arp_announce(s);
+	if (s->id == 0)
+		fj_arp_announce(s);
 	fj_netif_flush(s);
 	return 0;
 }
@@ -69,7 +71,8 @@ direct_close(struct fj_stack *s)
 	fj_tcp_fini(s);
 	if (s->test_tx == NULL) {
 		fj_netif_close(s);
-		fj_stack_telemetry_unregister(s);
+		if (s->id == 0)
+			fj_stack_telemetry_unregister(s);
 	}
 }
 
@@ -79,14 +82,23 @@ direct_run(struct fj_stack *s)
 	struct rte_mbuf *pkts[FJ_BURST];
 	uint64_t next = fj_stack_next_timer(s), prev = fj_now(s);
 
-	while (!s->stop) {
-		uint16_t n = rte_eth_rx_burst(s->port, 0, pkts, FJ_BURST);
+	const bool steer = s->g->steer == FJ_STEER_SOFTWARE, shared = s->g->n > 1;
 
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			fj_eth_input(s, pkts[i]);
+	while (!s->stop) {
+		unsigned n = rte_eth_rx_burst(s->port, (uint16_t)s->id, pkts, FJ_BURST);
+
+		if (steer) {
+			fj_steer_burst(s, pkts, (uint16_t)n);
+		} else {
+			for (unsigned i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				fj_eth_input(s, pkts[i]);
+			}
 		}
+		/* What other shards passed on: frames (steered) and calls. */
+		if (shared)
+			n += fj_steer_poll(s) + fj_shard_poll(s);
 		uint64_t now = fj_now(s);
 		/* TCP's wheel every turn (cheap when nothing is due); the
 		 * coarser timers when one is. */
@@ -134,4 +146,5 @@ const struct fj_backend_ops fj_direct_ops = {
 	.set_nagle = fj_tcp_set_nagle,
 	.set_keepalive = fj_tcp_set_keepalive,
 	.peer = fj_tcp_peer,
+	.shard_of = fj_direct_shard_of,
 };

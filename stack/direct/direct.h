@@ -22,6 +22,17 @@ void fj_netif_flush(struct fj_stack *s);
 /* One frame up the layers (Ethernet dispatch); takes @m. */
 void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
 
+/* steer.c: software steering between shards (shard.h) */
+/* The shard that owns a received frame's flow, or -1 when any may take it
+ * (not IPv4 TCP/UDP, a fragment, too short). Pure: bytes in, a number out. */
+int fj_steer_owner(const uint8_t *frame, uint32_t len, unsigned nshards);
+/* Take a received burst: this shard's frames up the layers, the others'
+ * to their owners' rings. */
+void fj_steer_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
+/* The frames other shards passed to this one, up the layers; how many. */
+unsigned fj_steer_poll(struct fj_stack *s);
+unsigned fj_direct_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
+
 /* arp.c */
 void fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth);
 /* Send @m (an IPv4 datagram behind room for Ethernet) towards @next_hop. */

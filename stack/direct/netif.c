@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The network interface: the one DPDK port (queue 0) the stack runs on, its
- * set-up, the batched transmit path, and Ethernet II dispatch. Only this
- * file calls rte_eth_rx_burst/rte_eth_tx_burst.
+ * The network interface: the DPDK port the stack runs on (shard i on queue
+ * pair i), its set-up, the batched transmit path, and Ethernet II dispatch.
+ * Only this file and the loop (backend.c) touch the port's queues.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,7 +18,126 @@
 static uint16_t
 port_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
-	return rte_eth_tx_burst(s->port, 0, pkts, n);
+	return rte_eth_tx_burst(s->port, (uint16_t)s->id, pkts, n);
+}
+
+/* The well-known Toeplitz key of Microsoft's RSS specification (40
+ * bytes), which every device supporting RSS takes. */
+static const uint8_t rss_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+#define RSS_HF (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+
+/*
+ * How frames find their shard: by the device's RSS when it has an
+ * indirection table and hashes IPv4 TCP and UDP by their ports, else in
+ * software. --steer software|rss overrides the choice.
+ */
+static int
+choose_steer(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	struct fj_shards *g = s->g;
+	bool rss_ok = info->reta_size > 0 && info->reta_size <= FJ_RETA_MAX &&
+		      (info->flow_type_rss_offloads & RSS_HF) == RSS_HF &&
+		      (info->hash_key_size == 0 || info->hash_key_size == sizeof(rss_key));
+
+	if (g->n == 1) {
+		g->steer = FJ_STEER_NONE;
+		return 0;
+	}
+	if (info->max_rx_queues < g->n || info->max_tx_queues < g->n) {
+		FJ_STACK_LOG(ERR, "port %u has %u rx and %u tx queues: %u shards need one pair each "
+			     "(give the port more queues, or fewer lcores with -l)", s->port,
+			     info->max_rx_queues, info->max_tx_queues, g->n);
+		return -EINVAL;
+	}
+	if (s->steer_want == FJ_STEER_RSS && !rss_ok) {
+		FJ_STACK_LOG(ERR, "port %u (%s): --steer rss, but the port has no RSS for IPv4 "
+			     "TCP and UDP", s->port, info->driver_name);
+		return -ENOTSUP;
+	}
+	g->steer = rss_ok && s->steer_want != FJ_STEER_SOFTWARE ? FJ_STEER_RSS : FJ_STEER_SOFTWARE;
+	if (g->steer == FJ_STEER_RSS) {
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)rss_key;
+		conf->rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_key);
+		conf->rx_adv_conf.rss_conf.rss_hf = RSS_HF;
+	}
+	return 0;
+}
+
+/* Spread the indirection table over the shards and keep what the device
+ * holds (table and key), to predict the queue of a flow (steer.c). */
+static int
+rss_table(struct fj_stack *s, uint16_t reta_size)
+{
+	struct fj_shards *g = s->g;
+	struct rte_eth_rss_reta_entry64 reta[FJ_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rc = { .rss_key = g->rss_key, .rss_key_len = FJ_RSS_KEY_MAX };
+	int rv;
+
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % g->n);
+	}
+	rv = rte_eth_dev_rss_reta_update(s->port, reta, reta_size);
+	if (rv == 0)
+		rv = rte_eth_dev_rss_reta_query(s->port, reta, reta_size);
+	if (rv == 0)
+		rv = rte_eth_dev_rss_hash_conf_get(s->port, &rc);
+	if (rv < 0) {
+		FJ_STACK_LOG(ERR, "port %u: RSS table: %s", s->port, rte_strerror(-rv));
+		return rv;
+	}
+	for (uint16_t i = 0; i < reta_size; i++) {
+		g->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		if (g->reta[i] >= g->n)
+			return -EINVAL;
+	}
+	g->reta_size = reta_size;
+	g->rss_key_len = rc.rss_key_len ? rc.rss_key_len : sizeof(rss_key);
+	if (rc.rss_key_len == 0) /* a device that does not tell: ours */
+		memcpy(g->rss_key, rss_key, sizeof(rss_key));
+	return 0;
+}
+
+/* Every shard's queue pair, each receiving into its own shard's buffers. */
+static int
+queues_setup(struct fj_stack *s, uint16_t nb_rxd, uint16_t nb_txd)
+{
+	int sock = rte_eth_dev_socket_id(s->port);
+
+	for (unsigned i = 0; i < s->g->n; i++) {
+		int rc = rte_eth_rx_queue_setup(s->port, (uint16_t)i, nb_rxd, sock, NULL,
+						s->g->shard[i]->mp);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(s->port, (uint16_t)i, nb_txd, sock, NULL);
+		if (rc < 0) {
+			FJ_STACK_LOG(ERR, "port %u: queue %u setup failed: %s", s->port, i,
+				     rte_strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Shards after the first use the port shard 0 set up. */
+static void
+netif_join(struct fj_stack *s)
+{
+	const struct fj_stack *s0 = s->g->shard[0];
+
+	s->mac = s0->mac;
+	s->tx_ip_csum = s0->tx_ip_csum;
+	s->tx_udp_csum = s0->tx_udp_csum;
+	s->tx_tcp_csum = s0->tx_tcp_csum;
+	s->rx_ip_csum = s0->rx_ip_csum;
+	s->rx_l4_csum = s0->rx_l4_csum;
+	s->tx_fn = port_tx;
 }
 
 int
@@ -30,6 +149,10 @@ fj_netif_open(struct fj_stack *s)
 	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
 	int rc;
 
+	if (s->id > 0) {
+		netif_join(s);
+		return 0;
+	}
 	if (!rte_eth_dev_is_valid_port(s->port)) {
 		FJ_STACK_LOG(ERR, "port %u does not exist (%u ports: give one with --vdev/-a)", s->port,
 			rte_eth_dev_count_avail());
@@ -54,21 +177,18 @@ fj_netif_open(struct fj_stack *s)
 			       (s->tx_tcp_csum ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM : 0);
 	conf.rxmode.offloads = (s->rx_ip_csum ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
 			       (s->rx_l4_csum ? rx_l4 : 0);
-	rc = rte_eth_dev_configure(s->port, 1, 1, &conf);
+	rc = choose_steer(s, &info, &conf);
+	if (rc < 0)
+		return rc;
+	rc = rte_eth_dev_configure(s->port, (uint16_t)s->g->n, (uint16_t)s->g->n, &conf);
 	if (rc < 0) {
 		FJ_STACK_LOG(ERR, "port %u: configure failed: %s", s->port, rte_strerror(-rc));
 		return rc;
 	}
 	rte_eth_dev_adjust_nb_rx_tx_desc(s->port, &nb_rxd, &nb_txd);
-	rc = rte_eth_rx_queue_setup(s->port, 0, nb_rxd, rte_eth_dev_socket_id(s->port), NULL,
-				    s->mp);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(s->port, 0, nb_txd, rte_eth_dev_socket_id(s->port),
-					    NULL);
-	if (rc < 0) {
-		FJ_STACK_LOG(ERR, "port %u: queue setup failed: %s", s->port, rte_strerror(-rc));
+	rc = queues_setup(s, nb_rxd, nb_txd);
+	if (rc < 0)
 		return rc;
-	}
 	rc = rte_eth_dev_set_mtu(s->port, s->mtu);
 	if (rc < 0 && rc != -ENOTSUP) {
 		FJ_STACK_LOG(ERR, "port %u: MTU %u refused: %s", s->port, s->mtu, rte_strerror(-rc));
@@ -85,6 +205,8 @@ fj_netif_open(struct fj_stack *s)
 		rte_eth_promiscuous_enable(s->port);
 	else
 		rte_eth_promiscuous_disable(s->port);
+	if (s->g->steer == FJ_STEER_RSS && (rc = rss_table(s, info.reta_size)) < 0)
+		return rc;
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
@@ -95,6 +217,10 @@ fj_netif_open(struct fj_stack *s)
 		s->tx_ip_csum ? " ipv4" : "", s->tx_tcp_csum ? " tcp" : "",
 		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
 		s->rx_l4_csum ? " tcp udp" : "");
+	if (s->g->n > 1)
+		FJ_STACK_LOG(NOTICE, "port %u: %u shards on %u queue pairs, flows steered by %s",
+			s->port, s->g->n, s->g->n,
+			s->g->steer == FJ_STEER_RSS ? "the port's RSS" : "software (rings)");
 	return 0;
 }
 
@@ -102,6 +228,8 @@ void
 fj_netif_close(struct fj_stack *s)
 {
 	fj_netif_flush(s);
+	if (s->id > 0)
+		return;
 	rte_eth_dev_stop(s->port);
 	rte_eth_dev_close(s->port);
 }

@@ -70,14 +70,33 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s->tx_fn = testport_tx;
 	s->port = UINT16_MAX;
 	memcpy(s->mac.b, cfg->mac, 6);
-	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 || fj_stack_setup(s) < 0) {
-		rte_mempool_free(s->mp);
-		free(s->udp_ports);
-		free(s->test_frame);
-		free(s);
-		return NULL;
-	}
+	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 ||
+	    fj_shards_create(s, cfg->shards ? cfg->shards : 1) < 0)
+		goto fail;
+	/* Shards beyond the first: their own frame buffers; steered in
+	 * software, as on a port without RSS. */
+	for (unsigned i = 1; i < s->g->n; i++)
+		if ((s->g->shard[i]->test_frame = malloc(TEST_FRAME_MAX)) == NULL)
+			goto fail;
+	if (s->g->n > 1)
+		s->g->steer = FJ_STEER_SOFTWARE;
+	if (fj_stack_setup(s) < 0)
+		goto fail;
 	return s;
+fail:
+	if (s->g != NULL) {
+		for (unsigned i = 0; i < s->g->n; i++)
+			if (s->g->shard[i] != NULL) {
+				rte_mempool_free(s->g->shard[i]->mp);
+				free(s->g->shard[i]->udp_ports);
+				if (i > 0)
+					free(s->g->shard[i]->test_frame);
+			}
+		fj_shards_free(s);
+	}
+	free(s->test_frame);
+	free(s);
+	return NULL;
 }
 
 void
@@ -92,7 +111,12 @@ fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 		return;
 	}
 	memcpy(p, frame, len);
-	fj_eth_input(s, m);
+	/* As the loop takes a burst: steered when several shards share the
+	 * port (shard.h). */
+	if (s->g->steer == FJ_STEER_SOFTWARE)
+		fj_steer_burst(s, &m, 1);
+	else
+		fj_eth_input(s, m);
 	fj_netif_flush(s);
 }
 
@@ -101,6 +125,10 @@ fj_stack_poll(struct fj_stack *s)
 {
 	uint64_t now = fj_now(s);
 
+	if (s->g->n > 1) {
+		fj_steer_poll(s);
+		fj_shard_poll(s);
+	}
 	fj_tcp_timers(s, now);
 	fj_stack_timers(s, now);
 	fj_netif_flush(s);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The kernel-sockets backend (`--net socket`): the same flow API over
- * nonblocking kernel sockets and epoll, on the calling thread. Packet
+ * nonblocking kernel sockets and epoll, one epoll per shard (lcore), whose
+ * listening and UDP sockets share their ports by SO_REUSEPORT. Packet
  * buffers are still mbufs from the stack's pool, so applications see the
  * same buffers either way. This file: EAL without devices, the backend's
  * set-up and teardown, and its loop; udp.c and tcp.c the endpoints.
@@ -43,7 +44,7 @@ sock_eal_init(int eal_argc, char **argv)
 	 * copies what it keeps of the arguments. */
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fjsock%d", (int)getpid());
-	char *args[64] = { argv[0], "--no-huge", "-m", "128", "--no-pci", "--no-shconf", prefix,
+	char *args[64] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf", prefix,
 			   "--no-telemetry", "--log-level=lib.eal:error" };
 	int n = 9;
 
@@ -120,6 +121,8 @@ sock_run(struct fj_stack *s)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		uint64_t woke = fj_now(s);
+		if (s->g->n > 1)
+			fj_shard_poll(s);
 		for (int i = 0; i < n; i++) {
 			void *p = FJ_EP_PTR(ev[i].data.u64);
 			switch (FJ_EP_KIND(ev[i].data.u64)) {
@@ -168,4 +171,5 @@ const struct fj_backend_ops fj_socket_ops = {
 	.set_nagle = fj_sock_set_nagle,
 	.set_keepalive = fj_sock_set_keepalive,
 	.peer = fj_sock_peer,
+	.shard_of = fj_sock_shard_of,
 };

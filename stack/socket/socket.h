@@ -61,6 +61,13 @@ sock_flow(struct fj_flow *f)
 
 void fj_sock_close_fd(struct fj_stack *s, int fd);
 
+/* reuseport.c: with several shards, @fd joins its port's SO_REUSEPORT
+ * group (before bind), which gives each flow to the shard fj_flow_owner
+ * names (steer, after bind). */
+int fj_sock_reuseport(struct fj_stack *s, int fd);
+int fj_sock_reuseport_steer(struct fj_stack *s, int fd);
+unsigned fj_sock_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
+
 /* udp.c */
 struct fj_udp *fj_sock_udp_bind(struct fj_stack *s, uint16_t port);
 int fj_sock_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);

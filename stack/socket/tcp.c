@@ -30,7 +30,8 @@ fj_sock_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 	if (l == NULL || fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0)
+	if (fj_sock_reuseport(s, fd) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 1024) < 0 || fj_sock_reuseport_steer(s, fd) < 0)
 		goto fail;
 	l->base.s = s;
 	l->base.port = port;

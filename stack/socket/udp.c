@@ -24,7 +24,8 @@ fj_sock_udp_bind(struct fj_stack *s, uint16_t port)
 	if (u == NULL || fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (fj_sock_reuseport(s, fd) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    fj_sock_reuseport_steer(s, fd) < 0)
 		goto fail;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = FJ_EP_TAG(u, FJ_EP_UDP) };
 	if (epoll_ctl(s->sock->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)

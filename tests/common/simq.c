@@ -46,7 +46,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	r->dev = &s->dev;
 	r->nb_desc = nb;
 	r->mp = mp;
-	r->buf_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM + VIRTIO_NET_HDR_LEN;
+	r->data_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
 	r->addr_off = offsetof(struct rte_mbuf, buf_addr);
 	r->notify.fn = count_kick;
 	r->packed = packed;
@@ -65,7 +65,7 @@ simq_new(struct rte_mempool *mp, uint16_t nb, uint64_t features)
 	t->notify.fn = count_kick;
 	t->packed = packed;
 	size_t ring = fj_queue_layout(packed, nb, &t->lay, &t->play);
-	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_LEN);
+	t->mz = zone("tx", ring + (size_t)nb * VIRTIO_NET_HDR_MAX_LEN);
 	t->sw = calloc(nb, sizeof(*t->sw));
 	t->link = calloc(nb, sizeof(uint16_t));
 	if (t->mz == NULL || t->sw == NULL || t->link == NULL)

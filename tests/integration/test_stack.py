@@ -37,8 +37,9 @@ class Env:
     """A namespace with fjord-echo on a tap interface fj0 (10.77.0.2), the
     kernel on the other side (10.77.0.1). Torn down by PID and name."""
 
-    def __init__(self, name, mode="tap", echo_args=(), app=ECHO):
+    def __init__(self, name, mode="tap", echo_args=(), app=ECHO, shards=1):
         self.ns = f"fjs{name[:6]}{os.getpid() % 100000}"
+        self.shards = shards
         self.app = app
         self.dir = h.workdir()
         self.procs = []
@@ -54,7 +55,10 @@ class Env:
         ns_run(self.ns, "ip", "link", "set", "lo", "up")
         prefix = f"fjs_{name}_{os.getpid()}"
         h.cleanup_prefix(prefix)
-        common = ["-l", "0", "--file-prefix", prefix, "--no-pci"]
+        # One shard per lcore, each on its own queue pair of the port.
+        lcores = ",".join(str(i) for i in range(self.shards))
+        nq = self.shards
+        common = ["-l", lcores, "--file-prefix", prefix, "--no-pci"]
         if mode == "tap":
             eal = common + ["--no-huge", "-m", "256", "--vdev", "net_tap0,iface=fj0"]
         elif mode == "pmd":
@@ -65,16 +69,18 @@ class Env:
             self.add(Proc(["ip", "netns", "exec", self.ns, "stdbuf", "-o0", h.TESTPMD, "-l", "0,1",
                            "--main-lcore", "0", "--file-prefix", bprefix,
                            "--single-file-segments", "-m", "512", "--no-pci",
-                           "--vdev", "net_tap0,iface=fj0", "--vdev", f"net_vhost0,iface={sock}",
+                           "--vdev", "net_tap0,iface=fj0",
+                           "--vdev", f"net_vhost0,iface={sock},queues={nq}",
                            "--", "--forward-mode=io", "--auto-start", "--stats-period", "3600",
-                           "--total-num-mbufs=16384"], "bridge", bprefix))
+                           f"--rxq={nq}", f"--txq={nq}", "--total-num-mbufs=16384"],
+                          "bridge", bprefix))
             deadline = time.time() + 30
             while not os.path.exists(sock):
                 check(time.time() < deadline and self.procs[-1].alive(),
                       f"bridge did not start:\n{self.procs[-1].tail()}")
                 time.sleep(0.1)
             eal = common + ["--single-file-segments", "-m", "512", "-d", h.PMD,
-                            "--vdev", f"net_fjord_vhost0,path={sock}"]
+                            "--vdev", f"net_fjord_vhost0,path={sock},queues={nq}"]
         elif mode == "pmd_fwd":
             # kernel <-> tap fj0 <-> testpmd (io, fjord's PMD) <-> vhost-user
             # <-> net_vhost <-> fjord-echo, which offloads its TCP and UDP

@@ -175,6 +175,10 @@ def test_multiqueue():
         log(f"back-end sent {sent}; fjord rx_q0 {q0}, rx_q1 {q1}")
         check(q0 > 0 and q1 > 0, "a queue received nothing")
         check(q0 + q1 == sent, f"{q0}+{q1} received, {sent} sent")
+        # vhost-user has no control queue, hence no RSS: none is claimed.
+        info = fj.cmd("show port info 0")
+        check("No RSS offload flow type is supported" in info and
+              "Redirection table size" not in info, f"vhost-user port claims RSS:\n{info}")
         check(fj.quit() == 0, "fjord testpmd did not exit cleanly")
 
 

@@ -137,6 +137,44 @@ test_overlong_socket_paths_are_rejected(void **state)
 	expect_rejected(s, "longer");
 }
 
+/* ------------------------------------------------------ PCI */
+
+static void
+test_pci_switches_turn_features_off_and_on(void **state)
+{
+	uint64_t off = 0;
+	(void)state;
+	assert_int_equal(fj_pci_args_parse(NULL, &off, err, sizeof(err)), 0);
+	assert_int_equal(fj_pci_args_parse("", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(fj_pci_args_parse("rss=0", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+	off = 0;
+	assert_int_equal(fj_pci_args_parse("hash_report=0,packed_vq=0", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, FJ_BIT(VIRTIO_NET_F_HASH_REPORT) | FJ_BIT(VIRTIO_F_RING_PACKED));
+	assert_int_equal(fj_pci_args_parse("rss=1,packed_vq=1", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, 0);
+	/* Whatever their order: RSS on, its hash reports off. */
+	assert_int_equal(fj_pci_args_parse("hash_report=0,rss=1", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+}
+
+static void
+test_pci_bad_devargs_say_what_is_taken(void **state)
+{
+	uint64_t off = 0;
+	(void)state;
+	assert_int_equal(fj_pci_args_parse("queues=2", &off, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad device arguments"));
+	assert_non_null(strstr(err, "packed_vq=<0|1> rss=<0|1> hash_report=<0|1>"));
+	assert_int_equal(fj_pci_args_parse("rss=2", &off, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "rss"));
+	assert_int_equal(fj_pci_args_parse("rss", &off, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fj_pci_args_parse("rss=0,rss=1", &off, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "once"));
+	assert_int_equal(off, 0);
+}
+
 int
 main(void)
 {
@@ -151,6 +189,8 @@ main(void)
 		cmocka_unit_test(test_switches_take_only_zero_or_one),
 		cmocka_unit_test(test_repeated_keys_are_rejected),
 		cmocka_unit_test(test_overlong_socket_paths_are_rejected),
+		cmocka_unit_test(test_pci_switches_turn_features_off_and_on),
+		cmocka_unit_test(test_pci_bad_devargs_say_what_is_taken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

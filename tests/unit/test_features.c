@@ -102,6 +102,55 @@ test_transport_bits_are_accepted_only_when_offered(void **state)
 	assert_false(acc & PROTO);
 }
 
+#define RSS_OFFER (FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_CTRL_VQ) | \
+		   FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_NET_F_RSS) | \
+		   FJ_BIT(VIRTIO_NET_F_HASH_REPORT))
+#define CTRL FJ_BIT(VIRTIO_NET_F_CTRL_VQ) /* the PCI transport's own bit */
+
+static void
+test_rss_and_hash_reports_are_taken_with_the_control_queue_and_mq(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(RSS_OFFER, 0, CTRL, &acc, &why), 0);
+	assert_int_equal(acc, RSS_OFFER);
+}
+
+static void
+test_rss_needs_the_control_queue_and_mq(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	/* §5.1.3.1: no control queue (vhost-user takes none): neither feature. */
+	assert_int_equal(fj_features_negotiate(RSS_OFFER, 0, 0, &acc, &why), 0);
+	assert_false(acc & (FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT)));
+	assert_int_equal(fj_features_negotiate(RSS_OFFER & ~FJ_BIT(VIRTIO_NET_F_MQ), 0, CTRL,
+					       &acc, &why), 0);
+	assert_false(acc & (FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT)));
+	assert_true(acc & CTRL);
+}
+
+static void
+test_hash_reports_need_rss(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(RSS_OFFER & ~FJ_BIT(VIRTIO_NET_F_RSS), 0, CTRL,
+					       &acc, &why), 0);
+	assert_false(acc & FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+	/* rss=0 switches both off, hash_report=0 only the reports. */
+	assert_int_equal(fj_features_negotiate(RSS_OFFER, FJ_BIT(VIRTIO_NET_F_RSS), CTRL, &acc,
+					       &why), 0);
+	assert_false(acc & (FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT)));
+	assert_int_equal(fj_features_negotiate(RSS_OFFER, FJ_BIT(VIRTIO_NET_F_HASH_REPORT), CTRL,
+					       &acc, &why), 0);
+	assert_true(acc & FJ_BIT(VIRTIO_NET_F_RSS));
+	assert_false(acc & FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+}
+
 static void
 test_feature_names_are_listed_for_logs(void **state)
 {
@@ -126,6 +175,9 @@ main(void)
 		cmocka_unit_test(test_access_platform_is_accepted_when_offered),
 		cmocka_unit_test(test_transport_bits_are_accepted_only_when_offered),
 		cmocka_unit_test(test_feature_names_are_listed_for_logs),
+		cmocka_unit_test(test_rss_and_hash_reports_are_taken_with_the_control_queue_and_mq),
+		cmocka_unit_test(test_rss_needs_the_control_queue_and_mq),
+		cmocka_unit_test(test_hash_reports_need_rss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -457,6 +457,34 @@ test_start_sets_up_control_queue_and_pairs(void **state)
 	drv_fini();
 }
 
+/*
+ * §5.1.6.5.7.1: with VIRTIO_NET_F_RSS the RSS configuration sets the queue
+ * pairs, sent by the ethdev layer through the transport's ctrl op after
+ * start; the start itself sends no VQ_PAIRS_SET.
+ */
+static void
+test_rss_start_leaves_the_pairs_to_the_rss_config(void **state)
+{
+	(void)state;
+	const uint8_t cfg[4] = { 1, 2, 3, 4 };
+
+	sim_init(NET_OFFER | FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+	drv_init();
+	assert_int_equal(drv_probe(), 0);
+	assert_true(D.features & FJ_BIT(VIRTIO_NET_F_RSS));
+	assert_true(S.features_at_ok & FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
+	D.pairs = 2;
+	assert_int_equal(vpci_start(&D), 0);
+	assert_int_equal(S.cmds, 0);
+	assert_int_equal(vpci_ops.ctrl(&D, VIRTIO_NET_CTRL_MQ, 1, cfg, sizeof(cfg)), 0);
+	assert_int_equal(S.cmds, 1);
+	assert_int_equal(S.cmd[0], VIRTIO_NET_CTRL_MQ);
+	assert_int_equal(S.cmd[1], 1);
+	assert_memory_equal(S.cmd + 2, cfg, sizeof(cfg));
+	vpci_stop(&D);
+	drv_fini();
+}
+
 /* Commands enough to wrap the control ring several times, on @packed rings. */
 static void
 control_queue_runs_many_commands(bool packed)
@@ -938,6 +966,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_sequence_in_spec_order),
 		cmocka_unit_test(test_start_sets_up_control_queue_and_pairs),
+		cmocka_unit_test(test_rss_start_leaves_the_pairs_to_the_rss_config),
 		cmocka_unit_test(test_split_control_queue_wraps),
 		cmocka_unit_test(test_packed_rings_make_the_control_queue_packed),
 		cmocka_unit_test(test_packed_vq_devarg),

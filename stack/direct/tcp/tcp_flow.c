@@ -165,7 +165,8 @@ fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
 
 /*
  * Link @f under an ephemeral port (RFC 6056 would randomise more; one
- * counter from a random start) that makes its 4-tuple to @to unique.
+ * counter from a random start) that makes its 4-tuple to @to unique and
+ * is owned by this shard: one port in n shards' is, on average.
  */
 static int
 link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off, bool *reuse_ts)
@@ -177,7 +178,9 @@ link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off
 			return -EADDRNOTAVAIL;
 		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
 		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
-		if (T(s)->listeners[port] != NULL)
+		/* A port whose replies come back to this shard (shard.h). */
+		if (T(s)->listeners[port] != NULL ||
+		    (s->g->n > 1 && fj_direct_shard_of(s, port, to) != s->id))
 			continue;
 		if (tcp_flow_link(f) == 0)
 			return 0;

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Software steering (shard.h): with more than one shard and no RSS in the
+ * device, a TCP or UDP frame that arrived at one shard's queue but belongs
+ * to another's flow goes to its owner through the owner's steering ring, a
+ * bounded rte_ring (full: a counted drop, steer_ring_full). The owner is
+ * fj_flow_owner of the 4-tuple, the same for both directions, so an active
+ * open chooses a source port its own shard owns (fj_direct_shard_of).
+ */
+#include <rte_byteorder.h>
+#include <rte_ring.h>
+#include <rte_thash.h>
+
+#include "direct.h"
+#include "flow_hash.h"
+
+int
+fj_steer_owner(const uint8_t *p, uint32_t len, unsigned n)
+{
+	if (n <= 1 || len < FJ_ETH_HDR_LEN + 20 || p[12] != 0x08 || p[13] != 0x00)
+		return -1;
+	const uint8_t *ip = p + FJ_ETH_HDR_LEN;
+	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+	/* IPv4, a whole datagram (no fragment carries both ports), TCP or
+	 * UDP; anything else is the receiving shard's to take or drop. */
+	if ((ip[0] >> 4) != 4 || ihl < 20 || len < FJ_ETH_HDR_LEN + ihl + 4 ||
+	    (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff) != 0 || (ip[9] != 6 && ip[9] != 17))
+		return -1;
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	const uint8_t *l4 = ip + ihl;
+	uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]), dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	return (int)fj_flow_owner(src, dst, sport, dport, n);
+}
+
+/* Hand @pkts[0..n-1], all for shard @to, to its ring; what does not fit is
+ * dropped and counted here. */
+static void
+steer_out(struct fj_stack *s, unsigned to, struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned sent = rte_ring_mp_enqueue_burst(s->g->shard[to]->steer_ring, (void **)pkts, n,
+						  NULL);
+
+	s->c.steered_out += sent;
+	for (unsigned i = sent; i < n; i++)
+		fj_drop(s, pkts[i], FJ_DROP_STEER_FULL);
+}
+
+void
+fj_steer_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *away[FJ_BURST], *batch[FJ_BURST];
+	uint16_t owner[FJ_BURST], naway = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		int o = fj_steer_owner(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, s->g->n);
+		if (o < 0 || (unsigned)o == s->id) {
+			fj_eth_input(s, m);
+		} else {
+			away[naway] = m;
+			owner[naway++] = (uint16_t)o;
+		}
+	}
+	/* One enqueue per owner, the burst's order kept within each. */
+	while (naway > 0) {
+		uint16_t to = owner[0], nb = 0, left = 0;
+		for (uint16_t i = 0; i < naway; i++) {
+			if (owner[i] == to) {
+				batch[nb++] = away[i];
+			} else {
+				away[left] = away[i];
+				owner[left++] = owner[i];
+			}
+		}
+		steer_out(s, to, batch, nb);
+		naway = left;
+	}
+}
+
+unsigned
+fj_steer_poll(struct fj_stack *s)
+{
+	struct rte_mbuf *pkts[FJ_BURST];
+	unsigned n;
+
+	if (s->steer_ring == NULL)
+		return 0;
+	n = rte_ring_sc_dequeue_burst(s->steer_ring, (void **)pkts, FJ_BURST, NULL);
+	s->c.steered_in += n;
+	for (unsigned i = 0; i < n; i++)
+		fj_eth_input(s, pkts[i]);
+	return n;
+}
+
+/*
+ * The queue the device's RSS puts a packet from @rip:@rport to
+ * @lip:@lport on: the Toeplitz hash of (source, destination, source port,
+ * destination port) with the port's key, through its indirection table.
+ */
+static unsigned
+rss_queue(const struct fj_shards *g, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	struct rte_ipv4_tuple t = { .src_addr = rip, .dst_addr = lip, .sport = rport, .dport = lport };
+	uint32_t h = rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, g->rss_key);
+
+	return g->reta[h % g->reta_size];
+}
+
+unsigned
+fj_direct_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote)
+{
+	const struct fj_shards *g = s->g;
+
+	if (g->steer == FJ_STEER_RSS)
+		return rss_queue(g, s->ip, lport, remote->ip, remote->port);
+	return fj_flow_owner(s->ip, remote->ip, lport, remote->port, g->n);
+}
