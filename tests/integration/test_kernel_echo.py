@@ -6,7 +6,8 @@ Each test makes its own network namespace and runs the server there with
 two threads (SO_REUSEPORT, one per CPU); the kernel's sockets in the
 namespace are the clients: several concurrent TCP echo connections checked
 by SHA-256, the discard port, UDP datagrams of mixed sizes checked byte for
-byte. The server stops on SIGINT and its counters must add up.
+byte, and a client that resets its connection mid-echo (counted, not an
+error). The server stops on SIGINT and its counters must add up.
 """
 import os
 import re
@@ -50,6 +51,7 @@ def serve_and_check(mode, extra=()):
         log(ns_python(ns, TCP_CLIENT, "127.0.0.1", 7, "echo", 1 << 20, 8))
         log(ns_python(ns, TCP_CLIENT, "127.0.0.1", 7, "cycles", 200))
         log(ns_python(ns, DISCARD_CLIENT, 32))
+        log(ns_python(ns, TCP_CLIENT, "127.0.0.1", 7, "kill"))  # RST mid-echo
         out = ns_python(ns, UDP_CLIENT, "127.0.0.1", 7, 4000, 32)
         log(out)
         srv.kill(2)
@@ -59,8 +61,9 @@ def serve_and_check(mode, extra=()):
         log(f"{mode}: " + " ".join(f"{k} {v}" for k, v in c.items()) + f"; per thread {per}")
         want = tcp + 200 * len("cycle 0") + 32 * 65536
         check(c["bytes"] >= want, f"bytes {c['bytes']} < {want}")
-        check(c["accepts"] == 8 + 200 + 1, f"accepts {c['accepts']}")
+        check(c["accepts"] == 8 + 200 + 1 + 1, f"accepts {c['accepts']}")
         check(c["errors"] == 0 and c["enobufs"] == 0, f"errors: {c}")
+        check(c["resets"] >= 1, f"the reset connection was not counted: {c}")
         check(c["cpu_ns"] > 0 and c["requests"] >= 4000 + 200, f"cpu/requests: {c}")
         check(len(per) == 2, f"two threads' counters: {per}")
         check(srv.wait(10) == 0, f"exit code {srv.p.returncode}")
