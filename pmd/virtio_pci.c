@@ -137,6 +137,12 @@ vpci_queue_size_max(struct fj_dev *dev, uint16_t vq)
 {
 	struct fj_vpci *p = dev->tp;
 
+	/* A multiqueue device shows the queues beyond the first pair only
+	 * once MQ is accepted, at start: until then, a data queue is taken
+	 * to be as large as the first pair's queue of its direction (QEMU
+	 * sizes every rx and every tx queue alike); the start checks again. */
+	if (vq >= p->num_queues && vq < 2 * p->cfg_pairs && p->num_queues >= 2)
+		vq = (uint16_t)(vq % 2);
 	if (vq >= p->num_queues)
 		return 0;
 	cc_w16(p, CC_Q_SELECT, vq);

@@ -148,7 +148,7 @@ def test_vm_rss_two_shards():
     g = ns = None
     vm_ip, host_ip = "10.78.0.2", "10.78.0.1"
     echo = os.path.abspath(ts.ECHO)  # the guest holds fjord's build at the host's paths
-    cmd = (f'{echo} -l 0,1 --log-level=pmd.net.fjord:debug -d "$FJ_PMD" -a "$FJ_BDF" -- --ip {vm_ip}/24 --stats 0 & pid=$!; '
+    cmd = (f'{echo} -l 0,1 -d "$FJ_PMD" -a "$FJ_BDF" -- --ip {vm_ip}/24 --stats 0 & pid=$!; '
            'read -r line; kill -INT $pid; wait $pid')
     try:
         ns = Netns(f"fjvmrss{os.getpid() % 100000}")
