@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "stack.h"
+#include "flow_hash.h"
 #include "wire/wire.h"
 
 /* netif.c */
@@ -23,9 +24,6 @@ void fj_netif_flush(struct fj_stack *s);
 void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
 
 /* steer.c: software steering between shards (shard.h) */
-/* The shard that owns a received frame's flow, or -1 when any may take it
- * (not IPv4 TCP/UDP, a fragment, too short). Pure: bytes in, a number out. */
-int fj_steer_owner(const uint8_t *frame, uint32_t len, unsigned nshards);
 /* Take a received burst: this shard's frames up the layers, the others'
  * to their owners' rings. */
 void fj_steer_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);

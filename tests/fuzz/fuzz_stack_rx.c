@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer: arbitrary frames into the stack's receive path (Ethernet
- * dispatch, ARP, IPv4, ICMP, UDP and TCP, echo services on port 7). The
+ * dispatch, ARP, IPv4, ICMP, UDP and TCP, echo services on port 7), on
+ * two shards: each frame arrives at shard 0 and is steered to the shard
+ * owning its flow (shard.h), which then takes it. The
  * first input byte picks extras (time passes and timers run, promiscuous
  * mode); the rest is the frame. State carries over between inputs, so
  * sequences of segments drive TCP connections; with flag 0x80 the harness
@@ -26,7 +28,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fj_stack S;
+static struct fj_stack S; /* shard 0; shard 1 is S.g->shard[1] */
 /* From the last TCP segment the stack sent: the numbers a peer would use. */
 static uint32_t peer_seq, peer_ack;
 static uint64_t clock_now = 1000000;
@@ -122,10 +124,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	S.ops = &fj_direct_ops;
 	S.hz = 1000000; /* a microsecond clock of our own */
 	S.clock = fake_clock;
-	S.mp = rte_pktmbuf_pool_create("fuzz", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	S.udp_ports = calloc(65536, sizeof(*S.udp_ports));
-	if (S.mp == NULL || S.udp_ports == NULL)
-		abort();
 	S.ip = 0x0a000002;
 	S.mask = 0xffffff00;
 	S.gw = 0x0a000001;
@@ -133,16 +131,30 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	S.mac = (struct fj_mac){ { 0x02, 0, 0, 0, 0, 0x02 } };
 	S.tx_fn = sink;
 	S.icmp_tokens = 50;
-	struct fj_neigh_params np = { .reachable = 1000, .refresh = 800, .retry = 10,
-				      .max_tries = 2 };
-	fj_neigh_init(&S.neigh, &np);
-	if (fj_tcp_init(&S) < 0)
+	if (fj_shards_create(&S, 2) < 0)
 		abort();
+	S.g->steer = FJ_STEER_SOFTWARE;
+	for (unsigned i = 0; i < 2; i++) {
+		struct fj_stack *s = S.g->shard[i];
+		char name[32];
+		snprintf(name, sizeof(name), "fuzz%u", i);
+		s->mp = rte_pktmbuf_pool_create(name, 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+						SOCKET_ID_ANY);
+		s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
+		if (s->mp == NULL || s->udp_ports == NULL)
+			abort();
+		struct fj_neigh_params np = { .reachable = 1000, .refresh = 800, .retry = 10,
+					      .max_tries = 2 };
+		fj_neigh_init(&s->neigh, &np);
+		if (fj_tcp_init(s) < 0)
+			abort();
+	}
 	if (fj_udp_bind(&S, 7, echo, NULL) == NULL || fj_listen_tcp(&S, 7, echo_tcp, NULL) == NULL)
 		abort();
 	/* The peer is known, so replies leave at once. */
-	fj_neigh_learn(&S.neigh, 0x0a000001, &(struct fj_mac){ { 2, 0, 0, 0, 0, 1 } }, clock_now,
-		       true);
+	for (unsigned i = 0; i < 2; i++)
+		fj_neigh_learn(&S.g->shard[i]->neigh, 0x0a000001,
+			       &(struct fj_mac){ { 2, 0, 0, 0, 0, 1 } }, clock_now, true);
 	return 0;
 }
 
@@ -182,17 +194,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t[17] = (uint8_t)c;
 		}
 	}
-	S.promisc = flags & 1;
-	fj_eth_input(&S, m);
+	struct fj_stack *S1 = S.g->shard[1];
+	S.promisc = S1->promisc = flags & 1;
+	fj_steer_burst(&S, &m, 1);
+	/* Shard 1 takes what was steered to it, and both what the other
+	 * posted (ARP learnt). */
+	fj_steer_poll(S1);
+	fj_shard_poll(S1);
+	fj_shard_poll(&S);
 	if (flags & 2) {
 		/* Time passes: ARP retries and expiry, TCP retransmissions,
 		 * delayed ACKs, probes, TIME_WAIT. */
 		clock_now += 1 + (uint64_t)(flags >> 2) * 100000;
-		fj_arp_tick(&S, clock_now);
-		fj_tcp_timers(&S, clock_now);
+		for (unsigned i = 0; i < 2; i++) {
+			fj_arp_tick(S.g->shard[i], clock_now);
+			fj_tcp_timers(S.g->shard[i], clock_now);
+		}
 	}
-	fj_netif_flush(&S);
-	if (rte_mempool_in_use_count(S.mp) != S.neigh.nq + fj_tcp_mbufs_held(&S))
+	unsigned held = 0, used = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		struct fj_stack *s = S.g->shard[i];
+		fj_netif_flush(s);
+		held += s->neigh.nq + fj_tcp_mbufs_held(s);
+		used += rte_mempool_in_use_count(s->mp);
+	}
+	if (used != held)
 		abort(); /* an mbuf leaked (or was freed twice) */
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow_hash.h"
 #include "wire/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		fj_eth_parse(data + 1, size - 1, &e);
 		break;
@@ -69,6 +70,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    u.len > size - 1)
 			abort();
 		break;
+	case 5: {
+		/* The steering parse: an owner among the shards, or -1. */
+		unsigned n = 1 + (data[0] >> 3) % 16;
+		int o = fj_steer_owner(data + 1, (uint32_t)(size - 1), n);
+		if (o < -1 || o >= (int)n || (n == 1 && o != -1))
+			abort();
+		break;
+	}
 	default:
 		tcp_round_trip(data + 1, size - 1);
 	}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The owner of a received frame's flow (flow_hash.h): a pure parse. */
+#include "flow_hash.h"
+
+#define ETH_HDR_LEN 14
+
+int
+fj_steer_owner(const uint8_t *p, uint32_t len, unsigned n)
+{
+	if (n <= 1 || len < ETH_HDR_LEN + 20 || p[12] != 0x08 || p[13] != 0x00)
+		return -1;
+	const uint8_t *ip = p + ETH_HDR_LEN;
+	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+	/* IPv4, a whole datagram (no fragment carries both ports), TCP or
+	 * UDP; anything else is the receiving shard's to take or drop. */
+	if ((ip[0] >> 4) != 4 || ihl < 20 || len < ETH_HDR_LEN + ihl + 4 ||
+	    (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff) != 0 || (ip[9] != 6 && ip[9] != 17))
+		return -1;
+	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	const uint8_t *l4 = ip + ihl;
+	uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]), dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	return (int)fj_flow_owner(src, dst, sport, dport, n);
+}
+
