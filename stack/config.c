@@ -32,6 +32,9 @@ fj_stack_usage(FILE *out)
 		"                        the port offers to\n"
 		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
 		"                        it (the direct backend always polls)\n"
+		"  --idle-yield          direct backend: a turn that found nothing gives the\n"
+		"                        CPU away (sched_yield), for more spinning threads\n"
+		"                        than cores (shards of two processes on one CPU)\n"
 		"  --steer auto|software|rss  with several lcores (one shard each): how frames\n"
 		"                        reach their flow's shard; auto takes the port's RSS\n"
 		"                        where it has it, else steers in software\n"
@@ -154,6 +157,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->busy_poll = c->busy_poll;
+	s->idle_yield = c->idle_yield;
 	s->steer_want = strcmp(c->steer, "rss") == 0 ? FJ_STEER_RSS :
 			strcmp(c->steer, "software") == 0 ? FJ_STEER_SOFTWARE : FJ_STEER_NONE;
 	if (c->have_ip) {
@@ -226,6 +230,10 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 		if (strcmp(a, "--busy-poll") == 0) {
 			c->busy_poll = true;
+			continue;
+		}
+		if (strcmp(a, "--idle-yield") == 0) {
+			c->idle_yield = true;
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

@@ -13,7 +13,7 @@ struct fj_cfg {
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl;
-	bool promisc, no_csum_offload, busy_poll;
+	bool promisc, no_csum_offload, busy_poll, idle_yield;
 	bool have_ip, have_gw;
 };
 

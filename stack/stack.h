@@ -76,6 +76,7 @@ struct fj_stack {
 	bool promisc;
 	bool no_csum_offload;  /* --no-csum-offload */
 	bool busy_poll;        /* --busy-poll (socket backend) */
+	bool idle_yield;       /* --idle-yield (direct backend) */
 
 	struct fj_udp **udp_ports; /* 65536 entries: who is bound where */
 

@@ -5,6 +5,7 @@
  * table of operations (backend.h).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -115,6 +116,14 @@ direct_run(struct fj_stack *s)
 		if (n > 0)
 			s->c.loop_busy_cycles += now - prev;
 		prev = now;
+		if (n == 0 && s->idle_yield) {
+			/* Idle time, and the other thread's, are not this
+			 * loop's work. */
+			sched_yield();
+			uint64_t back = fj_now(s);
+			s->c.loop_cycles += back - prev;
+			prev = back;
+		}
 	}
 	return 0;
 }
