@@ -113,10 +113,11 @@ fj_udp_close(struct fj_udp *u)
 {
 	if (u == NULL)
 		return;
-	struct fj_stack *s = u->s;
+	/* The calling shard's own at once, the others' by message. */
+	struct fj_stack *me = caller_shard(u->s);
 	uint16_t port = u->port;
-	fj_shards_others(s, udp_close_msg, &port, sizeof(port));
-	udp_close_msg(s, &port);
+	fj_shards_others(me, udp_close_msg, &port, sizeof(port));
+	udp_close_msg(me, &port);
 }
 
 struct fj_stack *
