@@ -87,6 +87,19 @@ fj_shards_create(struct fj_stack *s0, unsigned n)
 }
 
 void
+fj_shards_drain(struct fj_stack *s0)
+{
+	struct fj_shards *g = s0->g;
+
+	for (unsigned i = 0; g != NULL && i < g->n; i++) {
+		struct fj_stack *s = g->shard[i];
+		void *m;
+		while (s != NULL && s->steer_ring != NULL && rte_ring_dequeue(s->steer_ring, &m) == 0)
+			rte_pktmbuf_free(m);
+	}
+}
+
+void
 fj_shards_free(struct fj_stack *s0)
 {
 	struct fj_shards *g = s0->g;
@@ -97,11 +110,6 @@ fj_shards_free(struct fj_stack *s0)
 		struct fj_stack *s = g->shard[i];
 		if (s == NULL)
 			continue;
-		if (s->steer_ring != NULL) {
-			void *m;
-			while (rte_ring_dequeue(s->steer_ring, &m) == 0)
-				rte_pktmbuf_free(m);
-		}
 		if (s->msg_ring != NULL) {
 			void *m;
 			while (rte_ring_dequeue(s->msg_ring, &m) == 0)

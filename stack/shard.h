@@ -58,6 +58,9 @@ void fj_shard_set_self(struct fj_stack *s);
 /* Make the shards 1..@n-1 of @s0 (configured, not set up) and the rings
  * between them; 0 or a negative errno. */
 int fj_shards_create(struct fj_stack *s0, unsigned n);
+/* Free the frames still waiting in the steering rings (before the pools
+ * they came from go), then the shards and their rings. */
+void fj_shards_drain(struct fj_stack *s0);
 void fj_shards_free(struct fj_stack *s0);
 /* Post fn(@dst, copy of @payload) to shard @dst; -ENOBUFS (counted on
  * @from) when its ring or the message pool is full. */

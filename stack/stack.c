@@ -91,6 +91,7 @@ static void
 release(struct fj_stack *s0)
 {
 	if (s0->g != NULL) {
+		fj_shards_drain(s0);
 		release_buffers(s0);
 		fj_shards_free(s0);
 	}

@@ -85,6 +85,7 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	return s;
 fail:
 	if (s->g != NULL) {
+		fj_shards_drain(s);
 		for (unsigned i = 0; i < s->g->n; i++)
 			if (s->g->shard[i] != NULL) {
 				rte_mempool_free(s->g->shard[i]->mp);

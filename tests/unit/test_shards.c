@@ -162,6 +162,21 @@ test_full_steering_ring_is_a_counted_drop(void **state)
 	assert_int_equal(fj_shard_counter(shard(fx, 0), "mbufs_in_use"), mbufs0);
 }
 
+static void
+test_frames_still_in_a_steering_ring_at_free_are_released(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t f[128];
+	uint32_t len = mk_udp(f, PEER_IP, peer_port_of(1), 7, "never taken", &PEER);
+
+	for (int i = 0; i < 10; i++)
+		fj_stack_input(shard(fx, 0), f, len);
+	assert_int_equal(fj_shard_counter(shard(fx, 0), "steered_out"), 10);
+	assert_true(fj_stack_counter(fx->stack, "mbufs_in_use") >= 10);
+	/* teardown frees the stack with them waiting: back to their pool
+	 * before it goes */
+}
+
 /* Connect from shard @k to PEER:80 @n times: every SYN's source port must
  * be one whose replies @owner maps back to @k. */
 static void
@@ -287,6 +302,8 @@ main(void)
 			test_active_opens_under_rss_choose_ports_the_device_sends_back, setup2,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_bindings_reach_every_shard, setup2, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_frames_still_in_a_steering_ring_at_free_are_released, setup2, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
