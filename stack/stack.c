@@ -33,8 +33,15 @@ shard_buffers(struct fj_stack *s)
 
 	/* Pool names are unique per process: the shard's address is. */
 	snprintf(name, sizeof(name), "fj_mbufs_%" PRIxPTR, (uintptr_t)s);
+	/* A frame steered to another shard is freed there, into that lcore's
+	 * cache of this pool (up to 1.5 times its size before a flush): room
+	 * for every other lcore's cache, so that they cannot starve the rx
+	 * queue this pool refills. */
+	unsigned n = NB_MBUFS;
+	if (s->ops == &fj_direct_ops)
+		n += (s->g->n - 1) * (MBUF_CACHE * 3 / 2);
 	s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
-	s->mp = rte_pktmbuf_pool_create(name, NB_MBUFS, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	s->mp = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					(int)rte_socket_id());
 	if (s->udp_ports == NULL || s->mp == NULL) {
 		fprintf(stderr, "fjord: out of memory for packet buffers\n");
