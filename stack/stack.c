@@ -93,15 +93,18 @@ fj_stack_setup(struct fj_stack *s0)
 	return 0;
 }
 
-/* The part of a failed start or of fj_stack_free after the backend. */
-static void
-release(struct fj_stack *s0)
+void
+fj_stack_release(struct fj_stack *s0)
 {
 	if (s0->g != NULL) {
 		fj_shards_drain(s0);
 		release_buffers(s0);
+		for (unsigned i = 1; i < s0->g->n; i++)
+			if (s0->g->shard[i] != NULL)
+				free(s0->g->shard[i]->test_frame);
 		fj_shards_free(s0);
 	}
+	free(s0->test_frame);
 	free(s0);
 }
 
@@ -147,7 +150,7 @@ fj_stack_from_args(int *argcp, char ***argvp)
 	return s;
 
 fail_eal:
-	release(s);
+	fj_stack_release(s);
 	rte_eal_cleanup();
 	free(rest);
 	return NULL;
@@ -186,16 +189,14 @@ fj_stack_free(struct fj_stack *s)
 	close_shards(s, s->g->n);
 	if (s->test_tx != NULL) {
 		/* A test port's EAL serves the next one. */
-		for (unsigned i = 0; i < s->g->n; i++)
-			free(s->g->shard[i]->test_frame);
-		release(s);
+		fj_stack_release(s);
 		return;
 	}
 	/* EAL started without shared files (the socket backend's) leaves its
 	 * empty runtime directory behind; rmdir leaves any other alone. */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	release(s);
+	fj_stack_release(s);
 	rte_eal_cleanup();
 	rmdir(dir);
 }

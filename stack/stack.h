@@ -122,6 +122,9 @@ fj_drop(struct fj_stack *s, struct rte_mbuf *m, enum fj_drop why)
 /* stack.c: the set-up both backends share (buffers, then the backend's
  * open), the test port's way in. */
 int fj_stack_setup(struct fj_stack *s);
+/* What a failed start or fj_stack_free releases after the backend: the
+ * frames in the steering rings, every shard's buffers, the shards. */
+void fj_stack_release(struct fj_stack *s0);
 
 /* config.c */
 int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);

@@ -84,19 +84,7 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 		goto fail;
 	return s;
 fail:
-	if (s->g != NULL) {
-		fj_shards_drain(s);
-		for (unsigned i = 0; i < s->g->n; i++)
-			if (s->g->shard[i] != NULL) {
-				rte_mempool_free(s->g->shard[i]->mp);
-				free(s->g->shard[i]->udp_ports);
-				if (i > 0)
-					free(s->g->shard[i]->test_frame);
-			}
-		fj_shards_free(s);
-	}
-	free(s->test_frame);
-	free(s);
+	fj_stack_release(s);
 	return NULL;
 }
 
