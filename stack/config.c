@@ -30,6 +30,15 @@ fj_stack_usage(FILE *out)
 		"  --promisc             take frames for any MAC address\n"
 		"  --no-csum-offload     compute every checksum in software, even where\n"
 		"                        the port offers to\n"
+		"  --tso                 TCP payload by reference to the send queue and, where\n"
+		"                        the port offers TSO, segments up to 64 KiB (off by\n"
+		"                        default: experimental)\n"
+		"  --no-tso              take no coalesced segments (LRO) even where the port\n"
+		"                        offers them\n"
+		"  --tx-copy             TCP copies its payloads into each segment instead of\n"
+		"                        referencing the send queue's buffers\n"
+		"  --turn-bytes N        the most one TCP flow sends in one loop turn before\n"
+		"                        the others' turn (default 131072; at least 1 MSS)\n"
 		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
 		"                        it (the direct backend always polls)\n"
 		"  --idle-yield          direct backend: a turn that found nothing gives the\n"
@@ -41,7 +50,8 @@ fj_stack_usage(FILE *out)
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        msl, steer, promisc, csum_offload); command-line arguments win\n");
+		"                        msl, steer, promisc, csum_offload, tso, tx_copy,\n"
+		"                        turn_bytes); command-line arguments win\n");
 }
 
 
@@ -98,6 +108,17 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 		c->promisc = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
 	} else if (strcmp(key, "csum_offload") == 0) {
 		c->no_csum_offload = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
+	} else if (strcmp(key, "tso") == 0) {
+		c->no_tso = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
+	} else if (strcmp(key, "tx_copy") == 0) {
+		c->tx_copy = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+	} else if (strcmp(key, "turn_bytes") == 0 || strcmp(key, "turn-bytes") == 0) {
+		char *end;
+		errno = 0;
+		long v = strtol(val, &end, 10);
+		if (errno || *end || end == val || v < 1 || v > (1L << 30))
+			goto bad;
+		c->turn_bytes = v;
 	} else {
 		fprintf(stderr, "fjord: %s: unknown setting '%s'\n", where, key);
 		return -EINVAL;
@@ -156,6 +177,10 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->msl_s = (uint32_t)c->msl;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
+	s->no_tso = c->no_tso;
+	s->want_tso = c->want_tso;
+	s->tx_copy = c->tx_copy;
+	s->turn_bytes = c->turn_bytes > 0 ? (uint32_t)c->turn_bytes : FJ_TURN_BYTES_DEFAULT;
 	s->busy_poll = c->busy_poll;
 	s->idle_yield = c->idle_yield;
 	s->steer_want = strcmp(c->steer, "rss") == 0 ? FJ_STEER_RSS :
@@ -212,7 +237,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 			}
 		}
 	for (int i = first; i < argc; i++) {
-		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl", "steer" };
+		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl", "steer",
+						    "turn-bytes" };
 		const char *a = argv[i];
 		bool known = false;
 
@@ -226,6 +252,18 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 		if (strcmp(a, "--no-csum-offload") == 0) {
 			c->no_csum_offload = true;
+			continue;
+		}
+		if (strcmp(a, "--tso") == 0) {
+			c->want_tso = true;
+			continue;
+		}
+		if (strcmp(a, "--no-tso") == 0) {
+			c->no_tso = true;
+			continue;
+		}
+		if (strcmp(a, "--tx-copy") == 0) {
+			c->tx_copy = true;
 			continue;
 		}
 		if (strcmp(a, "--busy-poll") == 0) {
@@ -259,7 +297,7 @@ int
 fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 {
 	struct fj_cfg c = { .net = "direct", .steer = "auto", .port = 0, .mtu = s->mtu ? s->mtu : 1500,
-			    .msl = 30 };
+			    .msl = 30, .turn_bytes = FJ_TURN_BYTES_DEFAULT };
 
 	if (ip != NULL && fj_cfg_set(&c, "ip", ip, "test port") < 0)
 		return -EINVAL;

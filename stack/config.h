@@ -7,17 +7,21 @@
 
 struct fj_stack;
 
+/* What one flow may send in one loop turn by default (--turn-bytes). */
+#define FJ_TURN_BYTES_DEFAULT (128 * 1024)
+
 struct fj_cfg {
 	const char *net;
 	const char *steer; /* auto, software, rss */
 	char ip[64];
 	char gw[64];
-	long port, mtu, msl;
-	bool promisc, no_csum_offload, busy_poll, idle_yield;
+	long port, mtu, msl, turn_bytes;
+	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, want_tso, tx_copy;
 	bool have_ip, have_gw;
 };
 
-#define FJ_CFG_DEFAULTS { .net = "direct", .steer = "auto", .port = 0, .mtu = 1500, .msl = 30 }
+#define FJ_CFG_DEFAULTS { .net = "direct", .steer = "auto", .port = 0, .mtu = 1500, .msl = 30, \
+			 .turn_bytes = FJ_TURN_BYTES_DEFAULT }
 
 /* One setting; @where names its origin in the error line. */
 int fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where);

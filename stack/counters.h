@@ -32,6 +32,7 @@
 	X(tcp_syncookies_sent) X(tcp_syncookies_ok) X(tcp_syncookies_failed)        \
 	X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_sack_recoveries)    \
 	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
+	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs)                     \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 
@@ -51,7 +52,7 @@
 	X(TX_FULL, "tx_full")             /* the port did not take it */              \
 	X(ARP_TIMEOUT, "arp_timeout")     /* resolution failed, waiting output dropped */ \
 	X(ICMP_RATE, "icmp_rate_limited") /* an ICMP error suppressed by the rate limit */ \
-	X(OVERSIZE, "oversize")           /* beyond the MTU, or a chained frame on input */ \
+	X(OVERSIZE, "oversize")           /* beyond the MTU, or a chain with headers split or not TCP */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

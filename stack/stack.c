@@ -24,6 +24,7 @@ RTE_LOG_REGISTER_DEFAULT(fj_stack_logtype, NOTICE);
 
 #define NB_MBUFS 8191
 #define MBUF_CACHE 256
+#define NB_REFS 16383
 
 /* A shard's packet buffers and UDP port table. */
 static int
@@ -43,7 +44,16 @@ shard_buffers(struct fj_stack *s)
 	s->udp_ports = calloc(65536, sizeof(*s->udp_ports));
 	s->mp = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					(int)rte_socket_id());
-	if (s->udp_ports == NULL || s->mp == NULL) {
+	/* TCP's references to send-queue buffers: no data room of their own.
+	 * Each piece of a segment in the port's tx ring holds one until the
+	 * port is done with it. */
+	if (s->ops == &fj_direct_ops) {
+		snprintf(name, sizeof(name), "fj_refs_%" PRIxPTR, (uintptr_t)s);
+		s->ref_mp = rte_pktmbuf_pool_create(name, NB_REFS, MBUF_CACHE, 0, 0,
+						    (int)rte_socket_id());
+	}
+	if (s->udp_ports == NULL || s->mp == NULL ||
+	    (s->ops == &fj_direct_ops && s->ref_mp == NULL)) {
 		fprintf(stderr, "fjord: out of memory for packet buffers\n");
 		return -ENOMEM;
 	}
@@ -58,8 +68,10 @@ release_buffers(struct fj_stack *s0)
 		if (s == NULL)
 			continue;
 		rte_mempool_free(s->mp);
+		rte_mempool_free(s->ref_mp);
 		free(s->udp_ports);
 		s->mp = NULL;
+		s->ref_mp = NULL;
 		s->udp_ports = NULL;
 	}
 }

@@ -29,6 +29,8 @@ extern int fj_stack_logtype;
 
 #define FJ_BURST 32
 #define FJ_TX_BATCH 64
+#define FJ_TX_SEGS_MAX 64     /* pieces of one TCP segment, header included */
+#define FJ_TX_SEGS_DEFAULT 32 /* ...on a port that gives no limit */
 #define FJ_MAX_TIMERS 8 /* the application's (fj_stack_every) */
 #define FJ_HEADROOM_NEEDED (FJ_ETH_HDR_LEN + 60 + 60) /* Ethernet, IPv4, TCP with options */
 
@@ -75,6 +77,10 @@ struct fj_stack {
 	enum fj_steer steer_want; /* --steer: FJ_STEER_NONE for auto */
 	bool promisc;
 	bool no_csum_offload;  /* --no-csum-offload */
+	bool no_tso;           /* --no-tso: neither TSO nor LRO */
+	bool want_tso;         /* --tso: TCP segments beyond the MSS where the port cuts them */
+	bool tx_copy;          /* --tx-copy: TCP payloads copied, not referenced */
+	uint32_t turn_bytes;   /* --turn-bytes: one flow's sending per loop turn */
 	bool busy_poll;        /* --busy-poll (socket backend) */
 	bool idle_yield;       /* --idle-yield (direct backend) */
 
@@ -85,6 +91,14 @@ struct fj_stack {
 	uint16_t ip_id;
 	bool tx_ip_csum, tx_udp_csum, tx_tcp_csum; /* the port fills these checksums */
 	bool rx_ip_csum, rx_l4_csum;  /* the port flags checked checksums */
+	/* TCP's transmit: segments up to tso_max payload bytes that the port
+	 * cuts (TSO), payload referenced from the send queues through
+	 * segments of ref_mp (the port takes chains of up to tx_max_segs),
+	 * large received segments (LRO). */
+	bool tx_tso, tx_refs, rx_lro;
+	uint16_t tx_max_segs;
+	uint32_t tso_max;
+	struct rte_mempool *ref_mp;
 	struct rte_mbuf *tx[FJ_TX_BATCH];
 	uint16_t ntx;
 	/* Where frames go out; rte_eth_tx_burst on the port unless a test or

@@ -15,6 +15,56 @@
 #include "flow_hash.h"
 #include "wire/wire.h"
 
+/*
+ * Chained packets (a large received segment, coalesced by the port, or a
+ * send queue's buffers): the headers are in the first segment, the data
+ * may span many. These cut a chain where rte_pktmbuf_adj and _trim, which
+ * reach only the first and last segment, cannot. A segment left empty is
+ * freed unless it is the only one.
+ */
+/* Drop @n bytes from the front; the chain's new head. */
+static inline struct rte_mbuf *
+fj_mbuf_cut_front(struct rte_mbuf *m, uint32_t n)
+{
+	n = RTE_MIN(n, m->pkt_len);
+	while (m->next != NULL && n >= m->data_len) {
+		struct rte_mbuf *next = m->next;
+		next->pkt_len = m->pkt_len - m->data_len;
+		next->nb_segs = (uint16_t)(m->nb_segs - 1);
+		n -= m->data_len;
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+		m = next;
+	}
+	m->data_off = (uint16_t)(m->data_off + n);
+	m->data_len = (uint16_t)(m->data_len - n);
+	m->pkt_len -= n;
+	return m;
+}
+
+/* Keep only the first @len bytes. */
+static inline void
+fj_mbuf_cut_back(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *seg = m;
+	uint32_t left = RTE_MIN(len, m->pkt_len);
+	uint16_t nsegs = 1;
+
+	m->pkt_len = left;
+	while (left > seg->data_len && seg->next != NULL) {
+		left -= seg->data_len;
+		seg = seg->next;
+		nsegs++;
+	}
+	seg->data_len = (uint16_t)RTE_MIN(left, (uint32_t)seg->data_len);
+	if (seg->next != NULL) {
+		rte_pktmbuf_free(seg->next);
+		seg->next = NULL;
+	}
+	m->nb_segs = nsegs;
+}
+
 /* netif.c */
 int fj_netif_open(struct fj_stack *s);
 void fj_netif_close(struct fj_stack *s);

@@ -24,7 +24,7 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 
 	/* A port's "good" spares the software check; anything else is
 	 * checked here, after the lengths. */
-	r = fj_ipv4_parse(p, m->data_len - FJ_ETH_HDR_LEN,
+	r = fj_ipv4_parse(p, m->pkt_len - FJ_ETH_HDR_LEN,
 			  s->rx_ip_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
@@ -34,9 +34,14 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
 		return;
 	}
+	/* Only TCP takes segments beyond the MTU (coalesced by the port). */
+	if (unlikely(m->nb_segs != 1) && ip.proto != FJ_IP_PROTO_TCP) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return;
+	}
 	s->c.ip_rx++;
 	/* Ethernet padding behind a short datagram goes. */
-	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - FJ_ETH_HDR_LEN - ip.total_len));
+	fj_mbuf_cut_back(m, FJ_ETH_HDR_LEN + ip.total_len);
 	switch (ip.proto) {
 	case FJ_IP_PROTO_ICMP:
 		fj_icmp_input(s, m, &ip);

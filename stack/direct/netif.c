@@ -105,6 +105,41 @@ rss_table(struct fj_stack *s, uint16_t reta_size)
 	return 0;
 }
 
+/*
+ * TCP's large segments and references. A port that takes chains gets
+ * segments whose payload refers to the send queue's buffers (at most
+ * tx_max_segs pieces). TSO (which needs the TCP checksum offload too):
+ * segments of up to 64 KiB of IP datagram that the port cuts at the MSS.
+ * LRO: the port may hand up segments it coalesced, as chains.
+ */
+static void
+tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	uint16_t segs = info->tx_desc_lim.nb_seg_max;
+
+	if (info->tx_desc_lim.nb_mtu_seg_max)
+		segs = segs ? RTE_MIN(segs, info->tx_desc_lim.nb_mtu_seg_max)
+			    : info->tx_desc_lim.nb_mtu_seg_max;
+	s->tx_max_segs = segs ? RTE_MIN(segs, (uint16_t)FJ_TX_SEGS_MAX) : FJ_TX_SEGS_DEFAULT;
+	s->tx_refs = !s->tx_copy && s->want_tso && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+		     s->tx_max_segs >= 2;
+	s->tx_tso = s->tx_refs && s->tx_tcp_csum && s->want_tso && !s->no_tso &&
+		    (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	/* An IPv4 datagram's total length is 16 bits. */
+	s->tso_max = s->tx_tso ? UINT16_MAX - FJ_IPV4_HDR_LEN - 60 : 0;
+	const uint64_t lro = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
+	s->rx_lro = !s->no_tso && (info->rx_offload_capa & lro) == lro;
+	if (s->tx_refs)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (s->tx_tso)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	if (s->rx_lro) {
+		conf->rxmode.offloads |= lro;
+		/* The port's largest (0: it gives none, ethdev takes the MTU's). */
+		conf->rxmode.max_lro_pkt_size = info->max_lro_pkt_size;
+	}
+}
+
 /* Every shard's queue pair, each receiving into its own shard's buffers. */
 static int
 queues_setup(struct fj_stack *s, uint16_t nb_rxd, uint16_t nb_txd)
@@ -137,6 +172,11 @@ netif_join(struct fj_stack *s)
 	s->tx_tcp_csum = s0->tx_tcp_csum;
 	s->rx_ip_csum = s0->rx_ip_csum;
 	s->rx_l4_csum = s0->rx_l4_csum;
+	s->tx_tso = s0->tx_tso;
+	s->tx_refs = s0->tx_refs;
+	s->rx_lro = s0->rx_lro;
+	s->tx_max_segs = s0->tx_max_segs;
+	s->tso_max = s0->tso_max;
 	s->tx_fn = port_tx;
 }
 
@@ -177,6 +217,7 @@ fj_netif_open(struct fj_stack *s)
 			       (s->tx_tcp_csum ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM : 0);
 	conf.rxmode.offloads = (s->rx_ip_csum ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
 			       (s->rx_l4_csum ? rx_l4 : 0);
+	tcp_offloads(s, &info, &conf);
 	rc = choose_steer(s, &info, &conf);
 	if (rc < 0)
 		return rc;
@@ -211,12 +252,15 @@ fj_netif_open(struct fj_stack *s)
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
 	FJ_STACK_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
-		"checksums offloaded: tx%s%s%s, rx%s%s", s->port, info.driver_name,
+		"checksums offloaded: tx%s%s%s, rx%s%s; TCP segments: %s%s%s", s->port,
+		info.driver_name,
 		RTE_ETHER_ADDR_BYTES(&mac), s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff,
 		s->ip & 0xff, __builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
 		s->tx_ip_csum ? " ipv4" : "", s->tx_tcp_csum ? " tcp" : "",
 		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
-		s->rx_l4_csum ? " tcp udp" : "");
+		s->rx_l4_csum ? " tcp udp" : "", s->tx_tso ? "TSO" : "one MSS",
+		s->tx_refs ? ", payload by reference" : ", payload copied",
+		s->rx_lro ? ", LRO" : "");
 	if (s->g->n > 1)
 		FJ_STACK_LOG(NOTICE, "port %u: %u shards on %u queue pairs, flows steered by %s",
 			s->port, s->g->n, s->g->n,
@@ -265,8 +309,10 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 	enum fj_wire_err r;
 
 	s->c.rx_frames++;
-	if (m->nb_segs != 1) {
-		/* Only frames beyond our MTU arrive chained. */
+	/* A chained frame (a large TCP segment the port coalesced, LRO) has
+	 * its headers in the first segment, which is all the parsers read. */
+	if (unlikely(m->nb_segs != 1) &&
+	    m->data_len < RTE_MIN(m->pkt_len, (uint32_t)FJ_HEADROOM_NEEDED)) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return;
 	}

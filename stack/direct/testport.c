@@ -68,6 +68,10 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s->test_tx = cfg->tx;
 	s->test_ctx = cfg->ctx;
 	s->tx_fn = testport_tx;
+	/* A port that takes chains: TCP's payload goes by reference, as on
+	 * most ports (copied only when small). */
+	s->tx_refs = true;
+	s->tx_max_segs = FJ_TX_SEGS_MAX;
 	s->port = UINT16_MAX;
 	memcpy(s->mac.b, cfg->mac, 6);
 	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 ||

@@ -254,7 +254,7 @@ fj_tcp_read(struct fj_flow *base, struct fj_buf **buf)
 		struct fj_mq *q = &f->rcvq;
 		struct rte_mbuf *m = q->m[q->head];
 		if (q->off)
-			rte_pktmbuf_adj(m, (uint16_t)q->off);
+			m = fj_mbuf_cut_front(m, q->off);
 		q->bytes -= m->pkt_len;
 		q->head = (uint16_t)((q->head + 1) % FJ_TCP_QUEUE);
 		q->n--;

@@ -87,12 +87,13 @@ tcp_seg_len(const struct fj_tcp_hdr *th, uint32_t len)
 }
 
 /* Leave in @m only the @len payload bytes that start @hdr_end bytes in:
- * the data as the application will see it. */
-static inline void
+ * the data as the application will see it (a chain's head may change). */
+static inline struct rte_mbuf *
 tcp_payload_only(struct rte_mbuf *m, uint16_t hdr_end, uint32_t len)
 {
-	rte_pktmbuf_adj(m, hdr_end);
-	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - len));
+	m = fj_mbuf_cut_front(m, hdr_end);
+	fj_mbuf_cut_back(m, len);
+	return m;
 }
 
 /* tcp_state.c: every change of state */
@@ -118,7 +119,9 @@ void tcp_mq_free(struct fj_mq *q);
 void tcp_mq_consume(struct fj_mq *q, uint32_t n);
 void tcp_mq_copy(const struct fj_mq *q, uint32_t off, uint32_t len, uint8_t *dst);
 uint32_t tcp_rcv_space(const struct fj_tcp_flow *f);
-int tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
+/* A segment of @len payload bytes at @seq (fewer when the port's piece
+ * limit cuts it): the bytes sent, or a negative errno. */
+int32_t tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t len);
 void tcp_send_ack(struct fj_tcp_flow *f);
 void tcp_output(struct fj_tcp_flow *f);
 bool tcp_is_lost(const struct fj_tcp_flow *f, uint32_t seq);

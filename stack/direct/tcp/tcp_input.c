@@ -23,6 +23,8 @@
  * Each check either lets the segment on or disposes of it (dropped, or
  * answered with an ACK, a challenge ACK or a RST, as RFC 5961 asks).
  */
+#include <rte_ip.h>
+
 #include "tcp_impl.h"
 
 /* A segment on its way through the checks of RFC 9293 §3.10.7.4. */
@@ -281,7 +283,7 @@ take_data(struct fj_tcp_flow *f, struct rte_mbuf *m)
 			if (fj_seq_le(e0, f->rcv_nxt)) {
 				rte_pktmbuf_free(o); /* all old */
 			} else {
-				rte_pktmbuf_adj(o, (uint16_t)(f->rcv_nxt - s0));
+				o = fj_mbuf_cut_front(o, f->rcv_nxt - s0);
 				uint32_t l2 = o->pkt_len;
 				if (f->app_closed)
 					rte_pktmbuf_free(o);
@@ -325,14 +327,14 @@ text_trim(struct seg *g)
 
 	if (fj_seq_lt(g->seq, f->rcv_nxt)) {
 		uint32_t old = f->rcv_nxt - g->seq;
-		rte_pktmbuf_adj(g->m, (uint16_t)RTE_MIN(old, g->len));
+		g->m = fj_mbuf_cut_front(g->m, RTE_MIN(old, g->len));
 		g->len -= RTE_MIN(old, g->len);
 		g->seq = f->rcv_nxt;
 	}
 	uint32_t room = RTE_MIN(tcp_rcv_space(f), tcp_rcv_wnd(f));
 	uint32_t fit = fj_seq_lt(g->seq, f->rcv_nxt + room) ? f->rcv_nxt + room - g->seq : 0;
 	if (g->len > fit) {
-		rte_pktmbuf_trim(g->m, (uint16_t)(g->len - fit));
+		fj_mbuf_cut_back(g->m, fit);
 		g->len = fit;
 		g->cut = true;
 		if (g->len == 0)
@@ -349,12 +351,19 @@ text_in_order(struct seg *g)
 	/* RFC 5681 §4.2: ACK at once when this fills a gap. */
 	bool filled = f->nooo > 0;
 
+	if (g->len > (uint32_t)s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN)
+		s->c.tcp_rx_large_segs++;
 	take_data(f, g->m);
 	g->m = NULL;
 	g->tell = true;
 	s->c.tcp_rx_bytes += g->len;
-	/* (A FIN with the data is acknowledged below, once.) */
-	if (filled || (++f->unacked >= 2 && !(g->th->flags & FJ_TCP_FIN))) {
+	/* (A FIN with the data is acknowledged below, once.) Every second
+	 * full-sized segment is acknowledged (RFC 5681 §4.2): a segment the
+	 * port coalesced from several (LRO: beyond the MSS we offered)
+	 * counts as two. */
+	bool coalesced = g->len > (uint32_t)s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN;
+	f->unacked = (uint8_t)RTE_MIN(f->unacked + (coalesced ? 2u : 1u), 255u);
+	if (filled || (f->unacked >= 2 && !(g->th->flags & FJ_TCP_FIN))) {
 		tcp_send_ack(f);
 	} else if (!fj_timer_armed(&f->delack)) {
 		fj_wheel_arm(&T(s)->wheel, &f->delack, fj_now(s) + s->hz * DELACK_MS / 1000,
@@ -469,7 +478,20 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	struct fj_tcp_hdr th;
 	enum fj_wire_err r;
 
-	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, fj_rx_l4_vouched(s, m), &th);
+	bool csum_ok = fj_rx_l4_vouched(s, m);
+	if (unlikely(m->nb_segs != 1) && !csum_ok) {
+		/* A chain the port did not vouch for: summed here, segment
+		 * by segment (the parser sums only contiguous bytes). */
+		uint16_t sum;
+		uint32_t ph = fj_csum_pseudo(ip->src, ip->dst, FJ_IP_PROTO_TCP, (uint16_t)tlen);
+		if (tlen > UINT16_MAX || rte_raw_cksum_mbuf(m, off, tlen, &sum) < 0 ||
+		    fj_csum_fold(ph + rte_be_to_cpu_16(sum)) != 0) {
+			fj_drop(s, m, FJ_DROP_TCP_CHECKSUM);
+			return;
+		}
+		csum_ok = true;
+	}
+	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, csum_ok, &th);
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
 		return;
@@ -494,7 +516,7 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		return;
 	}
 	struct fj_tcp_flow *f = data;
-	tcp_payload_only(m, hdr_end, len);
+	m = tcp_payload_only(m, hdr_end, len);
 	if (f->state == FJ_TCP_SYN_SENT) {
 		rte_pktmbuf_free(m);
 		tcp_syn_sent_input(f, &th);

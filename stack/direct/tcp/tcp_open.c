@@ -218,7 +218,7 @@ tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf 
 		struct fj_tcp_flow *f = cookie_ack(s, l, ip->src, th);
 		if (f != NULL) {
 			struct fj_tcp_key key = { ip->src, ip->dst, th->sport, th->dport };
-			tcp_payload_only(m, hdr_end, len);
+			m = tcp_payload_only(m, hdr_end, len);
 			cookie_complete(s, f, m, &key, th, len);
 			return;
 		}

@@ -5,7 +5,12 @@
  * Nagle and sender SWS avoidance) and in SACK recovery (RFC 6675 §5), and
  * RSTs. The timers are in tcp_timer.c.
  */
+#include <rte_ip.h>
+
 #include "tcp_impl.h"
+
+/* Payloads up to this many bytes are copied into the segment's buffer. */
+#define TCP_COPY_MAX 512
 
 /* ------------------------------------------------------ mbuf queues */
 
@@ -178,7 +183,71 @@ seg_send(struct fj_stack *s, struct rte_mbuf *m, uint8_t *p, const struct fj_tcp
 	return fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
 }
 
-int
+/*
+ * Zero-copy payload: @len bytes of the send queue from @off on, appended
+ * to the header mbuf @m as pieces that refer to the queue's buffers (the
+ * buffers' reference counts keep them until the port is done with the
+ * segment, and the queue holds its own until the bytes are acknowledged).
+ * At most @max_pieces; the bytes taken, which are fewer when the queue's
+ * buffers are smaller than the segment allows pieces for. -ENOBUFS
+ * (counted) when no reference is left.
+ */
+static int32_t
+seg_refs(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mq *q, uint32_t off,
+	 uint32_t len, unsigned max_pieces)
+{
+	struct rte_mbuf *tail = m;
+	uint32_t taken = 0;
+
+	off += q->off;
+	for (uint16_t i = 0; i < q->n && taken < len && max_pieces > 0; i++) {
+		struct rte_mbuf *qm = q->m[(q->head + i) % FJ_TCP_QUEUE];
+		if (off >= qm->pkt_len) {
+			off -= qm->pkt_len;
+			continue;
+		}
+		for (struct rte_mbuf *seg = qm; seg != NULL && taken < len && max_pieces > 0;
+		     seg = seg->next) {
+			if (off >= seg->data_len) {
+				off -= seg->data_len;
+				continue;
+			}
+			uint32_t k = RTE_MIN(len - taken, (uint32_t)seg->data_len - off);
+			struct rte_mbuf *r = rte_pktmbuf_alloc(s->ref_mp);
+			if (r == NULL) {
+				s->c.drops[FJ_DROP_NO_MBUF]++;
+				return -ENOBUFS;
+			}
+			rte_pktmbuf_attach(r, seg);
+			r->data_off = (uint16_t)(r->data_off + off);
+			r->data_len = (uint16_t)k;
+			r->pkt_len = k;
+			tail->next = r;
+			tail = r;
+			m->nb_segs++;
+			m->pkt_len += k;
+			taken += k;
+			off = 0;
+			max_pieces--;
+		}
+	}
+	return (int32_t)taken;
+}
+
+/* Without the port's checksum offload: the sum over a chained segment
+ * (its header at @p holds the pseudo-header's sum, fj_tcp_build's
+ * offload form). */
+static void
+seg_csum_chain(struct rte_mbuf *m, uint8_t *p, uint32_t seglen)
+{
+	uint16_t sum = 0;
+
+	rte_raw_cksum_mbuf(m, 0, seglen, &sum);
+	sum = (uint16_t)~sum;
+	memcpy(p + 16, &sum, 2);
+}
+
+int32_t
 tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t len)
 {
 	struct fj_stack *s = f->s;
@@ -216,16 +285,56 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 		f->last_ack_sent = f->rcv_nxt;
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
 	uint8_t *p;
-	struct rte_mbuf *m = seg_alloc(s, hl + len, &p);
+	/* Small payloads are copied (one buffer, cheaper than references);
+	 * larger ones are referenced where the port takes chains. */
+	bool refs = s->tx_refs && len > TCP_COPY_MAX;
+	struct rte_mbuf *m = seg_alloc(s, refs ? hl : hl + len, &p);
 	if (m == NULL)
 		return -ENOBUFS;
-	if (len)
+	if (refs) {
+		int32_t k = seg_refs(s, m, &f->sndq, seq - f->snd_una, len,
+				     (unsigned)s->tx_max_segs - 1u);
+		if (k <= 0) {
+			rte_pktmbuf_free(m);
+			return k < 0 ? k : -ENOBUFS;
+		}
+		len = (uint32_t)k;
+		s->c.tcp_tx_ref_segs++;
+	} else if (len) {
 		tcp_mq_copy(&f->sndq, seq - f->snd_una, len, p + hl);
+	}
 	/* Whatever we send carries the latest ACK and window. */
 	f->unacked = 0;
 	tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
-	return seg_send(s, m, p, &h, f->key.raddr, len);
+	if (len > f->mss) {
+		/* TSO (send_new and retransmit ask for more than one MSS only
+		 * when the port cuts): the port repeats the header, options
+		 * included, on every MSS of payload; the checksum field holds
+		 * the pseudo-header sum without a length, as DPDK has it. */
+		fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
+		uint16_t ph = (uint16_t)~fj_csum_fold(fj_csum_pseudo(s->ip, f->key.raddr,
+								    FJ_IP_PROTO_TCP, 0));
+		p[16] = (uint8_t)(ph >> 8);
+		p[17] = (uint8_t)ph;
+		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_TCP_SEG |
+			      RTE_MBUF_F_TX_TCP_CKSUM;
+		m->l4_len = (uint16_t)hl;
+		m->tso_segsz = f->mss;
+		s->c.tcp_tx++;
+		s->c.tcp_tso_segs++;
+		int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
+		return rc < 0 ? rc : (int32_t)len;
+	}
+	if (refs && !s->tx_tcp_csum) {
+		fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
+		seg_csum_chain(m, p, (uint32_t)hl + len);
+		s->c.tcp_tx++;
+		int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
+		return rc < 0 ? rc : (int32_t)len;
+	}
+	int rc = seg_send(s, m, p, &h, f->key.raddr, len);
+	return rc < 0 ? rc : (int32_t)len;
 }
 
 void
@@ -304,8 +413,10 @@ static int
 retransmit(struct fj_tcp_flow *f, uint32_t seq, uint32_t len)
 {
 	len = RTE_MIN(len, f->snd_una + f->sndq.bytes - seq);
-	if (len == 0 || tcp_send_segment(f, seq, FJ_TCP_ACK, len) < 0)
+	int32_t k = len ? tcp_send_segment(f, seq, FJ_TCP_ACK, len) : -1;
+	if (k <= 0)
 		return -1;
+	len = (uint32_t)k;
 	f->rexmit_nxt = seq + len;
 	f->s->c.tcp_retransmits++;
 	return (int)len;
@@ -332,8 +443,16 @@ send_new(struct fj_tcp_flow *f, uint32_t room)
 
 	if (!fj_seq_lt(f->snd_nxt, data_end) || !fj_seq_lt(f->snd_nxt, wnd_end))
 		return 0;
-	uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, (uint32_t)f->mss), room);
+	/* With TSO a segment takes as many whole MSS as the windows allow,
+	 * up to an IP datagram's 64 KiB; the port cuts it (RFC 9293 §3.7.1:
+	 * each piece it sends is at most the MSS). */
+	uint32_t seg_max = f->mss;
+	if (f->s->tx_tso)
+		seg_max = RTE_MAX(seg_max, f->s->tso_max / f->mss * f->mss);
+	uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, seg_max), room);
 	len = RTE_MIN(len, wnd_end - f->snd_nxt);
+	if (len > f->mss && f->snd_nxt + len != data_end)
+		len -= len % f->mss; /* no short piece in the middle of a stream */
 	/* Nagle, when asked for: a small segment waits while data is
 	 * unacknowledged (RFC 9293 §3.7.4). Sender SWS avoidance (§3.8.6.2.1):
 	 * when the peer's window leaves a piece smaller than a segment and
@@ -353,8 +472,10 @@ send_new(struct fj_tcp_flow *f, uint32_t room)
 		f->rtt_seq = f->snd_nxt;
 		f->rtt_t0 = fj_now(f->s);
 	}
-	if (tcp_send_segment(f, f->snd_nxt, flags, len) < 0)
+	int32_t k = tcp_send_segment(f, f->snd_nxt, flags, len);
+	if (k <= 0)
 		return 0;
+	len = (uint32_t)k;
 	f->snd_nxt += len;
 	f->snd_max = fj_seq_max(f->snd_max, f->snd_nxt);
 	return len;
@@ -404,11 +525,21 @@ tcp_output(struct fj_tcp_flow *f)
 	if (f->in_recovery && f->sack_ok) {
 		sent = sack_recovery_output(f);
 	} else {
+		/* One call sends at most turn_bytes (--turn-bytes): a bulk flow
+		 * does not hold the shard's loop from the others' flows for
+		 * longer than that takes; the ACKs of what it sent bring it
+		 * back for more. */
+		uint32_t budget = RTE_MAX(f->s->turn_bytes, (uint32_t)f->mss);
 		for (;;) {
 			uint32_t inflight = f->snd_nxt - f->snd_una;
-			if (inflight >= wnd || send_new(f, wnd - inflight) == 0)
+			uint32_t k;
+			if (inflight >= wnd ||
+			    (k = send_new(f, RTE_MIN(wnd - inflight, budget))) == 0)
 				break;
 			sent = true;
+			budget = budget > k ? budget - k : 0;
+			if (budget == 0)
+				break;
 		}
 	}
 	/* FIN after the last byte, once (or again after a timeout). */
