@@ -64,7 +64,10 @@ fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t pro
 	uint32_t next = fj_route_next_hop(s->ip, s->mask, s->gw, dst);
 	uint8_t *h;
 
-	if (plen + FJ_IPV4_HDR_LEN > s->mtu) {
+	/* A TSO segment may exceed the MTU up to IPv4's 64 KiB: the port
+	 * cuts it into datagrams within the MTU. */
+	uint32_t max = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ? UINT16_MAX : s->mtu;
+	if (plen + FJ_IPV4_HDR_LEN > max) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return -EMSGSIZE;
 	}
