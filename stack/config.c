@@ -33,10 +33,8 @@ fj_stack_usage(FILE *out)
 		"  --tso                 TCP payload by reference to the send queue and, where\n"
 		"                        the port offers TSO, segments up to 64 KiB (off by\n"
 		"                        default: experimental)\n"
-		"  --no-tso              take no coalesced segments (LRO) even where the port\n"
+		"  --no-lro              take no coalesced segments (LRO) even where the port\n"
 		"                        offers them\n"
-		"  --tx-copy             TCP copies its payloads into each segment instead of\n"
-		"                        referencing the send queue's buffers\n"
 		"  --turn-bytes N        the most one TCP flow sends in one loop turn before\n"
 		"                        the others' turn (default 131072; at least 1 MSS)\n"
 		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
@@ -50,7 +48,7 @@ fj_stack_usage(FILE *out)
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        msl, steer, promisc, csum_offload, tso, tx_copy,\n"
+		"                        msl, steer, promisc, csum_offload, tso, lro,\n"
 		"                        turn_bytes); command-line arguments win\n");
 }
 
@@ -109,9 +107,9 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "csum_offload") == 0) {
 		c->no_csum_offload = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "tso") == 0) {
-		c->no_tso = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
-	} else if (strcmp(key, "tx_copy") == 0) {
-		c->tx_copy = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+		c->want_tso = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+	} else if (strcmp(key, "lro") == 0) {
+		c->no_lro = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "turn_bytes") == 0 || strcmp(key, "turn-bytes") == 0) {
 		char *end;
 		errno = 0;
@@ -177,9 +175,8 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->msl_s = (uint32_t)c->msl;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
-	s->no_tso = c->no_tso;
+	s->no_lro = c->no_lro;
 	s->want_tso = c->want_tso;
-	s->tx_copy = c->tx_copy;
 	s->turn_bytes = c->turn_bytes > 0 ? (uint32_t)c->turn_bytes : FJ_TURN_BYTES_DEFAULT;
 	s->busy_poll = c->busy_poll;
 	s->idle_yield = c->idle_yield;
@@ -258,12 +255,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 			c->want_tso = true;
 			continue;
 		}
-		if (strcmp(a, "--no-tso") == 0) {
-			c->no_tso = true;
-			continue;
-		}
-		if (strcmp(a, "--tx-copy") == 0) {
-			c->tx_copy = true;
+		if (strcmp(a, "--no-lro") == 0) {
+			c->no_lro = true;
 			continue;
 		}
 		if (strcmp(a, "--busy-poll") == 0) {

@@ -77,9 +77,8 @@ struct fj_stack {
 	enum fj_steer steer_want; /* --steer: FJ_STEER_NONE for auto */
 	bool promisc;
 	bool no_csum_offload;  /* --no-csum-offload */
-	bool no_tso;           /* --no-tso: neither TSO nor LRO */
-	bool want_tso;         /* --tso: TCP segments beyond the MSS where the port cuts them */
-	bool tx_copy;          /* --tx-copy: TCP payloads copied, not referenced */
+	bool want_tso;         /* --tso: payload by reference, TSO where the port has it */
+	bool no_lro;           /* --no-lro */
 	uint32_t turn_bytes;   /* --turn-bytes: one flow's sending per loop turn */
 	bool busy_poll;        /* --busy-poll (socket backend) */
 	bool idle_yield;       /* --idle-yield (direct backend) */

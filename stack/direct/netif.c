@@ -121,14 +121,14 @@ tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 		segs = segs ? RTE_MIN(segs, info->tx_desc_lim.nb_mtu_seg_max)
 			    : info->tx_desc_lim.nb_mtu_seg_max;
 	s->tx_max_segs = segs ? RTE_MIN(segs, (uint16_t)FJ_TX_SEGS_MAX) : FJ_TX_SEGS_DEFAULT;
-	s->tx_refs = !s->tx_copy && s->want_tso && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+	s->tx_refs = s->want_tso && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
 		     s->tx_max_segs >= 2;
-	s->tx_tso = s->tx_refs && s->tx_tcp_csum && s->want_tso && !s->no_tso &&
+	s->tx_tso = s->tx_refs && s->tx_tcp_csum &&
 		    (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	/* An IPv4 datagram's total length is 16 bits. */
 	s->tso_max = s->tx_tso ? UINT16_MAX - FJ_IPV4_HDR_LEN - 60 : 0;
 	const uint64_t lro = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
-	s->rx_lro = !s->no_tso && (info->rx_offload_capa & lro) == lro;
+	s->rx_lro = !s->no_lro && (info->rx_offload_capa & lro) == lro;
 	if (s->tx_refs)
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (s->tx_tso)

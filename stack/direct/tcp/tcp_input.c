@@ -351,17 +351,17 @@ text_in_order(struct seg *g)
 	/* RFC 5681 §4.2: ACK at once when this fills a gap. */
 	bool filled = f->nooo > 0;
 
-	if (g->len > (uint32_t)s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN)
-		s->c.tcp_rx_large_segs++;
+	/* Beyond the MSS we offered: a segment the port coalesced (LRO). */
+	bool coalesced = g->len > (uint32_t)s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN;
+
+	s->c.tcp_rx_large_segs += coalesced;
 	take_data(f, g->m);
 	g->m = NULL;
 	g->tell = true;
 	s->c.tcp_rx_bytes += g->len;
 	/* (A FIN with the data is acknowledged below, once.) Every second
-	 * full-sized segment is acknowledged (RFC 5681 §4.2): a segment the
-	 * port coalesced from several (LRO: beyond the MSS we offered)
-	 * counts as two. */
-	bool coalesced = g->len > (uint32_t)s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN;
+	 * full-sized segment is acknowledged (RFC 5681 §4.2): a coalesced
+	 * segment counts as two. */
 	f->unacked = (uint8_t)RTE_MIN(f->unacked + (coalesced ? 2u : 1u), 255u);
 	if (filled || (f->unacked >= 2 && !(g->th->flags & FJ_TCP_FIN))) {
 		tcp_send_ack(f);

@@ -307,33 +307,33 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 	f->unacked = 0;
 	tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
+	if (!refs) {
+		int rc = seg_send(s, m, p, &h, f->key.raddr, len);
+		return rc < 0 ? rc : (int32_t)len;
+	}
+	/* Referenced payload: the header holds the pseudo-header's sum, and
+	 * the port or the sum over the chain finishes it. */
+	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
 	if (len > f->mss) {
-		/* TSO (send_new and retransmit ask for more than one MSS only
-		 * when the port cuts): the port repeats the header, options
-		 * included, on every MSS of payload; the checksum field holds
-		 * the pseudo-header sum without a length, as DPDK has it. */
-		fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
+		/* TSO (send_new asks for more than one MSS only when the port
+		 * cuts): the port repeats the header, options included, on
+		 * every MSS of payload; the pseudo-header sum leaves the length
+		 * out, as DPDK has it. */
 		uint16_t ph = (uint16_t)~fj_csum_fold(fj_csum_pseudo(s->ip, f->key.raddr,
 								    FJ_IP_PROTO_TCP, 0));
 		p[16] = (uint8_t)(ph >> 8);
 		p[17] = (uint8_t)ph;
-		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_TCP_SEG |
-			      RTE_MBUF_F_TX_TCP_CKSUM;
-		m->l4_len = (uint16_t)hl;
+		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 		m->tso_segsz = f->mss;
-		s->c.tcp_tx++;
 		s->c.tcp_tso_segs++;
-		int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
-		return rc < 0 ? rc : (int32_t)len;
-	}
-	if (refs && !s->tx_tcp_csum) {
-		fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
+	} else if (s->tx_tcp_csum) {
+		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
+	} else {
 		seg_csum_chain(m, p, (uint32_t)hl + len);
-		s->c.tcp_tx++;
-		int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
-		return rc < 0 ? rc : (int32_t)len;
 	}
-	int rc = seg_send(s, m, p, &h, f->key.raddr, len);
+	s->c.tcp_tx++;
+	int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
 	return rc < 0 ? rc : (int32_t)len;
 }
 
