@@ -7,10 +7,11 @@
 #include <rte_kvargs.h>
 
 #include "devargs.h"
-#include "virtio_spec.h"
+#include "virtio_features.h"
 
 static const char *const valid_keys[] = {
-	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", "csum", NULL,
+	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", "csum", "tso",
+	NULL,
 };
 
 struct parse_ctx {
@@ -90,10 +91,12 @@ on_key(const char *key, const char *value, void *opaque)
 		else
 			a->has_mac = true;
 	} else if (strcmp(key, "mrg_rxbuf") == 0 || strcmp(key, "in_order") == 0 ||
-		   strcmp(key, "packed_vq") == 0 || strcmp(key, "csum") == 0) {
+		   strcmp(key, "packed_vq") == 0 || strcmp(key, "csum") == 0 ||
+		   strcmp(key, "tso") == 0) {
 		uint64_t bit = key[0] == 'm'   ? FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)
 			       : key[0] == 'i' ? FJ_BIT(VIRTIO_F_IN_ORDER)
 			       : key[0] == 'c' ? FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM)
+			       : key[0] == 't' ? FJ_FEATURES_TSO
 					       : FJ_BIT(VIRTIO_F_RING_PACKED);
 		if (parse_uint(value, 0, 1, &n) < 0)
 			why = "must be 0 or 1";
@@ -155,7 +158,7 @@ fj_vhost_args_parse(const char *args, struct fj_vhost_args *out, char *err, size
 
 /* ------------------------------------------------------ PCI */
 
-static const char *const pci_keys[] = { "packed_vq", "rss", "hash_report", NULL };
+static const char *const pci_keys[] = { "packed_vq", "rss", "hash_report", "tso", NULL };
 
 static uint64_t
 pci_key_bits(const char *key)
@@ -164,6 +167,8 @@ pci_key_bits(const char *key)
 		return FJ_BIT(VIRTIO_F_RING_PACKED);
 	if (strcmp(key, "rss") == 0)
 		return FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
+	if (strcmp(key, "tso") == 0)
+		return FJ_FEATURES_TSO;
 	return FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
 }
 

@@ -19,20 +19,22 @@ struct fj_vhost_args {
 	bool has_mac;
 	uint8_t mac[6];
 	uint64_t disabled;     /* feature bits switched off (mrg_rxbuf=0, in_order=0, packed_vq=0,
-				* csum=0) */
+				* csum=0, tso=0) */
 };
 
 #define FJ_VHOST_PARAMS                                                          \
 	"path=<unix socket> queues=<1-16> queue_size=<64-32768, power of 2> "    \
-	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> csum=<0|1>"
+	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> csum=<0|1> "  \
+	"tso=<0|1>"
 
 /* The PCI port's devargs (-a BDF,packed_vq=0): features switched off. */
-#define FJ_PCI_PARAMS "packed_vq=<0|1> rss=<0|1> hash_report=<0|1>"
+#define FJ_PCI_PARAMS "packed_vq=<0|1> rss=<0|1> hash_report=<0|1> tso=<0|1>"
 
 /*
  * Parse the PCI port's @args (NULL or empty: nothing to change) into
  * @disabled: packed_vq=0 (split rings), rss=0 (no VIRTIO_NET_F_RSS nor
- * HASH_REPORT), hash_report=0 (RSS without hashes in the header); =1
+ * HASH_REPORT), hash_report=0 (RSS without hashes in the header), tso=0
+ * (no HOST_TSO4/6 nor GUEST_TSO4/6: no TSO, no large receive); =1
  * takes the feature when offered, the default. Returns 0, or -EINVAL with
  * a sentence in @err.
  */

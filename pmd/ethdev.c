@@ -79,8 +79,19 @@ fj_configure(struct rte_eth_dev *eth_dev)
 	 * it a forwarder could not tell a partial checksum from a whole one.
 	 */
 	dev->features = dev->capable;
-	if (!(conf->txmode.offloads & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)))
+	uint64_t tx = conf->txmode.offloads;
+	if (!(tx & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+		    RTE_ETH_TX_OFFLOAD_TCP_TSO)))
 		dev->features &= ~FJ_BIT(VIRTIO_NET_F_CSUM);
+	/*
+	 * Segmentation both ways on request only, for the same reason: a
+	 * device that may hand us 64 KiB segments (GUEST_TSO, §5.1.6.4)
+	 * would give them to an application that did not ask for LRO.
+	 */
+	if (!(tx & RTE_ETH_TX_OFFLOAD_TCP_TSO))
+		dev->features &= ~FJ_FEATURES_HOST_TSO;
+	if (!(conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO))
+		dev->features &= ~FJ_FEATURES_GUEST_TSO;
 	/* RSS and hash reports only under mq_mode RSS: they cost a longer header. */
 	return fj_rss_configure(dev, conf, d->nb_rx_queues);
 }
@@ -106,6 +117,15 @@ fj_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info)
 		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	if (dev->capable & FJ_BIT(VIRTIO_NET_F_CSUM))
 		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* Negotiation kept TSO only with its checksum feature (§5.1.3.1). */
+	if (dev->capable & FJ_FEATURES_HOST_TSO)
+		info->tx_offload_capa |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	if (dev->capable & FJ_FEATURES_GUEST_TSO) {
+		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
+		/* The largest segment a device coalesces: a 64 KiB IP datagram
+		 * and its Ethernet header (with a VLAN tag). */
+		info->max_lro_pkt_size = UINT16_MAX + FJ_VLAN_FRAME_OVERHEAD;
+	}
 	info->rx_desc_lim.nb_max = FJ_QUEUE_SIZE_MAX;
 	info->rx_desc_lim.nb_min = FJ_QUEUE_SIZE_MIN;
 	info->rx_desc_lim.nb_align = 1;

@@ -25,6 +25,8 @@ static const struct {
 	{ "rx_q%u_merged_buffers", RXS(merged_segs) },
 	{ "rx_q%u_bad_checksum_header_errors", RXS(bad_csum) },
 	{ "rx_q%u_checksums_completed", RXS(csum_done) },
+	{ "rx_q%u_lro_packets", RXS(lro) },
+	{ "rx_q%u_bad_gso_errors", RXS(bad_gso) },
 	{ "rx_q%u_notifications", RXS(kicks) },
 }, tx_xstats[] = {
 	{ "tx_q%u_packets", TXS(packets) },
@@ -32,6 +34,8 @@ static const struct {
 	{ "tx_q%u_ring_full", TXS(ring_full) },
 	{ "tx_q%u_oversized_chain_drops", TXS(too_many_segs) },
 	{ "tx_q%u_header_descriptors", TXS(hdr_desc) },
+	{ "tx_q%u_tso_packets", TXS(tso) },
+	{ "tx_q%u_bad_tso_errors", TXS(bad_tso) },
 	{ "tx_q%u_bad_id_errors", TXS(bad_id) },
 	{ "tx_q%u_ring_errors", TXS(bad_ring) },
 	{ "tx_q%u_notifications", TXS(kicks) },
@@ -106,12 +110,13 @@ fj_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *s)
 		s->ipackets += rq->st.packets;
 		s->ibytes += rq->st.bytes;
 		s->rx_nombuf += rq->st.nombuf;
-		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring + rq->st.bad_csum;
+		s->ierrors += rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring + rq->st.bad_csum +
+			       rq->st.bad_gso;
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			s->q_ipackets[q] = rq->st.packets;
 			s->q_ibytes[q] = rq->st.bytes;
 			s->q_errors[q] = rq->st.bad_len + rq->st.bad_id + rq->st.bad_ring +
-					 rq->st.bad_csum;
+					 rq->st.bad_csum + rq->st.bad_gso;
 		}
 	}
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++) {
@@ -120,7 +125,8 @@ fj_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *s)
 			continue;
 		s->opackets += tq->st.packets;
 		s->obytes += tq->st.bytes;
-		s->oerrors += tq->st.too_many_segs + tq->st.bad_id + tq->st.bad_ring;
+		s->oerrors += tq->st.too_many_segs + tq->st.bad_tso + tq->st.bad_id +
+			      tq->st.bad_ring;
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			s->q_opackets[q] = tq->st.packets;
 			s->q_obytes[q] = tq->st.bytes;

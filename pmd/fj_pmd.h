@@ -40,6 +40,10 @@ struct fj_notify {
 	uint16_t vq_index;
 };
 
+/* Which IP versions a queue segments (tx) or takes coalesced (rx). */
+#define FJ_GSO_V4 1
+#define FJ_GSO_V6 2
+
 struct fj_rxq_stats {
 	uint64_t packets;
 	uint64_t bytes;
@@ -51,6 +55,8 @@ struct fj_rxq_stats {
 	uint64_t merged_segs; /* buffers beyond the first of mergeable packets */
 	uint64_t bad_csum;    /* NEEDS_CSUM with csum_start/offset outside the frame */
 	uint64_t csum_done;   /* partial checksums completed in software */
+	uint64_t lro;         /* large segments the device coalesced (GUEST_TSO) */
+	uint64_t bad_gso;     /* gso fields not negotiated or impossible */
 	uint64_t kicks;
 };
 
@@ -60,6 +66,8 @@ struct fj_txq_stats {
 	uint64_t ring_full;   /* bursts cut short for lack of descriptors */
 	uint64_t too_many_segs;
 	uint64_t hdr_desc;    /* packets whose header could not go in headroom */
+	uint64_t tso;         /* segments the device is to split (HOST_TSO) */
+	uint64_t bad_tso;     /* TSO asked for but not enabled, or its fields impossible */
 	uint64_t bad_id;
 	uint64_t bad_ring;
 	uint64_t kicks;
@@ -86,6 +94,7 @@ struct fj_rxq {
 	uint8_t hdr_len;        /* virtio-net header length, set at start (fj_net_hdr_len) */
 	bool guest_csum;        /* VIRTIO_NET_F_GUEST_CSUM: the header's flags count */
 	bool csum_offload;      /* the application takes L4 checksum flags */
+	uint8_t gso;            /* FJ_GSO_V4/V6: large segments accepted (GUEST_TSO4/6) */
 	bool filter;            /* drop frames not for us (promiscuous off) */
 	bool broken;            /* the device broke the ring contract */
 	bool allmulti;
@@ -127,6 +136,7 @@ struct fj_txq {
 	bool in_order;          /* VIRTIO_F_IN_ORDER, chosen at queue start (split: also
 				 * vr.in_order; packed: buffer id = first slot) */
 	bool csum;              /* VIRTIO_NET_F_CSUM and TCP/UDP checksum offload enabled */
+	uint8_t gso;            /* FJ_GSO_V4/V6: TSO enabled for it (HOST_TSO4/6), set at start */
 	uint8_t hdr_len;        /* virtio-net header length, set at start (fj_net_hdr_len) */
 	uint8_t *hdr_va;        /* the per-descriptor headers (VIRTIO_NET_HDR_MAX_LEN
 				 * apart), as the driver sees them */

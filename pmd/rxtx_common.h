@@ -128,11 +128,23 @@ tx_hdr_fill(void *hdr, const struct rte_mbuf *m, bool csum, uint8_t hdr_len)
 {
 	struct virtio_net_hdr h = { 0 };
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+	bool tso = m->ol_flags & RTE_MBUF_F_TX_TCP_SEG;
 
-	if (csum && (l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM)) {
+	if (csum && (tso || l4 == RTE_MBUF_F_TX_TCP_CKSUM || l4 == RTE_MBUF_F_TX_UDP_CKSUM)) {
 		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		h.csum_start = rte_cpu_to_le_16((uint16_t)(m->l2_len + m->l3_len));
-		h.csum_offset = rte_cpu_to_le_16(l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6);
+		h.csum_offset = rte_cpu_to_le_16(tso || l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6);
+	}
+	/*
+	 * TSO (§5.1.6.2, HOST_TSO4/6; tx_tso_check let only enabled ones
+	 * through): the device cuts the payload after hdr_len bytes into
+	 * gso_size pieces, each with a copy of the headers.
+	 */
+	if (csum && tso) {
+		h.gso_type = m->ol_flags & RTE_MBUF_F_TX_IPV6 ? VIRTIO_NET_HDR_GSO_TCPV6
+							      : VIRTIO_NET_HDR_GSO_TCPV4;
+		h.hdr_len = rte_cpu_to_le_16((uint16_t)(m->l2_len + m->l3_len + m->l4_len));
+		h.gso_size = rte_cpu_to_le_16(m->tso_segsz);
 	}
 	uint64_t want_lo, have_lo;
 	uint32_t want_hi, have_hi;
@@ -226,6 +238,51 @@ tx_reclaim_budget(const struct fj_txq *q, uint16_t n)
 enum tx_room { TX_FITS, TX_FULL, TX_DROP };
 
 /*
+ * A packet asking for TSO (RTE_MBUF_F_TX_TCP_SEG) is sent only when the
+ * queue segments its IP version and its fields make sense: a segment size,
+ * a TCP header of 20 to 60 bytes, all headers in the first segment (the
+ * device copies them into every piece, and the checksum fix below writes
+ * there), and not more than a 64 KiB IP datagram. Anything else would
+ * reach the wire as one oversized frame: dropped, counted.
+ */
+static inline bool
+tx_tso_check(struct fj_txq *q, const struct rte_mbuf *m)
+{
+	uint8_t v = m->ol_flags & RTE_MBUF_F_TX_IPV6 ? FJ_GSO_V6 : FJ_GSO_V4;
+	uint32_t hdrs = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+
+	uint32_t ip_max = v == FJ_GSO_V6 ? UINT16_MAX + 40 : UINT16_MAX;
+
+	if (likely((q->gso & v) && m->tso_segsz != 0 && m->l3_len >= 20 && m->l4_len >= 20 &&
+		   m->l4_len <= 60 && hdrs <= m->data_len && m->pkt_len - m->l2_len <= ip_max))
+		return true;
+	q->st.bad_tso++;
+	return false;
+}
+
+/*
+ * DPDK's TSO convention leaves the TCP length out of the pseudo-header sum
+ * in the checksum field (the length of each piece differs); a virtio device
+ * expects the sum of the pseudo-header as for the whole packet (§5.1.6.2:
+ * replacing the field by the checksum of header and body gives the right
+ * result) and adjusts it per piece, as Linux does. Add the length once,
+ * as the packet is committed to the ring.
+ */
+static inline void
+tx_tso_fix_cksum(struct rte_mbuf *m)
+{
+	uint8_t *field = rte_pktmbuf_mtod_offset(m, uint8_t *, m->l2_len + m->l3_len + 16);
+	uint16_t old, len = rte_cpu_to_be_16((uint16_t)(m->pkt_len - m->l2_len - m->l3_len));
+
+	/* One's complement sums are the same in either byte order (RFC 1071 §2(B)). */
+	memcpy(&old, field, 2);
+	uint32_t sum = (uint32_t)old + len;
+	sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t fixed = (uint16_t)sum;
+	memcpy(field, &fixed, 2);
+}
+
+/*
  * After a reclaim: does a packet needing @need descriptors fit in @nfree?
  * A chain longer than the whole ring never will: it is dropped, counted.
  */
@@ -287,6 +344,37 @@ rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
 		sum = 0xffff; /* (the same in one's complement; UDP's zero means none) */
 	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, start + off), &sum, 2);
 	q->st.csum_done++;
+	return true;
+}
+
+/*
+ * Large received segments, §5.1.6.4 (GUEST_TSO4/6 with mergeable buffers):
+ * the device coalesced several TCP segments of gso_size bytes into one,
+ * with a partial checksum (NEEDS_CSUM) or a checked one. The mbuf says so
+ * as DPDK's LRO does (RTE_MBUF_F_RX_LRO, tso_segsz). A gso_type the queue
+ * did not negotiate (a device must not send one, and an application that
+ * did not ask for LRO must not see a 64 KiB frame), an unknown one, or a
+ * zero segment size is a counted drop.
+ */
+static inline bool
+rx_gso(struct fj_rxq *q, struct rte_mbuf *m)
+{
+	const struct virtio_net_hdr *h = rx_hdr(m, q->hdr_len);
+	uint8_t type = h->gso_type;
+
+	if (likely(type == VIRTIO_NET_HDR_GSO_NONE))
+		return true;
+	uint16_t size = rte_le_to_cpu_16(h->gso_size);
+	uint8_t v = type == VIRTIO_NET_HDR_GSO_TCPV4   ? FJ_GSO_V4
+		    : type == VIRTIO_NET_HDR_GSO_TCPV6 ? FJ_GSO_V6
+						       : 0;
+	if (unlikely(!(q->gso & v) || size == 0)) {
+		q->st.bad_gso++;
+		return false;
+	}
+	m->ol_flags |= RTE_MBUF_F_RX_LRO;
+	m->tso_segsz = size;
+	q->st.lro++;
 	return true;
 }
 
@@ -398,7 +486,7 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
 		rte_pktmbuf_free(head);
 		return NULL;
 	}
-	if (unlikely(!rx_csum(q, head))) {
+	if (unlikely(!rx_gso(q, head) || !rx_csum(q, head))) {
 		rte_pktmbuf_free(head);
 		return NULL;
 	}
@@ -468,6 +556,11 @@ tx_burst(struct fj_txq *q, void *ring, const uint16_t *nfree, uint16_t num,
 	}
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		bool tso = m->ol_flags & RTE_MBUF_F_TX_TCP_SEG;
+		if (unlikely(tso) && !tx_tso_check(q, m)) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		bool push = tx_can_push(m, q->hdr_len);
 		uint16_t need = (uint16_t)(m->nb_segs + !push);
 
@@ -480,6 +573,10 @@ tx_burst(struct fj_txq *q, void *ring, const uint16_t *nfree, uint16_t num,
 				rte_pktmbuf_free(m);
 				continue;
 			}
+		}
+		if (unlikely(tso)) {
+			tx_tso_fix_cksum(m);
+			q->st.tso++;
 		}
 		uint16_t id = put(q, ring, m, push, need);
 		q->sw[id].m = m;

@@ -35,6 +35,8 @@ fj_rxq_start(struct fj_rxq *q)
 	/* The header's length follows the features of this start (§5.1.6). */
 	q->hdr_len = fj_net_hdr_len(dev->features);
 	q->hash_report = (dev->features & FJ_BIT(VIRTIO_NET_F_HASH_REPORT)) != 0;
+	q->gso = (uint8_t)(((dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_TSO4)) ? FJ_GSO_V4 : 0) |
+			   ((dev->features & FJ_BIT(VIRTIO_NET_F_GUEST_TSO6)) ? FJ_GSO_V6 : 0));
 	q->buf_room = q->data_room + q->hdr_len;
 	q->broken = false;
 	q->filter = !dev->promisc;
@@ -72,6 +74,9 @@ fj_txq_start(struct fj_txq *q)
 	 */
 	q->in_order = (q->dev->features & FJ_BIT(VIRTIO_F_IN_ORDER)) != 0;
 	q->hdr_len = fj_net_hdr_len(q->dev->features);
+	uint64_t f = q->dev->features;
+	q->gso = (uint8_t)(((f & FJ_BIT(VIRTIO_NET_F_HOST_TSO4)) ? FJ_GSO_V4 : 0) |
+			   ((f & FJ_BIT(VIRTIO_NET_F_HOST_TSO6)) ? FJ_GSO_V6 : 0));
 	int rc = ring_init(q->packed, &q->vr, &q->pr, q->mz->addr, &q->lay, &q->play, q->nb_desc,
 			   q->in_order, q->link);
 

@@ -37,6 +37,17 @@ fj_features_negotiate(uint64_t offered, uint64_t disabled, uint64_t transport_bi
 		*accepted &= ~FJ_FEATURES_RSS;
 	if (!(*accepted & FJ_BIT(VIRTIO_NET_F_RSS)))
 		*accepted &= ~FJ_BIT(VIRTIO_NET_F_HASH_REPORT);
+	/*
+	 * §5.1.3.1: HOST_TSO4/6 require CSUM, GUEST_TSO4/6 require GUEST_CSUM.
+	 * A large received segment needs buffers of 64 KiB or mergeable ones
+	 * (§5.1.6.3.1); fjord posts mbuf-sized buffers, so it takes GUEST_TSO
+	 * only with MRG_RXBUF.
+	 */
+	if (!(*accepted & FJ_BIT(VIRTIO_NET_F_CSUM)))
+		*accepted &= ~FJ_FEATURES_HOST_TSO;
+	if ((*accepted & (FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF))) !=
+	    (FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		*accepted &= ~FJ_FEATURES_GUEST_TSO;
 	*why = NULL;
 	return 0;
 }
@@ -49,6 +60,10 @@ static const struct {
 	{ VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM" },
 	{ VIRTIO_NET_F_MTU, "MTU" },
 	{ VIRTIO_NET_F_MAC, "MAC" },
+	{ VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4" },
+	{ VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6" },
+	{ VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4" },
+	{ VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6" },
 	{ VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF" },
 	{ VIRTIO_NET_F_STATUS, "STATUS" },
 	{ VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ" },

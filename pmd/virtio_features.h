@@ -19,7 +19,13 @@
 	 FJ_BIT(VIRTIO_NET_F_MAC) | FJ_BIT(VIRTIO_NET_F_MTU) |                    \
 	 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_STATUS) |           \
 	 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) |  \
-	 FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT))
+	 FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT) | FJ_FEATURES_TSO)
+
+/* TCP segmentation by the device (HOST_TSO, §5.1.6.2) and large received
+ * segments (GUEST_TSO, §5.1.6.4), IPv4 and IPv6; no ECN variants. */
+#define FJ_FEATURES_HOST_TSO (FJ_BIT(VIRTIO_NET_F_HOST_TSO4) | FJ_BIT(VIRTIO_NET_F_HOST_TSO6))
+#define FJ_FEATURES_GUEST_TSO (FJ_BIT(VIRTIO_NET_F_GUEST_TSO4) | FJ_BIT(VIRTIO_NET_F_GUEST_TSO6))
+#define FJ_FEATURES_TSO (FJ_FEATURES_HOST_TSO | FJ_FEATURES_GUEST_TSO)
 
 /* Receive-side scaling and hash reports (§5.1.6.5.7, §5.1.6.4.3), kept together. */
 #define FJ_FEATURES_RSS (FJ_BIT(VIRTIO_NET_F_RSS) | FJ_BIT(VIRTIO_NET_F_HASH_REPORT))
@@ -28,7 +34,9 @@
  * Accept from @offered what fjord supports, minus @disabled (devargs), plus
  * @transport_bits (bits a transport owns, such as vhost-user's
  * PROTOCOL_FEATURES) when offered. RSS is taken only with the control
- * queue and MQ it is configured through, HASH_REPORT only with RSS. Returns 0 and the set in @accepted, or
+ * queue and MQ it is configured through, HASH_REPORT only with RSS; HOST_TSO
+ * only with CSUM, GUEST_TSO only with GUEST_CSUM and mergeable buffers.
+ * Returns 0 and the set in @accepted, or
  * -ENOTSUP with a sentence in @why when the device is unusable.
  */
 int fj_features_negotiate(uint64_t offered, uint64_t disabled, uint64_t transport_bits,

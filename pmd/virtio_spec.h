@@ -29,6 +29,10 @@
 #define VIRTIO_NET_F_GUEST_CSUM     1
 #define VIRTIO_NET_F_MTU            3
 #define VIRTIO_NET_F_MAC            5
+#define VIRTIO_NET_F_GUEST_TSO4     7
+#define VIRTIO_NET_F_GUEST_TSO6     8
+#define VIRTIO_NET_F_HOST_TSO4      11
+#define VIRTIO_NET_F_HOST_TSO6      12
 #define VIRTIO_NET_F_MRG_RXBUF      15
 #define VIRTIO_NET_F_STATUS         16
 #define VIRTIO_NET_F_CTRL_VQ        17
@@ -106,6 +110,11 @@ struct virtio_net_hdr {
 /* virtio_net_hdr.flags, VIRTIO 1.2 §5.1.6 */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* checksum from csum_start to go at csum_offset */
 #define VIRTIO_NET_HDR_F_DATA_VALID 2 /* the device checked the packet's checksums */
+/* virtio_net_hdr.gso_type, §5.1.6: what segmentation the packet needs (or had). */
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_GSO_TCPV6    4
+#define VIRTIO_NET_HDR_GSO_ECN      0x80 /* only with VIRTIO_NET_F_{HOST,GUEST}_ECN */
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN,
 	       "virtio_net_hdr is 12 bytes (VIRTIO 1.2 §5.1.6)");
 

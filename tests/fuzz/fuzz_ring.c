@@ -78,6 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Checksum offload negotiated (GUEST_CSUM, CSUM); flags taken or not. */
 	s->rxq->guest_csum = s->txq->csum = data[0] & 16;
 	s->rxq->csum_offload = s->rxq->guest_csum && (data[0] & 32);
+	/* TSO and large receive negotiated (HOST_TSO4/6 with CSUM, GUEST_TSO4/6). */
+	if ((data[0] & 64) && s->txq->csum)
+		s->txq->gso = s->rxq->gso = FJ_GSO_V4 | FJ_GSO_V6;
 
 	struct rte_mbuf *pk[32];
 	for (size_t i = 1; i + 10 <= size; i += 10) {
@@ -126,6 +129,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				h->flags = (uint8_t)(c[9] >> 2);
 				h->csum_start = (uint16_t)(a >> 16);
 				h->csum_offset = (uint16_t)(b >> 16);
+				/* any gso fields, known types or not */
+				h->gso_type = (uint8_t)(b >> 8);
+				h->gso_size = (uint16_t)(a >> 8);
+				h->hdr_len = (uint16_t)b;
 				memcpy((uint8_t *)h + VIRTIO_NET_HDR_LEN, c + 5, 4);
 				if (packed)
 					simq_p_used(s, true, id, b % 5000, 1);
@@ -168,6 +175,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       : (c[9] & 16) ? RTE_MBUF_F_TX_UDP_CKSUM : 0;
 				pk[k]->l2_len = b >> 16;
 				pk[k]->l3_len = b >> 23;
+				/* TSO asked for, with any MSS and TCP header length */
+				if (c[9] & 32) {
+					pk[k]->ol_flags |= RTE_MBUF_F_TX_TCP_SEG |
+							   ((c[9] & 64) ? RTE_MBUF_F_TX_IPV6
+									: RTE_MBUF_F_TX_IPV4);
+					pk[k]->tso_segsz = (uint16_t)(a >> 16);
+					pk[k]->l4_len = (uint8_t)(a >> 8);
+				}
 				if (k > 0 && (c[9] & 4) && rte_pktmbuf_chain(pk[0], pk[k]) == 0) {
 					k--;
 					n--;

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "devargs.h"
-#include "virtio_spec.h"
+#include "virtio_features.h"
 
 static char err[256];
 
@@ -35,14 +35,15 @@ test_all_keys_parse(void **state)
 	struct fj_vhost_args a;
 	(void)state;
 	assert_int_equal(parse("path=/run/vu.sock,queues=4,queue_size=512,mac=02:00:00:0a:0b:0c,"
-			       "mrg_rxbuf=0,in_order=0,packed_vq=1,csum=0", &a), 0);
+			       "mrg_rxbuf=0,in_order=0,packed_vq=1,csum=0,tso=0", &a), 0);
 	assert_string_equal(a.path, "/run/vu.sock");
 	assert_int_equal(a.queues, 4);
 	assert_int_equal(a.queue_size, 512);
 	assert_true(a.has_mac);
 	assert_memory_equal(a.mac, ((uint8_t[]){ 2, 0, 0, 0x0a, 0x0b, 0x0c }), 6);
 	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_F_IN_ORDER) |
-					     FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
+					     FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+					     FJ_FEATURES_TSO);
 }
 
 static void
@@ -154,6 +155,10 @@ test_pci_switches_turn_features_off_and_on(void **state)
 	assert_int_equal(off, FJ_BIT(VIRTIO_NET_F_HASH_REPORT) | FJ_BIT(VIRTIO_F_RING_PACKED));
 	assert_int_equal(fj_pci_args_parse("rss=1,packed_vq=1", &off, err, sizeof(err)), 0);
 	assert_int_equal(off, 0);
+	assert_int_equal(fj_pci_args_parse("tso=0", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, FJ_FEATURES_TSO);
+	assert_int_equal(fj_pci_args_parse("tso=1", &off, err, sizeof(err)), 0);
+	assert_int_equal(off, 0);
 	/* Whatever their order: RSS on, its hash reports off. */
 	assert_int_equal(fj_pci_args_parse("hash_report=0,rss=1", &off, err, sizeof(err)), 0);
 	assert_int_equal(off, FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
@@ -166,7 +171,7 @@ test_pci_bad_devargs_say_what_is_taken(void **state)
 	(void)state;
 	assert_int_equal(fj_pci_args_parse("queues=2", &off, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad device arguments"));
-	assert_non_null(strstr(err, "packed_vq=<0|1> rss=<0|1> hash_report=<0|1>"));
+	assert_non_null(strstr(err, "packed_vq=<0|1> rss=<0|1> hash_report=<0|1> tso=<0|1>"));
 	assert_int_equal(fj_pci_args_parse("rss=2", &off, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "rss"));
 	assert_int_equal(fj_pci_args_parse("rss", &off, err, sizeof(err)), -EINVAL);

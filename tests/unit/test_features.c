@@ -35,7 +35,7 @@ test_only_offered_and_supported_bits_are_accepted(void **state)
 			 FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_F_RING_PACKED) |
 			 FJ_BIT(VIRTIO_F_EVENT_IDX) | FJ_BIT(VIRTIO_F_INDIRECT_DESC) |
 			 FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_F_IN_ORDER) |
-			 FJ_BIT(11) /* HOST_TSO4: segmentation offload is not driven */;
+			 FJ_BIT(13) /* HOST_ECN: ECN with TSO is not driven */;
 	assert_int_equal(fj_features_negotiate(offer, 0, 0, &acc, &why), 0);
 	assert_int_equal(acc, FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 				      FJ_BIT(VIRTIO_NET_F_MQ) | FJ_BIT(VIRTIO_F_IN_ORDER) |
@@ -151,6 +151,41 @@ test_hash_reports_need_rss(void **state)
 	assert_false(acc & FJ_BIT(VIRTIO_NET_F_HASH_REPORT));
 }
 
+#define TSO_OFFER                                                                   \
+	(FJ_BIT(VIRTIO_F_VERSION_1) | FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
+	 FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_FEATURES_TSO)
+
+static void
+test_tso_is_taken_with_its_checksum_features(void **state)
+{
+	uint64_t acc;
+	const char *why;
+	(void)state;
+	assert_int_equal(fj_features_negotiate(TSO_OFFER, 0, 0, &acc, &why), 0);
+	assert_int_equal(acc, TSO_OFFER);
+	/* §5.1.3.1: HOST_TSO needs CSUM, GUEST_TSO needs GUEST_CSUM. */
+	assert_int_equal(fj_features_negotiate(TSO_OFFER & ~FJ_BIT(VIRTIO_NET_F_CSUM), 0, 0, &acc,
+					       &why), 0);
+	assert_false(acc & FJ_FEATURES_HOST_TSO);
+	assert_int_equal(acc & FJ_FEATURES_GUEST_TSO, FJ_FEATURES_GUEST_TSO);
+	assert_int_equal(fj_features_negotiate(TSO_OFFER & ~FJ_BIT(VIRTIO_NET_F_GUEST_CSUM), 0, 0,
+					       &acc, &why), 0);
+	assert_false(acc & FJ_FEATURES_GUEST_TSO);
+	assert_int_equal(acc & FJ_FEATURES_HOST_TSO, FJ_FEATURES_HOST_TSO);
+	/* Large receive only into mergeable buffers (§5.1.6.3.1). */
+	assert_int_equal(fj_features_negotiate(TSO_OFFER, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF), 0, &acc,
+					       &why), 0);
+	assert_false(acc & FJ_FEATURES_GUEST_TSO);
+	assert_int_equal(acc & FJ_FEATURES_HOST_TSO, FJ_FEATURES_HOST_TSO);
+	/* csum=0 takes TSO with it; tso=0 leaves the checksums. */
+	assert_int_equal(fj_features_negotiate(TSO_OFFER, FJ_BIT(VIRTIO_NET_F_CSUM) |
+							       FJ_BIT(VIRTIO_NET_F_GUEST_CSUM),
+					       0, &acc, &why), 0);
+	assert_false(acc & FJ_FEATURES_TSO);
+	assert_int_equal(fj_features_negotiate(TSO_OFFER, FJ_FEATURES_TSO, 0, &acc, &why), 0);
+	assert_int_equal(acc, TSO_OFFER & ~FJ_FEATURES_TSO);
+}
+
 static void
 test_feature_names_are_listed_for_logs(void **state)
 {
@@ -178,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_rss_and_hash_reports_are_taken_with_the_control_queue_and_mq),
 		cmocka_unit_test(test_rss_needs_the_control_queue_and_mq),
 		cmocka_unit_test(test_hash_reports_need_rss),
+		cmocka_unit_test(test_tso_is_taken_with_its_checksum_features),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -635,6 +635,133 @@ test_tx_asks_the_device_for_checksums(void **state)
 	sim_free(s);
 }
 
+/* A TCP/IPv4 segment of @plen payload bytes in one mbuf, asking for TSO
+ * with segments of @mss, its checksum field as DPDK has it for TSO (the
+ * pseudo-header without the length). */
+static struct rte_mbuf *
+mk_tso(uint32_t plen, uint16_t mss)
+{
+	static uint8_t f[RTE_MBUF_DEFAULT_DATAROOM];
+	uint16_t full;
+	uint32_t len = mk_partial(f, true, plen, &full);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
+	memcpy(p, f, len);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	uint16_t phdr = rte_ipv4_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG);
+	memcpy(p + 34 + 16, &phdr, 2);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	return m;
+}
+
+/* §5.1.6.2 with HOST_TSO4: a segment asking for TSO goes out with
+ * gso_type TCPV4, hdr_len over all headers, gso_size the MSS, and the
+ * checksum field holding the pseudo-header sum with the TCP length, as
+ * the device (and Linux behind it) adjusts per piece. TSO not enabled for
+ * the IP version, a zero MSS or headers outside the first segment: a
+ * counted drop. */
+static void
+test_tx_tso_fills_the_gso_fields(void **state)
+{
+	(void)state;
+	struct simq *s = sim_new(64, FJ_BIT(VIRTIO_NET_F_CSUM) | FJ_BIT(VIRTIO_NET_F_HOST_TSO4));
+	s->txq->csum = true;
+	assert_int_equal(s->txq->gso, FJ_GSO_V4);
+	struct rte_mbuf *m[5] = { mk_tso(1900, 1448), mk_tso(100, 0), mk_tso(1900, 1448),
+				  mk_tso(1900, 1448), mk_tso(1000, 536) };
+	m[2]->ol_flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+	m[3]->l4_len = 8;
+	rte_mbuf_refcnt_update(m[4], 1); /* shared: the header goes in its own descriptor */
+	assert_int_equal(fj_tx_burst(s->txq, m, 5), 5);
+	assert_int_equal(s->txq->st.bad_tso, 3);
+	assert_int_equal(s->txq->st.tso, 2);
+	assert_int_equal(s->txq->st.packets, 2);
+	for (int i = 0; i < 2; i++) {
+		struct rte_mbuf *sent = i == 0 ? m[0] : m[4];
+		uint16_t id = dev_next_avail(s, false);
+		const struct virtio_net_hdr *h =
+			(const void *)(uintptr_t)s->txq->vr.desc[id].addr;
+		assert_int_equal(h->flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		assert_int_equal(h->gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+		assert_int_equal(h->hdr_len, 54);
+		assert_int_equal(h->gso_size, i == 0 ? 1448 : 536);
+		assert_int_equal(h->csum_start, 34);
+		assert_int_equal(h->csum_offset, 16);
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(sent, void *, 14);
+		uint16_t field, want = rte_ipv4_phdr_cksum(ip, 0);
+		memcpy(&field, rte_pktmbuf_mtod_offset(sent, uint8_t *, 50), 2);
+		assert_int_equal(field, want);
+	}
+	rte_pktmbuf_free(m[4]); /* our reference */
+	sim_free(s);
+
+	/* Without HOST_TSO negotiated, nothing asking for TSO leaves. */
+	s = sim_new(64, FJ_BIT(VIRTIO_NET_F_CSUM));
+	s->txq->csum = true;
+	m[0] = mk_tso(1900, 1448);
+	assert_int_equal(fj_tx_burst(s->txq, m, 1), 1);
+	assert_int_equal(s->txq->st.bad_tso, 1);
+	assert_int_equal(s->txq->st.packets, 0);
+	sim_free(s);
+}
+
+/* §5.1.6.4 with GUEST_TSO4 and mergeable buffers: a coalesced segment is
+ * handed up as LRO with its segment size; a gso_type not negotiated or
+ * unknown, or a zero gso_size, is a counted drop. */
+static void
+test_rx_large_segments_are_flagged_lro(void **state)
+{
+	(void)state;
+	uint64_t feat = FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			FJ_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	struct simq *s = sim_new(256, feat);
+	s->rxq->guest_csum = s->rxq->csum_offload = true;
+	assert_int_equal(s->rxq->gso, FJ_GSO_V4);
+	static uint8_t f[14 + 20 + 20 + 8000];
+	uint16_t full;
+	uint32_t len = mk_partial(f, true, 8000, &full);
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54,
+				    .gso_size = 1448, .csum_start = 34, .csum_offset = 16 };
+	struct rte_mbuf *pk[8];
+
+	dev_deliver_hdr(s, f, len, true, &h);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6; /* not negotiated */
+	dev_deliver_hdr(s, f, len, true, &h);
+	h.gso_type = 3; /* UDP: not driven */
+	dev_deliver_hdr(s, f, len, true, &h);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = 0;
+	dev_deliver_hdr(s, f, len, true, &h);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 8), 1);
+	assert_true(pk[0]->ol_flags & RTE_MBUF_F_RX_LRO);
+	assert_int_equal(pk[0]->tso_segsz, 1448);
+	assert_int_equal(pk[0]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	assert_mbuf_holds(pk[0], f, len);
+	assert_int_equal(s->rxq->st.lro, 1);
+	assert_int_equal(s->rxq->st.bad_gso, 3);
+	rte_pktmbuf_free(pk[0]);
+	sim_free(s);
+
+	/* Without GUEST_TSO the device had no business coalescing. */
+	s = sim_new(256, FJ_BIT(VIRTIO_NET_F_MRG_RXBUF) | FJ_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	s->rxq->guest_csum = true;
+	h.gso_size = 1448;
+	dev_deliver_hdr(s, f, len, true, &h);
+	h.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	dev_deliver_hdr(s, f, len, true, &h);
+	assert_int_equal(fj_rx_burst(s->rxq, pk, 8), 1);
+	assert_false(pk[0]->ol_flags & RTE_MBUF_F_RX_LRO);
+	assert_int_equal(s->rxq->st.bad_gso, 1);
+	rte_pktmbuf_free(pk[0]);
+	sim_free(s);
+}
+
 static void
 test_tx_frees_mbufs_completed_out_of_order(void **state)
 {
@@ -1024,6 +1151,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rx_delivers_frames_byte_for_byte),
 		cmocka_unit_test(test_rx_csum_flags_for_an_offloading_application),
+		cmocka_unit_test(test_tx_tso_fills_the_gso_fields),
+		cmocka_unit_test(test_rx_large_segments_are_flagged_lro),
 		cmocka_unit_test(test_rx_completes_partial_checksums_for_other_applications),
 		cmocka_unit_test(test_rx_checksum_header_pointing_outside_the_frame_is_dropped),
 		cmocka_unit_test(test_tx_asks_the_device_for_checksums),
