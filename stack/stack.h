@@ -97,6 +97,7 @@ struct fj_stack {
 	bool tx_tso, tx_refs, rx_lro;
 	uint16_t tx_max_segs;
 	uint32_t tso_max;
+	uint16_t tso_short;   /* taken off the MSS in tso_segsz (a port quirk) */
 	struct rte_mempool *ref_mp;
 	struct rte_mbuf *tx[FJ_TX_BATCH];
 	uint16_t ntx;

@@ -127,6 +127,15 @@ tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 		    (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	/* An IPv4 datagram's total length is 16 bits. */
 	s->tso_max = s->tx_tso ? UINT16_MAX - FJ_IPV4_HDR_LEN - 60 : 0;
+	/*
+	 * DPDK 22.11's net_tap refuses a TSO segment whose pieces, Ethernet
+	 * header included, exceed the MTU: it holds the pieces to the MTU
+	 * with their L2 header. Its pieces are made that much shorter.
+	 */
+	s->tso_short = s->tx_tso && info->driver_name != NULL &&
+				       strcmp(info->driver_name, "net_tap") == 0
+			       ? RTE_ETHER_HDR_LEN
+			       : 0;
 	const uint64_t lro = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
 	s->rx_lro = !s->no_lro && (info->rx_offload_capa & lro) == lro;
 	if (s->tx_refs)
@@ -173,6 +182,7 @@ netif_join(struct fj_stack *s)
 	s->rx_ip_csum = s0->rx_ip_csum;
 	s->rx_l4_csum = s0->rx_l4_csum;
 	s->tx_tso = s0->tx_tso;
+	s->tso_short = s0->tso_short;
 	s->tx_refs = s0->tx_refs;
 	s->rx_lro = s0->rx_lro;
 	s->tx_max_segs = s0->tx_max_segs;

@@ -191,6 +191,11 @@ seg_send(struct fj_stack *s, struct rte_mbuf *m, uint8_t *p, const struct fj_tcp
  * At most @max_pieces; the bytes taken, which are fewer when the queue's
  * buffers are smaller than the segment allows pieces for. -ENOBUFS
  * (counted) when no reference is left.
+ *
+ * A piece of odd length ends the segment: every piece but the last is
+ * even, so each piece's bytes keep their 16-bit alignment in the
+ * checksum. Ports that sum a chain piece by piece, as DPDK 22.11's
+ * net_tap does for its checksum and TSO emulation, get it right only so.
  */
 static int32_t
 seg_refs(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mq *q, uint32_t off,
@@ -229,6 +234,8 @@ seg_refs(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mq *q, uint32_t
 			taken += k;
 			off = 0;
 			max_pieces--;
+			if (k & 1)
+				return (int32_t)taken;
 		}
 	}
 	return (int32_t)taken;
@@ -325,7 +332,7 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 		p[17] = (uint8_t)ph;
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
-		m->tso_segsz = f->mss;
+		m->tso_segsz = (uint16_t)(f->mss - s->tso_short);
 		s->c.tcp_tso_segs++;
 	} else if (s->tx_tcp_csum) {
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
