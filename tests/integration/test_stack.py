@@ -387,14 +387,14 @@ def test_vm_udp_echo():
 def test_vm_tcp_tso():
     """fj-xfer --tso inside a QEMU guest on fjord's PCI driver, the NIC
     (virtio-net-pci, host_tso4=on, guest_tso4=on) on a tap in a test-made
-    namespace whose kernel is the peer: the kernel reads 16 MiB that fjord
-    sends in large segments for QEMU to cut (HOST_TSO4), then writes 16 MiB
+    namespace whose kernel is the peer: the kernel reads 64 MiB that fjord
+    sends in large segments for QEMU to cut (HOST_TSO4), then writes 64 MiB
     that reach fjord coalesced (GUEST_TSO4, the host kernel's GSO); SHA-256
     both ways, and fjord's counters show both offloads at work."""
     from vmguest import GuestTestpmd, Netns
     d = h.workdir()
     ns = g = None
-    size = 16 << 20
+    size = 64 << 20
     guest_ip, host_ip, tap = "10.79.0.2", "10.79.0.1", "fjtso0"
     xfer = os.path.abspath(XFER)  # the guest holds fjord's build at the host's paths
     run = (f'{xfer} -l 0 -d "$FJ_PMD" -a "$FJ_BDF" --log-level=pmd.net.fjord:info -- '
@@ -801,16 +801,17 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None, sta
 
 
 def test_tcp_one_way_transfers():
-    """1 MiB and 64 MiB each way, alone: fjord sends (and closes first),
-    fjord receives (the kernel closes first); SHA-256 checked."""
-    one_way("xfer")
+    """1 MiB, 64 MiB and 1 GiB each way, alone: fjord sends (and closes
+    first), fjord receives (the kernel closes first); SHA-256 checked."""
+    one_way("xfer", sizes=(1 << 20, 64 << 20, 1 << 30))
 
 
 def test_tcp_one_way_transfers_tso():
     """The same with --tso over net_tap, which offers TSO (it cuts in
     software, rte_gso) and checksums: fjord sends 64 KiB segments whose
-    payload refers to the send queue's buffers; SHA-256 checked."""
-    one_way("xft", stack_args=("--tso",))
+    payload refers to the send queue's buffers; 1 MiB and 1 GiB each way,
+    SHA-256 checked."""
+    one_way("xft", sizes=(1 << 20, 1 << 30), stack_args=("--tso",))
 
 
 def test_tcp_socket_one_way_transfers():
