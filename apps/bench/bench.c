@@ -10,6 +10,11 @@
  *   --mode churn  TCP: connect, one --size exchange, close, again
  *   --mode bulk   TCP: write to the discard port (RFC 863) as fast as the
  *                 send buffers take it
+ *   --bulk-beside N  with --mode echo over TCP: N more connections write
+ *                 64 KiB buffers to the echo port all along and drop what
+ *                 comes back, so the server receives and sends bulk flows
+ *                 on the shard that serves the measured echo (their Gbit/s
+ *                 written in the result)
  *
  * After --warmup seconds, --duration seconds are measured: requests/s (or
  * connections/s, Gbit/s), latency percentiles from a log-linear histogram
@@ -35,7 +40,7 @@ static struct {
 	enum mode mode;
 	bool udp;
 	struct fj_addr server;
-	unsigned conns, size;
+	unsigned conns, size, bulk_beside;
 	double duration, warmup;
 	uint64_t t_start, t_measure, t_end; /* ns */
 } B;
@@ -64,6 +69,8 @@ struct conn {
 	uint64_t sent_at; /* ns; 0: not waiting */
 	uint32_t got;     /* bytes of the echo so far */
 	bool dead;
+	bool bulk;        /* writes to the discard port (--mode bulk, --bulk-beside) */
+	bool up;          /* connected: its flow has called back */
 };
 
 static struct conn *conns;
@@ -179,6 +186,7 @@ conn_failed(struct conn *c)
 		fj_flow_abort(c->f);
 		c->f = NULL;
 	}
+	c->up = false;
 	c->sent_at = 0;
 	if (!ME->done)
 		open_conn(c);
@@ -214,15 +222,23 @@ send_next(struct conn *c)
 
 static bool clock_check(uint64_t now);
 
+#define BESIDE_SIZE 65536 /* the writes of --bulk-beside connections */
+#define BESIDE_BURST 1    /* ... one per call, then the echo's turn */
+
 static void
 bulk_write(struct conn *c)
 {
 	/* A sink as fast as the writer may never push back: the clock is
-	 * looked at every 64 buffers. */
+	 * looked at every 64 buffers. Beside an echo flow a call writes a
+	 * bounded burst, so the client serves the echo in between (its
+	 * replies and the tick call again). */
 	for (unsigned n = 1; !ME->done; n++) {
+		if (B.mode != BULK && n > BESIDE_BURST)
+			return;
 		if (n % 64 == 0 && clock_check(now_ns()))
 			return;
-		struct fj_buf *b = fj_buf_alloc(ME->s, B.size);
+		uint32_t size = B.mode == BULK ? B.size : BESIDE_SIZE;
+		struct fj_buf *b = fj_buf_alloc(ME->s, size);
 		if (b == NULL)
 			return;
 		for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s))
@@ -237,8 +253,17 @@ bulk_write(struct conn *c)
 			return;
 		}
 		if (ME->measuring)
-			ME->bytes += B.size;
+			ME->bytes += size;
 	}
+}
+
+/* The bulk connections beside the echo on the calling shard, a burst each. */
+static void
+beside_kick(void)
+{
+	for (unsigned i = B.conns; i < B.conns + B.bulk_beside; i++)
+		if (conns[i].shard == ME->id && conns[i].up)
+			bulk_write(&conns[i]);
 }
 
 static void
@@ -249,8 +274,9 @@ on_flow(struct fj_flow *f, void *arg)
 
 	if (c->f == NULL)
 		c->f = f;
-	if (B.mode == BULK) {
+	if (c->bulk) {
 		enum fj_read r;
+		c->up = true;
 		while ((r = fj_flow_read(f, &b)) == FJ_DATA)
 			fj_buf_free(b);
 		if (r == FJ_ERROR || r == FJ_EOF)
@@ -259,6 +285,8 @@ on_flow(struct fj_flow *f, void *arg)
 			bulk_write(c);
 		return;
 	}
+	if (B.bulk_beside)
+		beside_kick();
 	if (c->sent_at == 0 && c->got == 0) {
 		send_next(c); /* connected */
 		return;
@@ -306,6 +334,7 @@ on_flow(struct fj_flow *f, void *arg)
 static void
 open_conn(struct conn *c)
 {
+	c->up = false;
 	c->got = 0;
 	c->sent_at = 0;
 	c->f = fj_connect_tcp(shards[c->shard].s, &B.server, on_flow, c);
@@ -368,13 +397,15 @@ tick(struct fj_stack *s, void *arg)
 	(void)s;
 	if (clock_check(now))
 		return;
-	for (unsigned i = 0; i < B.conns; i++) {
+	for (unsigned i = 0; i < B.conns + B.bulk_beside; i++) {
 		struct conn *c = &conns[i];
 		if (c->shard != me->id)
 			continue;
 		if (c->dead) {
 			c->dead = false;
 			open_conn(c);
+		} else if (c->bulk && c->up && B.mode != BULK) {
+			bulk_write(c);
 		} else if (B.udp && c->sent_at != 0 && now - c->sent_at > 200000000u) {
 			/* A datagram or its echo was lost: count it, go on. */
 			if (me->measuring)
@@ -398,9 +429,10 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: fjord-bench [EAL arguments] -- [stack arguments] --server IP[:PORT]\n"
 		"         [--mode echo|churn|bulk] [--proto tcp|udp] [--conns N] [--size BYTES]\n"
-		"         [--duration S] [--warmup S]\n"
+		"         [--duration S] [--warmup S] [--bulk-beside N]\n"
 		"  echo: closed-loop requests (TCP or UDP, port 7 unless given); churn: a\n"
-		"  connection per request (TCP); bulk: one way to the discard port (9)\n\n");
+		"  connection per request (TCP); bulk: one way to the discard port (9);\n"
+		"  --bulk-beside N: TCP echo with N bulk connections echoed beside it\n\n");
 	fj_stack_usage(out);
 }
 
@@ -465,6 +497,8 @@ main(int argc, char **argv)
 			B.size = (unsigned)strtoul(v, &end, 10), ok = *end == 0 && B.size >= 1 && B.size <= FJ_BUF_MAX;
 		else if (ok && strcmp(a, "--duration") == 0)
 			B.duration = strtod(v, &end), ok = *end == 0 && B.duration > 0 && B.duration <= 3600;
+		else if (ok && strcmp(a, "--bulk-beside") == 0)
+			B.bulk_beside = (unsigned)strtoul(v, &end, 10), ok = *end == 0 && B.bulk_beside <= 64;
 		else if (ok && strcmp(a, "--warmup") == 0)
 			B.warmup = strtod(v, &end), ok = *end == 0 && B.warmup >= 0 && B.warmup <= 600;
 		else
@@ -484,14 +518,16 @@ main(int argc, char **argv)
 		server = NULL;
 	B.udp = strcmp(proto, "udp") == 0;
 	if (server == NULL || !parse_server(server, &B.server) ||
-	    (!B.udp && strcmp(proto, "tcp") != 0) || (B.udp && (B.mode != ECHO || B.size > 1472))) {
+	    (!B.udp && strcmp(proto, "tcp") != 0) || (B.udp && (B.mode != ECHO || B.size > 1472)) ||
+	    (B.bulk_beside && (B.udp || B.mode != ECHO))) {
 		fprintf(stderr, "fjord-bench: needs --server IP[:PORT], --mode echo|churn|bulk, "
-				"--proto tcp|udp (udp: echo only, --size up to 1472)\n");
+				"--proto tcp|udp (udp: echo only, --size up to 1472; --bulk-beside: "
+				"TCP echo only)\n");
 		return 2;
 	}
 	if (B.server.port == 0)
 		B.server.port = B.mode == BULK ? 9 : 7;
-	conns = calloc(B.conns, sizeof(*conns));
+	conns = calloc(B.conns + B.bulk_beside, sizeof(*conns));
 	if (conns == NULL)
 		return 1;
 	B.t_start = now_ns();
@@ -509,10 +545,11 @@ main(int argc, char **argv)
 	}
 	/* Connections spread over the shards; a UDP flow is where its replies
 	 * arrive (the stack says which shard that is). */
-	for (unsigned i = 0; i < B.conns; i++) {
+	for (unsigned i = 0; i < B.conns + B.bulk_beside; i++) {
 		struct conn *c = &conns[i];
 		c->idx = i;
 		c->shard = i % nshards;
+		c->bulk = B.mode == BULK || i >= B.conns;
 		if (B.udp) {
 			uint16_t port = (uint16_t)(20000 + i);
 			c->shard = fj_stack_shard_of(B.s, port, &B.server);
@@ -556,7 +593,7 @@ main(int argc, char **argv)
 	printf("fjord-bench: final counters:\n");
 	fj_stack_stats_dump(B.s, stdout);
 	fflush(stdout);
-	for (unsigned i = 0; i < B.conns; i++)
+	for (unsigned i = 0; i < B.conns + B.bulk_beside; i++)
 		if (conns[i].f != NULL)
 			fj_flow_abort(conns[i].f);
 	free(conns);
