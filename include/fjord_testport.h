@@ -23,6 +23,9 @@ struct fj_testport_cfg {
 	 * frames for another shard's flows wait in that shard's steering ring
 	 * until it is polled. */
 	unsigned shards;
+	/* The port offers TSO, cutting large TCP segments into MSS frames
+	 * (with their checksums) before tx sees them, as a NIC would. */
+	bool tso;
 	uint64_t hz;               /* clock units per second */
 	uint64_t (*clock)(void *ctx);
 	/* Every frame the stack sends, whole, in order. */

@@ -30,9 +30,11 @@ fj_stack_usage(FILE *out)
 		"  --promisc             take frames for any MAC address\n"
 		"  --no-csum-offload     compute every checksum in software, even where\n"
 		"                        the port offers to\n"
-		"  --tso                 TCP payload by reference to the send queue and, where\n"
-		"                        the port offers TSO, segments up to 64 KiB (off by\n"
-		"                        default: experimental)\n"
+		"  --no-tso              TCP payload copied into each segment, one MSS each,\n"
+		"                        even where the port takes chains (by default the\n"
+		"                        payload refers to the send queue's buffers and, where\n"
+		"                        the port offers TSO, segments reach 64 KiB; --tso\n"
+		"                        says so explicitly)\n"
 		"  --no-lro              take no coalesced segments (LRO) even where the port\n"
 		"                        offers them\n"
 		"  --turn-bytes N        the most one TCP flow sends in one loop turn before\n"
@@ -107,7 +109,7 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "csum_offload") == 0) {
 		c->no_csum_offload = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "tso") == 0) {
-		c->want_tso = strcmp(val, "0") != 0 && strcmp(val, "no") != 0;
+		c->no_tso = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "lro") == 0) {
 		c->no_lro = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "turn_bytes") == 0 || strcmp(key, "turn-bytes") == 0) {
@@ -176,7 +178,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->no_lro = c->no_lro;
-	s->want_tso = c->want_tso;
+	s->no_tso = c->no_tso;
 	s->turn_bytes = c->turn_bytes > 0 ? (uint32_t)c->turn_bytes : FJ_TURN_BYTES_DEFAULT;
 	s->busy_poll = c->busy_poll;
 	s->idle_yield = c->idle_yield;
@@ -251,8 +253,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 			c->no_csum_offload = true;
 			continue;
 		}
-		if (strcmp(a, "--tso") == 0) {
-			c->want_tso = true;
+		if (strcmp(a, "--tso") == 0 || strcmp(a, "--no-tso") == 0) {
+			c->no_tso = a[2] == 'n';
 			continue;
 		}
 		if (strcmp(a, "--no-lro") == 0) {

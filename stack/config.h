@@ -16,7 +16,7 @@ struct fj_cfg {
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl, turn_bytes;
-	bool promisc, no_csum_offload, busy_poll, idle_yield, want_tso, no_lro;
+	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro;
 	bool have_ip, have_gw;
 };
 

@@ -77,7 +77,7 @@ struct fj_stack {
 	enum fj_steer steer_want; /* --steer: FJ_STEER_NONE for auto */
 	bool promisc;
 	bool no_csum_offload;  /* --no-csum-offload */
-	bool want_tso;         /* --tso: payload by reference, TSO where the port has it */
+	bool no_tso;           /* --no-tso: payload copied, no TSO even where the port has it */
 	bool no_lro;           /* --no-lro */
 	uint32_t turn_bytes;   /* --turn-bytes: one flow's sending per loop turn */
 	bool busy_poll;        /* --busy-poll (socket backend) */

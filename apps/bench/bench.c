@@ -567,6 +567,9 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	int rc = fj_stack_run(B.s);
+	/* Stopped: a later signal has nothing to stop (the stack is freed below). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	uint64_t stopped = now_ns();
 	struct shard *t = calloc(1, sizeof(*t));
 	if (t == NULL)

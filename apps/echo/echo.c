@@ -165,6 +165,9 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	int rc = fj_stack_run(stack);
+	/* Stopped: a later signal has nothing to stop (the stack is freed below). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	printf("fjord-echo: stopped; final counters:\n");
 	fj_stack_stats_dump(stack, stdout);
 	fflush(stdout);

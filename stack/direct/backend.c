@@ -107,6 +107,7 @@ direct_run(struct fj_stack *s)
 		if (now >= next) {
 			fj_stack_timers(s, now);
 			next = fj_stack_next_timer(s);
+			fj_tcp_flush(s); /* what their callbacks wrote */
 		}
 		/* Everything this turn produced leaves in one burst. */
 		fj_netif_flush(s);

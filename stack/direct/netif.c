@@ -121,7 +121,7 @@ tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 		segs = segs ? RTE_MIN(segs, info->tx_desc_lim.nb_mtu_seg_max)
 			    : info->tx_desc_lim.nb_mtu_seg_max;
 	s->tx_max_segs = segs ? RTE_MIN(segs, (uint16_t)FJ_TX_SEGS_MAX) : FJ_TX_SEGS_DEFAULT;
-	s->tx_refs = s->want_tso && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+	s->tx_refs = !s->no_tso && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
 		     s->tx_max_segs >= 2;
 	s->tx_tso = s->tx_refs && s->tx_tcp_csum &&
 		    (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);

@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 
-#define TEST_FRAME_MAX (RTE_MBUF_DEFAULT_BUF_SIZE * 8)
+/* A 64 KiB IPv4 datagram and its Ethernet header. */
+#define TEST_FRAME_MAX (UINT16_MAX + RTE_ETHER_HDR_LEN)
 
 #include "direct.h"
 #include "fjord_testport.h"
@@ -15,16 +19,55 @@
 /* EAL starts once per process; every test port after the first shares it. */
 static bool eal_up;
 
+/*
+ * TSO as a NIC does it: the payload after the headers in pieces of
+ * tso_segsz, each behind a copy of the headers with its own IPv4 length,
+ * ID and checksum, its sequence number, FIN and PSH on the last piece
+ * only, and the TCP checksum complete.
+ */
+static void
+testport_cut(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *p, uint32_t len)
+{
+	uint32_t hl = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	uint8_t f[RTE_ETHER_HDR_LEN + 60 + 60 + 9216];
+	uint32_t mss = m->tso_segsz;
+
+	if (hl > len || mss == 0 || mss > sizeof(f) - hl) {
+		s->c.drops[FJ_DROP_OVERSIZE]++;
+		return;
+	}
+	for (uint32_t off = hl, k = 0; off < len; off += mss, k++) {
+		uint32_t plen = RTE_MIN(mss, len - off);
+		memcpy(f, p, hl);
+		memcpy(f + hl, p + off, plen);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + m->l2_len);
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(f + m->l2_len + m->l3_len);
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(m->l3_len + m->l4_len + plen));
+		ip->packet_id = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->packet_id) + k));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->sent_seq = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + (off - hl));
+		if (off + plen < len)
+			th->tcp_flags &= (uint8_t)~(RTE_TCP_FIN_FLAG | RTE_TCP_PSH_FLAG);
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		s->test_tx(s->test_ctx, f, hl + plen);
+	}
+}
+
 static uint16_t
 testport_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)TEST_FRAME_MAX);
-		const void *p = rte_pktmbuf_read(m, 0, len, s->test_frame);
+		const uint8_t *p = rte_pktmbuf_read(m, 0, len, s->test_frame);
 		/* Checksums the port would fill are the stack's job here: no
-		 * offloads are offered, so what leaves is complete. */
-		s->test_tx(s->test_ctx, p, len);
+		 * offloads but TSO are offered, so what leaves is complete. */
+		if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+			testport_cut(s, m, p, len);
+		else
+			s->test_tx(s->test_ctx, p, len);
 		rte_pktmbuf_free(m);
 	}
 	return n;
@@ -72,6 +115,10 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	 * most ports (copied only when small). */
 	s->tx_refs = true;
 	s->tx_max_segs = FJ_TX_SEGS_MAX;
+	if (cfg->tso) {
+		s->tx_tso = true;
+		s->tso_max = UINT16_MAX - FJ_IPV4_HDR_LEN - 60;
+	}
 	s->port = UINT16_MAX;
 	memcpy(s->mac.b, cfg->mac, 6);
 	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 ||
@@ -95,15 +142,29 @@ fail:
 void
 fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
-	char *p;
+	struct rte_mbuf *m = NULL;
 
-	if (m == NULL || len > UINT16_MAX || (p = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) {
-		s->c.drops[m == NULL ? FJ_DROP_NO_MBUF : FJ_DROP_OVERSIZE]++;
-		rte_pktmbuf_free(m);
+	if (len > TEST_FRAME_MAX) {
+		s->c.drops[FJ_DROP_OVERSIZE]++;
 		return;
 	}
-	memcpy(p, frame, len);
+	/* A frame longer than one buffer comes as a chain, as a port that
+	 * scatters (or coalesces, LRO) gives it. */
+	for (uint32_t off = 0; off < len || m == NULL;) {
+		struct rte_mbuf *seg = rte_pktmbuf_alloc(s->mp);
+		if (seg == NULL) {
+			s->c.drops[FJ_DROP_NO_MBUF]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		uint16_t k = (uint16_t)RTE_MIN(len - off, (uint32_t)rte_pktmbuf_tailroom(seg));
+		memcpy(rte_pktmbuf_append(seg, k), frame + off, k);
+		off += k;
+		if (m == NULL)
+			m = seg;
+		else
+			rte_pktmbuf_chain(m, seg);
+	}
 	/* As the loop takes a burst: steered when several shards share the
 	 * port (shard.h). */
 	if (s->g->steer == FJ_STEER_SOFTWARE)
@@ -124,5 +185,6 @@ fj_stack_poll(struct fj_stack *s)
 	}
 	fj_tcp_timers(s, now);
 	fj_stack_timers(s, now);
+	fj_tcp_flush(s); /* what their callbacks wrote */
 	fj_netif_flush(s);
 }

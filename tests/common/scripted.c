@@ -180,9 +180,8 @@ echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
 	fj_udp_send(u, b, from);
 }
 
-/* A fresh fixture; a parameterised case's prestate becomes its param. */
-int
-setup(void **state)
+static int
+setup_port(void **state, bool tso)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
@@ -190,13 +189,26 @@ setup(void **state)
 	fx->now_us = 1000 * SEC;
 	fx->peer_iss = 5000;
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
-				       .clock = clock_fn, .tx = tx_fn, .ctx = fx };
+				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso };
 	memcpy(cfg.mac, US.b, 6);
 	fx->stack = fj_stack_testport(&cfg);
 	assert_non_null(fx->stack);
 	assert_non_null(fj_udp_bind(fx->stack, 7, echo, NULL));
 	*state = fx;
 	return 0;
+}
+
+/* A fresh fixture; a parameterised case's prestate becomes its param. */
+int
+setup(void **state)
+{
+	return setup_port(state, false);
+}
+
+int
+setup_tso(void **state)
+{
+	return setup_port(state, true);
 }
 
 int

@@ -65,6 +65,7 @@ struct observer_app {
 	int events, err;
 	enum fj_read last;
 	uint32_t bytes;
+	uint32_t not_pat; /* bytes read that differ from pat() at their offset */
 	uint8_t data[4096];
 };
 
@@ -105,6 +106,8 @@ struct fixture {
 /* A stack at 10.0.0.2/24 (gateway .254) with a UDP echo on port 7; and
  * its end. *state: a struct fixture *. */
 int setup(void **state);
+/* setup() on a test port with TSO. */
+int setup_tso(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);
@@ -166,6 +169,11 @@ void peer_tcp(struct fixture *fx, uint16_t dport, uint32_t seq, uint32_t ack, ui
 	      uint16_t wnd, const struct fj_tcp_opts *o, const char *payload);
 /* The byte at stream offset @i of what the writers send. */
 uint8_t pat(uint32_t i);
+/* @len bytes of pat(@off..) from the peer to @port at @seq, in one segment
+ * of any length up to an IP datagram's (the port hands it up chained, as
+ * after LRO). */
+void peer_big(struct fixture *fx, uint16_t port, uint32_t seq, uint32_t ack, uint16_t wnd,
+	      uint32_t len, uint32_t off, const struct fj_tcp_opts *o);
 /* @len bytes of pat(0..) from the peer to @port at @seq. */
 void peer_bytes(struct fixture *fx, uint16_t port, uint32_t seq, uint32_t ack, uint16_t wnd,
 		uint32_t len, const struct fj_tcp_opts *o);
@@ -255,8 +263,11 @@ struct conn reach(struct fixture *fx, enum st st);
  *  22 observer (obs) 23 observer, shut down at once
  *  24 abort_on_data  25 reply_on_eof (a last word at the peer's EOF) */
 int tcp_setup(void **state);
-/* A cmocka case on tcp_setup's fixture. */
+/* The same on a test port that offers TSO (it cuts as a NIC would). */
+int tcp_setup_tso(void **state);
+/* A cmocka case on tcp_setup's fixture, or tcp_setup_tso's. */
 #define TCP_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
+#define TSO_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup_tso, teardown)
 /* Client callbacks; arg is the fixture. */
 void client_cb(struct fj_flow *f, void *arg);
 void client_writer(struct fj_flow *f, void *arg);

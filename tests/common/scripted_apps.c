@@ -144,6 +144,13 @@ observe(struct fixture *fx, struct fj_flow *f, bool shut)
 			uint32_t k = min_u32(n, fj_buf_len(b));
 			if (o->bytes + k <= sizeof(o->data))
 				memcpy(o->data + o->bytes, fj_buf_data(b), k);
+			/* Every byte of every piece against the stream pat() sends. */
+			uint32_t at = o->bytes;
+			for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s)) {
+				const uint8_t *p = fj_buf_data(s);
+				for (uint32_t i = 0; i < fj_buf_len(s); i++, at++)
+					o->not_pat += p[i] != pat(at);
+			}
 			o->bytes += n;
 			fj_buf_free(b);
 			continue;
@@ -238,8 +245,8 @@ client_writer(struct fj_flow *f, void *arg)
 		fj_buf_free(b);
 }
 
-int
-tcp_setup(void **state)
+static int
+tcp_setup_port(void **state, bool tso)
 {
 	static const struct {
 		uint16_t port;
@@ -250,7 +257,10 @@ tcp_setup(void **state)
 		{ 22, observer },      { 23, observer_shut }, { 24, abort_on_data },
 		{ 25, reply_on_eof },
 	};
-	setup(state);
+	if (tso)
+		setup_tso(state);
+	else
+		setup(state);
 	struct fixture *fx = *state;
 	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++)
 		assert_non_null(fj_listen_tcp(fx->stack, apps[i].port, apps[i].fn, fx));
@@ -258,4 +268,16 @@ tcp_setup(void **state)
 	fx->obs.last = FJ_AGAIN;
 	start_and_learn_peer(fx);
 	return 0;
+}
+
+int
+tcp_setup(void **state)
+{
+	return tcp_setup_port(state, false);
+}
+
+int
+tcp_setup_tso(void **state)
+{
+	return tcp_setup_port(state, true);
 }

@@ -19,16 +19,16 @@
 
 /* ------------------------------------------------------ the peer's segments */
 
-/* The frame of @p, padded to the minimum frame; its length. */
+/* The frame of @p in @f (@cap bytes), padded to the minimum frame; its length. */
 static uint32_t
-build_seg(uint8_t *f, const struct pseg *p)
+build_seg(uint8_t *f, const struct pseg *p, uint32_t cap)
 {
 	struct fj_tcp_hdr h = { .sport = p->sport ? p->sport : PPORT, .dport = p->dport,
 				.seq = p->seq, .ack = p->ack, .flags = p->flags, .wnd = p->wnd };
 	if (p->o)
 		h.o = *p->o;
 	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
-	assert_true(34 + hl + p->len <= 1600);
+	assert_true(34 + hl + p->len <= cap);
 	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV4);
 	if (p->len)
 		memcpy(f + 34 + hl, p->data, p->len);
@@ -59,7 +59,24 @@ void
 send_seg(struct fixture *fx, struct pseg p)
 {
 	uint8_t f[1600];
-	fj_stack_input(fx->stack, f, build_seg(f, &p));
+	fj_stack_input(fx->stack, f, build_seg(f, &p, sizeof(f)));
+}
+
+void
+peer_big(struct fixture *fx, uint16_t port, uint32_t seq, uint32_t ack, uint16_t wnd,
+	 uint32_t len, uint32_t off, const struct fj_tcp_opts *o)
+{
+	uint32_t cap = 34 + 60 + len;
+	uint8_t *f = malloc(cap), *data = malloc(len ? len : 1);
+	assert_non_null(f);
+	assert_non_null(data);
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = pat(off + i);
+	struct pseg p = { .dport = port, .seq = seq, .ack = ack, .flags = ACK, .wnd = wnd, .o = o,
+			  .data = data, .len = len };
+	fj_stack_input(fx->stack, f, build_seg(f, &p, cap));
+	free(data);
+	free(f);
 }
 
 void

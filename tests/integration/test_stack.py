@@ -385,7 +385,7 @@ def test_vm_udp_echo():
 
 
 def test_vm_tcp_tso():
-    """fj-xfer --tso inside a QEMU guest on fjord's PCI driver, the NIC
+    """fj-xfer inside a QEMU guest on fjord's PCI driver, the NIC
     (virtio-net-pci, host_tso4=on, guest_tso4=on) on a tap in a test-made
     namespace whose kernel is the peer: the kernel reads 64 MiB that fjord
     sends in large segments for QEMU to cut (HOST_TSO4), then writes 64 MiB
@@ -398,7 +398,7 @@ def test_vm_tcp_tso():
     guest_ip, host_ip, tap = "10.79.0.2", "10.79.0.1", "fjtso0"
     xfer = os.path.abspath(XFER)  # the guest holds fjord's build at the host's paths
     run = (f'{xfer} -l 0 -d "$FJ_PMD" -a "$FJ_BDF" --log-level=pmd.net.fjord:info -- '
-           f'--ip {guest_ip}/24 --tso --msl 1')
+           f'--ip {guest_ip}/24 --msl 1')
     cmd = (f'{run} --source & pid=$!; read -r line; kill -INT $pid; wait $pid; '
            f'mkdir -p /tmp/sink; {run} --sink /tmp/sink & pid=$!; read -r line; '
            f'kill -INT $pid; wait $pid; rc=$?; sha256sum /tmp/sink/*; exit $rc')
@@ -679,29 +679,30 @@ def impair(env, loss_in=0, loss_out=0, dup_out=0, dup_in=0, delay_us=0, jitter_u
 
 def test_tcp_lossy_link():
     """5 % random loss in both directions: 4 x 1 MiB echoed byte-exact,
-    recovered by fast retransmit and timeouts, within the time bound."""
+    recovered by fast retransmit and timeouts, within the time bound; then
+    16 MiB each way by fj-xfer. fjord sends large segments (TSO on net_tap)
+    whose payload refers to the send queue: what is lost of one is resent
+    in MSS pieces from the queue's buffers."""
     with Env("tcpl") as env:
-        impair(env, loss_in=5, loss_out=5)
-        tcp_client(env, "echo", 1 << 20, 4, timeout=300)
-        c = env.counters()
-        check(c["tcp_retransmits"] + c["tcp_fast_retransmits"] > 0, f"no retransmissions: {c}")
-        log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
-            f"out-of-order dropped {c['tcp_ooo_dropped']}")
-
-
-def test_tcp_lossy_link_tso():
-    """5 % loss both ways with --tso: 4 x 1 MiB echoed byte-exact, and
-    64 MiB each way by fj-xfer; what is lost of a large segment is resent
-    in MSS pieces from the send queue's buffers."""
-    with Env("tcplt", echo_args=("--tso",)) as env:
         impair(env, loss_in=5, loss_out=5)
         tcp_client(env, "echo", 1 << 20, 4, timeout=300)
         c = env.counters()
         check(c["tcp_retransmits"] + c["tcp_fast_retransmits"] > 0, f"no retransmissions: {c}")
         check(c["tcp_tx_ref_segs"] > 0, f"no referenced segments: {c}")
         log(f"TSO segments {c['tcp_tso_segs']}, retransmits {c['tcp_retransmits']}, "
-            f"fast {c['tcp_fast_retransmits']}")
-    one_way("lst", sizes=(16 << 20,), link={"loss_in": 5, "loss_out": 5}, stack_args=("--tso",))
+            f"fast {c['tcp_fast_retransmits']}, out-of-order dropped {c['tcp_ooo_dropped']}")
+    one_way("lsy", sizes=(16 << 20,), link={"loss_in": 5, "loss_out": 5})
+
+
+def test_tcp_lossy_link_no_tso():
+    """The echo on the lossy link with --no-tso: payload copied, one MSS
+    per segment."""
+    with Env("tcpln", echo_args=("--no-tso",)) as env:
+        impair(env, loss_in=5, loss_out=5)
+        tcp_client(env, "echo", 1 << 20, 4, timeout=300)
+        c = env.counters()
+        check(c["tcp_retransmits"] + c["tcp_fast_retransmits"] > 0, f"no retransmissions: {c}")
+        check(c["tcp_tx_ref_segs"] == 0 and c["tcp_tso_segs"] == 0, f"--no-tso ignored: {c}")
 
 
 def test_tcp_lossy_duplicating_link():
@@ -775,10 +776,15 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None, sta
         if base:
             after = wait_gauges(env, base, timeout=15)
             check(after == base, f"flows/mbufs {after} after, {base} before")
-        if "--tso" in stack_args:
+        if mode == "tap":
+            # net_tap takes chains and offers TSO (cut in software, rte_gso).
             c = env.counters()
-            check(c["tcp_tso_segs"] > 0 and c["tcp_tx_ref_segs"] > 0,
-                  f"--tso sent no large segments: {c}")
+            if "--no-tso" in stack_args:
+                check(c["tcp_tso_segs"] == 0 and c["tcp_tx_ref_segs"] == 0,
+                      f"--no-tso sent large or referenced segments: {c}")
+            else:
+                check(c["tcp_tso_segs"] > 0 and c["tcp_tx_ref_segs"] > 0,
+                      f"no large segments sent: {c}")
             log(f"TSO segments {c['tcp_tso_segs']}, referenced {c['tcp_tx_ref_segs']}, "
                 f"retransmits {c['tcp_retransmits'] + c['tcp_fast_retransmits']}")
     with Env(name + "i", mode=mode, app=XFER,
@@ -802,16 +808,17 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None, sta
 
 def test_tcp_one_way_transfers():
     """1 MiB, 64 MiB and 1 GiB each way, alone: fjord sends (and closes
-    first), fjord receives (the kernel closes first); SHA-256 checked."""
+    first), fjord receives (the kernel closes first); SHA-256 checked. fjord
+    sends by default as it can over net_tap, which offers TSO (cut in
+    software, rte_gso) and checksums: segments up to 64 KiB whose payload
+    refers to the send queue's buffers."""
     one_way("xfer", sizes=(1 << 20, 64 << 20, 1 << 30))
 
 
-def test_tcp_one_way_transfers_tso():
-    """The same with --tso over net_tap, which offers TSO (it cuts in
-    software, rte_gso) and checksums: fjord sends 64 KiB segments whose
-    payload refers to the send queue's buffers; 1 MiB and 1 GiB each way,
-    SHA-256 checked."""
-    one_way("xft", sizes=(1 << 20, 1 << 30), stack_args=("--tso",))
+def test_tcp_one_way_transfers_no_tso():
+    """The same with --no-tso (every payload copied into one-MSS segments):
+    1 MiB and 1 GiB each way, SHA-256 checked."""
+    one_way("xfn", sizes=(1 << 20, 1 << 30), stack_args=("--no-tso",))
 
 
 def test_tcp_socket_one_way_transfers():
@@ -830,12 +837,6 @@ def test_tcp_reordering_link():
         log(f"retransmits {c['tcp_retransmits']}, fast {c['tcp_fast_retransmits']}, "
             f"sack recoveries {c['tcp_sack_recoveries']}")
     one_way("reo", sizes=(1 << 20, 64 << 20), link={"reorder": 10})
-
-
-def test_tcp_reordering_link_tso():
-    """Reordering (10 % held 2 ms) with --tso: one-way transfers each way
-    byte-exact."""
-    one_way("rot", sizes=(16 << 20,), link={"reorder": 10}, stack_args=("--tso",))
 
 
 def test_tcp_delayed_jittery_link():

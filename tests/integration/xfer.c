@@ -225,6 +225,9 @@ main(int argc, char **argv)
 	printf("fj-xfer: serving TCP port %lu (%s)\n", port, fj_stack_backend(stack));
 	fflush(stdout);
 	int rc = fj_stack_run(stack);
+	/* Stopped: a later signal has nothing to stop (the stack is freed below). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	fj_stack_stats_dump(stack, stdout);
 	fj_stack_free(stack);
 	return rc < 0 ? 1 : 0;

@@ -133,8 +133,11 @@ struct fj_tcp_flow {
 	struct fj_timer_node rtx, delack, tw, ka;
 
 	struct fj_tcp_flow *lnext, *lprev; /* every flow of the stack */
-	struct fj_tcp_flow *unext, *uprev; /* a window update is due */
-	bool update_due;
+	/* On the list of flows with work for the end of the input or turn
+	 * (fj_tcp_flush): a window update (ack_due), new data to send
+	 * (output_due). */
+	struct fj_tcp_flow *unext, *uprev;
+	bool update_due, ack_due, output_due;
 };
 
 /* Stack-wide TCP state. */

@@ -78,8 +78,15 @@ fj_tcp_flush(struct fj_stack *s)
 {
 	while (T(s)->updates != NULL) {
 		struct fj_tcp_flow *f = T(s)->updates;
+		bool out = f->output_due, ack = f->ack_due;
+		uint64_t sent = s->c.tcp_tx;
+		f->output_due = f->ack_due = false;
 		tcp_update_due(f, false);
-		tcp_send_ack(f);
+		if (out)
+			tcp_output(f);
+		/* A segment that went carries the window update. */
+		if (ack && s->c.tcp_tx == sent)
+			tcp_send_ack(f);
 	}
 }
 
@@ -263,9 +270,11 @@ fj_tcp_read(struct fj_flow *base, struct fj_buf **buf)
 		/* Tell the peer when reading opened the window by a lot (RFC
 		 * 9293 §3.8.6.2.2): after the application is done, unless a
 		 * segment it sends meanwhile carries the news. */
-		if (f->state == FJ_TCP_ESTABLISHED && !f->update_due &&
-		    f->rcv_nxt + tcp_rcv_space(f) - f->rcv_adv >= RTE_MAX(2u * f->mss, RCV_BUF / 4u))
+		if (f->state == FJ_TCP_ESTABLISHED && !f->ack_due &&
+		    f->rcv_nxt + tcp_rcv_space(f) - f->rcv_adv >= RTE_MAX(2u * f->mss, RCV_BUF / 4u)) {
+			f->ack_due = true;
 			tcp_update_due(f, true);
+		}
 		return FJ_DATA;
 	}
 	if (f->state == FJ_TCP_CLOSED)
@@ -295,7 +304,18 @@ fj_tcp_write(struct fj_flow *base, struct fj_buf *buf)
 	}
 	tcp_mq_push(&f->sndq, m);
 	f->s->c.tcp_tx_bytes += m->pkt_len;
-	tcp_output(f);
+	/*
+	 * Where the port cuts large segments, what the application writes in
+	 * one callback (or turn) goes together at its end (fj_tcp_flush), so
+	 * that many small writes still make one large segment rather than a
+	 * segment each. Otherwise at once.
+	 */
+	if (f->s->tx_tso) {
+		f->output_due = true;
+		tcp_update_due(f, true);
+	} else {
+		tcp_output(f);
+	}
 	return 0;
 }
 

@@ -312,7 +312,9 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 	}
 	/* Whatever we send carries the latest ACK and window. */
 	f->unacked = 0;
-	tcp_update_due(f, false);
+	f->ack_due = false;
+	if (!f->output_due)
+		tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
 	if (!refs) {
 		int rc = seg_send(s, m, p, &h, f->key.raddr, len);
@@ -516,6 +518,24 @@ sack_recovery_output(struct fj_tcp_flow *f)
 	return sent;
 }
 
+/*
+ * With TSO, each ACK opens the window by a segment or two; sending that
+ * at once would make every segment small. While enough is in flight that
+ * more ACKs are sure to come (4 MSS: a receiver ACKs at least every second
+ * full segment, RFC 5681 §4.2), the sender waits until a third of the
+ * window is free, unless that is more than is left to send or than one
+ * segment takes (the deferral of Linux's TSO, simplified: no timer, the
+ * ACKs end it).
+ */
+static bool
+tso_defer(const struct fj_tcp_flow *f, uint32_t inflight, uint32_t wnd, uint32_t data_end)
+{
+	if (!f->s->tx_tso || inflight < 4u * f->mss || !fj_seq_lt(f->snd_nxt, data_end))
+		return false;
+	uint32_t room = wnd - inflight, left = data_end - f->snd_nxt;
+	return room < left && room < RTE_MIN(wnd / 3, f->s->tso_max);
+}
+
 /* Send what the windows allow: the lesser of the peer's window and cwnd
  * (RFC 5681 §3.1), or in SACK recovery what the pipe leaves (RFC 6675
  * §5); small segments as send_new decides (Nagle if asked, SWS). */
@@ -540,7 +560,7 @@ tcp_output(struct fj_tcp_flow *f)
 		for (;;) {
 			uint32_t inflight = f->snd_nxt - f->snd_una;
 			uint32_t k;
-			if (inflight >= wnd ||
+			if (inflight >= wnd || tso_defer(f, inflight, wnd, data_end) ||
 			    (k = send_new(f, RTE_MIN(wnd - inflight, budget))) == 0)
 				break;
 			sent = true;

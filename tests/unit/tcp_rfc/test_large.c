@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Segments larger than the MSS against the scripted peer. Received: what a
+ * port hands up after LRO (or a jumbo frame), taken whole, with the ACK
+ * (RFC 5681 §4.2), SACK (RFC 2018) and window (RFC 9293 §3.10.7.4)
+ * accounting of their bytes. Sent: TSO on the test port, which cuts a
+ * large segment into MSS frames as a NIC would; what goes within the
+ * peer's window (RFC 9293 §3.8.6.2.1), and what is resent when a piece of
+ * a large segment is lost (RFC 6675).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scripted.h"
+
+/* ------------------------------------------------------ received */
+
+/* A coalesced segment of 8 MSS: taken whole, read byte-exact, and ACKed
+ * at once (it stands for more than one full segment, RFC 5681 §4.2). */
+static void
+test_a_large_segment_is_taken_whole_and_acked_at_once(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs(fx, 22, 65535, true);
+	peer_big(fx, 22, fx->peer_iss + 1, iss1, 65535, 8000, 0, NULL);
+	expect_ack(fx, iss1, fx->peer_iss + 8001);
+	drain_acks(fx, fx->peer_iss + 8001);
+	assert_int_equal(fx->obs.bytes, 8000);
+	assert_int_equal(fx->obs.not_pat, 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_rx_large_segs"), 1);
+	/* An MSS-sized one after it waits for the delayed ACK as usual. */
+	peer_big(fx, 22, fx->peer_iss + 8001, iss1, 65535, 1000, 8000, NULL);
+	expect_nothing(fx);
+	advance(fx, 500 * MS);
+	expect_ack(fx, iss1, fx->peer_iss + 9001);
+	assert_int_equal(fx->obs.not_pat, 0);
+}
+
+/* A large segment that runs past the right edge of our window: the part
+ * inside is taken, the rest dropped, the ACK names the edge with the
+ * window closed (RFC 9293 §3.10.7.4: "trim to the window"). */
+static void
+test_a_large_segment_past_the_window_is_trimmed_to_it(void **state)
+{
+	struct fixture *fx = *state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .has_ws = true, .ws = 2 };
+	struct fj_tcp_hdr sa;
+	uint32_t iss1 = handshake(fx, 21, &o, 65535, 65535, &sa);
+	assert_true(sa.o.has_ws);
+	uint32_t seq = fx->peer_iss + 1, edge = seq;
+	/* Port 21 never reads: the window only closes. Fill most of it. */
+	for (int i = 0; i < 4; i++) {
+		peer_big(fx, 21, seq, iss1, 65535, 60000, seq - fx->peer_iss - 1, NULL);
+		seq += 60000;
+		struct fj_tcp_hdr a = expect_ack(fx, iss1, seq);
+		edge = seq + ((uint32_t)a.wnd << sa.o.ws);
+		drain_acks(fx, seq);
+	}
+	assert_true((int32_t)(edge - seq) > 0);
+	uint32_t room = edge - seq;
+	assert_true(room < 60000);
+	peer_big(fx, 21, seq, iss1, 65535, room + 3000, seq - fx->peer_iss - 1, NULL);
+	struct fj_tcp_hdr a = expect_ack(fx, iss1, edge);
+	assert_int_equal(a.wnd, 0);
+	drain_acks(fx, edge);
+	/* What lay past the edge comes again once the window opens; the
+	 * bytes that did come are in the flow, in order. */
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_rx_large_segs"), 5);
+	assert_non_null(fx->lazy_flow);
+	uint32_t got = 0, bad = 0;
+	struct fj_buf *b;
+	while (fj_flow_read(fx->lazy_flow, &b) == FJ_DATA) {
+		for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s)) {
+			const uint8_t *p = fj_buf_data(s);
+			for (uint32_t i = 0; i < fj_buf_len(s); i++, got++)
+				bad += p[i] != pat(got);
+		}
+		fj_buf_free(b);
+	}
+	assert_int_equal(got, edge - fx->peer_iss - 1);
+	assert_int_equal(bad, 0);
+}
+
+/* Large out-of-order segments are SACKed as one block each, merged as
+ * they touch, and the hole's arrival takes everything at once (RFC 2018
+ * §4; RFC 5681 §4.2: the ACKs for out-of-order data and for the filled
+ * hole go at once). */
+static void
+test_sack_blocks_cover_large_out_of_order_segments(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs_sack(fx, 22), base = fx->peer_iss + 1;
+	peer_big(fx, 22, base + 1000, iss1, 65535, 8000, 1000, NULL);
+	struct fj_tcp_hdr a = expect_ack(fx, iss1, base);
+	assert_int_equal(a.o.nsack, 1);
+	assert_int_equal(a.o.sack[0].left, base + 1000);
+	assert_int_equal(a.o.sack[0].right, base + 9000);
+	peer_big(fx, 22, base + 9000, iss1, 65535, 8000, 9000, NULL);
+	a = expect_ack(fx, iss1, base);
+	assert_int_equal(a.o.nsack, 1);
+	assert_int_equal(a.o.sack[0].left, base + 1000);
+	assert_int_equal(a.o.sack[0].right, base + 17000);
+	/* A later one with a gap: its own block, first. */
+	peer_big(fx, 22, base + 20000, iss1, 65535, 5000, 20000, NULL);
+	a = expect_ack(fx, iss1, base);
+	assert_int_equal(a.o.nsack, 2);
+	assert_int_equal(a.o.sack[0].left, base + 20000);
+	assert_int_equal(a.o.sack[0].right, base + 25000);
+	assert_int_equal(a.o.sack[1].left, base + 1000);
+	assert_int_equal(a.o.sack[1].right, base + 17000);
+	expect_nothing(fx);
+	assert_int_equal(fx->obs.bytes, 0);
+	/* The first hole fills: up to the second hole, one block left. */
+	peer_big(fx, 22, base, iss1, 65535, 1000, 0, NULL);
+	a = expect_ack(fx, iss1, base + 17000);
+	assert_int_equal(a.o.nsack, 1);
+	assert_int_equal(a.o.sack[0].left, base + 20000);
+	drain_acks(fx, base + 17000);
+	assert_int_equal(fx->obs.bytes, 17000);
+	/* The second, as a large segment overlapping both of its sides. */
+	peer_big(fx, 22, base + 16000, iss1, 65535, 10000, 16000, NULL);
+	a = expect_ack(fx, iss1, base + 26000);
+	assert_int_equal(a.o.nsack, 0);
+	drain_acks(fx, base + 26000);
+	assert_int_equal(fx->obs.bytes, 26000);
+	assert_int_equal(fx->obs.not_pat, 0);
+}
+
+/* ------------------------------------------------------ sent (TSO) */
+
+/* The peer's window: 5,500 bytes (1375 << 2) over MSS 1000. */
+#define PWND 1375
+
+/* Handshake to the writer (port 20) with MSS 1000, window shift 2 and
+ * SACK; the writer has @total bytes to send. Returns our ISS + 1. */
+static uint32_t
+tso_flow(struct fixture *fx, uint32_t total)
+{
+	fx->wr.total = total;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000, .has_ws = true, .ws = 2,
+				 .sack_perm = true };
+	struct fj_tcp_hdr sa;
+	return handshake(fx, 20, &o, 65535, PWND, &sa);
+}
+
+/*
+ * With TSO the sender fills the peer's window in one large segment of
+ * whole MSS (the port cuts it into frames of the MSS); the 500 bytes the
+ * window leaves past the last whole MSS wait (sender SWS avoidance,
+ * RFC 9293 §3.8.6.2.1: less than a segment and than half the largest
+ * window), and go once the window moves.
+ */
+static void
+test_tso_fills_the_window_in_whole_segments(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = tso_flow(fx, 20000), ack = fx->peer_iss + 1;
+	for (uint32_t k = 0; k < 5; k++)
+		expect_data(fx, iss1 + 1000 * k, ack, 1000, 1000 * k);
+	expect_nothing(fx);
+	uint64_t tso = fj_stack_counter(fx->stack, "tcp_tso_segs");
+	assert_true(tso >= 1);
+	/* The window moves by 5,000: the next 5 MSS, again as one. */
+	peer_tcp(fx, 20, ack, iss1 + 5000, ACK, PWND, NULL, NULL);
+	for (uint32_t k = 5; k < 10; k++)
+		expect_data(fx, iss1 + 1000 * k, ack, 1000, 1000 * k);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_tso_segs"), tso + 1);
+}
+
+/*
+ * A piece of a large segment is lost: the peer SACKs what came after it,
+ * and the sender resends that piece alone, one MSS from the send queue's
+ * buffers (RFC 6675 §5: IsLost once more than two segments are SACKed
+ * above it), not the whole large segment.
+ */
+static void
+test_a_lost_piece_of_a_large_segment_is_resent_alone(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = tso_flow(fx, 5000), ack = fx->peer_iss + 1;
+	for (uint32_t k = 0; k < 5; k++)
+		expect_data(fx, iss1 + 1000 * k, ack, 1000, 1000 * k);
+	expect_nothing(fx);
+	uint64_t tso = fj_stack_counter(fx->stack, "tcp_tso_segs");
+	/* The piece at 1000 was lost; 0 and 2000..5000 came. */
+	struct fj_tcp_opts o = { .nsack = 1 };
+	o.sack[0].left = iss1 + 2000;
+	o.sack[0].right = iss1 + 3000;
+	peer_tcp(fx, 20, ack, iss1 + 1000, ACK, PWND, &o, NULL);
+	o.sack[0].right = iss1 + 4000;
+	peer_tcp(fx, 20, ack, iss1 + 1000, ACK, PWND, &o, NULL);
+	o.sack[0].right = iss1 + 5000;
+	peer_tcp(fx, 20, ack, iss1 + 1000, ACK, PWND, &o, NULL);
+	expect_data(fx, iss1 + 1000, ack, 1000, 1000);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_fast_retransmits"), 1);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_tso_segs"), tso);
+	/* Its ACK covers everything: nothing more to send. */
+	peer_tcp(fx, 20, ack, iss1 + 5000, ACK, PWND, NULL, NULL);
+	advance(fx, 5 * SEC);
+	expect_nothing(fx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TCP_CASE(test_a_large_segment_is_taken_whole_and_acked_at_once),
+		TCP_CASE(test_a_large_segment_past_the_window_is_trimmed_to_it),
+		TCP_CASE(test_sack_blocks_cover_large_out_of_order_segments),
+		TSO_CASE(test_tso_fills_the_window_in_whole_segments),
+		TSO_CASE(test_a_lost_piece_of_a_large_segment_is_resent_alone),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
