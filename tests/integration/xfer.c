@@ -9,12 +9,17 @@
  *                    K = --seed), then closed by us first
  *   --sink DIR       every accepted connection's bytes are stored in
  *                    DIR/sink-N until the peer closes; then we close
+ *   --get IP N       the client of a --source: connects to IP, asks for N
+ *                    bytes, checks every byte of the stream (--seed) and
+ *                    its end, prints "get N bytes OK" (or FAILED), exits
  *
  * Listens on --xfer-port (default 9). A line per finished connection on
  * stdout: "source N bytes" or "sink N bytes PATH".
  */
 #include <errno.h>
 #include <signal.h>
+
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,9 @@ static bool source_mode;
 static unsigned long long seed = 1;
 static const char *sink_dir;
 static unsigned sinks;
+static const char *get_ip;
+static unsigned long long get_size;
+static int get_rc = 1; /* the client's exit status */
 
 struct conn {
 	unsigned long long off, want;
@@ -153,6 +161,64 @@ sink(struct fj_flow *f, struct conn *c)
 	}
 }
 
+/* Byte @off of the stream: little-endian words K, K+1, ... */
+static uint8_t
+stream_byte(unsigned long long off)
+{
+	return (uint8_t)((seed + off / 8) >> (8 * (off % 8)));
+}
+
+/* --get: the request once connected, then every byte checked to the end. */
+static void
+on_get(struct fj_flow *f, void *arg)
+{
+	struct conn *c = arg;
+	struct fj_buf *b;
+	bool ok = true;
+
+	if (c->nreq == 0) {
+		b = fj_buf_alloc(stack, 8);
+		if (b == NULL) {
+			fprintf(stderr, "fj-xfer: no buffer for the request\n");
+			fj_stack_stop(stack);
+			return;
+		}
+		for (int i = 0; i < 8; i++)
+			((uint8_t *)fj_buf_data(b))[i] = (uint8_t)(c->want >> (8 * i));
+		if (fj_flow_write(f, b) < 0) {
+			fprintf(stderr, "fj-xfer: cannot send the request\n");
+			fj_stack_stop(stack);
+			return;
+		}
+		c->nreq = 8;
+	}
+	for (;;) {
+		enum fj_read r = fj_flow_read(f, &b);
+		if (r == FJ_AGAIN)
+			return;
+		if (r == FJ_DATA) {
+			for (struct fj_buf *s = b; s != NULL; s = fj_buf_next(s)) {
+				const uint8_t *p = fj_buf_data(s);
+				for (uint32_t i = 0; i < fj_buf_len(s); i++, c->off++)
+					ok = ok && p[i] == stream_byte(c->off);
+			}
+			fj_buf_free(b);
+			if (!ok) {
+				printf("get: the stream differs before byte %llu\n", c->off);
+				break;
+			}
+			continue;
+		}
+		ok = r == FJ_EOF && c->off == c->want;
+		break;
+	}
+	printf("get %llu bytes %s\n", c->off, ok ? "OK" : "FAILED");
+	fflush(stdout);
+	get_rc = ok ? 0 : 1;
+	fj_flow_close(f);
+	fj_stack_stop(stack);
+}
+
 static void
 on_flow(struct fj_flow *f, void *arg)
 {
@@ -197,6 +263,9 @@ main(int argc, char **argv)
 			source_mode = true;
 		} else if (strcmp(argv[i], "--sink") == 0 && i + 1 < argc) {
 			sink_dir = argv[++i];
+		} else if (strcmp(argv[i], "--get") == 0 && i + 2 < argc) {
+			get_ip = argv[++i];
+			get_size = strtoull(argv[++i], &end, 10);
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
 			seed = strtoull(argv[++i], &end, 10);
 		} else if (strcmp(argv[i], "--xfer-port") == 0 && i + 1 < argc) {
@@ -212,9 +281,31 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (source_mode == (sink_dir != NULL)) {
-		fprintf(stderr, "fj-xfer: one of --source or --sink DIR\n");
+	if ((int)source_mode + (sink_dir != NULL) + (get_ip != NULL) != 1) {
+		fprintf(stderr, "fj-xfer: one of --source, --sink DIR or --get IP N\n");
 		return 2;
+	}
+	if (get_ip != NULL) {
+		struct in_addr in;
+		static struct conn getter;
+		if (inet_pton(AF_INET, get_ip, &in) != 1) {
+			fprintf(stderr, "fj-xfer: bad address %s\n", get_ip);
+			return 2;
+		}
+		struct fj_addr to = { ntohl(in.s_addr), (uint16_t)port };
+		getter.want = get_size;
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		if (fj_connect_tcp(stack, &to, on_get, &getter) == NULL) {
+			fprintf(stderr, "fj-xfer: cannot connect to %s: %s\n", get_ip, strerror(errno));
+			return 1;
+		}
+		int rc = fj_stack_run(stack);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		fj_stack_stats_dump(stack, stdout);
+		fj_stack_free(stack);
+		return rc < 0 ? 1 : get_rc;
 	}
 	if (fj_listen_tcp(stack, (uint16_t)port, on_flow, NULL) == NULL) {
 		fprintf(stderr, "fj-xfer: cannot listen on %lu: %s\n", port, strerror(errno));
