@@ -14,6 +14,7 @@
 
 #define NB_RXD 1024
 #define NB_TXD 1024
+#define NB_TXD_TSO 2048
 
 static uint16_t
 port_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
@@ -228,6 +229,13 @@ fj_netif_open(struct fj_stack *s)
 	conf.rxmode.offloads = (s->rx_ip_csum ? RTE_ETH_RX_OFFLOAD_IPV4_CKSUM : 0) |
 			       (s->rx_l4_csum ? rx_l4 : 0);
 	tcp_offloads(s, &info, &conf);
+	/* A TSO segment by reference takes a descriptor a piece (up to 64):
+	 * a ring of 1024 holds only some 16 of them, and what a full ring
+	 * refuses is dropped and resent after a timeout (measured: 16
+	 * sending flows lost segments to it; with 2048 none, and one flow
+	 * no slower within the noise). */
+	if (s->tx_tso)
+		nb_txd = NB_TXD_TSO;
 	rc = choose_steer(s, &info, &conf);
 	if (rc < 0)
 		return rc;
