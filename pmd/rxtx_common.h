@@ -250,7 +250,6 @@ tx_tso_check(struct fj_txq *q, const struct rte_mbuf *m)
 {
 	uint8_t v = m->ol_flags & RTE_MBUF_F_TX_IPV6 ? FJ_GSO_V6 : FJ_GSO_V4;
 	uint32_t hdrs = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
-
 	uint32_t ip_max = v == FJ_GSO_V6 ? UINT16_MAX + 40 : UINT16_MAX;
 
 	if (likely((q->gso & v) && m->tso_segsz != 0 && m->l3_len >= 20 && m->l4_len >= 20 &&
@@ -359,6 +358,10 @@ rx_csum(struct fj_rxq *q, struct rte_mbuf *m)
 static inline bool
 rx_gso(struct fj_rxq *q, struct rte_mbuf *m)
 {
+	/* Without GUEST_TSO nor mergeable buffers a frame cannot outgrow its
+	 * buffer, and nothing else read the header: leave its line alone. */
+	if (likely(q->gso == 0 && !q->mrg_rxbuf))
+		return true;
 	const struct virtio_net_hdr *h = rx_hdr(m, q->hdr_len);
 	uint8_t type = h->gso_type;
 
