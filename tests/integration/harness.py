@@ -87,7 +87,7 @@ class Proc:
         rx = re.compile(pattern)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            m = rx.search(self.output(), start)
+            m = self._settled(rx, start)
             if m:
                 return m
             if self.p.poll() is not None:
@@ -99,6 +99,24 @@ class Proc:
                               f"printing /{pattern}/:\n{self.tail()}")
             time.sleep(0.05)
         raise Failure(f"[{self.name}] no /{pattern}/ within {timeout}s:\n{self.tail()}")
+
+    def _settled(self, rx, start):
+        """A match that reaches the end of what has been read may be a line
+        still being written (a console delivers it in pieces: a greedy .* or
+        \\d+ would take a prefix). Such a match stands once the line ends or
+        the output stops growing for 0.5 s (a prompt)."""
+        text = self.output()
+        m = rx.search(text, start)
+        quiet = time.time() + 0.5
+        while m and m.end() == len(text) and not text.endswith("\n") \
+                and self.p.poll() is None and time.time() < quiet:
+            time.sleep(0.02)
+            more = self.output()
+            if len(more) != len(text):
+                text = more
+                m = rx.search(text, start)
+                quiet = time.time() + 0.5
+        return m
 
     def tail(self, n=40):
         return "\n".join(self.output().splitlines()[-n:])
