@@ -26,6 +26,13 @@ struct fj_testport_cfg {
 	/* The port offers TSO, cutting large TCP segments into MSS frames
 	 * (with their checksums) before tx sees them, as a NIC would. */
 	bool tso;
+	/* The port can hold what the stack gives it (fj_testport_hold), as a
+	 * device does until it has read its ring: frames reach tx only
+	 * through fj_testport_transmit, and their buffers are freed only when
+	 * the stack asks the port (as rte_eth_tx_done_cleanup). */
+	bool holds;
+	/* The stack's --flow-queue-bytes (0: its default, UINT32_MAX: none). */
+	uint32_t flow_queue_bytes;
 	uint64_t hz;               /* clock units per second */
 	uint64_t (*clock)(void *ctx);
 	/* Every frame the stack sends, whole, in order. */
@@ -39,5 +46,15 @@ struct fj_stack *fj_stack_testport(const struct fj_testport_cfg *cfg);
 void fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len);
 /* Run the timers due at the clock's "now" and send what they produce. */
 void fj_stack_poll(struct fj_stack *s);
+
+#define FJ_TESTPORT_HOLD_MAX 1024
+/* A port that holds (cfg.holds): from now on keep up to
+ * FJ_TESTPORT_HOLD_MAX frames (more are refused, as by a full ring), or
+ * send what waits and go back to sending at once. */
+void fj_testport_hold(struct fj_stack *s, bool on);
+/* How many frames wait to be sent; send the @n oldest (to tx, in order;
+ * their buffers stay the port's until the stack asks). */
+unsigned fj_testport_waiting(const struct fj_stack *s);
+void fj_testport_transmit(struct fj_stack *s, unsigned n);
 
 #endif

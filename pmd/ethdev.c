@@ -384,6 +384,7 @@ static const struct eth_dev_ops fj_ops = {
 	.rx_queue_release = fj_rx_queue_release,
 	.tx_queue_setup = fj_tx_queue_setup,
 	.tx_queue_release = fj_tx_queue_release,
+	.tx_done_cleanup = fj_tx_done_cleanup,
 	.rxq_info_get = fj_rxq_info_get,
 	.txq_info_get = fj_txq_info_get,
 	.stats_get = fj_stats_get,

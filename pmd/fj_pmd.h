@@ -333,5 +333,7 @@ uint16_t fj_rxq_fill(struct fj_rxq *q);
 uint16_t fj_rx_burst_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t fj_rxq_fill_packed(struct fj_rxq *q);
+uint32_t fj_tx_reclaim_packed_all(struct fj_txq *q);
+int fj_tx_done_cleanup(void *txq, uint32_t free_cnt);
 
 #endif

@@ -181,14 +181,14 @@ fj_rxq_fill(struct fj_rxq *q)
  * (whole used entries, so possibly a little more), freeing mbufs in bulk.
  * @vr is the burst's working copy of the ring state.
  */
-static inline void
+static inline uint32_t
 tx_reclaim(struct fj_txq *q, void *ring, uint16_t budget)
 {
 	struct fj_vring *vr = ring;
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
 	int pending = fj_vring_used_pending(vr);
-	uint32_t freed = 0;
+	uint32_t freed = 0, pkts = 0;
 	uint16_t k;
 
 	if (pending <= 0) {
@@ -196,7 +196,7 @@ tx_reclaim(struct fj_txq *q, void *ring, uint16_t budget)
 			q->st.bad_ring++;
 			tx_ring_broken(q);
 		}
-		return;
+		return 0;
 	}
 	if (q->in_order) {
 		/*
@@ -227,6 +227,7 @@ tx_reclaim(struct fj_txq *q, void *ring, uint16_t budget)
 				if (s->m != NULL) {
 					tx_done(q, done, &nd, s->m);
 					s->m = NULL;
+					pkts++;
 				}
 			}
 			q->clean_head = (uint16_t)((h + count) & vr->mask);
@@ -246,10 +247,12 @@ tx_reclaim(struct fj_txq *q, void *ring, uint16_t budget)
 			tx_done(q, done, &nd, q->sw[id].m);
 			q->sw[id].m = NULL;
 			freed += q->sw[id].ndesc;
+			pkts++;
 		}
 	}
 	vr->used_seen = (uint16_t)(vr->used_seen + k);
 	tx_free_flush(q, done, nd);
+	return pkts;
 }
 
 /* A chained or shared packet: header descriptor and/or one per segment. */
@@ -316,4 +319,29 @@ fj_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 	q->vr = v;
 	return i;
+}
+
+/*
+ * rte_eth_tx_done_cleanup: give back every buffer the device has used, at
+ * once. The bursts reclaim only when short of descriptors; an application
+ * that holds data back until the port has sent what it has (a stack's
+ * per-flow queue limit) asks here. @free_cnt 0 means all; otherwise at
+ * least that many packets if the device has used them. Returns the
+ * packets freed.
+ */
+int
+fj_tx_done_cleanup(void *txq, uint32_t free_cnt)
+{
+	struct fj_txq *q = txq;
+	uint32_t pkts = 0, want = free_cnt ? free_cnt : UINT32_MAX;
+
+	if (q == NULL)
+		return -EINVAL;
+	while (!q->broken && pkts < want) {
+		uint32_t k = q->packed ? fj_tx_reclaim_packed_all(q) : tx_reclaim(q, &q->vr, q->vr.num);
+		if (k == 0)
+			break;
+		pkts += k;
+	}
+	return (int)RTE_MIN(pkts, (uint32_t)INT32_MAX);
 }

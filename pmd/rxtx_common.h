@@ -511,7 +511,8 @@ rx_packet(struct fj_rxq *q, void *ring, struct rte_mbuf *head, uint32_t len, uin
  * id its slot in q->sw goes by; publish what was made available and say
  * whether the device wants a notification.
  */
-typedef void (*tx_reclaim_fn)(struct fj_txq *q, void *ring, uint16_t budget);
+/* Returns how many packets (chains) it gave back. */
+typedef uint32_t (*tx_reclaim_fn)(struct fj_txq *q, void *ring, uint16_t budget);
 typedef uint16_t (*tx_put_fn)(struct fj_txq *q, void *ring, struct rte_mbuf *m, bool push,
 			      uint16_t need);
 typedef bool (*tx_publish_fn)(void *ring);

@@ -201,12 +201,13 @@ tx_retire(struct fj_txq *q, struct fj_pring *pr, struct rte_mbuf **done, unsigne
  * descriptors, so possibly a few more). @pr is the burst's working copy of
  * the ring state.
  */
-static inline void
+static inline uint32_t
 tx_reclaim_packed(struct fj_txq *q, void *ring, uint16_t budget)
 {
 	struct fj_pring *pr = ring;
 	struct rte_mbuf *done[FREE_BATCH];
 	unsigned int nd = 0;
+	uint32_t pkts = 0;
 	uint16_t goal = (uint16_t)RTE_MIN((uint32_t)pr->nfree + budget, (uint32_t)pr->num);
 	struct fj_pused u;
 
@@ -233,14 +234,17 @@ tx_reclaim_packed(struct fj_txq *q, void *ring, uint16_t budget)
 					goto out;
 				}
 				tx_retire(q, pr, done, &nd, x);
+				pkts++;
 			} while (x != id);
 		} else {
 			tx_retire(q, pr, done, &nd, id);
 			fj_pring_id_put(pr, id);
+			pkts++;
 		}
 	}
 out:
 	tx_free_flush(q, done, nd);
+	return pkts;
 }
 
 /*
@@ -293,4 +297,11 @@ fj_tx_burst_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 
 	q->pr = p;
 	return i;
+}
+
+/* fj_tx_done_cleanup's packed half: whatever the device has used. */
+uint32_t
+fj_tx_reclaim_packed_all(struct fj_txq *q)
+{
+	return tx_reclaim_packed(q, &q->pr, q->pr.num);
 }

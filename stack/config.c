@@ -39,6 +39,11 @@ fj_stack_usage(FILE *out)
 		"                        offers them\n"
 		"  --turn-bytes N        the most one TCP flow sends in one loop turn before\n"
 		"                        the others' turn (default 131072; at least 1 MSS)\n"
+		"  --flow-queue-bytes N  the most of one TCP flow's data waiting in the port's\n"
+		"                        transmit queue, so that other flows' segments do not\n"
+		"                        queue behind a bulk flow's (default 65536; 0: no\n"
+		"                        limit; on ports that give sent buffers back on\n"
+		"                        request, rte_eth_tx_done_cleanup)\n"
 		"  --busy-poll           socket backend: spin on epoll instead of sleeping in\n"
 		"                        it (the direct backend always polls)\n"
 		"  --idle-yield          direct backend: a turn that found nothing gives the\n"
@@ -51,7 +56,8 @@ fj_stack_usage(FILE *out)
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
 		"                        msl, steer, promisc, csum_offload, tso, lro,\n"
-		"                        turn_bytes); command-line arguments win\n");
+		"                        turn_bytes, flow_queue_bytes); command-line\n"
+		"                        arguments win\n");
 }
 
 
@@ -119,6 +125,13 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 		if (errno || *end || end == val || v < 1 || v > (1L << 30))
 			goto bad;
 		c->turn_bytes = v;
+	} else if (strcmp(key, "flow_queue_bytes") == 0 || strcmp(key, "flow-queue-bytes") == 0) {
+		char *end;
+		errno = 0;
+		long v = strtol(val, &end, 10);
+		if (errno || *end || end == val || v < 0 || v > (1L << 30))
+			goto bad;
+		c->flow_queue_bytes = v;
 	} else {
 		fprintf(stderr, "fjord: %s: unknown setting '%s'\n", where, key);
 		return -EINVAL;
@@ -180,6 +193,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->no_lro = c->no_lro;
 	s->no_tso = c->no_tso;
 	s->turn_bytes = c->turn_bytes > 0 ? (uint32_t)c->turn_bytes : FJ_TURN_BYTES_DEFAULT;
+	s->flow_queue_bytes = (uint32_t)c->flow_queue_bytes;
 	s->busy_poll = c->busy_poll;
 	s->idle_yield = c->idle_yield;
 	s->steer_want = strcmp(c->steer, "rss") == 0 ? FJ_STEER_RSS :
@@ -237,7 +251,7 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 	for (int i = first; i < argc; i++) {
 		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl", "steer",
-						    "turn-bytes" };
+						    "turn-bytes", "flow-queue-bytes" };
 		const char *a = argv[i];
 		bool known = false;
 
@@ -292,7 +306,8 @@ int
 fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 {
 	struct fj_cfg c = { .net = "direct", .steer = "auto", .port = 0, .mtu = s->mtu ? s->mtu : 1500,
-			    .msl = 30, .turn_bytes = FJ_TURN_BYTES_DEFAULT };
+			    .msl = 30, .turn_bytes = FJ_TURN_BYTES_DEFAULT,
+			    .flow_queue_bytes = FJ_FLOW_QUEUE_BYTES_DEFAULT };
 
 	if (ip != NULL && fj_cfg_set(&c, "ip", ip, "test port") < 0)
 		return -EINVAL;

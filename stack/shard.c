@@ -66,6 +66,7 @@ fj_shards_create(struct fj_stack *s0, unsigned n)
 		*s = *s0;
 		s->id = i;
 		s->test_frame = NULL;
+		s->test_q = NULL;
 		g->shard[i] = s;
 	}
 	if (n == 1)

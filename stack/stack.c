@@ -117,6 +117,7 @@ fj_stack_release(struct fj_stack *s0)
 		fj_shards_free(s0);
 	}
 	free(s0->test_frame);
+	free(s0->test_q);
 	free(s0);
 }
 

@@ -80,6 +80,7 @@ struct fj_stack {
 	bool no_tso;           /* --no-tso: payload copied, no TSO even where the port has it */
 	bool no_lro;           /* --no-lro */
 	uint32_t turn_bytes;   /* --turn-bytes: one flow's sending per loop turn */
+	uint32_t flow_queue_bytes; /* --flow-queue-bytes: one flow's data in the port, 0: any */
 	bool busy_poll;        /* --busy-poll (socket backend) */
 	bool idle_yield;       /* --idle-yield (direct backend) */
 
@@ -104,6 +105,10 @@ struct fj_stack {
 	/* Where frames go out; rte_eth_tx_burst on the port unless a test or
 	 * fuzzer replaces it. */
 	uint16_t (*tx_fn)(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
+	/* Have the port give back the buffers of what it has sent
+	 * (rte_eth_tx_done_cleanup), or NULL where it cannot: TCP's per-flow
+	 * queue limit works only with it. */
+	void (*tx_clean_fn)(struct fj_stack *s);
 	struct fj_neigh neigh;
 	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
 	double icmp_tokens;
@@ -117,6 +122,10 @@ struct fj_stack {
 	void (*test_tx)(void *ctx, const uint8_t *frame, uint32_t len);
 	void *test_ctx;
 	uint8_t *test_frame; /* a frame's bytes on their way to test_tx */
+	/* A holding test port (cfg.hold): test_q[0..test_ndone) were sent
+	 * and wait to be freed, test_q[test_ndone..test_nq) wait to be sent. */
+	struct rte_mbuf **test_q;
+	uint32_t test_nq, test_ndone;
 };
 
 static inline uint64_t

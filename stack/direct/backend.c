@@ -70,6 +70,7 @@ direct_close(struct fj_stack *s)
 				rte_pktmbuf_free(pkts[k]);
 		}
 	fj_tcp_fini(s);
+	fj_testport_close(s);
 	if (s->test_tx == NULL) {
 		fj_netif_close(s);
 		if (s->id == 0)
@@ -109,6 +110,9 @@ direct_run(struct fj_stack *s)
 			next = fj_stack_next_timer(s);
 			fj_tcp_flush(s); /* what their callbacks wrote */
 		}
+		/* Flows the port's queue held, where it has sent their data. */
+		if (s->tcp.qwait != NULL)
+			fj_tcp_queue_poll(s);
 		/* Everything this turn produced leaves in one burst. */
 		fj_netif_flush(s);
 		/* A turn that received something was busy (its timers and

@@ -22,6 +22,12 @@ port_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 	return rte_eth_tx_burst(s->port, (uint16_t)s->id, pkts, n);
 }
 
+static void
+port_clean(struct fj_stack *s)
+{
+	rte_eth_tx_done_cleanup(s->port, (uint16_t)s->id, 0);
+}
+
 /* The well-known Toeplitz key of Microsoft's RSS specification (40
  * bytes), which every device supporting RSS takes. */
 static const uint8_t rss_key[40] = {
@@ -189,6 +195,7 @@ netif_join(struct fj_stack *s)
 	s->tx_max_segs = s0->tx_max_segs;
 	s->tso_max = s0->tso_max;
 	s->tx_fn = port_tx;
+	s->tx_clean_fn = s0->tx_clean_fn;
 }
 
 int
@@ -269,8 +276,21 @@ fj_netif_open(struct fj_stack *s)
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
+	/* TCP's per-flow queue limit sees what the port still holds by the
+	 * reference counts of the send queues' buffers, which a port gives
+	 * back when it frees what it sent: most do that only when short of
+	 * descriptors, so the limit needs the port to do it on request. */
+	s->tx_clean_fn = NULL;
+	if (s->flow_queue_bytes > 0 && s->tx_refs) {
+		rc = rte_eth_tx_done_cleanup(s->port, 0, 0);
+		if (rc >= 0)
+			s->tx_clean_fn = port_clean;
+		else if (rc != -ENOTSUP)
+			FJ_STACK_LOG(WARNING, "port %u: tx_done_cleanup: %s", s->port,
+				     rte_strerror(-rc));
+	}
 	FJ_STACK_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
-		"checksums offloaded: tx%s%s%s, rx%s%s; TCP segments: %s%s%s", s->port,
+		"checksums offloaded: tx%s%s%s, rx%s%s; TCP segments: %s%s%s; %s", s->port,
 		info.driver_name,
 		RTE_ETHER_ADDR_BYTES(&mac), s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff,
 		s->ip & 0xff, __builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
@@ -278,7 +298,9 @@ fj_netif_open(struct fj_stack *s)
 		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
 		s->rx_l4_csum ? " tcp udp" : "", s->tx_tso ? "TSO" : "one MSS",
 		s->tx_refs ? ", payload by reference" : ", payload copied",
-		s->rx_lro ? ", LRO" : "");
+		s->rx_lro ? ", LRO" : "",
+		s->tx_clean_fn ? "a flow's data in the port limited (--flow-queue-bytes)" :
+		"no per-flow limit in the port's queue (it does not give back sent buffers on request)");
 	if (s->g->n > 1)
 		FJ_STACK_LOG(NOTICE, "port %u: %u shards on %u queue pairs, flows steered by %s",
 			s->port, s->g->n, s->g->n,

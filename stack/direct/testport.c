@@ -55,22 +55,85 @@ testport_cut(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *p, uint32_t 
 	}
 }
 
+static void
+testport_emit(struct fj_stack *s, struct rte_mbuf *m)
+{
+	uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)TEST_FRAME_MAX);
+	const uint8_t *p = rte_pktmbuf_read(m, 0, len, s->test_frame);
+	/* Checksums the port would fill are the stack's job here: no
+	 * offloads but TSO are offered, so what leaves is complete. */
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+		testport_cut(s, m, p, len);
+	else
+		s->test_tx(s->test_ctx, p, len);
+}
+
 static uint16_t
 testport_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)TEST_FRAME_MAX);
-		const uint8_t *p = rte_pktmbuf_read(m, 0, len, s->test_frame);
-		/* Checksums the port would fill are the stack's job here: no
-		 * offloads but TSO are offered, so what leaves is complete. */
-		if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
-			testport_cut(s, m, p, len);
-		else
-			s->test_tx(s->test_ctx, p, len);
-		rte_pktmbuf_free(m);
+		testport_emit(s, pkts[i]);
+		rte_pktmbuf_free(pkts[i]);
 	}
 	return n;
+}
+
+static uint16_t
+testport_hold(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n && s->test_nq < FJ_TESTPORT_HOLD_MAX; i++)
+		s->test_q[s->test_nq++] = pkts[i];
+	return i;
+}
+
+/* What a holding port has sent goes back to the pools. */
+static void
+testport_clean(struct fj_stack *s)
+{
+	for (uint32_t i = 0; i < s->test_ndone; i++)
+		rte_pktmbuf_free(s->test_q[i]);
+	memmove(s->test_q, s->test_q + s->test_ndone,
+		(s->test_nq - s->test_ndone) * sizeof(s->test_q[0]));
+	s->test_nq -= s->test_ndone;
+	s->test_ndone = 0;
+}
+
+unsigned
+fj_testport_waiting(const struct fj_stack *s)
+{
+	return s->test_q ? s->test_nq - s->test_ndone : 0;
+}
+
+void
+fj_testport_hold(struct fj_stack *s, bool on)
+{
+	if (s->test_q == NULL)
+		return;
+	if (!on) {
+		fj_testport_transmit(s, UINT32_MAX);
+		testport_clean(s);
+	}
+	s->tx_fn = on ? testport_hold : testport_tx;
+}
+
+void
+fj_testport_transmit(struct fj_stack *s, unsigned n)
+{
+	for (; n > 0 && s->test_q && s->test_ndone < s->test_nq; n--)
+		testport_emit(s, s->test_q[s->test_ndone++]);
+}
+
+void
+fj_testport_close(struct fj_stack *s)
+{
+	if (s->test_q == NULL)
+		return;
+	s->test_ndone = s->test_nq;
+	testport_clean(s);
+	free(s->test_q);
+	s->test_q = NULL;
 }
 
 struct fj_stack *
@@ -80,6 +143,10 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 
 	if (cfg->tx == NULL || cfg->clock == NULL || cfg->hz == 0 || cfg->ip == NULL) {
 		fprintf(stderr, "fjord: a test port needs ip, hz, clock and tx\n");
+		return NULL;
+	}
+	if (cfg->holds && cfg->shards > 1) {
+		fprintf(stderr, "fjord: a holding test port has one shard\n");
 		return NULL;
 	}
 	if (!eal_up) {
@@ -111,6 +178,15 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s->test_tx = cfg->tx;
 	s->test_ctx = cfg->ctx;
 	s->tx_fn = testport_tx;
+	if (cfg->holds) {
+		s->test_q = calloc(FJ_TESTPORT_HOLD_MAX, sizeof(*s->test_q));
+		if (s->test_q == NULL) {
+			free(s->test_frame);
+			free(s);
+			return NULL;
+		}
+		s->tx_clean_fn = testport_clean;
+	}
 	/* A port that takes chains: TCP's payload goes by reference, as on
 	 * most ports (copied only when small). */
 	s->tx_refs = true;
@@ -121,7 +197,11 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	}
 	s->port = UINT16_MAX;
 	memcpy(s->mac.b, cfg->mac, 6);
-	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0 ||
+	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0)
+		goto fail;
+	if (cfg->flow_queue_bytes)
+		s->flow_queue_bytes = cfg->flow_queue_bytes;
+	if (
 	    fj_shards_create(s, cfg->shards ? cfg->shards : 1) < 0)
 		goto fail;
 	/* Shards beyond the first: their own frame buffers; steered in
@@ -186,5 +266,7 @@ fj_stack_poll(struct fj_stack *s)
 	fj_tcp_timers(s, now);
 	fj_stack_timers(s, now);
 	fj_tcp_flush(s); /* what their callbacks wrote */
+	if (s->tcp.qwait != NULL)
+		fj_tcp_queue_poll(s);
 	fj_netif_flush(s);
 }

@@ -181,7 +181,7 @@ echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
 }
 
 static int
-setup_port(void **state, bool tso)
+setup_port(void **state, bool tso, bool holds)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
@@ -189,7 +189,10 @@ setup_port(void **state, bool tso)
 	fx->now_us = 1000 * SEC;
 	fx->peer_iss = 5000;
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
-				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso };
+				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
+				       .holds = holds };
+	if (holds && fx->param != NULL)
+		cfg.flow_queue_bytes = *(const uint32_t *)fx->param;
 	memcpy(cfg.mac, US.b, 6);
 	fx->stack = fj_stack_testport(&cfg);
 	assert_non_null(fx->stack);
@@ -202,13 +205,19 @@ setup_port(void **state, bool tso)
 int
 setup(void **state)
 {
-	return setup_port(state, false);
+	return setup_port(state, false, false);
 }
 
 int
 setup_tso(void **state)
 {
-	return setup_port(state, true);
+	return setup_port(state, true, false);
+}
+
+int
+setup_holding(void **state)
+{
+	return setup_port(state, false, true);
 }
 
 int

@@ -108,6 +108,10 @@ struct fixture {
 int setup(void **state);
 /* setup() on a test port with TSO. */
 int setup_tso(void **state);
+/* setup() on a test port that can hold what it is given
+ * (fj_testport_hold); a prestate, if any, points at the uint32_t
+ * --flow-queue-bytes. */
+int setup_holding(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);
@@ -265,6 +269,8 @@ struct conn reach(struct fixture *fx, enum st st);
 int tcp_setup(void **state);
 /* The same on a test port that offers TSO (it cuts as a NIC would). */
 int tcp_setup_tso(void **state);
+/* tcp_setup on a test port that can hold (setup_holding). */
+int tcp_setup_holding(void **state);
 /* A cmocka case on tcp_setup's fixture, or tcp_setup_tso's. */
 #define TCP_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 #define TSO_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup_tso, teardown)

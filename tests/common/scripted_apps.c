@@ -246,7 +246,7 @@ client_writer(struct fj_flow *f, void *arg)
 }
 
 static int
-tcp_setup_port(void **state, bool tso)
+tcp_setup_port(void **state, int kind)
 {
 	static const struct {
 		uint16_t port;
@@ -257,8 +257,10 @@ tcp_setup_port(void **state, bool tso)
 		{ 22, observer },      { 23, observer_shut }, { 24, abort_on_data },
 		{ 25, reply_on_eof },
 	};
-	if (tso)
+	if (kind == 1)
 		setup_tso(state);
+	else if (kind == 2)
+		setup_holding(state);
 	else
 		setup(state);
 	struct fixture *fx = *state;
@@ -273,11 +275,17 @@ tcp_setup_port(void **state, bool tso)
 int
 tcp_setup(void **state)
 {
-	return tcp_setup_port(state, false);
+	return tcp_setup_port(state, 0);
 }
 
 int
 tcp_setup_tso(void **state)
 {
-	return tcp_setup_port(state, true);
+	return tcp_setup_port(state, 1);
+}
+
+int
+tcp_setup_holding(void **state)
+{
+	return tcp_setup_port(state, 2);
 }

@@ -138,6 +138,10 @@ struct fj_tcp_flow {
 	 * (output_due). */
 	struct fj_tcp_flow *unext, *uprev;
 	bool update_due, ack_due, output_due;
+	/* On the list of flows waiting for the port to send what they gave
+	 * it (--flow-queue-bytes), each loop turn looked at again. */
+	struct fj_tcp_flow *qnext, *qprev;
+	bool queue_wait;
 };
 
 /* Stack-wide TCP state. */
@@ -150,6 +154,8 @@ struct fj_tcp {
 	uint32_t nflows;
 	struct fj_tcp_flow *all; /* list of every flow */
 	struct fj_tcp_flow *updates; /* flows whose reads opened the window */
+	struct fj_tcp_flow *qwait, *qwait_tail; /* flows held by the port's queue */
+	uint32_t nqwait;
 	uint16_t next_port;  /* ephemeral ports for connect */
 	uint64_t hz;
 };
@@ -160,6 +166,9 @@ void fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *
 void fj_tcp_timers(struct fj_stack *s, uint64_t now);
 /* Send the window updates the application's reads made due. */
 void fj_tcp_flush(struct fj_stack *s);
+/* Once a loop turn: the flows waiting for the port's queue send again
+ * where it has taken what they gave it. */
+void fj_tcp_queue_poll(struct fj_stack *s);
 /* Packet buffers the flows hold (queues), for leak checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 

@@ -40,6 +40,7 @@ tcp_flow_release(struct fj_tcp_flow *f)
 	fj_wheel_cancel(&T(s)->wheel, &f->tw);
 	fj_wheel_cancel(&T(s)->wheel, &f->ka);
 	tcp_update_due(f, false);
+	tcp_queue_wait(f, false);
 	tcp_mq_free(&f->sndq);
 	tcp_mq_free(&f->rcvq);
 	for (int i = 0; i < f->nooo; i++)
@@ -71,6 +72,38 @@ tcp_update_due(struct fj_tcp_flow *f, bool due)
 		t->updates = f->unext;
 	if (f->unext)
 		f->unext->uprev = f->uprev;
+}
+
+/* Put @f at the end of (or take it off) the list of flows held by the
+ * port's queue. */
+void
+tcp_queue_wait(struct fj_tcp_flow *f, bool wait)
+{
+	struct fj_tcp *t = T(f->s);
+
+	if (wait == f->queue_wait)
+		return;
+	f->queue_wait = wait;
+	if (wait) {
+		f->qnext = NULL;
+		f->qprev = t->qwait_tail;
+		if (t->qwait_tail)
+			t->qwait_tail->qnext = f;
+		else
+			t->qwait = f;
+		t->qwait_tail = f;
+		t->nqwait++;
+		return;
+	}
+	if (f->qprev)
+		f->qprev->qnext = f->qnext;
+	else
+		t->qwait = f->qnext;
+	if (f->qnext)
+		f->qnext->qprev = f->qprev;
+	else
+		t->qwait_tail = f->qprev;
+	t->nqwait--;
 }
 
 void

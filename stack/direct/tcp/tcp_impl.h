@@ -141,6 +141,7 @@ void tcp_arm_keepalive(struct fj_tcp_flow *f);
 void tcp_notify(struct fj_tcp_flow *f);
 void tcp_flow_release(struct fj_tcp_flow *f);
 void tcp_update_due(struct fj_tcp_flow *f, bool due);
+void tcp_queue_wait(struct fj_tcp_flow *f, bool wait);
 int tcp_flow_link(struct fj_tcp_flow *f);
 void tcp_flow_free(struct fj_tcp_flow *f);
 void tcp_flow_closed(struct fj_tcp_flow *f, int err);

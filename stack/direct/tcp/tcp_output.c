@@ -536,6 +536,60 @@ tso_defer(const struct fj_tcp_flow *f, uint32_t inflight, uint32_t wnd, uint32_t
 	return room < left && room < RTE_MIN(wnd / 3, f->s->tso_max);
 }
 
+/*
+ * The per-flow queue limit (--flow-queue-bytes; Linux's TCP small queues
+ * do the same): a flow gives the port no more while the byte it sent that
+ * many bytes ago is still there, so another flow's segment waits behind
+ * at most that much of each bulk flow in the port's FIFO (the rest waits
+ * in the flow's send queue). Whether the port still holds a byte shows in
+ * the reference count of the send queue's buffer (a segment refers to it
+ * until the port frees the segment); copied payload is not followed. The
+ * port gives back what it has sent on request (tx_clean_fn), as most free
+ * sent buffers only when short of descriptors.
+ */
+static bool
+queue_held(struct fj_tcp_flow *f)
+{
+	struct fj_stack *s = f->s;
+	uint32_t sent = f->snd_nxt - f->snd_una;
+
+	if (s->tx_clean_fn == NULL || sent <= s->flow_queue_bytes)
+		return false;
+	const struct fj_mq *q = &f->sndq;
+	uint32_t off = q->off + (sent - s->flow_queue_bytes);
+	const struct rte_mbuf *seg = NULL;
+	for (uint16_t i = 0; i < q->n && seg == NULL; i++) {
+		const struct rte_mbuf *qm = q->m[(q->head + i) % FJ_TCP_QUEUE];
+		if (off >= qm->pkt_len) {
+			off -= qm->pkt_len;
+			continue;
+		}
+		for (seg = qm; off >= seg->data_len; seg = seg->next)
+			off -= seg->data_len;
+	}
+	if (seg == NULL || rte_mbuf_refcnt_read(seg) == 1)
+		return false;
+	s->tx_clean_fn(s);
+	return rte_mbuf_refcnt_read(seg) > 1;
+}
+
+void
+fj_tcp_queue_poll(struct fj_stack *s)
+{
+	struct fj_tcp *t = T(s);
+
+	/* Each waiting flow once, in the order they began to wait: one that
+	 * is still held goes to the back. */
+	for (uint32_t n = t->nqwait; n > 0 && t->qwait != NULL; n--) {
+		struct fj_tcp_flow *f = t->qwait;
+		tcp_queue_wait(f, false);
+		if (queue_held(f))
+			tcp_queue_wait(f, true);
+		else
+			tcp_output(f);
+	}
+}
+
 /* Send what the windows allow: the lesser of the peer's window and cwnd
  * (RFC 5681 §3.1), or in SACK recovery what the pipe leaves (RFC 6675
  * §5); small segments as send_new decides (Nagle if asked, SWS). */
@@ -560,8 +614,15 @@ tcp_output(struct fj_tcp_flow *f)
 		for (;;) {
 			uint32_t inflight = f->snd_nxt - f->snd_una;
 			uint32_t k;
-			if (inflight >= wnd || tso_defer(f, inflight, wnd, data_end) ||
-			    (k = send_new(f, RTE_MIN(wnd - inflight, budget))) == 0)
+			if (inflight >= wnd || tso_defer(f, inflight, wnd, data_end))
+				break;
+			if (fj_seq_lt(f->snd_nxt, data_end) && queue_held(f)) {
+				if (!f->queue_wait)
+					f->s->c.tcp_queue_waits++;
+				tcp_queue_wait(f, true);
+				break;
+			}
+			if ((k = send_new(f, RTE_MIN(wnd - inflight, budget))) == 0)
 				break;
 			sent = true;
 			budget = budget > k ? budget - k : 0;
