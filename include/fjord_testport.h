@@ -31,6 +31,7 @@ struct fj_testport_cfg {
 	 * through fj_testport_transmit, and their buffers are freed only when
 	 * the stack asks the port (as rte_eth_tx_done_cleanup). */
 	bool holds;
+	uint32_t hold_max;         /* frames it holds at most (0: FJ_TESTPORT_HOLD_MAX) */
 	/* The stack's --flow-queue-bytes (0: its default, UINT32_MAX: none). */
 	uint32_t flow_queue_bytes;
 	uint64_t hz;               /* clock units per second */
@@ -48,8 +49,8 @@ void fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len);
 void fj_stack_poll(struct fj_stack *s);
 
 #define FJ_TESTPORT_HOLD_MAX 1024
-/* A port that holds (cfg.holds): from now on keep up to
- * FJ_TESTPORT_HOLD_MAX frames (more are refused, as by a full ring), or
+/* A port that holds (cfg.holds): from now on keep up to hold_max frames
+ * (more are refused, as by a full ring), or
  * send what waits and go back to sending at once. */
 void fj_testport_hold(struct fj_stack *s, bool on);
 /* How many frames wait to be sent; send the @n oldest (to tx, in order;

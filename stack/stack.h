@@ -125,7 +125,7 @@ struct fj_stack {
 	/* A holding test port (cfg.hold): test_q[0..test_ndone) were sent
 	 * and wait to be freed, test_q[test_ndone..test_nq) wait to be sent. */
 	struct rte_mbuf **test_q;
-	uint32_t test_nq, test_ndone;
+	uint32_t test_nq, test_ndone, test_qmax;
 };
 
 static inline uint64_t

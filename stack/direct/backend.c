@@ -71,6 +71,8 @@ direct_close(struct fj_stack *s)
 		}
 	fj_tcp_fini(s);
 	fj_testport_close(s);
+	if (s->test_tx != NULL)
+		fj_netif_drop_pending(s);
 	if (s->test_tx == NULL) {
 		fj_netif_close(s);
 		if (s->id == 0)

@@ -70,6 +70,7 @@ int fj_netif_open(struct fj_stack *s);
 void fj_netif_close(struct fj_stack *s);
 void fj_netif_send(struct fj_stack *s, struct rte_mbuf *m);
 void fj_netif_flush(struct fj_stack *s);
+void fj_netif_drop_pending(struct fj_stack *s);
 /* A holding test port's frames go back to the pools (testport.c). */
 void fj_testport_close(struct fj_stack *s);
 /* One frame up the layers (Ethernet dispatch); takes @m. */

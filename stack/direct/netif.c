@@ -312,23 +312,37 @@ void
 fj_netif_close(struct fj_stack *s)
 {
 	fj_netif_flush(s);
+	fj_netif_drop_pending(s);
 	if (s->id > 0)
 		return;
 	rte_eth_dev_stop(s->port);
 	rte_eth_dev_close(s->port);
 }
 
+/*
+ * A full ring gets a few more chances within this call; what it still does
+ * not take waits, first in line, for the next call (the next loop turn):
+ * back-pressure, not loss. Only when the batch is full and the ring still
+ * refuses is a new frame dropped (fj_netif_send, counted drop_tx_full).
+ */
 void
 fj_netif_flush(struct fj_stack *s)
 {
 	uint16_t sent = 0;
 
-	/* A full ring gets a few more chances within this loop turn; what it
-	 * still does not take is dropped and counted, not held. */
 	for (int tries = 0; sent < s->ntx && tries < 4; tries++)
 		sent = (uint16_t)(sent + s->tx_fn(s, s->tx + sent, (uint16_t)(s->ntx - sent)));
 	s->c.tx_frames += sent;
-	for (uint16_t i = sent; i < s->ntx; i++)
+	if (sent > 0 && sent < s->ntx)
+		memmove(s->tx, s->tx + sent, (size_t)(s->ntx - sent) * sizeof(s->tx[0]));
+	s->ntx = (uint16_t)(s->ntx - sent);
+}
+
+/* What still waits for the ring goes back to the pool, counted (closing). */
+void
+fj_netif_drop_pending(struct fj_stack *s)
+{
+	for (uint16_t i = 0; i < s->ntx; i++)
 		fj_drop(s, s->tx[i], FJ_DROP_TX_FULL);
 	s->ntx = 0;
 }
@@ -337,8 +351,13 @@ void
 fj_netif_send(struct fj_stack *s, struct rte_mbuf *m)
 {
 	/* Short frames are padded by the port (Ethernet minimum 60 bytes). */
-	if (s->ntx == FJ_TX_BATCH)
+	if (s->ntx == FJ_TX_BATCH) {
 		fj_netif_flush(s);
+		if (s->ntx == FJ_TX_BATCH) {
+			fj_drop(s, m, FJ_DROP_TX_FULL);
+			return;
+		}
+	}
 	s->tx[s->ntx++] = m;
 }
 

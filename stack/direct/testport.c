@@ -78,12 +78,18 @@ testport_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 	return n;
 }
 
+static void testport_clean(struct fj_stack *s);
+
 static uint16_t
 testport_hold(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t i;
 
-	for (i = 0; i < n && s->test_nq < FJ_TESTPORT_HOLD_MAX; i++)
+	/* Short of room, it takes back what it has sent, as a PMD's burst
+	 * reclaims when short of descriptors. */
+	if (s->test_nq + n > s->test_qmax && s->test_ndone > 0)
+		testport_clean(s);
+	for (i = 0; i < n && s->test_nq < s->test_qmax; i++)
 		s->test_q[s->test_nq++] = pkts[i];
 	return i;
 }
@@ -179,7 +185,9 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s->test_ctx = cfg->ctx;
 	s->tx_fn = testport_tx;
 	if (cfg->holds) {
-		s->test_q = calloc(FJ_TESTPORT_HOLD_MAX, sizeof(*s->test_q));
+		s->test_qmax = cfg->hold_max && cfg->hold_max < FJ_TESTPORT_HOLD_MAX ?
+			       cfg->hold_max : FJ_TESTPORT_HOLD_MAX;
+		s->test_q = calloc(s->test_qmax, sizeof(*s->test_q));
 		if (s->test_q == NULL) {
 			free(s->test_frame);
 			free(s);

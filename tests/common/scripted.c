@@ -191,8 +191,11 @@ setup_port(void **state, bool tso, bool holds)
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
 				       .holds = holds };
-	if (holds && fx->param != NULL)
-		cfg.flow_queue_bytes = *(const uint32_t *)fx->param;
+	if (holds && fx->param != NULL) {
+		const struct holding *h = fx->param;
+		cfg.flow_queue_bytes = h->flow_queue_bytes;
+		cfg.hold_max = h->hold_max;
+	}
 	memcpy(cfg.mac, US.b, 6);
 	fx->stack = fj_stack_testport(&cfg);
 	assert_non_null(fx->stack);

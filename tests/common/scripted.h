@@ -109,8 +109,11 @@ int setup(void **state);
 /* setup() on a test port with TSO. */
 int setup_tso(void **state);
 /* setup() on a test port that can hold what it is given
- * (fj_testport_hold); a prestate, if any, points at the uint32_t
- * --flow-queue-bytes. */
+ * (fj_testport_hold); a prestate, if any, points at its settings. */
+struct holding {
+	uint32_t flow_queue_bytes; /* 0: the default; UINT32_MAX: none */
+	uint32_t hold_max;         /* 0: FJ_TESTPORT_HOLD_MAX */
+};
 int setup_holding(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */

@@ -20,8 +20,10 @@
 
 #include "scripted.h"
 
-static const uint32_t LIMIT = 3000;     /* three MSS of 1000 */
-static const uint32_t NO_LIMIT = UINT32_MAX;
+static const struct holding LIMIT = { .flow_queue_bytes = 3000 }; /* three MSS of 1000 */
+static const struct holding NO_LIMIT = { .flow_queue_bytes = UINT32_MAX };
+/* A port with room for four frames, no limit: its ring fills. */
+static const struct holding SMALL_RING = { .flow_queue_bytes = UINT32_MAX, .hold_max = 4 };
 
 /* The writer (port 20, MSS 1000, a large window) connected with nothing
  * to write; then the port holds, and a byte from the peer makes the
@@ -143,6 +145,32 @@ test_the_stack_asks_the_port_for_sent_buffers(void **state)
 	expect_nothing(fx);
 }
 
+/*
+ * What a full ring does not take waits in the stack for the next loop
+ * turn, in order (back-pressure): the ten segments of the initial window
+ * go four at a time as the port sends, none dropped or sent twice.
+ */
+static void
+test_a_full_ring_holds_frames_back_instead_of_dropping_them(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = bulk_into_a_holding_port(fx, 10000), ack = fx->peer_iss + 2;
+
+	assert_int_equal(fj_testport_waiting(fx->stack), 4);
+	for (uint32_t off = 0; off < 10000; off += 4000) {
+		uint32_t n = off + 4000 <= 10000 ? 4 : 2;
+		assert_int_equal(fj_testport_waiting(fx->stack), n);
+		fj_testport_transmit(fx->stack, n);
+		for (uint32_t k = 0; k < n; k++)
+			expect_data(fx, iss1 + off + k * 1000, ack, 1000, off + k * 1000);
+		expect_nothing(fx);
+		fj_stack_poll(fx->stack); /* the next loop turn */
+	}
+	assert_int_equal(fj_testport_waiting(fx->stack), 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_tx_full"), 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_retransmits"), 0);
+}
+
 #define HOLD_CASE(t, limit) \
 	{ #t, t, tcp_setup_holding, teardown, (void *)(uintptr_t)&(limit) }
 
@@ -153,6 +181,7 @@ main(void)
 		HOLD_CASE(test_a_bulk_flow_keeps_its_limit_in_the_port, LIMIT),
 		HOLD_CASE(test_without_the_limit_the_window_goes_into_the_port, NO_LIMIT),
 		HOLD_CASE(test_the_stack_asks_the_port_for_sent_buffers, LIMIT),
+		HOLD_CASE(test_a_full_ring_holds_frames_back_instead_of_dropping_them, SMALL_RING),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
