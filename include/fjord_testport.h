@@ -26,6 +26,9 @@ struct fj_testport_cfg {
 	/* The port offers TSO, cutting large TCP segments into MSS frames
 	 * (with their checksums) before tx sees them, as a NIC would. */
 	bool tso;
+	/* The stack coalesces the TCP segments of a burst in software
+	 * (rte_gro), as on a port without LRO (fj_stack_input_burst). */
+	bool gro;
 	/* The port can hold what the stack gives it (fj_testport_hold), as a
 	 * device does until it has read its ring: frames reach tx only
 	 * through fj_testport_transmit, and their buffers are freed only when
@@ -45,6 +48,9 @@ struct fj_testport_cfg {
 struct fj_stack *fj_stack_testport(const struct fj_testport_cfg *cfg);
 /* One frame from the wire; what it causes is sent before this returns. */
 void fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len);
+/* Up to 32 frames that came in one receive burst. */
+void fj_stack_input_burst(struct fj_stack *s, const uint8_t *const *frames, const uint32_t *lens,
+			  unsigned n);
 /* Run the timers due at the clock's "now" and send what they produce. */
 void fj_stack_poll(struct fj_stack *s);
 

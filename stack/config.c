@@ -118,6 +118,8 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 		c->no_tso = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "lro") == 0) {
 		c->no_lro = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
+	} else if (strcmp(key, "gro") == 0) {
+		c->no_gro = strcmp(val, "0") == 0 || strcmp(val, "no") == 0;
 	} else if (strcmp(key, "turn_bytes") == 0 || strcmp(key, "turn-bytes") == 0) {
 		char *end;
 		errno = 0;
@@ -191,6 +193,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->no_lro = c->no_lro;
+	s->no_gro = c->no_gro;
 	s->no_tso = c->no_tso;
 	s->turn_bytes = c->turn_bytes > 0 ? (uint32_t)c->turn_bytes : FJ_TURN_BYTES_DEFAULT;
 	s->flow_queue_bytes = (uint32_t)c->flow_queue_bytes;
@@ -273,6 +276,10 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 		if (strcmp(a, "--no-lro") == 0) {
 			c->no_lro = true;
+			continue;
+		}
+		if (strcmp(a, "--no-gro") == 0) {
+			c->no_gro = true;
 			continue;
 		}
 		if (strcmp(a, "--busy-poll") == 0) {

@@ -21,7 +21,7 @@ struct fj_cfg {
 	char ip[64];
 	char gw[64];
 	long port, mtu, msl, turn_bytes, flow_queue_bytes;
-	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro;
+	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro, no_gro;
 	bool have_ip, have_gw;
 };
 

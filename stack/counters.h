@@ -33,6 +33,7 @@
 	X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_sack_recoveries)    \
 	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
 	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs) X(tcp_queue_waits)  \
+	X(gro_merged)                                                               \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 

@@ -79,6 +79,7 @@ struct fj_stack {
 	bool no_csum_offload;  /* --no-csum-offload */
 	bool no_tso;           /* --no-tso: payload copied, no TSO even where the port has it */
 	bool no_lro;           /* --no-lro */
+	bool no_gro;           /* --no-gro */
 	uint32_t turn_bytes;   /* --turn-bytes: one flow's sending per loop turn */
 	uint32_t flow_queue_bytes; /* --flow-queue-bytes: one flow's data in the port, 0: any */
 	bool busy_poll;        /* --busy-poll (socket backend) */
@@ -96,6 +97,7 @@ struct fj_stack {
 	 * segments of ref_mp (the port takes chains of up to tx_max_segs),
 	 * large received segments (LRO). */
 	bool tx_tso, tx_refs, rx_lro;
+	bool rx_gro;          /* no LRO: rte_gro merges the bursts' TCP segments (gro.c) */
 	uint16_t tx_max_segs;
 	uint32_t tso_max;
 	uint16_t tso_short;   /* taken off the MSS in tso_segsz (a port quirk) */

@@ -90,7 +90,8 @@ direct_run(struct fj_stack *s)
 
 	while (!s->stop) {
 		unsigned n = rte_eth_rx_burst(s->port, (uint16_t)s->id, pkts, FJ_BURST);
-
+		if (s->rx_gro && n > 1 && !steer)
+			n = fj_gro_burst(s, pkts, (uint16_t)n);
 		if (steer) {
 			fj_steer_burst(s, pkts, (uint16_t)n);
 		} else {

@@ -71,6 +71,9 @@ void fj_netif_close(struct fj_stack *s);
 void fj_netif_send(struct fj_stack *s, struct rte_mbuf *m);
 void fj_netif_flush(struct fj_stack *s);
 void fj_netif_drop_pending(struct fj_stack *s);
+/* A received burst with runs of TCP segments merged (gro.c); the new
+ * count. */
+uint16_t fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
 /* A holding test port's frames go back to the pools (testport.c). */
 void fj_testport_close(struct fj_stack *s);
 /* One frame up the layers (Ethernet dispatch); takes @m. */
@@ -123,14 +126,18 @@ fj_tx_l4_csum(struct rte_mbuf *m, uint64_t flag, uint16_t l4_len)
 /*
  * The port vouches for a received TCP or UDP checksum: it checked it, or
  * the packet carries a sender's partial sum over data that never left the
- * host (RTE_MBUF_F_RX_L4_CKSUM_NONE, a virtio NEEDS_CSUM packet).
+ * host (RTE_MBUF_F_RX_L4_CKSUM_NONE, a virtio NEEDS_CSUM packet). Where the
+ * stack coalesces (rx_gro) its pass checked every segment it marked good,
+ * and cleared the marks of a port that checks nothing (gro.c).
  */
 static inline bool
 fj_rx_l4_vouched(const struct fj_stack *s, const struct rte_mbuf *m)
 {
 	uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-	return s->rx_l4_csum && (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	return (s->rx_l4_csum &&
+		(l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE)) ||
+	       (s->rx_gro && l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD);
 }
 
 #endif

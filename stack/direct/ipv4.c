@@ -22,10 +22,10 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 	struct fj_ipv4 ip;
 	enum fj_wire_err r;
 
-	/* A port's "good" spares the software check; anything else is
-	 * checked here, after the lengths. */
+	/* A port's "good" (or the GRO pass's, which checked it) spares the
+	 * software check; anything else is checked here, after the lengths. */
 	r = fj_ipv4_parse(p, m->pkt_len - FJ_ETH_HDR_LEN,
-			  s->rx_ip_csum && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
+			  (s->rx_ip_csum || s->rx_gro) && ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD, &ip);
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
 		return;

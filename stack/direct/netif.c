@@ -192,6 +192,7 @@ netif_join(struct fj_stack *s)
 	s->tso_short = s0->tso_short;
 	s->tx_refs = s0->tx_refs;
 	s->rx_lro = s0->rx_lro;
+	s->rx_gro = s0->rx_gro;
 	s->tx_max_segs = s0->tx_max_segs;
 	s->tso_max = s0->tso_max;
 	s->tx_fn = port_tx;
@@ -273,6 +274,9 @@ fj_netif_open(struct fj_stack *s)
 		rte_eth_promiscuous_disable(s->port);
 	if (s->g->steer == FJ_STEER_RSS && (rc = rss_table(s, info.reta_size)) < 0)
 		return rc;
+	/* Software coalescing where the port has none; not on frames steered
+	 * between shards (they come one by one). */
+	s->rx_gro = !s->no_gro && !s->rx_lro && s->g->steer != FJ_STEER_SOFTWARE;
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
@@ -298,7 +302,7 @@ fj_netif_open(struct fj_stack *s)
 		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
 		s->rx_l4_csum ? " tcp udp" : "", s->tx_tso ? "TSO" : "one MSS",
 		s->tx_refs ? ", payload by reference" : ", payload copied",
-		s->rx_lro ? ", LRO" : "",
+		s->rx_lro ? ", LRO" : s->rx_gro ? ", GRO (rte_gro)" : "",
 		s->tx_clean_fn ? "a flow's data in the port limited (--flow-queue-bytes)" :
 		"no per-flow limit in the port's queue (it does not give back sent buffers on request)");
 	if (s->g->n > 1)

@@ -199,6 +199,7 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	 * most ports (copied only when small). */
 	s->tx_refs = true;
 	s->tx_max_segs = FJ_TX_SEGS_MAX;
+	s->rx_gro = cfg->gro;
 	if (cfg->tso) {
 		s->tx_tso = true;
 		s->tso_max = UINT16_MAX - FJ_IPV4_HDR_LEN - 60;
@@ -227,14 +228,15 @@ fail:
 	return NULL;
 }
 
-void
-fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
+/* A frame as an mbuf (chained if longer than one), NULL if dropped. */
+static struct rte_mbuf *
+frame_mbuf(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 {
 	struct rte_mbuf *m = NULL;
 
 	if (len > TEST_FRAME_MAX) {
 		s->c.drops[FJ_DROP_OVERSIZE]++;
-		return;
+		return NULL;
 	}
 	/* A frame longer than one buffer comes as a chain, as a port that
 	 * scatters (or coalesces, LRO) gives it. */
@@ -243,7 +245,7 @@ fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 		if (seg == NULL) {
 			s->c.drops[FJ_DROP_NO_MBUF]++;
 			rte_pktmbuf_free(m);
-			return;
+			return NULL;
 		}
 		uint16_t k = (uint16_t)RTE_MIN(len - off, (uint32_t)rte_pktmbuf_tailroom(seg));
 		memcpy(rte_pktmbuf_append(seg, k), frame + off, k);
@@ -253,13 +255,40 @@ fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
 		else
 			rte_pktmbuf_chain(m, seg);
 	}
+	return m;
+}
+
+void
+fj_stack_input_burst(struct fj_stack *s, const uint8_t *const *frames, const uint32_t *lens,
+		     unsigned n)
+{
+	struct rte_mbuf *pkts[FJ_BURST];
+	uint16_t k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = frame_mbuf(s, frames[i], lens[i]);
+		if (m != NULL && k < FJ_BURST)
+			pkts[k++] = m;
+		else if (m != NULL)
+			fj_drop(s, m, FJ_DROP_NO_MBUF);
+	}
 	/* As the loop takes a burst: steered when several shards share the
-	 * port (shard.h). */
-	if (s->g->steer == FJ_STEER_SOFTWARE)
-		fj_steer_burst(s, &m, 1);
-	else
-		fj_eth_input(s, m);
+	 * port (shard.h), else coalesced where asked (cfg.gro). */
+	if (s->g->steer == FJ_STEER_SOFTWARE) {
+		fj_steer_burst(s, pkts, k);
+	} else {
+		if (s->rx_gro && k > 1)
+			k = fj_gro_burst(s, pkts, k);
+		for (uint16_t i = 0; i < k; i++)
+			fj_eth_input(s, pkts[i]);
+	}
 	fj_netif_flush(s);
+}
+
+void
+fj_stack_input(struct fj_stack *s, const uint8_t *frame, uint32_t len)
+{
+	fj_stack_input_burst(s, &frame, &len, 1);
 }
 
 void

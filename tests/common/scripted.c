@@ -181,7 +181,7 @@ echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
 }
 
 static int
-setup_port(void **state, bool tso, bool holds)
+setup_port(void **state, bool tso, bool holds, bool gro)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
@@ -190,7 +190,7 @@ setup_port(void **state, bool tso, bool holds)
 	fx->peer_iss = 5000;
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
-				       .holds = holds };
+				       .holds = holds, .gro = gro };
 	if (holds && fx->param != NULL) {
 		const struct holding *h = fx->param;
 		cfg.flow_queue_bytes = h->flow_queue_bytes;
@@ -208,19 +208,25 @@ setup_port(void **state, bool tso, bool holds)
 int
 setup(void **state)
 {
-	return setup_port(state, false, false);
+	return setup_port(state, false, false, false);
 }
 
 int
 setup_tso(void **state)
 {
-	return setup_port(state, true, false);
+	return setup_port(state, true, false, false);
+}
+
+int
+setup_gro(void **state)
+{
+	return setup_port(state, false, false, true);
 }
 
 int
 setup_holding(void **state)
 {
-	return setup_port(state, false, true);
+	return setup_port(state, false, true, false);
 }
 
 int

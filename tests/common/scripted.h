@@ -115,6 +115,8 @@ struct holding {
 	uint32_t hold_max;         /* 0: FJ_TESTPORT_HOLD_MAX */
 };
 int setup_holding(void **state);
+/* setup() with the stack's software coalescing (rte_gro) of bursts. */
+int setup_gro(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);
@@ -168,7 +170,10 @@ struct pseg {
 	const void *data;
 	uint32_t len;
 	bool bad_csum;
+	uint16_t ip_id; /* 0: 3 */
 };
+/* The frame of @p in @f (@cap bytes, padded to the minimum); its length. */
+uint32_t mk_seg(uint8_t *f, const struct pseg *p, uint32_t cap);
 /* The peer sends @p (padded to the minimum frame). */
 void send_seg(struct fixture *fx, struct pseg p);
 /* A segment from PEER:PPORT to our @dport, a string as its payload. */
@@ -272,11 +277,13 @@ struct conn reach(struct fixture *fx, enum st st);
 int tcp_setup(void **state);
 /* The same on a test port that offers TSO (it cuts as a NIC would). */
 int tcp_setup_tso(void **state);
-/* tcp_setup on a test port that can hold (setup_holding). */
+/* tcp_setup on a test port that can hold (setup_holding), or with GRO. */
 int tcp_setup_holding(void **state);
+int tcp_setup_gro(void **state);
 /* A cmocka case on tcp_setup's fixture, or tcp_setup_tso's. */
 #define TCP_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup, teardown)
 #define TSO_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup_tso, teardown)
+#define GRO_CASE(t) cmocka_unit_test_setup_teardown(t, tcp_setup_gro, teardown)
 /* Client callbacks; arg is the fixture. */
 void client_cb(struct fj_flow *f, void *arg);
 void client_writer(struct fj_flow *f, void *arg);

@@ -261,6 +261,8 @@ tcp_setup_port(void **state, int kind)
 		setup_tso(state);
 	else if (kind == 2)
 		setup_holding(state);
+	else if (kind == 3)
+		setup_gro(state);
 	else
 		setup(state);
 	struct fixture *fx = *state;
@@ -288,4 +290,10 @@ int
 tcp_setup_holding(void **state)
 {
 	return tcp_setup_port(state, 2);
+}
+
+int
+tcp_setup_gro(void **state)
+{
+	return tcp_setup_port(state, 3);
 }

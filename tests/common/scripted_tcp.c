@@ -45,14 +45,20 @@ build_seg(uint8_t *f, const struct pseg *p, uint32_t cap)
 	}
 	if (p->bad_csum)
 		f[34 + 16] ^= 0x5a;
-	fj_ipv4_build(f + 14, PEER_IP, US_IP, FJ_IP_PROTO_TCP, (uint16_t)(hl + p->len), 3, 64,
-		      false);
+	fj_ipv4_build(f + 14, PEER_IP, US_IP, FJ_IP_PROTO_TCP, (uint16_t)(hl + p->len),
+		      p->ip_id ? p->ip_id : 3, 64, false);
 	uint32_t n = (uint32_t)(34 + hl + p->len);
 	if (n < 60) {
 		memset(f + n, 0, 60 - n);
 		n = 60;
 	}
 	return n;
+}
+
+uint32_t
+mk_seg(uint8_t *f, const struct pseg *p, uint32_t cap)
+{
+	return build_seg(f, p, cap);
 }
 
 void

@@ -133,6 +133,85 @@ test_sack_blocks_cover_large_out_of_order_segments(void **state)
 	assert_int_equal(fx->obs.not_pat, 0);
 }
 
+/* ------------------------------------------------------ received, GRO */
+
+/* The peer's @n segments of 1000 bytes to the observer (port 22) from
+ * stream offset @off, as one receive burst: IP IDs counting up, ACK only,
+ * except @psh (PSH too) and @bad (a wrong checksum), -1 for none. */
+static void
+peer_burst(struct fixture *fx, uint32_t iss1, uint32_t off, unsigned n, int psh, int bad)
+{
+	static uint8_t frames[8][1100];
+	const uint8_t *f[8];
+	uint32_t len[8];
+	uint8_t data[1000];
+
+	assert_true(n <= 8);
+	for (unsigned i = 0; i < n; i++) {
+		for (uint32_t k = 0; k < 1000; k++)
+			data[k] = pat(off + i * 1000 + k);
+		struct pseg p = { .dport = 22, .seq = fx->peer_iss + 1 + off + i * 1000,
+				  .ack = iss1, .flags = (uint8_t)(ACK | ((int)i == psh ? PSH : 0)),
+				  .wnd = 65535, .data = data, .len = 1000,
+				  .bad_csum = (int)i == bad, .ip_id = (uint16_t)(100 + off / 1000 + i) };
+		len[i] = mk_seg(frames[i], &p, sizeof(frames[i]));
+		f[i] = frames[i];
+	}
+	fj_stack_input_burst(fx->stack, f, len, n);
+}
+
+/* Eight segments in one burst on a port without LRO: rte_gro merges them,
+ * and TCP takes one segment of 8,000 bytes, ACKed at once. */
+static void
+test_gro_merges_a_burst_into_one_segment(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs(fx, 22, 65535, true);
+	peer_burst(fx, iss1, 0, 8, -1, -1);
+	expect_ack(fx, iss1, fx->peer_iss + 8001);
+	drain_acks(fx, fx->peer_iss + 8001);
+	assert_int_equal(fj_stack_counter(fx->stack, "gro_merged"), 7);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_rx_large_segs"), 1);
+	assert_int_equal(fx->obs.bytes, 8000);
+	assert_int_equal(fx->obs.not_pat, 0);
+}
+
+/*
+ * What rte_gro does not take (PSH set, a bad checksum) keeps its place in
+ * the burst: the merged runs on either side of it stay in order, and the
+ * segment with the bad checksum is dropped by TCP's own check (counted),
+ * not merged into its neighbours.
+ */
+static void
+test_gro_keeps_the_order_around_what_it_cannot_merge(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs(fx, 22, 65535, true);
+	peer_burst(fx, iss1, 0, 5, 2, -1);
+	/* ACKs as the pieces are taken, in order, the last for all. */
+	uint32_t last = 0;
+	while (fx->seen < fx->nout) {
+		struct seg g = next_seg(fx);
+		assert_int_equal(g.plen, 0);
+		assert_true(last == 0 || (int32_t)(g.h.ack - last) > 0);
+		last = g.h.ack;
+	}
+	assert_int_equal(last, fx->peer_iss + 5001);
+	assert_int_equal(fj_stack_counter(fx->stack, "gro_merged"), 2);
+	assert_int_equal(fx->obs.bytes, 5000);
+	assert_int_equal(fx->obs.not_pat, 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_ooo_dropped"), 0);
+	/* 5000..7999, the middle one corrupt: 5000 arrives, 7000 waits out
+	 * of order, 6000 is dropped for its checksum. */
+	peer_burst(fx, iss1, 5000, 3, -1, 1);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_tcp_checksum"), 1);
+	assert_int_equal(fx->obs.bytes, 6000);
+	/* The peer resends it: everything is there, in order. */
+	peer_burst(fx, iss1, 6000, 1, -1, -1);
+	assert_int_equal(fx->obs.bytes, 8000);
+	assert_int_equal(fx->obs.not_pat, 0);
+}
+
 /* ------------------------------------------------------ sent (TSO) */
 
 /* The peer's window: 5,500 bytes (1375 << 2) over MSS 1000. */
@@ -221,6 +300,8 @@ main(void)
 		TCP_CASE(test_a_large_segment_is_taken_whole_and_acked_at_once),
 		TCP_CASE(test_a_large_segment_past_the_window_is_trimmed_to_it),
 		TCP_CASE(test_sack_blocks_cover_large_out_of_order_segments),
+		GRO_CASE(test_gro_merges_a_burst_into_one_segment),
+		GRO_CASE(test_gro_keeps_the_order_around_what_it_cannot_merge),
 		TSO_CASE(test_tso_fills_the_window_in_whole_segments),
 		TSO_CASE(test_a_lost_piece_of_a_large_segment_is_resent_alone),
 	};
