@@ -274,9 +274,11 @@ fj_netif_open(struct fj_stack *s)
 		rte_eth_promiscuous_disable(s->port);
 	if (s->g->steer == FJ_STEER_RSS && (rc = rss_table(s, info.reta_size)) < 0)
 		return rc;
-	/* Software coalescing where the port has none; not on frames steered
-	 * between shards (they come one by one). */
-	s->rx_gro = !s->no_gro && !s->rx_lro && s->g->steer != FJ_STEER_SOFTWARE;
+	/* Software coalescing of what the port did not coalesce (without
+	 * LRO, or with LRO from a back-end that passes segments as they come,
+	 * as DPDK's vhost library does from a sender without TSO); not on
+	 * frames steered between shards (they come one by one). */
+	s->rx_gro = !s->no_gro && s->g->steer != FJ_STEER_SOFTWARE;
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
 	s->tx_fn = port_tx;
@@ -294,7 +296,7 @@ fj_netif_open(struct fj_stack *s)
 				     rte_strerror(-rc));
 	}
 	FJ_STACK_LOG(NOTICE, "port %u (%s): MAC " RTE_ETHER_ADDR_PRT_FMT ", IPv4 %u.%u.%u.%u/%d%s, "
-		"checksums offloaded: tx%s%s%s, rx%s%s; TCP segments: %s%s%s; %s", s->port,
+		"checksums offloaded: tx%s%s%s, rx%s%s; TCP segments: %s%s%s%s; %s", s->port,
 		info.driver_name,
 		RTE_ETHER_ADDR_BYTES(&mac), s->ip >> 24, (s->ip >> 16) & 0xff, (s->ip >> 8) & 0xff,
 		s->ip & 0xff, __builtin_popcount(s->mask), s->gw ? " with a gateway" : "",
@@ -302,7 +304,7 @@ fj_netif_open(struct fj_stack *s)
 		s->tx_udp_csum ? " udp" : "", s->rx_ip_csum ? " ipv4" : "",
 		s->rx_l4_csum ? " tcp udp" : "", s->tx_tso ? "TSO" : "one MSS",
 		s->tx_refs ? ", payload by reference" : ", payload copied",
-		s->rx_lro ? ", LRO" : s->rx_gro ? ", GRO (rte_gro)" : "",
+		s->rx_lro ? ", LRO" : "", s->rx_gro ? ", GRO (rte_gro)" : "",
 		s->tx_clean_fn ? "a flow's data in the port limited (--flow-queue-bytes)" :
 		"no per-flow limit in the port's queue (it does not give back sent buffers on request)");
 	if (s->g->n > 1)
