@@ -37,6 +37,8 @@ fj_stack_usage(FILE *out)
 		"                        says so explicitly)\n"
 		"  --no-lro              take no coalesced segments (LRO) even where the port\n"
 		"                        offers them\n"
+		"  --no-gro              no software coalescing (rte_gro) of received TCP\n"
+		"                        segments\n"
 		"  --turn-bytes N        the most one TCP flow sends in one loop turn before\n"
 		"                        the others' turn (default 131072; at least 1 MSS)\n"
 		"  --flow-queue-bytes N  the most of one TCP flow's data waiting in the port's\n"
@@ -55,7 +57,7 @@ fj_stack_usage(FILE *out)
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
-		"                        msl, steer, promisc, csum_offload, tso, lro,\n"
+		"                        msl, steer, promisc, csum_offload, tso, lro, gro,\n"
 		"                        turn_bytes, flow_queue_bytes); command-line\n"
 		"                        arguments win\n");
 }
