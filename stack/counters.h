@@ -33,7 +33,7 @@
 	X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_sack_recoveries)    \
 	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
 	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs) X(tcp_queue_waits)  \
-	X(gro_merged)                                                               \
+	X(tcp_port_waits) X(gro_merged)                                             \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 
@@ -53,7 +53,7 @@
 	X(TX_FULL, "tx_full")             /* the port did not take it */              \
 	X(ARP_TIMEOUT, "arp_timeout")     /* resolution failed, waiting output dropped */ \
 	X(ICMP_RATE, "icmp_rate_limited") /* an ICMP error suppressed by the rate limit */ \
-	X(OVERSIZE, "oversize")           /* beyond the MTU, or a chain with headers split or not TCP */ \
+	X(OVERSIZE, "oversize")           /* beyond the MTU, or a chain not TCP or whose headers do not fit its first segment */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

@@ -29,6 +29,9 @@ extern int fj_stack_logtype;
 
 #define FJ_BURST 32
 #define FJ_TX_BATCH 64
+/* Places in the batch that a flow's data leaves for what cannot wait in a
+ * send queue (ACKs, ARP, ICMP, UDP) while the port's ring refuses. */
+#define FJ_TX_RESERVE 16
 #define FJ_TX_SEGS_MAX 64     /* pieces of one TCP segment, header included */
 #define FJ_TX_SEGS_DEFAULT 32 /* ...on a port that gives no limit */
 #define FJ_MAX_TIMERS 8 /* the application's (fj_stack_every) */

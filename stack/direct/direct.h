@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -65,11 +66,50 @@ fj_mbuf_cut_back(struct rte_mbuf *m, uint32_t len)
 	m->nb_segs = nsegs;
 }
 
+/*
+ * Make the first segment hold the chain's first @len bytes (or all of it
+ * when shorter), moving them from the segments behind it into its tailroom:
+ * the parsers read headers from the first segment only. A chain may come
+ * with a short head, as when rte_gro merges a segment with a few bytes of
+ * payload and the full one after it. False (nothing changed) when the first
+ * segment is shared or has no room.
+ */
+static inline bool
+fj_mbuf_pullup(struct rte_mbuf *m, uint32_t len)
+{
+	len = RTE_MIN(len, m->pkt_len);
+	if (m->data_len >= len)
+		return true;
+	if (RTE_MBUF_CLONED(m) || rte_mbuf_refcnt_read(m) != 1 ||
+	    rte_pktmbuf_tailroom(m) < len - m->data_len)
+		return false;
+	while (m->data_len < len) {
+		struct rte_mbuf *next = m->next;
+		uint16_t n = (uint16_t)RTE_MIN(len - m->data_len, (uint32_t)next->data_len);
+
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len),
+		       rte_pktmbuf_mtod(next, const uint8_t *), n);
+		m->data_len = (uint16_t)(m->data_len + n);
+		next->data_off = (uint16_t)(next->data_off + n);
+		next->data_len = (uint16_t)(next->data_len - n);
+		if (next->data_len == 0) {
+			m->next = next->next;
+			m->nb_segs--;
+			next->next = NULL;
+			next->nb_segs = 1;
+			rte_pktmbuf_free_seg(next);
+		}
+	}
+	return true;
+}
+
 /* netif.c */
 int fj_netif_open(struct fj_stack *s);
 void fj_netif_close(struct fj_stack *s);
 void fj_netif_send(struct fj_stack *s, struct rte_mbuf *m);
 void fj_netif_flush(struct fj_stack *s);
+/* Room in the transmit batch for a flow's data (fj_netif_data_room). */
+bool fj_netif_data_room(struct fj_stack *s);
 void fj_netif_drop_pending(struct fj_stack *s);
 /* A received burst with runs of TCP segments merged (gro.c); the new
  * count. */

@@ -82,10 +82,18 @@ fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 			       (s->rx_l4_csum ? 0 : RTE_MBUF_F_RX_L4_CKSUM_MASK);
 	uint16_t out = 0, i = 0;
 
+	/* Each packet is looked at once: a run of candidates goes to rte_gro,
+	 * the packet that ends it (not a candidate) keeps its place behind. */
 	while (i < n) {
 		uint16_t j = i;
-		while (j < n && j - i < GRO_ITEMS && gro_candidate(s, pkts[j]))
+		bool ended = false;
+		while (j < n && j - i < GRO_ITEMS) {
+			if (!gro_candidate(s, pkts[j])) {
+				ended = true;
+				break;
+			}
 			j++;
+		}
 		if (j - i >= 2) {
 			uint16_t k = rte_gro_reassemble_burst(pkts + i, (uint16_t)(j - i), &param);
 			s->c.gro_merged += (uint64_t)(j - i - k);
@@ -94,9 +102,9 @@ fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 		} else if (j > i) {
 			pkts[out++] = pkts[i];
 		}
-		if (j < n && j == i) {
-			/* Not a candidate: its place kept; marks only a port
-			 * that checks set are believed. */
+		if (ended) {
+			/* Not a candidate: marks only a port that checks set
+			 * are believed. */
 			pkts[j]->ol_flags &= ~strip;
 			pkts[out++] = pkts[j++];
 		}

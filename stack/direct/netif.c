@@ -344,6 +344,23 @@ fj_netif_flush(struct fj_stack *s)
 	s->ntx = (uint16_t)(s->ntx - sent);
 }
 
+/*
+ * Whether a flow's data may go into the batch: not while the ring refuses
+ * and the batch is down to its last FJ_TX_RESERVE places. The data then
+ * waits in its flow's send queue, the flow on the list of those waiting
+ * for the port (fj_tcp_queue_poll, the next loop turn), instead of being
+ * dropped and sent again a round trip later; the reserve keeps room for
+ * frames that have no queue to wait in.
+ */
+bool
+fj_netif_data_room(struct fj_stack *s)
+{
+	if (s->ntx + FJ_TX_RESERVE < FJ_TX_BATCH)
+		return true;
+	fj_netif_flush(s);
+	return s->ntx + FJ_TX_RESERVE < FJ_TX_BATCH;
+}
+
 /* What still waits for the ring goes back to the pool, counted (closing). */
 void
 fj_netif_drop_pending(struct fj_stack *s)
@@ -374,10 +391,11 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 	enum fj_wire_err r;
 
 	s->c.rx_frames++;
-	/* A chained frame (a large TCP segment the port coalesced, LRO) has
-	 * its headers in the first segment, which is all the parsers read. */
-	if (unlikely(m->nb_segs != 1) &&
-	    m->data_len < RTE_MIN(m->pkt_len, (uint32_t)FJ_HEADROOM_NEEDED)) {
+	/* A chained frame (a large TCP segment coalesced by the port or by
+	 * GRO) needs its headers in the first segment, which is all the
+	 * parsers read: as many bytes as the longest headers, pulled up from
+	 * behind when the head is short. */
+	if (unlikely(m->nb_segs != 1) && !fj_mbuf_pullup(m, FJ_HEADROOM_NEEDED)) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return;
 	}

@@ -490,6 +490,21 @@ send_new(struct fj_tcp_flow *f, uint32_t room)
 	return len;
 }
 
+/* The port's ring refuses and the transmit batch is down to its reserve:
+ * the flow waits for the port with its data in its send queue (rather
+ * than have segments dropped and sent again a round trip later), on the
+ * same list as the per-flow limit's, until the next loop turn. */
+static bool
+port_wait(struct fj_tcp_flow *f)
+{
+	if (fj_netif_data_room(f->s))
+		return false;
+	if (!f->queue_wait)
+		f->s->c.tcp_port_waits++;
+	tcp_queue_wait(f, true);
+	return true;
+}
+
 /*
  * RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): a lost
  * hole, else new data, else any hole below SACKed data. No rescue
@@ -504,6 +519,8 @@ sack_recovery_output(struct fj_tcp_flow *f)
 	for (int n = 0; n < FJ_TCP_QUEUE && pipe + f->mss <= f->cwnd; n++) {
 		uint32_t seq, len;
 		int k;
+		if (port_wait(f))
+			break;
 		if (next_hole(f, false, &seq, &len) && (k = retransmit(f, seq, len)) > 0) {
 			pipe += (uint32_t)k;
 		} else if ((len = send_new(f, f->mss)) > 0) {
@@ -582,6 +599,8 @@ fj_tcp_queue_poll(struct fj_stack *s)
 	 * is still held goes to the back. */
 	for (uint32_t n = t->nqwait; n > 0 && t->qwait != NULL; n--) {
 		struct fj_tcp_flow *f = t->qwait;
+		if (!fj_netif_data_room(s))
+			break; /* the port still refuses: all wait on */
 		tcp_queue_wait(f, false);
 		if (queue_held(f))
 			tcp_queue_wait(f, true);
@@ -622,6 +641,8 @@ tcp_output(struct fj_tcp_flow *f)
 				tcp_queue_wait(f, true);
 				break;
 			}
+			if (fj_seq_lt(f->snd_nxt, data_end) && port_wait(f))
+				break;
 			if ((k = send_new(f, RTE_MIN(wnd - inflight, budget))) == 0)
 				break;
 			sent = true;

@@ -139,7 +139,8 @@ test_sack_blocks_cover_large_out_of_order_segments(void **state)
  * stream offset @off, as one receive burst: IP IDs counting up, ACK only,
  * except @psh (PSH too) and @bad (a wrong checksum), -1 for none. */
 static void
-peer_burst(struct fixture *fx, uint32_t iss1, uint32_t off, unsigned n, int psh, int bad)
+peer_burst_lens(struct fixture *fx, uint32_t iss1, uint32_t off, const uint32_t *lens,
+		unsigned n, int psh, int bad)
 {
 	static uint8_t frames[8][1100];
 	const uint8_t *f[8];
@@ -148,16 +149,25 @@ peer_burst(struct fixture *fx, uint32_t iss1, uint32_t off, unsigned n, int psh,
 
 	assert_true(n <= 8);
 	for (unsigned i = 0; i < n; i++) {
-		for (uint32_t k = 0; k < 1000; k++)
-			data[k] = pat(off + i * 1000 + k);
-		struct pseg p = { .dport = 22, .seq = fx->peer_iss + 1 + off + i * 1000,
+		assert_true(lens[i] <= sizeof(data));
+		for (uint32_t k = 0; k < lens[i]; k++)
+			data[k] = pat(off + k);
+		struct pseg p = { .dport = 22, .seq = fx->peer_iss + 1 + off,
 				  .ack = iss1, .flags = (uint8_t)(ACK | ((int)i == psh ? PSH : 0)),
-				  .wnd = 65535, .data = data, .len = 1000,
+				  .wnd = 65535, .data = data, .len = lens[i],
 				  .bad_csum = (int)i == bad, .ip_id = (uint16_t)(100 + off / 1000 + i) };
 		len[i] = mk_seg(frames[i], &p, sizeof(frames[i]));
 		f[i] = frames[i];
+		off += lens[i];
 	}
 	fj_stack_input_burst(fx->stack, f, len, n);
+}
+
+static void
+peer_burst(struct fixture *fx, uint32_t iss1, uint32_t off, unsigned n, int psh, int bad)
+{
+	const uint32_t lens[8] = { 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000 };
+	peer_burst_lens(fx, iss1, off, lens, n, psh, bad);
 }
 
 /* Eight segments in one burst on a port without LRO: rte_gro merges them,
@@ -173,6 +183,38 @@ test_gro_merges_a_burst_into_one_segment(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "gro_merged"), 7);
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_rx_large_segs"), 1);
 	assert_int_equal(fx->obs.bytes, 8000);
+	assert_int_equal(fx->obs.not_pat, 0);
+}
+
+/*
+ * A short segment then full ones: rte_gro's merged chain starts with the
+ * short one's few bytes of payload, so its first segment is shorter than
+ * the longest headers could be. The stack pulls the headers up and takes
+ * the whole (it once dropped such a chain, and its retransmission, which
+ * GRO merged the same way, again and again).
+ */
+static void
+test_gro_chain_with_a_short_head_is_taken(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs(fx, 22, 65535, true);
+	const uint32_t lens[3] = { 29, 971, 1000 };
+	peer_burst_lens(fx, iss1, 0, lens, 3, -1, -1);
+	expect_ack(fx, iss1, fx->peer_iss + 2001);
+	drain_acks(fx, fx->peer_iss + 2001);
+	assert_int_equal(fj_stack_counter(fx->stack, "gro_merged"), 2);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_oversize"), 0);
+	assert_int_equal(fx->obs.bytes, 2000);
+	assert_int_equal(fx->obs.not_pat, 0);
+	/* A middle piece shorter than what the head lacks is taken whole and
+	 * its segment freed. */
+	const uint32_t lens2[4] = { 10, 20, 970, 1000 };
+	peer_burst_lens(fx, iss1, 2000, lens2, 4, -1, -1);
+	expect_ack(fx, iss1, fx->peer_iss + 4001);
+	drain_acks(fx, fx->peer_iss + 4001);
+	assert_int_equal(fj_stack_counter(fx->stack, "gro_merged"), 5);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_oversize"), 0);
+	assert_int_equal(fx->obs.bytes, 4000);
 	assert_int_equal(fx->obs.not_pat, 0);
 }
 
@@ -302,6 +344,7 @@ main(void)
 		TCP_CASE(test_sack_blocks_cover_large_out_of_order_segments),
 		GRO_CASE(test_gro_merges_a_burst_into_one_segment),
 		GRO_CASE(test_gro_keeps_the_order_around_what_it_cannot_merge),
+		GRO_CASE(test_gro_chain_with_a_short_head_is_taken),
 		TSO_CASE(test_tso_fills_the_window_in_whole_segments),
 		TSO_CASE(test_a_lost_piece_of_a_large_segment_is_resent_alone),
 	};

@@ -171,6 +171,81 @@ test_a_full_ring_holds_frames_back_instead_of_dropping_them(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_retransmits"), 0);
 }
 
+/* The frames the stack sent so far: TCP segments checked to carry the
+ * writer's stream from *next on, in order; UDP replies counted. */
+static void
+take_frames(struct fixture *fx, uint32_t iss1, uint32_t *next, int *udp)
+{
+	while (fx->seen < fx->nout) {
+		if (fx->out[fx->seen].b[23] == FJ_IP_PROTO_UDP) {
+			expect_next_ipv4(fx, &PEER, FJ_IP_PROTO_UDP);
+			(*udp)++;
+			continue;
+		}
+		struct seg g = next_seg(fx);
+		assert_int_equal(g.h.seq, iss1 + *next);
+		for (uint32_t i = 0; i < g.plen; i++)
+			assert_int_equal(g.pl[i], pat(*next + i));
+		*next += g.plen;
+	}
+	checked_all(fx);
+}
+
+/*
+ * A window larger than the ring and the stack's transmit batch together:
+ * once the ring refuses and the batch is down to its reserve, the flow
+ * waits with its data in its send queue and sends on as the port takes
+ * frames, loop turn by loop turn; nothing is dropped or sent twice, and a
+ * UDP reply (which has no queue to wait in) still finds room.
+ */
+static void
+test_a_refusing_port_makes_a_flow_wait_instead_of_dropping(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs(fx, 20, 65535, true), ack = fx->peer_iss + 2;
+	uint32_t next = 0;
+	int udp = 0;
+
+	expect_nothing(fx);
+	fx->wr.total = 1000000;
+	peer_tcp(fx, 20, fx->peer_iss + 1, iss1, ACK, 65535, NULL, "x");
+	/* Slow start, the port sending at once and the peer ACKing every
+	 * segment, until a round's ACKs open more than 64 segments (the
+	 * batch) and 4 (the ring). */
+	uint32_t from = 0;
+	for (int round = 0; round < 10; round++) {
+		from = next;
+		take_frames(fx, iss1, &next, &udp);
+		if (next - from >= 64 * 1000)
+			break;
+		for (uint32_t a = from + 1000; a <= next; a += 1000)
+			peer_tcp(fx, 20, ack, iss1 + a, ACK, 65535, NULL, NULL);
+	}
+	assert_true(next - from >= 64 * 1000);
+	/* The ring holds from now on: the last round's ACKs open twice its
+	 * size. */
+	fj_testport_hold(fx->stack, true);
+	uint32_t last = next - from;
+	for (uint32_t a = from + 1000; a <= next; a += 1000)
+		peer_tcp(fx, 20, ack, iss1 + a, ACK, 65535, NULL, NULL);
+	from = next;
+	assert_int_equal(fj_testport_waiting(fx->stack), 4);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_port_waits"), 1);
+	udp_request(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_tx_full"), 0);
+	for (int turn = 0; turn < 400 && fj_testport_waiting(fx->stack) > 0; turn++) {
+		fj_testport_transmit(fx->stack, fj_testport_waiting(fx->stack));
+		take_frames(fx, iss1, &next, &udp);
+		fj_stack_poll(fx->stack);
+	}
+	assert_int_equal(fj_testport_waiting(fx->stack), 0);
+	assert_int_equal(udp, 1);
+	/* The whole window went, twice the last round. */
+	assert_int_equal(next - from, 2 * last);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_tx_full"), 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_retransmits"), 0);
+}
+
 #define HOLD_CASE(t, limit) \
 	{ #t, t, tcp_setup_holding, teardown, (void *)(uintptr_t)&(limit) }
 
@@ -182,6 +257,7 @@ main(void)
 		HOLD_CASE(test_without_the_limit_the_window_goes_into_the_port, NO_LIMIT),
 		HOLD_CASE(test_the_stack_asks_the_port_for_sent_buffers, LIMIT),
 		HOLD_CASE(test_a_full_ring_holds_frames_back_instead_of_dropping_them, SMALL_RING),
+		HOLD_CASE(test_a_refusing_port_makes_a_flow_wait_instead_of_dropping, SMALL_RING),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
