@@ -137,10 +137,24 @@ check_seq(struct seg *g)
 	}
 	f->last_rx = fj_now(f->s); /* the peer is alive (keepalive) */
 	f->ka_sent = 0;
-	/* RFC 7323 §4.3: remember the timestamp to echo. */
+	return true;
+}
+
+/*
+ * RFC 7323 §4.3 and appendix D: remember the timestamp to echo, from a
+ * segment that passed every check, its ACK field included. A segment
+ * acknowledging data never sent is dropped with an ACK (RFC 9293
+ * §3.10.7.4, fifth check): were its TSval taken, one forged segment with
+ * a large one would have PAWS drop every genuine segment after it.
+ */
+static void
+take_ts_recent(struct seg *g)
+{
+	struct fj_tcp_flow *f = g->f;
+	const struct fj_tcp_hdr *th = g->th;
+
 	if (f->ts_ok && th->o.has_ts && fj_seq_le(g->seq, f->last_ack_sent))
 		f->ts_recent = th->o.tsval;
-	return true;
 }
 
 /* Second check, RST. RFC 5961 §3.2: only the exact next sequence resets;
@@ -447,6 +461,7 @@ tcp_input_other_states(struct fj_tcp_flow *f, struct rte_mbuf *m, const struct f
 	if (!syn_rcvd_syn(&g) || !check_seq(&g) || !check_rst(&g) || !check_syn(&g) ||
 	    !check_ack(&g))
 		return;
+	take_ts_recent(&g);
 	/* Sixth, the URG bit: ignored; urgent data is just data (RFC 6093). */
 	seg_text(&g);
 	seg_drop(&g); /* what was not kept */

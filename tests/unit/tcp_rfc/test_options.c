@@ -290,6 +290,32 @@ test_timestamps_are_echoed_and_paws_drops_old_segments(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "tcp_paws_rejected"), 2);
 }
 
+/*
+ * RFC 7323 §4.3 with RFC 9293 §3.10.7.4's fifth check: a segment whose
+ * ACK acknowledges data never sent gets an ACK and is dropped, and its
+ * TSval is not remembered: the ACK echoes the old one, and the peer's
+ * next genuine segment (an ordinary TSval) is taken, not dropped by PAWS.
+ */
+static void
+test_a_segment_acking_unsent_data_leaves_ts_recent(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t iss1 = hs_ts(fx, 22, false);
+	struct fj_tcp_opts o = ts(2000000000u);
+	peer_tcp(fx, 22, fx->peer_iss + 1, iss1 + 5000, ACK, 65535, &o, NULL);
+	struct fj_tcp_hdr a = expect_ack(fx, iss1, fx->peer_iss + 1);
+	assert_true(a.o.has_ts);
+	assert_true(a.o.tsecr != 2000000000u);
+	o = ts(a.o.tsecr + 1);
+	peer_tcp(fx, 22, fx->peer_iss + 1, iss1, ACK | PSH, 65535, &o, "data");
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_paws_rejected"), 0);
+	assert_int_equal(fx->obs.bytes, 4);
+	/* What answers it acknowledges the data and echoes the new TSval. */
+	advance(fx, 500 * MS);
+	struct fj_tcp_hdr d = expect_ack(fx, iss1, fx->peer_iss + 5);
+	assert_int_equal(d.o.tsecr, o.tsval);
+}
+
 /* RFC 7323 §5.3 (R1): PAWS is not applied to a RST: an exact RST with an
  * old TSval resets the connection. */
 static void
@@ -433,6 +459,7 @@ main(void)
 		TCP_CASE(test_ts_echo_after_out_of_order_and_gap_fill),
 		TCP_CASE(test_ts_delayed_ack_echoes_the_earliest_segment),
 		TCP_CASE(test_timestamps_are_echoed_and_paws_drops_old_segments),
+		TCP_CASE(test_a_segment_acking_unsent_data_leaves_ts_recent),
 		TCP_CASE(test_paws_does_not_apply_to_rst),
 		TCP_CASE(test_rst_without_timestamp_is_accepted),
 		TCP_CASE(test_paws_rejected_ack_does_not_acknowledge),
