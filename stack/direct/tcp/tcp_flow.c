@@ -338,17 +338,13 @@ fj_tcp_write(struct fj_flow *base, struct fj_buf *buf)
 	tcp_mq_push(&f->sndq, m);
 	f->s->c.tcp_tx_bytes += m->pkt_len;
 	/*
-	 * Where the port cuts large segments, what the application writes in
-	 * one callback (or turn) goes together at its end (fj_tcp_flush), so
-	 * that many small writes still make one large segment rather than a
-	 * segment each. Otherwise at once.
+	 * What the application writes in one callback (or turn) goes
+	 * together at its end (fj_tcp_flush): many small writes make full
+	 * segments (or one large one where the port cuts) rather than a
+	 * segment each with a short one at every write's end.
 	 */
-	if (f->s->tx_tso) {
-		f->output_due = true;
-		tcp_update_due(f, true);
-	} else {
-		tcp_output(f);
-	}
+	f->output_due = true;
+	tcp_update_due(f, true);
 	return 0;
 }
 

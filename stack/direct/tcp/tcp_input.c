@@ -528,6 +528,7 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 			input_closed(s, m, ip->src, &th, len);
 		else
 			tcp_listen_input(s, l, m, ip, &th, hdr_end, len);
+		fj_tcp_flush(s); /* what a new flow's first callback wrote */
 		return;
 	}
 	struct fj_tcp_flow *f = data;
