@@ -128,6 +128,14 @@ struct fj_udp *fj_udp_bind(struct fj_stack *s, uint16_t port, fj_udp_recv_fn rec
  */
 int fj_udp_send(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *to);
 void fj_udp_close(struct fj_udp *u);
+/*
+ * The last ICMP error about a datagram @u sent (RFC 1122 §4.1.3.3), as a
+ * negative errno (-ECONNREFUSED: port unreachable; -EHOSTUNREACH,
+ * -ENETUNREACH, -EACCES: prohibited, -EMSGSIZE: fragmentation needed,
+ * ...), and in *@to, when not NULL, whom that datagram was for; 0 if none
+ * came since the last call (each error is told once).
+ */
+int fj_udp_error(struct fj_udp *u, struct fj_addr *to);
 /* The shard an endpoint is on (where its recv callback runs). */
 struct fj_stack *fj_udp_stack(const struct fj_udp *u);
 

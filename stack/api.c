@@ -120,6 +120,17 @@ fj_udp_close(struct fj_udp *u)
 	udp_close_msg(me, &port);
 }
 
+int
+fj_udp_error(struct fj_udp *u, struct fj_addr *to)
+{
+	int err = u->err;
+
+	if (err != 0 && to != NULL)
+		*to = u->err_to;
+	u->err = 0;
+	return err;
+}
+
 struct fj_stack *
 fj_udp_stack(const struct fj_udp *u)
 {

@@ -22,6 +22,7 @@
 	X(arp_rx) X(arp_tx) X(arp_requests_tx) X(arp_replies_tx)                    \
 	X(ip_rx) X(ip_tx)                                                           \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_replies) X(icmp_unreach_tx)               \
+	X(icmp_errors_rx) X(udp_icmp_errors)                                        \
 	X(udp_rx) X(udp_tx) X(udp_rx_bytes) X(udp_tx_bytes)                         \
 	X(tcp_rx) X(tcp_tx) X(tcp_rx_bytes) X(tcp_tx_bytes)                         \
 	X(tcp_passive_opens) X(tcp_active_opens) X(tcp_established)                 \
@@ -33,7 +34,7 @@
 	X(tcp_keepalive_probes) X(tcp_keepalive_timeouts) X(tcp_sack_recoveries)    \
 	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
 	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs) X(tcp_queue_waits)  \
-	X(tcp_port_waits) X(gro_merged)                                             \
+	X(tcp_port_waits) X(tcp_icmp_aborts) X(tcp_pmtu_updates) X(gro_merged)      \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 
@@ -46,6 +47,7 @@
 	X(NOT_FOR_US, "not_for_us")       /* Ethernet or IP destination is someone else */ \
 	X(IP_PROTO, "ip_protocol")        /* a protocol the stack does not serve */    \
 	X(ICMP_TYPE, "icmp_type")         /* a type we do not answer */               \
+	X(ICMP_ERROR, "icmp_error_ignored") /* an ICMP error about no segment of ours in flight (RFC 5927) */ \
 	X(UDP_PORT, "udp_port_closed")    /* nobody bound (answered with port unreachable) */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* output waiting on ARP beyond its bound */ \
 	X(NO_ROUTE, "no_route")                                                     \

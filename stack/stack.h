@@ -51,6 +51,10 @@ struct fj_udp {
 	uint16_t port;
 	fj_udp_recv_fn recv;
 	void *arg;
+	/* The last ICMP error about a datagram it sent, and to whom
+	 * (fj_udp_error); 0 for none. */
+	int err;
+	struct fj_addr err_to;
 };
 
 struct fj_stack {

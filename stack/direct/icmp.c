@@ -1,12 +1,116 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ICMP (RFC 792): echo replies, and destination unreachable, rate-limited. */
+/*
+ * ICMP (RFC 792): echo replies, destination unreachable (rate-limited),
+ * and the errors about our own datagrams, passed to TCP and UDP.
+ */
+#include <errno.h>
+
 #include <rte_cycles.h>
 
 #include "direct.h"
+#include "shard.h"
+#include "tcp/tcp.h"
 
 /* ICMP errors: at most this many a second, in bursts of ICMP_BURST. */
 #define ICMP_RATE 100.0
 #define ICMP_BURST 50.0
+
+/* The error for UDP: the endpoint bound to the port the datagram came
+ * from keeps it (fj_udp_error). */
+static bool
+udp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e)
+{
+	struct fj_udp *u = s->udp_ports[e->sport];
+
+	if (u == NULL || e->type == FJ_ICMP_SOURCE_QUENCH)
+		return false;
+	int err = -EHOSTUNREACH;
+	if (e->type == FJ_ICMP_DEST_UNREACH) {
+		switch (e->code) {
+		case FJ_ICMP_PORT_UNREACH:
+			err = -ECONNREFUSED;
+			break;
+		case FJ_ICMP_PROTO_UNREACH:
+			err = -ENOPROTOOPT;
+			break;
+		case FJ_ICMP_NET_UNREACH:
+		case FJ_ICMP_NET_UNKNOWN:
+			err = -ENETUNREACH;
+			break;
+		case FJ_ICMP_FRAG_NEEDED:
+			err = -EMSGSIZE;
+			break;
+		case FJ_ICMP_NET_PROHIBITED:
+		case FJ_ICMP_HOST_PROHIBITED:
+		case FJ_ICMP_ADMIN_PROHIBITED:
+			err = -EACCES;
+			break;
+		}
+	} else if (e->type == FJ_ICMP_PARAM_PROBLEM) {
+		err = -EPROTO;
+	}
+	u->err = err;
+	u->err_to = (struct fj_addr){ .ip = e->dst, .port = e->dport };
+	s->c.udp_icmp_errors++;
+	return true;
+}
+
+static bool
+icmp_error_deliver(struct fj_stack *s, const struct fj_icmp_error *e)
+{
+	return e->proto == FJ_IP_PROTO_TCP ? fj_tcp_icmp_error(s, e) :
+	       e->proto == FJ_IP_PROTO_UDP ? udp_icmp_error(s, e) : false;
+}
+
+/* On the shard that owns the flow, passed on by message. */
+static void
+icmp_error_msg(struct fj_stack *s, void *payload)
+{
+	struct fj_icmp_error e;
+
+	memcpy(&e, payload, sizeof(e));
+	if (icmp_error_deliver(s, &e))
+		s->c.icmp_errors_rx++;
+	else
+		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+}
+
+/*
+ * An error about a datagram we sent (RFC 1122 §3.2.2): it quotes one from
+ * our address; TCP and UDP check the rest. The flow may be another
+ * shard's (the device steered the ICMP message by its own addresses): it
+ * goes there by message.
+ */
+static void
+icmp_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, size_t len,
+		 const struct fj_ipv4 *ip)
+{
+	struct fj_icmp_error e;
+	enum fj_wire_err r = fj_icmp_error_parse(icmp, len, &e);
+
+	if (r != FJ_OK) {
+		fj_drop(s, m, fj_drop_of(r));
+		return;
+	}
+	if (e.src != s->ip || ip->dst != s->ip) {
+		fj_drop(s, m, FJ_DROP_ICMP_ERROR);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	if (s->g->n > 1 && e.proto == FJ_IP_PROTO_TCP) {
+		struct fj_addr to = { .ip = e.dst, .port = e.dport };
+		unsigned owner = fj_direct_shard_of(s, e.sport, &to);
+		if (owner != s->id) {
+			RTE_BUILD_BUG_ON(sizeof(e) > FJ_MSG_PAYLOAD);
+			fj_shard_post(s, s->g->shard[owner], icmp_error_msg, &e, sizeof(e));
+			return;
+		}
+	}
+	if (icmp_error_deliver(s, &e))
+		s->c.icmp_errors_rx++;
+	else
+		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+}
 
 void
 fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
@@ -21,6 +125,10 @@ fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		return;
 	}
 	s->c.icmp_rx++;
+	if (fj_icmp_is_error(h.type)) {
+		icmp_error_input(s, m, icmp, len, ip);
+		return;
+	}
 	/* Echo requests to a broadcast address go unanswered (RFC 1122 §3.2.2.6 MAY). */
 	if (h.type != FJ_ICMP_ECHO_REQUEST || ip->dst != s->ip) {
 		fj_drop(s, m, FJ_DROP_ICMP_TYPE);

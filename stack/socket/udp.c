@@ -2,6 +2,7 @@
 /* UDP on kernel sockets: a socket per bound port, datagrams by recvmmsg/sendmsg. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@ fj_sock_udp_bind(struct fj_stack *s, uint16_t port)
 	if (u == NULL || fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* ICMP errors about what it sends, with whom the datagram was for,
+	 * on the socket's error queue (ip(7)); read in fj_sock_udp_readable. */
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	if (fj_sock_reuseport(s, fd) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
 	    fj_sock_reuseport_steer(s, fd) < 0)
 		goto fail;
@@ -81,6 +85,39 @@ fj_sock_udp_send(struct fj_udp *base, struct rte_mbuf *m, const struct fj_addr *
 	return 0;
 }
 
+/* The kernel's ICMP errors about @u's datagrams: the last one is kept
+ * (fj_udp_error), with the datagram's destination. */
+static void
+udp_errors(struct fj_stack *s, struct fj_sock_udp *u)
+{
+	for (int i = 0; i < 16; i++) {
+		struct sockaddr_in to;
+		union {
+			char b[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+			struct cmsghdr align;
+		} ctl;
+		char byte;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		if (recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+				continue;
+			struct sock_extended_err ee;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_origin != SO_EE_ORIGIN_ICMP || ee.ee_errno == 0)
+				continue;
+			u->base.err = -(int)ee.ee_errno;
+			u->base.err_to = (struct fj_addr){ ntohl(to.sin_addr.s_addr),
+							   ntohs(to.sin_port) };
+			s->c.udp_icmp_errors++;
+		}
+	}
+}
+
 /* Read what is waiting on @u's socket, a batch at a time, into mbufs. */
 void
 fj_sock_udp_readable(struct fj_stack *s, struct fj_sock_udp *u)
@@ -90,6 +127,8 @@ fj_sock_udp_readable(struct fj_stack *s, struct fj_sock_udp *u)
 	struct iovec iov[FJ_BURST];
 	struct sockaddr_in from[FJ_BURST];
 
+	/* First: a pending error would fail the reads below. */
+	udp_errors(s, u);
 	for (int round = 0; round < 8; round++) {
 		if (rte_pktmbuf_alloc_bulk(s->mp, m, FJ_BURST) < 0) {
 			s->c.drops[FJ_DROP_NO_MBUF]++;

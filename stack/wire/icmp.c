@@ -19,6 +19,30 @@ fj_icmp_parse(const uint8_t *p, size_t len, struct fj_icmp *out)
 	return FJ_OK;
 }
 
+enum fj_wire_err
+fj_icmp_error_parse(const uint8_t *p, size_t len, struct fj_icmp_error *out)
+{
+	if (len < FJ_ICMP_HDR_LEN + 20 + 8 || !fj_icmp_is_error(p[0]))
+		return FJ_WIRE_ICMP_QUOTE;
+	const uint8_t *q = p + FJ_ICMP_HDR_LEN;
+	size_t ihl = (size_t)(q[0] & 0xf) * 4;
+	if ((q[0] >> 4) != 4 || ihl < 20 || len < FJ_ICMP_HDR_LEN + ihl + 8)
+		return FJ_WIRE_ICMP_QUOTE;
+	out->type = p[0];
+	out->code = p[1];
+	/* RFC 1191 §4: the next-hop MTU in the low 16 bits of the word that
+	 * RFC 792 left unused. */
+	out->mtu = p[0] == FJ_ICMP_DEST_UNREACH && p[1] == FJ_ICMP_FRAG_NEEDED ? rd16(p + 6) : 0;
+	out->total_len = rd16(q + 2);
+	out->proto = q[9];
+	out->src = rd32(q + 12);
+	out->dst = rd32(q + 16);
+	out->sport = rd16(q + ihl);
+	out->dport = rd16(q + ihl + 2);
+	out->seq = rd32(q + ihl + 4);
+	return FJ_OK;
+}
+
 void
 fj_icmp_echo_to_reply(uint8_t *p, size_t len)
 {

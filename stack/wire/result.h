@@ -19,6 +19,7 @@
 	X(IP_SOURCE, "ip_source")           /* broadcast, multicast, loopback (RFC 1122 §3.2.1.3) */ \
 	X(IP_FRAGMENT, "ip_fragment")       /* fragments are not reassembled */  \
 	X(ICMP_CHECKSUM, "icmp_checksum")                                        \
+	X(ICMP_QUOTE, "icmp_quote")         /* an ICMP error quoting no IPv4 header and 8 bytes */ \
 	X(UDP_LEN, "udp_length")                                                 \
 	X(UDP_CHECKSUM, "udp_checksum")                                          \
 	X(TCP_HDR_LEN, "tcp_header_length") /* data offset < 5 or beyond the segment */ \

@@ -139,6 +139,37 @@ mk_ping(uint8_t *f, uint32_t src, uint16_t id, uint16_t seq, uint16_t plen)
 	return 14 + 20 + 8 + plen;
 }
 
+void
+peer_icmp_error(struct fixture *fx, uint32_t from, uint8_t type, uint8_t code, uint16_t mtu,
+		const uint8_t *ours)
+{
+	uint8_t f[14 + 20 + 8 + 60 + 8];
+	const uint8_t *ip = ours + 14;
+	size_t q = (size_t)(ip[0] & 0xf) * 4 + 8;
+	uint8_t *icmp = f + 14 + 20;
+	fj_eth_build(f, &US, from == GW_IP ? &GW : &PEER, FJ_ETH_P_IPV4);
+	icmp[0] = type, icmp[1] = code;
+	memset(icmp + 2, 0, 6);
+	icmp[6] = (uint8_t)(mtu >> 8), icmp[7] = (uint8_t)mtu;
+	memcpy(icmp + 8, ip, q);
+	uint16_t c = fj_csum_fold(fj_csum_add(0, icmp, 8 + q));
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	fj_ipv4_build(f + 14, from, US_IP, FJ_IP_PROTO_ICMP, (uint16_t)(8 + q), 9, 64, false);
+	uint32_t n = (uint32_t)(14 + 20 + 8 + q);
+	if (n < 60) {
+		memset(f + n, 0, 60 - n);
+		n = 60;
+	}
+	fj_stack_input(fx->stack, f, n);
+}
+
+const uint8_t *
+last_frame(const struct fixture *fx)
+{
+	assert_true(fx->seen > 0);
+	return fx->out[fx->seen - 1].b;
+}
+
 /* Parse an emitted frame as IPv4; checks every header checksum. */
 struct fj_ipv4
 expect_ipv4(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint8_t proto)

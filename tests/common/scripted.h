@@ -146,6 +146,13 @@ void peer_arp_reply(struct fixture *fx, const struct fj_mac *mac, uint32_t ip);
 uint32_t mk_udp(uint8_t *f, uint32_t src, uint16_t sport, uint16_t dport, const char *payload,
 		const struct fj_mac *from);
 uint32_t mk_ping(uint8_t *f, uint32_t src, uint16_t id, uint16_t seq, uint16_t plen);
+/* An ICMP error (@type, @code; @mtu in the word after the checksum) from
+ * @from (PEER's MAC, or GW's for GW_IP) about the IP datagram in @ours, one
+ * of our frames: its IP header and the 8 bytes behind it quoted. */
+void peer_icmp_error(struct fixture *fx, uint32_t from, uint8_t type, uint8_t code,
+		     uint16_t mtu, const uint8_t *ours);
+/* The frame the last next_frame (or expect_*) returned. */
+const uint8_t *last_frame(const struct fixture *fx);
 /* Parse an emitted frame as IPv4 to @dst; checks every header checksum. */
 struct fj_ipv4 expect_ipv4(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint8_t proto);
 struct fj_arp expect_arp(const uint8_t *f, uint32_t len, const struct fj_mac *dst, uint16_t op);

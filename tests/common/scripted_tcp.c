@@ -206,8 +206,12 @@ expect_data_at(struct fixture *fx, uint32_t seq, uint32_t ack, uint32_t plen, ui
 	assert_int_equal(s.h.seq, seq);
 	assert_int_equal(s.h.ack, ack);
 	assert_int_equal(s.plen, plen);
-	for (uint32_t i = 0; i < plen; i++)
+	for (uint32_t i = 0; i < plen; i++) {
+		if (s.pl[i] != pat(off + i))
+			print_error("line %d: byte %u of the segment at %u is not pat(%u)\n", line,
+				    i, seq, off + i);
 		assert_int_equal(s.pl[i], pat(off + i));
+	}
 	return s.h;
 }
 

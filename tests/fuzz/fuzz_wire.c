@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		fj_eth_parse(data + 1, size - 1, &e);
 		break;
@@ -65,6 +65,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		fj_icmp_parse(data + 1, size - 1, &ic);
 		break;
+	case 6: {
+		/* An error's quote: what it reports comes from inside it. */
+		struct fj_icmp_error ie;
+		if (fj_icmp_error_parse(data + 1, size - 1, &ie) == FJ_OK &&
+		    (size - 1 < 8u + 20u + 8u || (data[1 + 8] >> 4) != 4))
+			abort();
+		break;
+	}
 	case 4:
 		if (fj_udp_parse(data + 1, size - 1, 1, 2, data[0] & 8, &u) == FJ_OK &&
 		    u.len > size - 1)

@@ -2,9 +2,11 @@
 /*
  * The kernel-sockets backend on loopback: fj_stack_free closes every
  * endpoint, listener and flow the stack opened, accepted ones included,
- * whatever state they are in (EAL starts once per process: one test).
+ * whatever state they are in (EAL starts once per process: one test);
+ * and a UDP endpoint hears of the ICMP error about its datagram.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,9 @@
 #define PORT 47123
 
 static int accepted, connected;
+static struct fj_udp *sender;
+static int udp_err;
+static struct fj_addr udp_err_to;
 static int open_fds(void);
 
 static void
@@ -63,7 +68,17 @@ stop_when_up(struct fj_stack *s, void *arg)
 {
 	int *turns = arg;
 
-	if ((accepted == 2 && connected == 2) || ++*turns == 200)
+	/* A datagram to a closed port: the kernel's ICMP port unreachable
+	 * reaches the endpoint (IP_RECVERR). */
+	if (*turns % 20 == 0 && udp_err == 0) {
+		struct fj_buf *b = fj_buf_alloc(s, 4);
+		memcpy(fj_buf_data(b), "ping", 4);
+		const struct fj_addr closed = { 0x7f000001, PORT + 2 };
+		assert_int_equal(fj_udp_send(sender, b, &closed), 0);
+	}
+	if (udp_err == 0)
+		udp_err = fj_udp_error(sender, &udp_err_to);
+	if ((accepted == 2 && connected == 2 && udp_err != 0) || ++*turns == 200)
 		fj_stack_stop(s);
 }
 
@@ -94,6 +109,8 @@ test_free_closes_every_listener_flow_and_endpoint(void **state)
 
 	assert_non_null(fj_listen_tcp(s, PORT, on_accepted, NULL));
 	assert_non_null(fj_udp_bind(s, PORT, on_datagram, NULL));
+	sender = fj_udp_bind(s, PORT + 1, on_datagram, NULL);
+	assert_non_null(sender);
 	const struct fj_addr to = { 0x7f000001, PORT };
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
@@ -102,9 +119,13 @@ test_free_closes_every_listener_flow_and_endpoint(void **state)
 	assert_int_equal(fj_stack_run(s), 0);
 	assert_int_equal(accepted, 2);
 	assert_int_equal(connected, 2);
+	assert_int_equal(udp_err, -ECONNREFUSED);
+	assert_int_equal(udp_err_to.ip, 0x7f000001);
+	assert_int_equal(udp_err_to.port, PORT + 2);
+	assert_int_equal(fj_udp_error(sender, NULL), 0); /* told once */
 	assert_int_equal(fj_stack_counter(s, "tcp_flows"), 4);
-	/* listener, endpoint, two connections and their two accepted ends */
-	assert_int_equal(open_fds(), before + 6);
+	/* listener, two endpoints, two connections and their two accepted ends */
+	assert_int_equal(open_fds(), before + 7);
 
 	fj_stack_free(s);
 	/* EAL's own descriptors go with it too: nothing of ours is left. */

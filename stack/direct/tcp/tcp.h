@@ -100,6 +100,9 @@ struct fj_tcp_flow {
 	uint32_t rtt_seq;
 	uint64_t rtt_t0;
 	uint8_t syn_tries;
+	/* The last soft ICMP error (tcp_icmp.c), a negative errno: what a
+	 * timeout reports instead of -ETIMEDOUT; cleared by progress. */
+	int soft_err;
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
@@ -169,6 +172,10 @@ void fj_tcp_flush(struct fj_stack *s);
 /* Once a loop turn: the flows waiting for the port's queue send again
  * where it has taken what they gave it. */
 void fj_tcp_queue_poll(struct fj_stack *s);
+/* An ICMP error quoting a segment of ours (tcp_icmp.c); false if it is
+ * for no flow or no segment in flight. */
+struct fj_icmp_error;
+bool fj_tcp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e);
 /* Packet buffers the flows hold (queues), for leak checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 

@@ -104,6 +104,7 @@ ack_new_data(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 
 	tcp_mq_consume(&f->sndq, RTE_MIN(acked, f->sndq.bytes));
 	f->snd_una = th->ack;
+	f->soft_err = 0; /* the path works */
 	if (fj_seq_lt(f->snd_nxt, f->snd_una))
 		f->snd_nxt = f->snd_una;
 	if (f->sack_ok)

@@ -14,7 +14,7 @@ static void
 rtx_syn(struct fj_tcp_flow *f, uint8_t max, uint8_t flags)
 {
 	if (++f->syn_tries > max) {
-		tcp_flow_closed(f, -ETIMEDOUT);
+		tcp_flow_closed(f, f->soft_err ? f->soft_err : -ETIMEDOUT);
 		return;
 	}
 	fj_rtt_backoff(&f->rtt);
@@ -47,7 +47,8 @@ rtx_data(struct fj_tcp_flow *f)
 {
 	if (f->rtt.backoffs >= MAX_RTX) {
 		tcp_send_rst_flow(f);
-		tcp_flow_closed(f, -ETIMEDOUT);
+		/* RFC 1122 §4.2.3.9: a soft error seen meanwhile says why. */
+		tcp_flow_closed(f, f->soft_err ? f->soft_err : -ETIMEDOUT);
 		return;
 	}
 	/* RFC 5681 §3.1 (4): after a timeout, one segment and slow start. */
