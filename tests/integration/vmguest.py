@@ -62,9 +62,25 @@ class GuestTestpmd(TestpmdCommands, Proc):
         if nic:
             argv += ["--nic", nic]
         argv += ["--", "sh", "-c", cmd]
-        super().__init__(argv, name)
         self.ctl = None
         self.prompts = 0
+        # The guest's kernel boots quietly under TCG in seconds; on a
+        # loaded host it has been seen to stall before reaching its init
+        # with no console output at all. That stage runs nothing of
+        # fjord's (the driver is loaded only after FJVM-READY): such a
+        # boot is tried once more, and says so in the log.
+        init_timeout = boot_timeout // 2
+        for attempt in (1, 2):
+            super().__init__(argv, name)
+            try:
+                self.wait_for(r"FJVM-INIT|FJVM-EXIT", init_timeout)
+                break
+            except Failure:
+                if attempt == 2 or self.output().strip():
+                    raise
+                log(f"[{name}] the guest did not reach its init in {init_timeout}s, "
+                    "nothing on its console: booting it again")
+                self.close()
         self.wait_for(r"FJVM-READY|FJVM-EXIT", boot_timeout)
         deadline = time.time() + 20
         while self.ctl is None:
