@@ -108,6 +108,7 @@ struct fj_stack {
 	uint16_t tx_max_segs;
 	uint32_t tso_max;
 	uint16_t tso_short;   /* taken off the MSS in tso_segsz (a port quirk) */
+	uint16_t tso_pieces;  /* most pieces a TSO segment may be cut into; 0: no limit */
 	struct rte_mempool *ref_mp;
 	struct rte_mbuf *tx[FJ_TX_BATCH];
 	uint16_t ntx;

@@ -143,6 +143,10 @@ tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 				       strcmp(info->driver_name, "net_tap") == 0
 			       ? RTE_ETHER_HDR_LEN
 			       : 0;
+	/* Its software GSO also cuts a segment into at most 64 pieces and
+	 * drops one that needs more (a 64 KiB segment at an MSS below
+	 * about 1,000: after path MTU discovery, or for a peer's MSS 536). */
+	s->tso_pieces = s->tso_short ? 64 : 0;
 	const uint64_t lro = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
 	s->rx_lro = !s->no_lro && (info->rx_offload_capa & lro) == lro;
 	if (s->tx_refs)
@@ -190,6 +194,7 @@ netif_join(struct fj_stack *s)
 	s->rx_l4_csum = s0->rx_l4_csum;
 	s->tx_tso = s0->tx_tso;
 	s->tso_short = s0->tso_short;
+	s->tso_pieces = s0->tso_pieces;
 	s->tx_refs = s0->tx_refs;
 	s->rx_lro = s0->rx_lro;
 	s->rx_gro = s0->rx_gro;

@@ -800,8 +800,8 @@ else:
 """
 
 
-def xfer_client(env, mode, size, seed=1, timeout=300):
-    r = ns_run(env.ns, "python3", "-c", XFER_CLIENT, FJ_IP, "9", mode, str(size), str(seed),
+def xfer_client(env, mode, size, seed=1, timeout=300, ns=None):
+    r = ns_run(ns or env.ns, "python3", "-c", XFER_CLIENT, FJ_IP, "9", mode, str(size), str(seed),
                check_rc=False, timeout=timeout)
     out = (r.stdout + r.stderr).strip()
     check(r.returncode == 0 and out.startswith("OK"), f"xfer {mode} {size}: {out}")
@@ -855,6 +855,71 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None, sta
         if base:
             after = wait_gauges(env, base, timeout=15)
             check(after == base, f"flows/mbufs {after} after, {base} before")
+
+
+def test_tcp_icmp_prohibited_fails_a_connect_at_once():
+    """The kernel, routing for fjord, answers its SYN to a prohibited
+    network with ICMP "administratively prohibited" (a hard error, RFC 1122
+    §4.2.3.9): fj-xfer's connect fails with EACCES at once, not after a
+    minute of SYN retries."""
+    with Env("icmpp", app=XFER, echo_args=("--gw", KERNEL_IP, "--source")) as env:
+        ns_run(env.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        ns_run(env.ns, "ip", "route", "add", "prohibit", "10.201.0.0/24")
+        prefix = f"fjs_icmpg_{os.getpid()}"
+        h.cleanup_prefix(prefix)
+        # A second fjord on a second tap of the same namespace, the client.
+        g = env.add(Proc(["ip", "netns", "exec", env.ns, "stdbuf", "-o0", XFER, "-l", "1",
+                          "--file-prefix", prefix, "--no-pci", "--no-huge", "-m", "256",
+                          "--vdev", "net_tap1,iface=fj1", "--", "--ip", "10.78.0.2/24",
+                          "--gw", "10.78.0.1", "--get", "10.201.0.1", "1000"], "get", prefix))
+        deadline = time.time() + 20
+        while ns_run(env.ns, "ip", "link", "show", "fj1", check_rc=False).returncode:
+            check(time.time() < deadline and g.alive(), f"tap fj1 did not appear:\n{g.tail()}")
+            time.sleep(0.1)
+        ns_run(env.ns, "ip", "addr", "add", "10.78.0.1/24", "dev", "fj1")
+        ns_run(env.ns, "ip", "link", "set", "fj1", "up")
+        t0 = time.time()
+        m = g.wait_for(r"get: the connection failed: (.*)\n", 20)
+        took = time.time() - t0
+        check("Permission denied" in m.group(1), f"the connect failed with {m.group(1)!r}")
+        # The link comes up, ARP, then the SYN: within a few seconds (the
+        # SYN retries alone would take 63 s).
+        check(took < 8, f"the connect failed only after {took:.1f}s")
+        g.wait_for(r"tcp_icmp_aborts (\d+)", 20)
+        c = {k: int(v) for k, v in re.findall(r"^(\w+) (\d+)\s*$", g.output(), re.M)}
+        check(c["tcp_icmp_aborts"] == 1 and c["icmp_errors_rx"] >= 1, f"counters: {c}")
+        log(f"connect refused by ICMP in {took:.1f}s")
+
+
+def test_tcp_path_mtu_discovery_through_a_kernel_router():
+    """fjord sends 1460-byte segments with DF to a kernel client whose
+    path, through the kernel of fjord's namespace as a router, has a
+    route MTU of 1000: the router's "fragmentation needed" lowers fjord's
+    segment size (RFC 1191) and 8 MiB arrive intact (without PMTU discovery
+    the flow black-holes)."""
+    client = f"fjc{os.getpid() % 100000}"
+    with Env("pmtu", app=XFER, echo_args=("--gw", KERNEL_IP, "--msl", "1", "--source")) as env:
+        try:
+            subprocess.run(["ip", "netns", "del", client], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "netns", "add", client], check=True)
+            ns_run(env.ns, "ip", "link", "add", "fjr0", "type", "veth", "peer", "name", "fjc0",
+                   "netns", client)
+            ns_run(env.ns, "ip", "addr", "add", "10.79.0.1/24", "dev", "fjr0")
+            ns_run(env.ns, "ip", "link", "set", "fjr0", "up")
+            ns_run(client, "ip", "addr", "add", "10.79.0.2/24", "dev", "fjc0")
+            ns_run(client, "ip", "link", "set", "fjc0", "up")
+            ns_run(client, "ip", "link", "set", "lo", "up")
+            ns_run(client, "ip", "route", "add", "default", "via", "10.79.0.1")
+            ns_run(env.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+            ns_run(env.ns, "ip", "route", "change", "10.79.0.0/24", "dev", "fjr0", "src",
+                   "10.79.0.1", "mtu", "1000")
+            xfer_client(env, "read", 8 << 20, timeout=120, ns=client)
+            c = env.counters()
+            check(c["tcp_pmtu_updates"] >= 1, f"no path MTU update: {c}")
+            log(f"path MTU updates {c['tcp_pmtu_updates']}, ICMP errors {c['icmp_errors_rx']}, "
+                f"retransmits {c['tcp_retransmits']}")
+        finally:
+            subprocess.run(["ip", "netns", "del", client], stderr=subprocess.DEVNULL)
 
 
 def test_tcp_one_way_transfers():

@@ -176,7 +176,7 @@ on_get(struct fj_flow *f, void *arg)
 	struct fj_buf *b;
 	bool ok = true;
 
-	if (c->nreq == 0) {
+	if (c->nreq == 0 && fj_flow_error(f) == 0) {
 		b = fj_buf_alloc(stack, 8);
 		if (b == NULL) {
 			fprintf(stderr, "fj-xfer: no buffer for the request\n");
@@ -210,6 +210,8 @@ on_get(struct fj_flow *f, void *arg)
 			continue;
 		}
 		ok = r == FJ_EOF && c->off == c->want;
+		if (r == FJ_ERROR)
+			printf("get: the connection failed: %s\n", strerror(-fj_flow_error(f)));
 		break;
 	}
 	printf("get %llu bytes %s\n", c->off, ok ? "OK" : "FAILED");

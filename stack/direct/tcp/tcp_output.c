@@ -456,8 +456,12 @@ send_new(struct fj_tcp_flow *f, uint32_t room)
 	 * up to an IP datagram's 64 KiB; the port cuts it (RFC 9293 §3.7.1:
 	 * each piece it sends is at most the MSS). */
 	uint32_t seg_max = f->mss;
-	if (f->s->tx_tso)
-		seg_max = RTE_MAX(seg_max, f->s->tso_max / f->mss * f->mss);
+	if (f->s->tx_tso) {
+		uint32_t big = f->s->tso_max;
+		if (f->s->tso_pieces)
+			big = RTE_MIN(big, (uint32_t)f->s->tso_pieces * (f->mss - f->s->tso_short));
+		seg_max = RTE_MAX(seg_max, big / f->mss * f->mss);
+	}
 	uint32_t len = RTE_MIN(RTE_MIN(data_end - f->snd_nxt, seg_max), room);
 	len = RTE_MIN(len, wnd_end - f->snd_nxt);
 	if (len > f->mss && f->snd_nxt + len != data_end)
