@@ -219,6 +219,7 @@ setup_port(void **state, bool tso, bool holds, bool gro)
 	fx->param = *state;
 	fx->now_us = 1000 * SEC;
 	fx->peer_iss = 5000;
+	fx->hs_rtt = HS_RTT;
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
 				       .holds = holds, .gro = gro };

@@ -27,6 +27,11 @@
 #define MAXF 256
 #define PPORT 40000 /* the peer's port for flows to our listeners */
 #define RCVBUF (256u * 1024u) /* our receive buffer */
+/* The default round trip of the peer's handshake with our listeners
+ * (fixture.hs_rtt: its ACK comes this long after our SYN-ACK): the
+ * stack's RTT sample from the SYN exchange (RFC 6298 §2) then puts the
+ * first RTO at 3 x HS_RTT, 1 s, the timings the loss tests count with. */
+#define HS_RTT 333333u
 
 #define ACK FJ_TCP_ACK
 #define SYN FJ_TCP_SYN
@@ -89,6 +94,7 @@ struct fixture {
 	bool discard_tx;
 	/* The peer's ISS for flows to our listeners; our client's port. */
 	uint32_t peer_iss;
+	uint64_t hs_rtt; /* from our SYN-ACK to the peer's ACK (setup: HS_RTT) */
 	uint16_t cport;
 	/* The cmocka prestate of a parameterised case. */
 	const void *param;

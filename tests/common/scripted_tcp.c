@@ -276,6 +276,7 @@ handshake(struct fixture *fx, uint16_t port, const struct fj_tcp_opts *o, uint16
 		a.tsval = o->tsval + 1;
 		a.tsecr = h.o.tsval;
 	}
+	advance(fx, fx->hs_rtt);
 	peer_tcp(fx, port, fx->peer_iss + 1, h.seq + 1, ACK, wnd, &a, NULL);
 	if (sa)
 		*sa = h;

@@ -282,6 +282,7 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	fj_rtt_init(&f->rtt, 200000, 60000000, to_us(s, s->hz / 1000) + 1);
 	s->c.tcp_active_opens++;
 	tcp_send_segment(f, f->iss, FJ_TCP_SYN, 0);
+	tcp_time_syn(f);
 	tcp_arm_rtx(f);
 	return &f->base;
 }

@@ -61,6 +61,29 @@ tcp_ts_now(const struct fj_tcp_flow *f)
 	return (uint32_t)(to_us(f->s, fj_now(f->s)) / 1000u) + f->ts_off;
 }
 
+/* RFC 6298 §2 permits timing the SYN exchange: our SYN or SYN-ACK is
+ * timed from when it first goes; a retransmitted one gives no sample
+ * (Karn, §3). Without it the first RTO after the handshake is 1 s. */
+static inline void
+tcp_time_syn(struct fj_tcp_flow *f)
+{
+	f->timing = true;
+	f->rtt_seq = f->iss;
+	f->rtt_t0 = fj_now(f->s);
+}
+
+/* Our SYN acknowledged: the sample, if it was still timed; after a
+ * retransmitted SYN, an RTO of at least 3 s (RFC 6298 §5.7). */
+static inline void
+tcp_syn_acked(struct fj_tcp_flow *f)
+{
+	if (f->timing)
+		fj_rtt_sample(&f->rtt, to_us(f->s, fj_now(f->s) - f->rtt_t0));
+	else if (f->syn_tries > 0 && f->rtt.rto < 3000000u)
+		f->rtt.rto = 3000000u;
+	f->timing = false;
+}
+
 /* What is left of the window the peer was told (0 if it is used up). */
 static inline uint32_t
 tcp_rcv_wnd(const struct fj_tcp_flow *f)

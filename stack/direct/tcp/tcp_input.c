@@ -214,6 +214,7 @@ ack_syn_rcvd(struct seg *g)
 	f->snd_wl1 = g->seq;
 	f->snd_wl2 = th->ack;
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+	tcp_syn_acked(f);
 	f->rtt.backoffs = 0;
 	s->c.tcp_established++;
 	g->tell = true; /* accepted: the callback runs at the end */

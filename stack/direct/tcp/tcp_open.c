@@ -198,6 +198,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_
 	}
 	s->c.tcp_passive_opens++;
 	tcp_send_segment(f, f->iss, FJ_TCP_SYN | FJ_TCP_ACK, 0);
+	tcp_time_syn(f);
 	tcp_arm_rtx(f);
 }
 
@@ -258,6 +259,7 @@ syn_sent_syn(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th, bool ack_ok)
 	f->snd_wl2 = th->ack;
 	tcp_set_state(f, FJ_TCP_ESTABLISHED);
 	fj_wheel_cancel(&T(s)->wheel, &f->rtx);
+	tcp_syn_acked(f);
 	f->rtt.backoffs = 0;
 	s->c.tcp_established++;
 	tcp_send_ack(f);

@@ -18,6 +18,7 @@ rtx_syn(struct fj_tcp_flow *f, uint8_t max, uint8_t flags)
 		return;
 	}
 	fj_rtt_backoff(&f->rtt);
+	f->timing = false; /* Karn: no sample from a retransmitted SYN */
 	tcp_send_segment(f, f->iss, flags, 0);
 	tcp_arm_rtx(f);
 }

@@ -141,16 +141,19 @@ test_soft_error_in_syn_sent_is_told_at_the_timeout(void **state)
 
 /* RFC 1122 §4.2.3.9, RFC 5461 §4: in ESTABLISHED even port unreachable
  * is soft: the flow goes on, the peer's ACK is taken. After twelve
- * retransmissions the give-up names the soft error. */
+ * retransmissions the give-up names the soft error. (Round trips of
+ * 10 ms: the RTO starts from its 200 ms floor.) */
 static void
 test_errors_on_an_established_flow_are_soft(void **state)
 {
 	struct fixture *fx = *state;
+	fx->hs_rtt = 10 * MS;
 	fx->wr.total = 100;
 	fx->wr.chunk = 100;
 	uint32_t iss1 = hs(fx, 20, 65535, true);
 	expect_data(fx, iss1, fx->peer_iss + 1, 100, 0);
 	peer_icmp_error(fx, PEER_IP, UNREACH, FJ_ICMP_PORT_UNREACH, 0, last_frame(fx));
+	advance(fx, 10 * MS);
 	assert_int_equal(counter(fx, "icmp_errors_rx"), 1);
 	assert_int_equal(counter(fx, "tcp_flows"), 1);
 	expect_nothing(fx);
@@ -166,7 +169,7 @@ test_errors_on_an_established_flow_are_soft(void **state)
 	struct seg d = next_seg(fx);
 	assert_int_equal(d.h.seq, iss1 + 100);
 	peer_icmp_error(fx, GW_IP, UNREACH, FJ_ICMP_NET_UNREACH, 0, last_frame(fx));
-	uint64_t wait = SEC;
+	uint64_t wait = 200 * MS;
 	for (int i = 0; i < 12; i++) {
 		advance_fresh(fx, wait + MS);
 		d = next_seg(fx);

@@ -102,50 +102,104 @@ test_karn_no_sample_from_a_retransmission(void **state)
 }
 
 /* RFC 6298 §5 (after 5.7): the first fresh sample recomputes the RTO
- * (SRTT 100 ms, RTTVAR 50 ms: 300 ms), collapsing the back-off. */
+ * (after the handshake's 100 ms, a 100 ms sample: SRTT 100 ms, RTTVAR
+ * 37.5 ms: 250 ms), collapsing the back-off. */
 static void
 test_rto_collapses_after_a_fresh_sample(void **state)
 {
 	struct fixture *fx = *state;
+	fx->hs_rtt = 100 * MS;
 	uint32_t iss1 = hs(fx, 7, 65535, true);
 	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK | PSH, 65535, NULL, "a");
 	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1);
-	advance(fx, SEC + MS);
-	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1); /* RTO now 2 s */
+	advance(fx, 300 * MS + MS);
+	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1); /* RTO now 600 ms */
 	peer_tcp(fx, 7, fx->peer_iss + 2, iss1 + 1, ACK | PSH, 65535, NULL, "b");
 	expect_seg(fx, ACK | PSH, iss1 + 1, fx->peer_iss + 3, 1);
 	advance(fx, 100 * MS);
 	/* "b" acknowledged in 100 ms */
 	peer_tcp(fx, 7, fx->peer_iss + 3, iss1 + 2, ACK | PSH, 65535, NULL, "c");
 	expect_seg(fx, ACK | PSH, iss1 + 2, fx->peer_iss + 4, 1);
-	advance_past(fx, 300 * MS);
+	advance_past(fx, 250 * MS);
 	expect_seg(fx, ACK | PSH, iss1 + 2, fx->peer_iss + 4, 1);
 }
 
-/* RFC 7323 §4.1 (RTTM), RFC 6298 §2.2: the TSecr of an ACK times the
- * round trip, and the first sample sets the RTO. */
+/* RFC 7323 §4.1 (RTTM), RFC 6298 §2.3: the TSecr of an ACK times the
+ * round trip, and the sample joins the handshake's in the RTO. */
 static void
 test_timestamps_time_the_round_trip(void **state)
 {
 	struct fixture *fx = *state;
+	fx->hs_rtt = 100 * MS;
 	uint32_t ts;
 	uint32_t iss1 = open_flow_ts(fx, 1000, &ts);
 	struct fj_tcp_opts o = { .has_ts = true, .tsval = 1005, .tsecr = ts };
 	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK | PSH, 65535, &o, "ping");
 	struct fj_tcp_hdr d = expect_tcp(fx, ACK | PSH, NULL, NULL);
-	/* The echo is acknowledged 100 ms later, its TSval echoed: SRTT 100 ms,
-	 * RTO = 100 + 4 * 50 = 300 ms (RFC 6298 §2.2). */
+	/* The echo is acknowledged 100 ms later, its TSval echoed (100.5 ms
+	 * at the timestamps' millisecond granularity): after the handshake's
+	 * 100 ms, SRTT 100.06 ms, RTTVAR 37.6 ms, RTO 250.6 ms (§2.3). */
 	advance(fx, 100000);
 	o.tsval = 1105;
 	o.tsecr = d.o.tsval;
 	peer_tcp(fx, 7, fx->peer_iss + 5, iss1 + 4, ACK | PSH, 65535, &o, "pong");
 	d = expect_tcp(fx, ACK | PSH, NULL, NULL);
-	/* This one is lost: it goes again after 300 ms, not 1 s. */
-	advance(fx, 280000);
+	/* This one is lost: it goes again after 251 ms, not 1 s. */
+	advance(fx, 245000);
 	expect_nothing(fx);
-	advance(fx, 30000);
+	advance(fx, 10000);
 	struct fj_tcp_hdr r = expect_tcp(fx, ACK | PSH, NULL, NULL);
 	assert_int_equal(r.seq, d.seq);
+}
+
+/* RFC 6298 §2 (it permits timing the SYN): a passive open whose
+ * handshake took 100 ms starts with RTO 300 ms (SRTT 100, RTTVAR 50),
+ * not 1 s: data lost right after it goes again at 300 ms. */
+static void
+test_handshake_times_the_first_rto_passive(void **state)
+{
+	struct fixture *fx = *state;
+	fx->hs_rtt = 100 * MS;
+	uint32_t iss1 = hs(fx, 7, 65535, true);
+	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK | PSH, 65535, NULL, "a");
+	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1);
+	advance_past(fx, 300 * MS);
+	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1);
+}
+
+/* The same for an active open: our SYN answered in 100 ms. */
+static void
+test_handshake_times_the_first_rto_active(void **state)
+{
+	struct fixture *fx = *state;
+	fx->client.write_total = 10;
+	struct fj_tcp_hdr syn = connect_syn(fx, client_writer);
+	advance(fx, 100 * MS);
+	from80(fx, 9000, syn.seq + 1, SYN | ACK, 1000, NULL, NULL);
+	expect_to80(fx, ACK, syn.seq + 1, 9001, 0);
+	expect_to80(fx, ACK | PSH, syn.seq + 1, 9001, 10);
+	advance_past(fx, 300 * MS);
+	expect_to80(fx, ACK | PSH, syn.seq + 1, 9001, 10);
+}
+
+/* RFC 6298 §3 (Karn): a SYN-ACK that went twice gives no sample, however
+ * quickly the ACK follows the second; and §5.7: after a SYN timed out,
+ * data starts with an RTO of 3 s. */
+static void
+test_retransmitted_syn_ack_gives_no_sample(void **state)
+{
+	struct fixture *fx = *state;
+	struct fj_tcp_opts o = { .has_mss = true, .mss = 1000 };
+	peer_tcp(fx, 7, fx->peer_iss, 0, SYN, 65535, &o, NULL);
+	struct fj_tcp_hdr sa = expect_tcp(fx, SYN | ACK, NULL, NULL);
+	advance_past(fx, SEC);
+	assert_int_equal(expect_tcp(fx, SYN | ACK, NULL, NULL).seq, sa.seq);
+	advance(fx, 10 * MS);
+	peer_tcp(fx, 7, fx->peer_iss + 1, sa.seq + 1, ACK, 65535, NULL, NULL);
+	peer_tcp(fx, 7, fx->peer_iss + 1, sa.seq + 1, ACK | PSH, 65535, NULL, "a");
+	expect_seg(fx, ACK | PSH, sa.seq + 1, fx->peer_iss + 2, 1);
+	advance_past(fx, 3 * SEC);
+	expect_seg(fx, ACK | PSH, sa.seq + 1, fx->peer_iss + 2, 1);
 }
 
 /* RFC 6298 §2.4: the computed RTO has a floor (200 ms here): a 10 ms
@@ -154,6 +208,7 @@ static void
 test_rto_has_a_200ms_floor(void **state)
 {
 	struct fixture *fx = *state;
+	fx->hs_rtt = 10 * MS;
 	uint32_t iss1 = hs(fx, 7, 65535, true);
 	peer_tcp(fx, 7, fx->peer_iss + 1, iss1, ACK | PSH, 65535, NULL, "a");
 	expect_seg(fx, ACK | PSH, iss1, fx->peer_iss + 2, 1);
@@ -471,6 +526,9 @@ main(void)
 		TCP_CASE(test_rto_collapses_after_a_fresh_sample),
 		TCP_CASE(test_timestamps_time_the_round_trip),
 		TCP_CASE(test_rto_has_a_200ms_floor),
+		TCP_CASE(test_handshake_times_the_first_rto_passive),
+		TCP_CASE(test_handshake_times_the_first_rto_active),
+		TCP_CASE(test_retransmitted_syn_ack_gives_no_sample),
 		TCP_CASE(test_timeout_restarts_from_one_segment),
 		/* congestion control */
 		TCP_CASE(test_initial_window_is_ten_segments),

@@ -234,12 +234,13 @@ test_zero_window_is_probed(void **state)
 }
 
 /* RFC 9293 §3.8.6.1: the window closes mid-stream: sending stops, a
- * probe after the RTO (200 ms after a 10 ms sample), the window opens:
+ * probe after the RTO (200 ms after 10 ms samples), the window opens:
  * the rest, from where it stopped. */
 static void
 test_window_closing_mid_stream_then_reopening(void **state)
 {
 	struct fixture *fx = *state;
+	fx->hs_rtt = 10 * MS;
 	fx->wr.total = 5000;
 	uint32_t iss1 = hs(fx, 20, 2000, false);
 	expect_data(fx, iss1, fx->peer_iss + 1, 1000, 0);
