@@ -3,8 +3,6 @@
  * ICMP (RFC 792): echo replies, destination unreachable (rate-limited),
  * and the errors about our own datagrams, passed to TCP and UDP.
  */
-#include <errno.h>
-
 #include <rte_cycles.h>
 
 #include "direct.h"
@@ -24,42 +22,22 @@ udp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e)
 
 	if (u == NULL || e->type == FJ_ICMP_SOURCE_QUENCH)
 		return false;
-	int err = -EHOSTUNREACH;
-	if (e->type == FJ_ICMP_DEST_UNREACH) {
-		switch (e->code) {
-		case FJ_ICMP_PORT_UNREACH:
-			err = -ECONNREFUSED;
-			break;
-		case FJ_ICMP_PROTO_UNREACH:
-			err = -ENOPROTOOPT;
-			break;
-		case FJ_ICMP_NET_UNREACH:
-		case FJ_ICMP_NET_UNKNOWN:
-			err = -ENETUNREACH;
-			break;
-		case FJ_ICMP_FRAG_NEEDED:
-			err = -EMSGSIZE;
-			break;
-		case FJ_ICMP_NET_PROHIBITED:
-		case FJ_ICMP_HOST_PROHIBITED:
-		case FJ_ICMP_ADMIN_PROHIBITED:
-			err = -EACCES;
-			break;
-		}
-	} else if (e->type == FJ_ICMP_PARAM_PROBLEM) {
-		err = -EPROTO;
-	}
-	u->err = err;
+	u->err = fj_icmp_errno(e);
 	u->err_to = (struct fj_addr){ .ip = e->dst, .port = e->dport };
 	s->c.udp_icmp_errors++;
 	return true;
 }
 
-static bool
+/* To the transport, counted as taken or ignored. */
+static void
 icmp_error_deliver(struct fj_stack *s, const struct fj_icmp_error *e)
 {
-	return e->proto == FJ_IP_PROTO_TCP ? fj_tcp_icmp_error(s, e) :
-	       e->proto == FJ_IP_PROTO_UDP ? udp_icmp_error(s, e) : false;
+	bool taken = e->proto == FJ_IP_PROTO_TCP ? fj_tcp_icmp_error(s, e) :
+		     e->proto == FJ_IP_PROTO_UDP ? udp_icmp_error(s, e) : false;
+	if (taken)
+		s->c.icmp_errors_rx++;
+	else
+		s->c.drops[FJ_DROP_ICMP_ERROR]++;
 }
 
 /* On the shard that owns the flow, passed on by message. */
@@ -69,10 +47,7 @@ icmp_error_msg(struct fj_stack *s, void *payload)
 	struct fj_icmp_error e;
 
 	memcpy(&e, payload, sizeof(e));
-	if (icmp_error_deliver(s, &e))
-		s->c.icmp_errors_rx++;
-	else
-		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+	icmp_error_deliver(s, &e);
 }
 
 /*
@@ -106,10 +81,7 @@ icmp_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, si
 			return;
 		}
 	}
-	if (icmp_error_deliver(s, &e))
-		s->c.icmp_errors_rx++;
-	else
-		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+	icmp_error_deliver(s, &e);
 }
 
 void

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ICMP messages (RFC 792). */
+#include <errno.h>
 #include <string.h>
 
 #include "bytes.h"
@@ -41,6 +42,34 @@ fj_icmp_error_parse(const uint8_t *p, size_t len, struct fj_icmp_error *out)
 	out->dport = rd16(q + ihl + 2);
 	out->seq = rd32(q + ihl + 4);
 	return FJ_OK;
+}
+
+int
+fj_icmp_errno(const struct fj_icmp_error *e)
+{
+	if (e->type == FJ_ICMP_PARAM_PROBLEM)
+		return -EPROTO;
+	if (e->type != FJ_ICMP_DEST_UNREACH)
+		return -EHOSTUNREACH;
+	switch (e->code) {
+	case FJ_ICMP_PORT_UNREACH:
+		return -ECONNREFUSED;
+	case FJ_ICMP_PROTO_UNREACH:
+		return -ENOPROTOOPT;
+	case FJ_ICMP_NET_UNREACH:
+	case FJ_ICMP_NET_UNKNOWN:
+		return -ENETUNREACH;
+	case FJ_ICMP_HOST_UNKNOWN:
+		return -EHOSTDOWN;
+	case FJ_ICMP_FRAG_NEEDED:
+		return -EMSGSIZE;
+	case FJ_ICMP_NET_PROHIBITED:
+	case FJ_ICMP_HOST_PROHIBITED:
+	case FJ_ICMP_ADMIN_PROHIBITED:
+		return -EACCES;
+	default:
+		return -EHOSTUNREACH;
+	}
 }
 
 void

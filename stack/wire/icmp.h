@@ -62,6 +62,13 @@ fj_icmp_is_error(uint8_t type)
  * (version 4, IHL 5 to 15) and 8 bytes behind it. */
 enum fj_wire_err fj_icmp_error_parse(const uint8_t *p, size_t len, struct fj_icmp_error *out);
 
+/* What an error says, as a negative errno (Linux's mapping): port
+ * unreachable -ECONNREFUSED, protocol -ENOPROTOOPT, network unreachable or
+ * unknown -ENETUNREACH, host unknown -EHOSTDOWN, prohibited -EACCES,
+ * fragmentation needed -EMSGSIZE, parameter problem -EPROTO, anything
+ * else (host unreachable, time exceeded, ...) -EHOSTUNREACH. */
+int fj_icmp_errno(const struct fj_icmp_error *e);
+
 /* Checks the checksum over the whole message of @len bytes. */
 enum fj_wire_err fj_icmp_parse(const uint8_t *p, size_t len, struct fj_icmp *out);
 /* Turn an echo request of @len bytes into its reply, in place (RFC 792). */

@@ -9,8 +9,6 @@
  * segment size to the path's MTU (RFC 1191) and sends what is in flight
  * again at the new size.
  */
-#include <errno.h>
-
 #include "tcp_impl.h"
 
 /* A "fragmentation needed" below this is taken as this (RFC 5927 §7.2: a
@@ -20,38 +18,24 @@
 /* RFC 1191 §7's plateaus, for a router that gives no next-hop MTU. */
 static const uint16_t plateaus[] = { 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68 };
 
-/* The error a hard ICMP error ends a connecting flow with; 0 if soft. */
-static int
+/* Whether the error ends a connecting flow (RFC 1122 §4.2.3.9). */
+static bool
 hard_error(const struct fj_icmp_error *e)
 {
 	if (e->type != FJ_ICMP_DEST_UNREACH)
-		return 0;
+		return false;
 	switch (e->code) {
 	case FJ_ICMP_PROTO_UNREACH:
-		return -ENOPROTOOPT;
 	case FJ_ICMP_PORT_UNREACH:
-		return -ECONNREFUSED;
 	case FJ_ICMP_NET_UNKNOWN:
-		return -ENETUNREACH;
 	case FJ_ICMP_HOST_UNKNOWN:
-		return -EHOSTDOWN;
 	case FJ_ICMP_NET_PROHIBITED:
 	case FJ_ICMP_HOST_PROHIBITED:
 	case FJ_ICMP_ADMIN_PROHIBITED:
-		return -EACCES;
+		return true;
 	default:
-		return 0;
+		return false;
 	}
-}
-
-static int
-soft_error(const struct fj_icmp_error *e)
-{
-	if (e->type == FJ_ICMP_PARAM_PROBLEM)
-		return -EPROTO;
-	if (e->type == FJ_ICMP_DEST_UNREACH && e->code == FJ_ICMP_NET_UNREACH)
-		return -ENETUNREACH;
-	return -EHOSTUNREACH;
 }
 
 /* RFC 1191 §6.3: the new path MTU lowers the segment size; what is in
@@ -108,12 +92,11 @@ fj_tcp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e)
 		path_mtu(f, e);
 		return true;
 	}
-	int hard = hard_error(e);
-	if (f->state == FJ_TCP_SYN_SENT && hard != 0) {
+	if (f->state == FJ_TCP_SYN_SENT && hard_error(e)) {
 		s->c.tcp_icmp_aborts++;
-		tcp_flow_closed(f, hard);
+		tcp_flow_closed(f, fj_icmp_errno(e));
 		return true;
 	}
-	f->soft_err = hard != 0 ? hard : soft_error(e);
+	f->soft_err = fj_icmp_errno(e);
 	return true;
 }
