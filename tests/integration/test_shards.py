@@ -224,12 +224,15 @@ def test_bench_two_shards_as_client():
         while ts.ns_run(env.ns, "ip", "link", "show", "fj0", check_rc=False).returncode:
             check(time.time() < deadline and bench.alive(), f"no tap:\n{bench.tail()}")
             time.sleep(0.1)
-        # The server listens before the link comes up: a SYN that came
-        # first would be refused (a reset), not a steering fault.
-        ts.ns_run(env.ns, "ip", "addr", "add", f"{ts.KERNEL_IP}/24", "dev", "fj0")
+        # The server listens (on any address) before the kernel takes its
+        # address: net_tap brings the link up itself when the port starts,
+        # so the first SYN follows the first ARP reply, and a SYN that came
+        # before the listener would be refused (a reset), not a steering
+        # fault.
         srv = env.add(Proc(["ip", "netns", "exec", env.ns, KECHO, "--mode", "epoll", "--port",
                             "7007", "--discard-port", "7009"], "kernel-echo"))
         srv.wait_for(r"serving UDP port 7007", 10)
+        ts.ns_run(env.ns, "ip", "addr", "add", f"{ts.KERNEL_IP}/24", "dev", "fj0")
         ts.ns_run(env.ns, "ip", "link", "set", "fj0", "up")
         m = bench.wait_for(r"RESULT (.*)\n", 90)
         kv = dict(x.split("=", 1) for x in m.group(1).split())
