@@ -21,6 +21,8 @@
 	X(rx_frames) X(tx_frames)                                                   \
 	X(arp_rx) X(arp_tx) X(arp_requests_tx) X(arp_replies_tx)                    \
 	X(ip_rx) X(ip_tx)                                                           \
+	X(ip_frags_rx) X(ip_reassembled) X(ip_reasm_timeouts)                       \
+	X(ip_fragmented) X(ip_frags_tx)                                             \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_replies) X(icmp_unreach_tx)               \
 	X(icmp_errors_rx) X(udp_icmp_errors)                                        \
 	X(udp_rx) X(udp_tx) X(udp_rx_bytes) X(udp_tx_bytes)                         \
@@ -55,7 +57,11 @@
 	X(TX_FULL, "tx_full")             /* the port did not take it */              \
 	X(ARP_TIMEOUT, "arp_timeout")     /* resolution failed, waiting output dropped */ \
 	X(ICMP_RATE, "icmp_rate_limited") /* an ICMP error suppressed by the rate limit */ \
-	X(OVERSIZE, "oversize")           /* beyond the MTU, or a chain not TCP or whose headers do not fit its first segment */ \
+	X(OVERSIZE, "oversize")           /* beyond the MTU (TCP) or 64 KiB, or a chain whose headers do not fit its first segment */ \
+	X(FRAG_OVERLAP, "ip_frag_overlap") /* a fragment overlapping another of its datagram, or after one did (RFC 5722) */ \
+	X(FRAG_DUP, "ip_frag_duplicate")  /* a fragment received twice (RFC 8200 §4.5) */ \
+	X(REASM_FULL, "ip_reasm_full")    /* beyond the reassembly bounds (datagrams, per source, buffers, pieces) */ \
+	X(REASM_TIMEOUT, "ip_reasm_timeout") /* a fragment of a datagram not complete in time */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

@@ -11,13 +11,19 @@ fj_steer_owner(const uint8_t *p, uint32_t len, unsigned n)
 		return -1;
 	const uint8_t *ip = p + ETH_HDR_LEN;
 	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
-	/* IPv4, a whole datagram (no fragment carries both ports), TCP or
-	 * UDP; anything else is the receiving shard's to take or drop. */
-	if ((ip[0] >> 4) != 4 || ihl < 20 || len < ETH_HDR_LEN + ihl + 4 ||
-	    (((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff) != 0 || (ip[9] != 6 && ip[9] != 17))
+	if ((ip[0] >> 4) != 4 || ihl < 20 || len < ETH_HDR_LEN + ihl)
 		return -1;
 	uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
 	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	/* A fragment, of any protocol: every piece of a datagram to the one
+	 * shard its addresses choose (no fragment but the first has the
+	 * ports), which reassembles it and passes it on to its flow's. */
+	if ((((uint32_t)ip[6] << 8 | ip[7]) & 0x3fff) != 0)
+		return (int)fj_flow_owner(src, dst, 0, 0, n);
+	/* A whole TCP or UDP datagram; anything else is the receiving
+	 * shard's to take or drop. */
+	if (len < ETH_HDR_LEN + ihl + 4 || (ip[9] != 6 && ip[9] != 17))
+		return -1;
 	const uint8_t *l4 = ip + ihl;
 	uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]), dport = (uint16_t)(l4[2] << 8 | l4[3]);
 	return (int)fj_flow_owner(src, dst, sport, dport, n);

@@ -39,6 +39,8 @@ extern int fj_stack_logtype;
 
 /* A periodic callback on the stack's loop (fj_stack_every), not to be
  * confused with the flows' one-shot timers on TCP's wheel (wheel.h). */
+struct fj_reasm;
+
 struct fj_periodic {
 	uint64_t period; /* clock units */
 	uint64_t next;
@@ -120,6 +122,7 @@ struct fj_stack {
 	 * queue limit works only with it. */
 	void (*tx_clean_fn)(struct fj_stack *s);
 	struct fj_neigh neigh;
+	struct fj_reasm *reasm; /* IPv4 datagrams being reassembled (reasm.c) */
 	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
 	double icmp_tokens;
 	uint64_t icmp_last;

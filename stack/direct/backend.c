@@ -15,19 +15,23 @@
 
 #include "direct.h"
 
-#define TICK_MS 100 /* the neighbour cache's clock */
+#define TICK_MS 100 /* the neighbour cache's and reassembly's clock */
 
 static void
 neigh_tick(struct fj_stack *s, void *arg)
 {
 	RTE_SET_USED(arg);
-	fj_arp_tick(s, fj_now(s));
+	uint64_t now = fj_now(s);
+
+	fj_arp_tick(s, now);
+	fj_reasm_tick(s, now);
 }
 
 static int
 direct_open(struct fj_stack *s)
 {
 	s->icmp_last = fj_now(s);
+	s->ip_id = (uint16_t)s->id; /* then steps by the shard count (ipv4.c) */
 	s->icmp_tokens = 50;
 	/* RFC 1122 §2.3.2.1: entries time out; used ones are re-asked for by
 	 * unicast first. Requests go every second, three times. */
@@ -35,9 +39,10 @@ direct_open(struct fj_stack *s)
 		.reachable = 120 * s->hz, .refresh = 90 * s->hz, .retry = s->hz, .max_tries = 3,
 	};
 	fj_neigh_init(&s->neigh, &np);
-	if (fj_tcp_init(s) < 0) {
-		fprintf(stderr, "fjord: out of memory for the TCP tables\n");
+	if (fj_tcp_init(s) < 0 || fj_reasm_init(s) < 0) {
+		fprintf(stderr, "fjord: out of memory for the TCP and reassembly tables\n");
 		fj_tcp_fini(s);
+		fj_reasm_fini(s);
 		return -ENOMEM;
 	}
 	/* The first tick at once, then every TICK_MS. */
@@ -46,6 +51,7 @@ direct_open(struct fj_stack *s)
 		if (fj_netif_open(s) < 0) {
 			fprintf(stderr, "fjord: cannot use port %u\n", s->port);
 			fj_tcp_fini(s);
+			fj_reasm_fini(s);
 			return -ENODEV;
 		}
 		if (s->id == 0)
@@ -70,6 +76,7 @@ direct_close(struct fj_stack *s)
 				rte_pktmbuf_free(pkts[k]);
 		}
 	fj_tcp_fini(s);
+	fj_reasm_fini(s);
 	fj_testport_close(s);
 	if (s->test_tx != NULL)
 		fj_netif_drop_pending(s);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "stack.h"
@@ -103,6 +104,36 @@ fj_mbuf_pullup(struct rte_mbuf *m, uint32_t len)
 	return true;
 }
 
+/* The one's complement sum of @len bytes at @off of the chain @m, in
+ * network order as fj_csum_add gives it (DPDK's is in the host's). */
+static inline uint32_t
+fj_mbuf_csum_add(uint32_t sum, const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint16_t raw = 0;
+
+	rte_raw_cksum_mbuf(m, off, len, &raw);
+	return sum + rte_be_to_cpu_16(raw);
+}
+
+/* Whether the Internet checksum of @len bytes at @off of the chain @m
+ * checks out (RFC 1071). */
+static inline bool
+fj_mbuf_csum_ok(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	return off + len <= m->pkt_len && fj_csum_fold(fj_mbuf_csum_add(0, m, off, len)) == 0;
+}
+
+/* The checksum field's value for @len bytes at @off of @m whose field
+ * holds the pseudo-header sum (or 0): UDP's zero goes as all ones
+ * (RFC 768). */
+static inline uint16_t
+fj_mbuf_csum_finish(const struct rte_mbuf *m, uint32_t off, uint32_t len, bool udp)
+{
+	uint16_t c = fj_csum_fold(fj_mbuf_csum_add(0, m, off, len));
+
+	return udp && c == 0 ? 0xffff : c;
+}
+
 /* netif.c */
 int fj_netif_open(struct fj_stack *s);
 void fj_netif_close(struct fj_stack *s);
@@ -125,6 +156,9 @@ void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
 void fj_steer_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
 /* The frames other shards passed to this one, up the layers; how many. */
 unsigned fj_steer_poll(struct fj_stack *s);
+/* A reassembled TCP or UDP datagram @m for another shard's flow goes to
+ * its ring (true); false: it is this shard's. */
+bool fj_steer_whole(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
 unsigned fj_direct_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
 
 /* arp.c */
@@ -144,8 +178,21 @@ int fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t
 
 /* icmp.c */
 void fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
-/* ICMP destination unreachable for the datagram in @m (at its IP header). */
-void fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code);
+/* An ICMP error (@type, @code: destination unreachable, time exceeded)
+ * about the datagram in @m (at its IP header), rate-limited. Takes @m. */
+void fj_icmp_error(struct fj_stack *s, struct rte_mbuf *m, uint8_t type, uint8_t code);
+
+/* reasm.c: IPv4 reassembly, per shard */
+int fj_reasm_init(struct fj_stack *s);
+void fj_reasm_fini(struct fj_stack *s);
+/* Take the fragment @m (from its Ethernet header; @ip parsed): NULL while
+ * its datagram is incomplete or when it was dropped (counted), else the
+ * whole datagram as a chain, its header that of an unfragmented one. */
+struct rte_mbuf *fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+/* Expire what waited too long. */
+void fj_reasm_tick(struct fj_stack *s, uint64_t now);
+/* The buffers its datagrams hold. */
+unsigned fj_reasm_mbufs_held(const struct fj_stack *s);
 
 /* udp.c */
 void fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);

@@ -87,10 +87,28 @@ icmp_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, si
 void
 fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 {
-	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, FJ_ETH_HDR_LEN + ip->hdr_len);
+	uint32_t off = FJ_ETH_HDR_LEN + ip->hdr_len;
+	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	size_t len = ip->total_len - ip->hdr_len;
 	struct fj_icmp h;
-	enum fj_wire_err r = fj_icmp_parse(icmp, len, &h);
+	enum fj_wire_err r;
+
+	/* A reassembled datagram is a chain: its checksum is summed over
+	 * the segments, the header read from the first. */
+	if (m->nb_segs > 1) {
+		if (!fj_mbuf_pullup(m, off + FJ_ICMP_HDR_LEN)) {
+			fj_drop(s, m, FJ_DROP_OVERSIZE);
+			return;
+		}
+		icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+		r = fj_mbuf_csum_ok(m, off, (uint32_t)len) ? fj_icmp_parse(icmp, m->data_len - off, true, &h)
+							   : FJ_WIRE_ICMP_CHECKSUM;
+		/* An error's quote is in the first 576 bytes (RFC 1812
+		 * §4.3.2.3): what the first segment holds is read. */
+		len = RTE_MIN(len, (size_t)(m->data_len - off));
+	} else {
+		r = fj_icmp_parse(icmp, len, false, &h);
+	}
 
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
@@ -107,7 +125,7 @@ fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		return;
 	}
 	/* The reply is the request turned around, in the same buffer. */
-	fj_icmp_echo_to_reply(icmp, len);
+	fj_icmp_echo_to_reply(icmp);
 	rte_pktmbuf_adj(m, (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len));
 	s->c.icmp_tx++;
 	s->c.icmp_echo_replies++;
@@ -130,7 +148,7 @@ icmp_error_allowed(struct fj_stack *s)
 }
 
 void
-fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code)
+fj_icmp_error(struct fj_stack *s, struct rte_mbuf *m, uint8_t type, uint8_t code)
 {
 	/* @m's data starts at the offending IP header. RFC 792: quote it and
 	 * the first 64 bits of its payload. */
@@ -150,9 +168,10 @@ fj_icmp_unreachable(struct fj_stack *s, struct rte_mbuf *m, uint8_t code)
 		fj_drop(s, m, FJ_DROP_NO_MBUF);
 		return;
 	}
-	fj_icmp_unreach_build(p, code, ip, quote);
+	fj_icmp_error_build(p, type, code, ip, quote);
 	rte_pktmbuf_free(m);
 	s->c.icmp_tx++;
-	s->c.icmp_unreach_tx++;
+	if (type == FJ_ICMP_DEST_UNREACH)
+		s->c.icmp_unreach_tx++;
 	fj_ipv4_output(s, e, dst, FJ_IP_PROTO_ICMP);
 }

@@ -61,6 +61,23 @@ fj_steer_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+bool
+fj_steer_whole(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	uint32_t l4 = FJ_ETH_HDR_LEN + ip->hdr_len;
+
+	if ((ip->proto != FJ_IP_PROTO_TCP && ip->proto != FJ_IP_PROTO_UDP) ||
+	    !fj_mbuf_pullup(m, l4 + 4))
+		return false;
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, l4);
+	struct fj_addr from = { .ip = ip->src, .port = (uint16_t)(p[0] << 8 | p[1]) };
+	unsigned o = fj_direct_shard_of(s, (uint16_t)(p[2] << 8 | p[3]), &from);
+	if (o == s->id)
+		return false;
+	steer_out(s, o, &m, 1);
+	return true;
+}
+
 unsigned
 fj_steer_poll(struct fj_stack *s)
 {

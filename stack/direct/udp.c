@@ -9,14 +9,32 @@ void
 fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 {
 	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
-	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	uint32_t len = (uint32_t)ip->total_len - ip->hdr_len;
+	bool vouched = fj_rx_l4_vouched(s, m);
 	struct fj_udp_hdr h;
 	enum fj_wire_err r;
 
+	/* A reassembled datagram is a chain: the header is read from the
+	 * first segment, the checksum summed over all of them. */
+	if (m->nb_segs > 1 && !fj_mbuf_pullup(m, off + FJ_UDP_HDR_LEN)) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return;
+	}
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	uint16_t ulen = (uint16_t)(p[4] << 8 | p[5]);
+	if (m->nb_segs > 1 && !vouched && len >= FJ_UDP_HDR_LEN && ulen >= FJ_UDP_HDR_LEN &&
+	    ulen <= len && (p[6] | p[7]) != 0) {
+		uint32_t ps = fj_csum_pseudo(ip->src, ip->dst, FJ_IP_PROTO_UDP, ulen);
+		if (fj_csum_fold(fj_mbuf_csum_add(ps, m, off, ulen)) != 0) {
+			fj_drop(s, m, FJ_DROP_UDP_CHECKSUM);
+			return;
+		}
+		vouched = true;
+	}
 	/* A port's word spares the software check; anything else (bad,
 	 * unknown) is checked here, after the lengths. */
-	r = fj_udp_parse(p, ip->total_len - ip->hdr_len, ip->src, ip->dst,
-			 fj_rx_l4_vouched(s, m), &h);
+	r = fj_udp_parse(p, m->nb_segs > 1 ? len : RTE_MIN(len, (uint32_t)m->data_len - off),
+			 ip->src, ip->dst, vouched, &h);
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
 		return;
@@ -27,7 +45,7 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 			/* RFC 1122 §4.1.3.1: port unreachable for a closed port. */
 			s->c.drops[FJ_DROP_UDP_PORT]++;
 			rte_pktmbuf_adj(m, FJ_ETH_HDR_LEN);
-			fj_icmp_unreachable(s, m, FJ_ICMP_PORT_UNREACH);
+			fj_icmp_error(s, m, FJ_ICMP_DEST_UNREACH, FJ_ICMP_PORT_UNREACH);
 		} else {
 			fj_drop(s, m, FJ_DROP_UDP_PORT);
 		}
@@ -36,7 +54,7 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	/* The application sees the payload; the headers stay in front of it
 	 * as headroom for the reply. */
 	rte_pktmbuf_adj(m, (uint16_t)(off + FJ_UDP_HDR_LEN));
-	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - (h.len - FJ_UDP_HDR_LEN)));
+	fj_mbuf_cut_back(m, h.len - FJ_UDP_HDR_LEN);
 	s->c.udp_rx++;
 	s->c.udp_rx_bytes += h.len - FJ_UDP_HDR_LEN;
 	struct fj_addr from = { ip->src, h.sport };
@@ -62,23 +80,29 @@ fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *t
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
 	uint8_t *h;
 
-	if (plen + FJ_UDP_HDR_LEN + FJ_IPV4_HDR_LEN > s->mtu) {
+	/* Beyond the MTU it goes in fragments (fj_ipv4_output), up to
+	 * IPv4's 65,535 bytes. */
+	if (plen > UINT16_MAX - FJ_UDP_HDR_LEN - FJ_IPV4_HDR_LEN) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return -EMSGSIZE;
-	}
-	/* The software checksum wants the payload in one piece. */
-	if (m->nb_segs > 1 && !s->tx_udp_csum && rte_pktmbuf_linearize(m) < 0) {
-		fj_drop(s, m, FJ_DROP_NO_MBUF);
-		return -ENOBUFS;
 	}
 	h = (uint8_t *)rte_pktmbuf_prepend(m, FJ_UDP_HDR_LEN);
 	if (h == NULL) {
 		fj_drop(s, m, FJ_DROP_NO_MBUF);
 		return -ENOBUFS;
 	}
-	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen, s->tx_udp_csum);
-	if (s->tx_udp_csum)
+	/* A chain, or one to be fragmented, has its checksum summed in
+	 * software over the segments; else the port's or fj_udp_build's. */
+	bool chain_sum = !s->tx_udp_csum && m->nb_segs > 1;
+	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen,
+		     s->tx_udp_csum || chain_sum);
+	if (chain_sum) {
+		uint16_t c = fj_mbuf_csum_finish(m, 0, m->pkt_len, true);
+		h[6] = (uint8_t)(c >> 8);
+		h[7] = (uint8_t)c;
+	} else if (s->tx_udp_csum) {
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_UDP_CKSUM, FJ_UDP_HDR_LEN);
+	}
 	s->c.udp_tx++;
 	s->c.udp_tx_bytes += plen;
 	return fj_ipv4_output(s, m, to->ip, FJ_IP_PROTO_UDP);

@@ -9,11 +9,11 @@
 #include "checksum.h"
 
 enum fj_wire_err
-fj_icmp_parse(const uint8_t *p, size_t len, struct fj_icmp *out)
+fj_icmp_parse(const uint8_t *p, size_t len, bool csum_ok, struct fj_icmp *out)
 {
 	if (len < FJ_ICMP_HDR_LEN)
 		return FJ_WIRE_TRUNCATED;
-	if (fj_csum_fold(fj_csum_add(0, p, len)) != 0)
+	if (!csum_ok && fj_csum_fold(fj_csum_add(0, p, len)) != 0)
 		return FJ_WIRE_ICMP_CHECKSUM;
 	out->type = p[0];
 	out->code = p[1];
@@ -73,18 +73,24 @@ fj_icmp_errno(const struct fj_icmp_error *e)
 }
 
 void
-fj_icmp_echo_to_reply(uint8_t *p, size_t len)
+fj_icmp_echo_to_reply(uint8_t *p)
 {
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), the type and code word m
+	 * going to m' = 0; the data behind (maybe a chain) is not read. */
+	uint32_t sum = (uint32_t)(uint16_t)~rd16(p + 2) + (uint16_t)~rd16(p);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
 	p[0] = FJ_ICMP_ECHO_REPLY;
 	p[1] = 0;
-	wr16(p + 2, 0);
-	wr16(p + 2, fj_csum_fold(fj_csum_add(0, p, len)));
+	wr16(p + 2, (uint16_t)~sum);
 }
 
 size_t
-fj_icmp_unreach_build(uint8_t *p, uint8_t code, const uint8_t *quote, size_t quote_len)
+fj_icmp_error_build(uint8_t *p, uint8_t type, uint8_t code, const uint8_t *quote,
+		    size_t quote_len)
 {
-	p[0] = FJ_ICMP_DEST_UNREACH;
+	p[0] = type;
 	p[1] = code;
 	memset(p + 2, 0, 6);
 	memmove(p + FJ_ICMP_HDR_LEN, quote, quote_len);

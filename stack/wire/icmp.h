@@ -69,16 +69,21 @@ enum fj_wire_err fj_icmp_error_parse(const uint8_t *p, size_t len, struct fj_icm
  * else (host unreachable, time exceeded, ...) -EHOSTUNREACH. */
 int fj_icmp_errno(const struct fj_icmp_error *e);
 
-/* Checks the checksum over the whole message of @len bytes. */
-enum fj_wire_err fj_icmp_parse(const uint8_t *p, size_t len, struct fj_icmp *out);
-/* Turn an echo request of @len bytes into its reply, in place (RFC 792). */
-void fj_icmp_echo_to_reply(uint8_t *p, size_t len);
+/* Checks the checksum over the whole message of @len bytes, unless
+ * @csum_ok (the caller checked it, as over a chain). */
+enum fj_wire_err fj_icmp_parse(const uint8_t *p, size_t len, bool csum_ok, struct fj_icmp *out);
+/* Turn an echo request into its reply, in place (RFC 792): only its
+ * 8-byte header is written, the checksum updated for it. */
+void fj_icmp_echo_to_reply(uint8_t *p);
+#define FJ_ICMP_TTL_EXCEEDED 0        /* time exceeded: in transit */
+#define FJ_ICMP_REASM_TIME_EXCEEDED 1 /* ...reassembly (RFC 792) */
 /*
- * Build a destination-unreachable message at @p: 8 bytes of ICMP header,
+ * Build an error message (@type, @code) at @p: 8 bytes of ICMP header,
  * then the offending datagram's IP header and the first 8 bytes of its
  * payload (RFC 792; RFC 1812 §4.3.2.3 allows more, we quote what fits in
  * @quote_len). Returns the message length.
  */
-size_t fj_icmp_unreach_build(uint8_t *p, uint8_t code, const uint8_t *quote, size_t quote_len);
+size_t fj_icmp_error_build(uint8_t *p, uint8_t type, uint8_t code, const uint8_t *quote,
+			   size_t quote_len);
 
 #endif

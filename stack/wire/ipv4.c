@@ -34,8 +34,15 @@ fj_ipv4_parse(const uint8_t *p, size_t len, bool csum_ok, struct fj_ipv4 *out)
 	if (out->src == FJ_IPV4_BROADCAST || fj_ipv4_is_multicast(out->src) || a == 127 ||
 	    a == 0 || (a >> 4) == 0xf)
 		return FJ_WIRE_IP_SOURCE;
-	/* MF set or a non-zero offset: a fragment (RFC 791 §3.2). */
-	if (rd16(p + 6) & 0x3fff)
+	/* RFC 791 §3.2: the offset counts 8-byte units; every fragment but
+	 * the last carries whole units, at least one. */
+	uint16_t ff = rd16(p + 6);
+	uint32_t plen = (uint32_t)out->total_len - out->hdr_len;
+	out->mf = (ff & FJ_IPV4_MF) != 0;
+	out->frag_off = (uint16_t)((ff & 0x1fff) * 8);
+	if (out->mf && (plen == 0 || plen % 8 != 0))
+		return FJ_WIRE_IP_FRAGMENT;
+	if ((uint32_t)out->frag_off + plen + out->hdr_len > UINT16_MAX)
 		return FJ_WIRE_IP_FRAGMENT;
 	return FJ_OK;
 }
@@ -48,7 +55,7 @@ fj_ipv4_build(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t pa
 	p[1] = 0;
 	wr16(p + 2, (uint16_t)(FJ_IPV4_HDR_LEN + payload_len));
 	wr16(p + 4, id);
-	wr16(p + 6, 0x4000); /* DF: we never fragment */
+	wr16(p + 6, FJ_IPV4_DF); /* fj_ipv4_output clears it where it fragments */
 	p[8] = ttl;
 	p[9] = proto;
 	wr16(p + 10, 0);

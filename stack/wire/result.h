@@ -17,7 +17,7 @@
 	X(IP_TOTAL_LEN, "ip_total_length")  /* total length < IHL or beyond the frame */ \
 	X(IP_CHECKSUM, "ip_checksum")                                            \
 	X(IP_SOURCE, "ip_source")           /* broadcast, multicast, loopback (RFC 1122 §3.2.1.3) */ \
-	X(IP_FRAGMENT, "ip_fragment")       /* fragments are not reassembled */  \
+	X(IP_FRAGMENT, "ip_fragment")       /* a fragment not in whole 8-byte units, or past 64 KiB */ \
 	X(ICMP_CHECKSUM, "icmp_checksum")                                        \
 	X(ICMP_QUOTE, "icmp_quote")         /* an ICMP error quoting no IPv4 header and 8 bytes */ \
 	X(UDP_LEN, "udp_length")                                                 \

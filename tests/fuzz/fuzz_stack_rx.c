@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer: arbitrary frames into the stack's receive path (Ethernet
- * dispatch, ARP, IPv4, ICMP, UDP and TCP, echo services on port 7), on
+ * dispatch, ARP, IPv4 and its reassembly, ICMP, UDP and TCP, echo
+ * services on port 7), on
  * two shards: each frame arrives at shard 0 and is steered to the shard
  * owning its flow (shard.h), which then takes it. The
  * first input byte picks extras (time passes and timers run, promiscuous
@@ -67,19 +68,26 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 	(void)s;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		static uint8_t flat[1514];
 		struct fj_eth e;
-		if (m->nb_segs != 1 || m->pkt_len > 1514 ||
-		    fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &e) != FJ_OK) {
+		/* (a fragment is a header and a reference to its data) */
+		const uint8_t *f = m->pkt_len <= sizeof(flat) ?
+					   rte_pktmbuf_read(m, 0, m->pkt_len, flat) : NULL;
+		if (f == NULL || fj_eth_parse(f, m->pkt_len, &e) != FJ_OK) {
 			fprintf(stderr, "bad frame: %u segments, %u bytes\n", m->nb_segs, m->pkt_len);
 			abort();
 		}
 		if (e.type == FJ_ETH_P_IPV4) {
 			struct fj_ipv4 ip;
-			uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+			const uint8_t *p = f + 14;
 			/* What we send is valid IPv4, checksum included. */
-			enum fj_wire_err r = fj_ipv4_parse(p, m->data_len - 14, false, &ip);
+			enum fj_wire_err r = fj_ipv4_parse(p, m->pkt_len - 14, false, &ip);
 			if (r != FJ_OK || ip.src != S.ip) {
 				fprintf(stderr, "bad IPv4 sent: %s, src %08x\n", fj_drop_name(fj_drop_of(r)), ip.src);
+				abort();
+			}
+			if (ip.proto == FJ_IP_PROTO_TCP && fj_ipv4_is_fragment(&ip)) {
+				fprintf(stderr, "TCP sent in fragments\n");
 				abort();
 			}
 			if (ip.proto == FJ_IP_PROTO_TCP) {
@@ -146,7 +154,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		struct fj_neigh_params np = { .reachable = 1000, .refresh = 800, .retry = 10,
 					      .max_tries = 2 };
 		fj_neigh_init(&s->neigh, &np);
-		if (fj_tcp_init(s) < 0)
+		if (fj_tcp_init(s) < 0 || fj_reasm_init(s) < 0)
 			abort();
 	}
 	if (fj_udp_bind(&S, 7, echo, NULL) == NULL || fj_listen_tcp(&S, 7, echo_tcp, NULL) == NULL)
@@ -208,6 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		clock_now += 1 + (uint64_t)(flags >> 2) * 100000;
 		for (unsigned i = 0; i < 2; i++) {
 			fj_arp_tick(S.g->shard[i], clock_now);
+			fj_reasm_tick(S.g->shard[i], clock_now);
 			fj_tcp_timers(S.g->shard[i], clock_now);
 		}
 	}
@@ -218,11 +227,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * its owner) */
 	for (unsigned i = 0; i < 2; i++) {
 		struct fj_stack *s = S.g->shard[i];
-		held += s->neigh.nq + fj_tcp_mbufs_held(s);
+		held += s->neigh.nq + fj_tcp_mbufs_held(s) + fj_reasm_mbufs_held(s);
 		used += rte_mempool_in_use_count(s->mp);
 	}
 	if (used != held) {
-		fprintf(stderr, "%u mbufs in use, %u held (ARP, TCP)\n", used, held);
+		fprintf(stderr, "%u mbufs in use, %u held (ARP, TCP, reassembly)\n", used, held);
 		abort(); /* an mbuf leaked (or was freed twice) */
 	}
 	return 0;

@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 3:
-		fj_icmp_parse(data + 1, size - 1, &ic);
+		fj_icmp_parse(data + 1, size - 1, false, &ic);
 		break;
 	case 6: {
 		/* An error's quote: what it reports comes from inside it. */

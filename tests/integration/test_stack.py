@@ -217,6 +217,134 @@ def test_tap_udp_echo():
         check(c["udp_rx"] >= 10000 and c["udp_tx"] == c["udp_rx"], f"udp counters: {c}")
 
 
+# The kernel-side client for datagrams beyond the MTU: each size a few
+# times, every reply compared byte for byte (the kernel fragments what it
+# sends and reassembles what fjord sends back in fragments).
+BIG_UDP_CLIENT = r"""
+import socket, struct, sys, select
+host, sizes = sys.argv[1], [int(x) for x in sys.argv[2].split(",")]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.connect((host, 7))
+for i, sz in enumerate(sizes):
+    p = struct.pack("!II", i, sz) + bytes((i * 31 + k * 7) & 0xff for k in range(sz - 8))
+    for attempt in range(3):
+        s.send(p)
+        r, _, _ = select.select([s], [], [], 2.0)
+        if r:
+            break
+    else:
+        print("LOST", sz); sys.exit(3)
+    d = s.recv(70000)
+    if d != p:
+        print("CORRUPT", sz, len(d)); sys.exit(2)
+print("OK", len(sizes))
+"""
+
+
+def fragments_both_ways(env):
+    """ping -s 4000 and 65000 (the largest ICMP payload the kernel sends
+    in 45 fragments: 65,507 bytes), then UDP datagrams of 3,000, 60,000
+    and 65,507 bytes echoed intact: the kernel fragments towards fjord,
+    which reassembles and sends its replies in fragments the kernel
+    reassembles."""
+    for size in ("4000", "65000", "65507"):
+        r = ns_run(env.ns, "ping", "-c", "3", "-i", "0.2", "-W", "3", "-s", size, FJ_IP,
+                   check_rc=False)
+        check(" 0% packet loss" in r.stdout, f"ping -s {size}:\n{r.stdout}{r.stderr}")
+    sizes = ",".join(str(x) for x in [3000, 60000, 65507, 1473, 20000, 8000] * 3)
+    r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP, sizes, check_rc=False,
+               timeout=120)
+    out = (r.stdout + r.stderr).strip()
+    check(r.returncode == 0 and out.startswith("OK"), f"large UDP datagrams: {out}")
+    c = env.counters()
+    log(f"fragments: {c['ip_frags_rx']} received into {c['ip_reassembled']} datagrams, "
+        f"{c['ip_fragmented']} sent in {c['ip_frags_tx']} fragments; drops: overlap "
+        f"{c['drop_ip_frag_overlap']}, duplicate {c['drop_ip_frag_duplicate']}, bounds "
+        f"{c['drop_ip_reasm_full']}, timeout {c['drop_ip_reasm_timeout']}")
+    # 9 pings and 18 datagrams at least, a resend or a lost reply aside.
+    check(c["ip_reassembled"] >= 27 and c["ip_fragmented"] >= 27, f"counters: {c}")
+    check(c["drop_ip_frag_overlap"] == 0 and c["drop_ip_reasm_full"] == 0, f"counters: {c}")
+    return c
+
+
+def test_tap_fragments_both_ways():
+    with Env("frag") as env:
+        fragments_both_ways(env)
+
+
+def test_tap_fragments_two_shards():
+    """The same on two shards: every fragment of a datagram goes to the
+    shard of its addresses, which reassembles it and passes it on to its
+    flow's shard when that is the other."""
+    with Env("frag2", shards=2) as env:
+        c = fragments_both_ways(env)
+        check(c["steered_out"] > 0, f"nothing steered: {c}")
+
+
+# A packet socket on the kernel's side sends fragments that never complete:
+# FLOOD_SOURCES spoofed addresses, each many datagrams' first fragments,
+# then datagrams of 40 fragments missing their last.
+FRAG_FLOOD = r"""
+import socket, struct, sys
+mac, first_only, pieces = bytes.fromhex(sys.argv[1].replace(':', '')), int(sys.argv[2]), int(sys.argv[3])
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s & 0xffff) + (s >> 16); s += s >> 16
+    return ~s & 0xffff
+def frag(src, ident, off, mf, payload):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident, (0x2000 if mf else 0) | off // 8,
+                    64, 17, 0, socket.inet_aton(src), socket.inet_aton('10.77.0.2'))
+    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + payload
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('fj0', 0))
+eth = mac + bytes.fromhex('020000000077') + b'\x08\x00'
+body = bytes(1480)
+n = 0
+for i in range(first_only):  # two sources, distinct IDs: only 16 each are kept
+    s.send(eth + frag('10.77.0.%d' % (100 + i % 2), i, 0, True, body)); n += 1
+for src in range(8):          # 8 sources x 16 datagrams x `pieces` fragments
+    for ident in range(16):
+        for k in range(pieces):
+            s.send(eth + frag('10.77.0.%d' % (110 + src), 40000 + ident, 1480 * (k + 1), True, body)); n += 1
+print('sent', n)
+"""
+
+
+def test_tap_fragment_flood_is_bounded():
+    """Fragments that never complete, from spoofed addresses: the table
+    keeps 16 datagrams a source and 1,024 buffers in all (the rest is
+    counted, drop_ip_reasm_full), a source's flood does not stop another
+    source's datagrams, and the buffers come back at the timeout."""
+    with Env("fflood") as env:
+        ns_run(env.ns, "ping", "-c", "1", "-W", "2", FJ_IP)
+        base = telemetry(env.echo.prefix, "/fjord/stack,0")["/fjord/stack"]["mbufs_in_use"]
+        r = ns_run(env.ns, "python3", "-c", FRAG_FLOOD, env.mac, "3000", "0", timeout=120)
+        log(f"flood of first fragments: {r.stdout.strip()}")
+        # The kernel's own datagrams still get through.
+        r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP, "3000,60000", check_rc=False,
+                   timeout=60)
+        check(r.stdout.startswith("OK"), f"datagrams beside the flood: {r.stdout}{r.stderr}")
+        r = ns_run(env.ns, "python3", "-c", FRAG_FLOOD, env.mac, "0", "40", timeout=120)
+        log(f"flood of incomplete datagrams: {r.stdout.strip()}")
+        time.sleep(0.5)
+        held = telemetry(env.echo.prefix, "/fjord/stack,0")["/fjord/stack"]["mbufs_in_use"] - base
+        log(f"buffers held after the floods: {held}")
+        check(held <= 1024 + 64, f"{held} buffers held")
+        # At the timeout (30 s) everything held goes.
+        deadline = time.time() + 40
+        while True:
+            now = telemetry(env.echo.prefix, "/fjord/stack,0")["/fjord/stack"]["mbufs_in_use"]
+            if now - base <= 16 or time.time() > deadline:
+                break
+            time.sleep(1)
+        check(now - base <= 16, f"{now - base} buffers still held after the timeout")
+        c = env.counters()
+        log(f"drop_ip_reasm_full {c['drop_ip_reasm_full']}, drop_ip_reasm_timeout "
+            f"{c['drop_ip_reasm_timeout']}, ip_reasm_timeouts {c['ip_reasm_timeouts']}")
+        check(c["drop_ip_reasm_full"] >= 3000 - 32, f"counters: {c}")
+        check(c["ip_reasm_timeouts"] >= 32, f"counters: {c}")
+
+
 def test_tap_neighbour_learns_mac():
     """The kernel's neighbour table learns fjord's MAC; fjord answers ARP
     and announces itself."""

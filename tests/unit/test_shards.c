@@ -95,9 +95,16 @@ test_steer_owner_reads_the_four_tuple_and_leaves_the_rest(void **state)
 	assert_int_equal(fj_steer_owner(f, len, 4), (int)fj_flow_owner(PEER_IP, US_IP, 4242, 7, 4));
 	assert_int_equal(fj_steer_owner(f, len, 1), -1);
 	assert_int_equal(fj_steer_owner(f, 14 + 20 + 3, 4), -1); /* no room for the ports */
-	f[14 + 6] = 0x20; /* more fragments: no ports to be had */
-	assert_int_equal(fj_steer_owner(f, len, 4), -1);
-	f[14 + 6] = 0;
+	/* A fragment, its ports or not: the addresses choose, so that all
+	 * pieces of a datagram meet. */
+	f[14 + 6] = 0x20;
+	assert_int_equal(fj_steer_owner(f, len, 4), (int)fj_flow_owner(PEER_IP, US_IP, 0, 0, 4));
+	f[14 + 6] = 0x00;
+	f[14 + 7] = 0x10;
+	f[14 + 9] = FJ_IP_PROTO_ICMP;
+	assert_int_equal(fj_steer_owner(f, 14 + 20, 4), (int)fj_flow_owner(PEER_IP, US_IP, 0, 0, 4));
+	f[14 + 9] = FJ_IP_PROTO_UDP;
+	f[14 + 7] = 0;
 	f[14 + 9] = FJ_IP_PROTO_ICMP;
 	assert_int_equal(fj_steer_owner(f, len, 4), -1);
 	f[14 + 9] = FJ_IP_PROTO_UDP;

@@ -181,10 +181,21 @@ test_ipv4_fragments_and_bad_sources_are_dropped(void **state)
 				 IP(0, 0, 0, 0), IP(240, 0, 0, 1) };
 
 	ip_frame(p, 40);
-	p[6] = 0x20; /* MF */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_OK);
+	assert_false(fj_ipv4_is_fragment(&h));
+	/* RFC 791 §3.2: a fragment is taken (for reassembly) when all but the
+	 * last carry whole 8-byte units and none ends past 65,535 bytes. */
+	p[6] = 0x20; /* MF, 40 bytes of payload */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_OK);
+	assert_true(h.mf && h.frag_off == 0 && fj_ipv4_is_fragment(&h));
+	p[6] = 0x00, p[7] = 0x10; /* the last, 128 bytes in */
+	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_OK);
+	assert_true(!h.mf && h.frag_off == 128 && fj_ipv4_is_fragment(&h));
+	p[6] = 0x1f, p[7] = 0xff; /* 65,528 + 40 + 20 > 65,535 */
 	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_WIRE_IP_FRAGMENT);
-	p[6] = 0x00, p[7] = 0x10; /* offset */
+	p[6] = 0x20, p[7] = 0, p[3] = 56; /* MF with 36 bytes */
 	assert_int_equal(fj_ipv4_parse(p, 60, true, &h), FJ_WIRE_IP_FRAGMENT);
+	p[3] = 60, p[6] = 0;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fj_ipv4_build(p, bad[i], IP(10, 0, 0, 2), FJ_IP_PROTO_UDP, 40, 1, 64, false);
 		assert_int_equal(fj_ipv4_parse(p, 60, false, &h), FJ_WIRE_IP_SOURCE);
@@ -205,15 +216,15 @@ test_icmp_echo_reply_and_checksum(void **state)
 	p[0] = FJ_ICMP_ECHO_REQUEST, p[1] = 0, p[2] = p[3] = 0;
 	uint16_t c = fj_csum_fold(fj_csum_add(0, p, sizeof(p)));
 	p[2] = (uint8_t)(c >> 8), p[3] = (uint8_t)c;
-	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_OK);
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), false, &ic), FJ_OK);
 	assert_int_equal(ic.type, FJ_ICMP_ECHO_REQUEST);
-	fj_icmp_echo_to_reply(p, sizeof(p));
-	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_OK);
+	fj_icmp_echo_to_reply(p);
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), false, &ic), FJ_OK);
 	assert_int_equal(ic.type, FJ_ICMP_ECHO_REPLY);
 	assert_int_equal(p[40], 0xab); /* payload untouched */
 	p[40] ^= 0xff;
-	assert_int_equal(fj_icmp_parse(p, sizeof(p), &ic), FJ_WIRE_ICMP_CHECKSUM);
-	assert_int_equal(fj_icmp_parse(p, 7, &ic), FJ_WIRE_TRUNCATED);
+	assert_int_equal(fj_icmp_parse(p, sizeof(p), false, &ic), FJ_WIRE_ICMP_CHECKSUM);
+	assert_int_equal(fj_icmp_parse(p, 7, false, &ic), FJ_WIRE_TRUNCATED);
 }
 
 static void
@@ -225,9 +236,9 @@ test_icmp_port_unreachable_quotes_the_datagram(void **state)
 
 	ip_frame(orig, 28);
 	memset(orig + 20, 0x11, 28);
-	size_t n = fj_icmp_unreach_build(msg, FJ_ICMP_PORT_UNREACH, orig, 28);
+	size_t n = fj_icmp_error_build(msg, FJ_ICMP_DEST_UNREACH, FJ_ICMP_PORT_UNREACH, orig, 28);
 	assert_int_equal(n, 8 + 28);
-	assert_int_equal(fj_icmp_parse(msg, n, &ic), FJ_OK);
+	assert_int_equal(fj_icmp_parse(msg, n, false, &ic), FJ_OK);
 	assert_int_equal(ic.type, FJ_ICMP_DEST_UNREACH);
 	assert_int_equal(ic.code, FJ_ICMP_PORT_UNREACH);
 	assert_memory_equal(msg + 8, orig, 28);
