@@ -91,6 +91,7 @@ sock_close(struct fj_stack *s)
 		return;
 	fj_sock_tcp_close_all(s);
 	close(s->sock->epfd);
+	free(s->sock->udp_spill);
 	free(s->sock);
 	s->sock = NULL;
 }

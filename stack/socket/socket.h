@@ -51,6 +51,9 @@ struct fj_sock {
 	struct fj_sock_listener *listeners;
 	struct fj_sock_flow *flows;
 	unsigned nflows;
+	/* Where the part of a received datagram beyond its first buffer
+	 * lands (FJ_BURST x 64 KiB, made at the first such read). */
+	uint8_t *udp_spill;
 };
 
 static inline struct fj_sock_flow *

@@ -118,28 +118,57 @@ udp_errors(struct fj_stack *s, struct fj_sock_udp *u)
 	}
 }
 
+#define SPILL 65536
+
+/* @n bytes at @p behind @m, in a chain of buffers. */
+static int
+spill_chain(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *p, uint32_t n)
+{
+	struct rte_mbuf *tail = (struct rte_mbuf *)fj_buf_alloc(s, n);
+
+	if (tail == NULL)
+		return -ENOBUFS;
+	for (struct rte_mbuf *seg = tail; seg != NULL; seg = seg->next) {
+		memcpy(rte_pktmbuf_mtod(seg, void *), p, seg->data_len);
+		p += seg->data_len;
+	}
+	if (rte_pktmbuf_chain(m, tail) < 0) {
+		rte_pktmbuf_free(tail);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 /* Read what is waiting on @u's socket, a batch at a time, into mbufs. */
 void
 fj_sock_udp_readable(struct fj_stack *s, struct fj_sock_udp *u)
 {
 	struct rte_mbuf *m[FJ_BURST];
 	struct mmsghdr msgs[FJ_BURST];
-	struct iovec iov[FJ_BURST];
+	struct iovec iov[FJ_BURST][2];
 	struct sockaddr_in from[FJ_BURST];
 
 	/* First: a pending error would fail the reads below. */
 	udp_errors(s, u);
+	/* A datagram larger than a buffer (up to 65,507 bytes, maybe sent
+	 * in fragments) goes on in a spill area, then into a chain. */
+	if (s->sock->udp_spill == NULL && (s->sock->udp_spill = malloc(FJ_BURST * SPILL)) == NULL) {
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return;
+	}
 	for (int round = 0; round < 8; round++) {
 		if (rte_pktmbuf_alloc_bulk(s->mp, m, FJ_BURST) < 0) {
 			s->c.drops[FJ_DROP_NO_MBUF]++;
 			return;
 		}
 		for (int i = 0; i < FJ_BURST; i++) {
-			iov[i].iov_base = rte_pktmbuf_mtod(m[i], void *);
-			iov[i].iov_len = rte_pktmbuf_tailroom(m[i]);
+			iov[i][0].iov_base = rte_pktmbuf_mtod(m[i], void *);
+			iov[i][0].iov_len = rte_pktmbuf_tailroom(m[i]);
+			iov[i][1].iov_base = s->sock->udp_spill + (size_t)i * SPILL;
+			iov[i][1].iov_len = SPILL;
 			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_iov = iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 2;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 		}
@@ -154,7 +183,13 @@ fj_sock_udp_readable(struct fj_stack *s, struct fj_sock_udp *u)
 				rte_pktmbuf_free(m[i]);
 				continue;
 			}
-			rte_pktmbuf_append(m[i], (uint16_t)msgs[i].msg_len);
+			uint32_t len = msgs[i].msg_len, first = (uint32_t)iov[i][0].iov_len;
+			rte_pktmbuf_append(m[i], (uint16_t)RTE_MIN(len, first));
+			if (len > first && spill_chain(s, m[i], iov[i][1].iov_base, len - first) < 0) {
+				s->c.drops[FJ_DROP_NO_MBUF]++;
+				rte_pktmbuf_free(m[i]);
+				continue;
+			}
 			s->c.udp_rx++;
 			s->c.udp_rx_bytes += msgs[i].msg_len;
 			u->base.recv(&u->base, (struct fj_buf *)m[i], &a, u->base.arg);

@@ -273,6 +273,28 @@ def test_tap_fragments_both_ways():
         fragments_both_ways(env)
 
 
+def test_pmd_fragments_both_ways():
+    """The same through fjord's PMD (vhost-user, bridged to the tap): the
+    fragments it sends are a header and a reference to the datagram's
+    data, two segments each."""
+    with Env("fragp", mode="pmd") as env:
+        fragments_both_ways(env)
+
+
+def test_socket_large_udp_datagrams():
+    """The same application on kernel sockets takes and echoes datagrams
+    beyond a buffer too (they arrive as a chain, as on the direct
+    backend)."""
+    with Env("bigsock", mode="socket") as env:
+        sizes = ",".join(str(x) for x in [3000, 60000, 65507, 1473, 20000, 8000])
+        r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP, sizes, check_rc=False,
+                   timeout=60)
+        out = (r.stdout + r.stderr).strip()
+        check(r.returncode == 0 and out.startswith("OK"), f"large UDP datagrams: {out}")
+        c = env.counters()
+        check(c["udp_rx"] >= 6 and c["drop_oversize"] == 0, f"counters: {c}")
+
+
 def test_tap_fragments_two_shards():
     """The same on two shards: every fragment of a datagram goes to the
     shard of its addresses, which reassembles it and passes it on to its
