@@ -10,7 +10,7 @@
 /* X(ENUM, counter name): the parsers' reasons, in counter order. */
 #define FJ_WIRE_ERRORS(X)                                                        \
 	X(TRUNCATED, "truncated")           /* shorter than its header(s) */     \
-	X(ETHERTYPE, "ethertype")           /* neither IPv4 nor ARP (incl. VLAN) */ \
+	X(ETHERTYPE, "ethertype")           /* not IPv4, IPv6 or ARP (incl. VLAN) */ \
 	X(ARP_FORMAT, "arp_format")         /* not Ethernet/IPv4 ARP, or an unknown op */ \
 	X(IP_VERSION, "ip_version")                                              \
 	X(IP_HDR_LEN, "ip_header_length")   /* IHL < 5 or beyond the frame */    \
@@ -24,7 +24,13 @@
 	X(UDP_CHECKSUM, "udp_checksum")                                          \
 	X(TCP_HDR_LEN, "tcp_header_length") /* data offset < 5 or beyond the segment */ \
 	X(TCP_CHECKSUM, "tcp_checksum")                                          \
-	X(TCP_OPTIONS, "tcp_options")       /* an option with an impossible length */
+	X(TCP_OPTIONS, "tcp_options")       /* an option with an impossible length */ \
+	X(IP6_PAYLOAD_LEN, "ip6_payload_length") /* beyond the frame, or a jumbogram */ \
+	X(IP6_EXT, "ip6_extension_header")  /* truncated, misplaced, too many, or routing with segments left */ \
+	X(IP6_OPTION, "ip6_option")         /* an unknown option whose type says discard (RFC 8200 §4.2) */ \
+	X(IP6_SOURCE, "ip6_source")         /* a multicast source */          \
+	X(ICMP6_CHECKSUM, "icmp6_checksum")                                     \
+	X(ND_FORMAT, "nd_format")           /* a Neighbor Discovery message failing RFC 4861's checks */
 
 enum fj_wire_err {
 	FJ_OK = 0,

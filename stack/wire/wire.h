@@ -2,7 +2,8 @@
 /*
  * Pure parse and build of the headers the stack speaks, one file a
  * protocol: Ethernet II, ARP (RFC 826), IPv4 (RFC 791/1122), ICMP
- * (RFC 792), UDP (RFC 768), TCP (RFC 9293), and the Internet checksum
+ * (RFC 792), IPv6 (RFC 8200), ICMPv6 and Neighbor Discovery (RFC 4443,
+ * RFC 4861), UDP (RFC 768), TCP (RFC 9293), and the Internet checksum
  * (RFC 1071). No state, no allocation, no EAL: bytes in, a result out.
  * Parsers never read past @len and return a reason (enum fj_wire_err) for
  * everything they refuse; addresses are in host order.
@@ -16,6 +17,8 @@
 #include "arp.h"
 #include "ipv4.h"
 #include "icmp.h"
+#include "ipv6.h"
+#include "icmp6.h"
 #include "udp.h"
 #include "tcp.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer: every header parser of stack/wire on arbitrary bytes; what a
+ * libFuzzer: every header parser of stack/wire on arbitrary bytes (IPv6
+ * and its extension headers, ICMPv6 and Neighbor Discovery among them); what a
  * parser accepts is built again and must parse to the same fields (TCP
  * options included), so parse and build agree.
  */
@@ -50,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 8) {
+	switch (data[0] % 11) {
 	case 0:
 		fj_eth_parse(data + 1, size - 1, &e);
 		break;
@@ -83,6 +84,59 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned n = 1 + (data[0] >> 3) % 16;
 		int o = fj_steer_owner(data + 1, (uint32_t)(size - 1), n);
 		if (o < -1 || o >= (int)n || (n == 1 && o != -1))
+			abort();
+		break;
+	}
+	case 8: {
+		/* IPv6 and its extension headers: what it returns lies
+		 * inside the payload, a fragment's fields with it. */
+		struct fj_ipv6 h;
+		enum fj_wire_err r = fj_ipv6_parse(data + 1, size - 1, &h);
+		if (r == FJ_OK && (h.l4_off < FJ_IPV6_HDR_LEN ||
+				   h.l4_off > FJ_IPV6_HDR_LEN + (size_t)h.payload_len ||
+				   FJ_IPV6_HDR_LEN + (size_t)h.payload_len > size - 1 ||
+				   (h.frag && h.frag_hdr_off + 8u != h.l4_off)))
+			abort();
+		if (r != FJ_OK && h.param_code != FJ_IPV6_NO_ICMP &&
+		    (h.param_code > 2 || h.param_ptr >= size - 1))
+			abort();
+		break;
+	}
+	case 9: {
+		/* ICMPv6 and Neighbor Discovery, as if from a link-local
+		 * neighbour at hop limit 255 (the second byte picks the
+		 * destination: unicast or multicast). */
+		struct fj_ipv6 ip = { .hop_limit = 255 };
+		struct fj_icmp6 ic;
+		struct fj_nd nd;
+		fj_ip6_parse_text("fe80::1", &ip.src);
+		fj_ip6_parse_text(size > 1 && data[1] & 1 ? "ff02::1" : "fe80::2", &ip.dst);
+		fj_icmp6_parse(data + 1, size - 1, &ip.src, &ip.dst, false, &ic);
+		if (fj_nd_parse(data + 1, size - 1, &ip, &nd) == FJ_OK &&
+		    (nd.nprefix > FJ_ND_PREFIXES_MAX || fj_ip6_is_multicast(&nd.target)))
+			abort();
+		break;
+	}
+	case 10: {
+		/* What ND builds, it parses back. */
+		uint8_t out[64];
+		struct fj_ip6 t;
+		struct fj_mac mac;
+		struct fj_nd nd;
+		struct fj_ipv6 ip = { .hop_limit = 255 };
+		if (size < 1 + 16 + 6)
+			break;
+		memcpy(t.b, data + 1, 16);
+		memcpy(mac.b, data + 17, 6);
+		t.b[0] &= 0xfe; /* not multicast */
+		fj_ip6_parse_text("fe80::1", &ip.src);
+		ip.dst = t;
+		size_t n = fj_nd_build_na(out, &t, FJ_ND_NA_OVERRIDE, &mac);
+		if (fj_nd_parse(out, n, &ip, &nd) != FJ_OK || !fj_ip6_eq(&nd.target, &t) ||
+		    !nd.has_tll || !fj_mac_eq(&nd.tll, &mac))
+			abort();
+		n = fj_nd_build_ns(out, &t, &mac);
+		if (fj_nd_parse(out, n, &ip, &nd) != FJ_OK || !nd.has_sll || !fj_mac_eq(&nd.sll, &mac))
 			abort();
 		break;
 	}

@@ -440,6 +440,267 @@ test_drop_names_are_all_set(void **state)
 	assert_string_equal(fj_drop_name(FJ_DROP__COUNT), "unknown");
 }
 
+
+/* ------------------------------------------------------ IPv6, ICMPv6, ND */
+
+static const struct fj_ip6 A6 = { { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+static const struct fj_ip6 B6 = { { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
+
+/* A header at @p, then @ext (its first byte the next header's field is
+ * taken from @nh0 onwards), then @plen bytes; the frame's length. */
+static size_t
+ip6_frame(uint8_t *p, uint8_t nh, const uint8_t *ext, size_t elen, size_t plen)
+{
+	fj_ipv6_build(p, &A6, &B6, nh, (uint16_t)(elen + plen), 64, 0x12345);
+	if (elen > 0)
+		memcpy(p + 40, ext, elen);
+	memset(p + 40 + elen, 0xab, plen);
+	return 40 + elen + plen;
+}
+
+/* RFC 8200 §3: the fields, the flow label; the payload length against the
+ * frame (padding allowed), version, a multicast source. */
+static void
+test_ipv6_header_parses(void **state)
+{
+	(void)state;
+	uint8_t p[200];
+	struct fj_ipv6 h;
+	size_t n = ip6_frame(p, 17, NULL, 0, 20);
+	assert_int_equal(fj_ipv6_parse(p, n + 6, &h), FJ_OK);
+	assert_int_equal(h.proto, 17);
+	assert_int_equal(h.l4_off, 40);
+	assert_int_equal(h.payload_len, 20);
+	assert_int_equal(h.hop_limit, 64);
+	assert_int_equal(h.flow, 0x12345);
+	assert_true(fj_ip6_eq(&h.src, &A6) && fj_ip6_eq(&h.dst, &B6));
+	assert_false(h.frag);
+	assert_int_equal(fj_ipv6_parse(p, n - 1, &h), FJ_WIRE_IP6_PAYLOAD_LEN);
+	assert_int_equal(fj_ipv6_parse(p, 39, &h), FJ_WIRE_TRUNCATED);
+	p[0] = 0x40;
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP_VERSION);
+	p[0] = 0x60;
+	p[8] = 0xff;
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_SOURCE);
+}
+
+/* RFC 8200 §4: extension headers walked to the upper layer; options per
+ * their type's two high bits (§4.2); hop-by-hop only first; a routing
+ * header with segments left refused; a bounded walk. */
+static void
+test_ipv6_extension_headers_are_walked(void **state)
+{
+	(void)state;
+	uint8_t p[400];
+	struct fj_ipv6 h;
+	/* hop-by-hop (PadN), routing (0 segments left), destination options
+	 * (Pad1 x 6), then UDP */
+	const uint8_t ext[] = { 43, 0, 1, 4, 0, 0, 0, 0,   60, 0, 0, 0, 0, 0, 0, 0,
+				17, 0, 0, 0, 0, 0, 0, 0 };
+	size_t n = ip6_frame(p, FJ_IPV6_NH_HOPOPTS, ext, sizeof(ext), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_OK);
+	assert_int_equal(h.proto, 17);
+	assert_int_equal(h.l4_off, 40 + 24);
+	/* An unknown option, skippable (00), then one to discard (01),
+	 * (10) and (11): silently, ICMP even to multicast, ICMP if not. */
+	uint8_t opt[] = { 17, 0, 0x3e, 4, 0, 0, 0, 0 };
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, opt, sizeof(opt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_OK);
+	opt[2] = 0x7e;
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, opt, sizeof(opt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_OPTION);
+	assert_int_equal(h.param_code, FJ_IPV6_NO_ICMP);
+	opt[2] = 0xbe;
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, opt, sizeof(opt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_OPTION);
+	assert_int_equal(h.param_code, 2);
+	assert_int_equal(h.param_ptr, 42);
+	assert_true(h.param_to_mcast);
+	opt[2] = 0xfe;
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, opt, sizeof(opt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_OPTION);
+	assert_false(h.param_to_mcast);
+	/* an option longer than its header */
+	opt[2] = 0x3e, opt[3] = 5;
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, opt, sizeof(opt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_EXT);
+	/* hop-by-hop after another header: code 1 at the naming field */
+	const uint8_t late[] = { 0, 0, 1, 4, 0, 0, 0, 0,   17, 0, 1, 4, 0, 0, 0, 0 };
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, late, sizeof(late), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_EXT);
+	assert_int_equal(h.param_code, 1);
+	assert_int_equal(h.param_ptr, 40);
+	/* routing with a segment left: code 0 at the routing type */
+	const uint8_t rt[] = { 17, 0, 4, 1, 0, 0, 0, 0 };
+	n = ip6_frame(p, FJ_IPV6_NH_ROUTING, rt, sizeof(rt), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_EXT);
+	assert_int_equal(h.param_code, 0);
+	assert_int_equal(h.param_ptr, 42);
+	/* a chain of destination options past the bound */
+	uint8_t many[8 * 10];
+	for (int i = 0; i < 10; i++)
+		memcpy(many + 8 * i, (uint8_t[]){ i < 9 ? 60 : 17, 0, 1, 4, 0, 0, 0, 0 }, 8);
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, many, sizeof(many), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_EXT);
+	/* truncated: a header claiming more than the payload */
+	const uint8_t big[] = { 17, 2, 1, 4, 0, 0, 0, 0 };
+	n = ip6_frame(p, FJ_IPV6_NH_DSTOPTS, big, sizeof(big), 8);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP6_EXT);
+}
+
+/* RFC 8200 §4.5: the fragment header ends the walk; whole 8-byte units but
+ * for the last; nothing past 65,535 bytes; an atomic fragment (RFC 6946)
+ * is read through. */
+static void
+test_ipv6_fragment_header(void **state)
+{
+	(void)state;
+	uint8_t p[200];
+	struct fj_ipv6 h;
+	uint8_t fh[] = { 17, 0, 0x00, 0xa1, 0xde, 0xad, 0xbe, 0xef }; /* offset 160, M */
+	size_t n = ip6_frame(p, FJ_IPV6_NH_FRAGMENT, fh, sizeof(fh), 16);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_OK);
+	assert_true(h.frag && h.mf);
+	assert_int_equal(h.frag_off, 160);
+	assert_int_equal(h.frag_id, 0xdeadbeef);
+	assert_int_equal(h.frag_hdr_off, 40);
+	assert_int_equal(h.proto, 17);
+	assert_int_equal(h.l4_off, 48);
+	n = ip6_frame(p, FJ_IPV6_NH_FRAGMENT, fh, sizeof(fh), 15);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP_FRAGMENT);
+	assert_int_equal(h.param_code, 0);
+	assert_int_equal(h.param_ptr, 4);
+	fh[2] = 0xff, fh[3] = 0xf8; /* 65,528 + 16 */
+	n = ip6_frame(p, FJ_IPV6_NH_FRAGMENT, fh, sizeof(fh), 16);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_WIRE_IP_FRAGMENT);
+	assert_int_equal(h.param_ptr, 42);
+	fh[2] = 0, fh[3] = 0; /* atomic */
+	n = ip6_frame(p, FJ_IPV6_NH_FRAGMENT, fh, sizeof(fh), 16);
+	assert_int_equal(fj_ipv6_parse(p, n, &h), FJ_OK);
+	assert_false(h.frag);
+	assert_int_equal(h.proto, 17);
+	assert_int_equal(h.l4_off, 48);
+}
+
+/* RFC 4291: the link-local address from a MAC (modified EUI-64), the
+ * solicited-node group and its MAC (RFC 2464 §7), prefixes, text. */
+static void
+test_ipv6_addresses(void **state)
+{
+	(void)state;
+	struct fj_mac mac = { { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 } };
+	struct fj_ip6 ll = fj_ip6_link_local(&mac), want, sn;
+	char buf[46];
+	assert_true(fj_ip6_parse_text("fe80::5054:ff:fe12:3456", &want));
+	assert_true(fj_ip6_eq(&ll, &want));
+	assert_true(fj_ip6_is_link_local(&ll));
+	sn = fj_ip6_solicited_node(&ll);
+	assert_string_equal(fj_ip6_text(&sn, buf), "ff02::1:ff12:3456");
+	assert_true(fj_ip6_is_solicited_node(&sn));
+	assert_false(fj_ip6_is_solicited_node(&ll));
+	struct fj_mac m = fj_ip6_multicast_mac(&sn);
+	assert_memory_equal(m.b, ((uint8_t[]){ 0x33, 0x33, 0xff, 0x12, 0x34, 0x56 }), 6);
+	assert_true(fj_ip6_prefix_eq(&A6, &B6, 64));
+	assert_true(fj_ip6_prefix_eq(&A6, &B6, 126));
+	assert_false(fj_ip6_prefix_eq(&A6, &B6, 127));
+	assert_false(fj_ip6_prefix_eq(&A6, &B6, 129));
+	assert_false(fj_ip6_parse_text("10.0.0.1", &want));
+}
+
+/* RFC 4443 §2.3: the checksum over the pseudo-header. */
+static void
+test_icmp6_checksum(void **state)
+{
+	(void)state;
+	uint8_t p[64] = { FJ_ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 1, 0, 2, 'h', 'i' };
+	struct fj_icmp6 ic;
+	fj_icmp6_set_csum(p, 10, &A6, &B6);
+	assert_int_equal(fj_icmp6_parse(p, 10, &A6, &B6, false, &ic), FJ_OK);
+	assert_int_equal(ic.type, FJ_ICMP6_ECHO_REQUEST);
+	assert_int_equal(fj_icmp6_parse(p, 10, &B6, &B6, false, &ic), FJ_WIRE_ICMP6_CHECKSUM);
+	assert_int_equal(fj_icmp6_parse(p, 3, &A6, &B6, true, &ic), FJ_WIRE_TRUNCATED);
+}
+
+/* RFC 4861 §7.1: NS and NA built and parsed, and what a host refuses:
+ * hop limit below 255, a multicast target, a zero-length option, a
+ * solicited NA to multicast, DAD's NS with a link-layer option. */
+static void
+test_nd_messages(void **state)
+{
+	(void)state;
+	uint8_t p[128];
+	struct fj_mac mac = { { 2, 0, 0, 0, 0, 7 } };
+	struct fj_ipv6 ip = { .src = A6, .dst = B6, .hop_limit = 255 };
+	struct fj_nd nd;
+	size_t n = fj_nd_build_ns(p, &B6, &mac);
+	assert_int_equal(n, 32);
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_OK);
+	assert_int_equal(nd.type, FJ_ND_NEIGHBOR_SOLICIT);
+	assert_true(fj_ip6_eq(&nd.target, &B6) && nd.has_sll && fj_mac_eq(&nd.sll, &mac));
+	ip.hop_limit = 254;
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	ip.hop_limit = 255;
+	p[25] = 0; /* option length 0 */
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	p[25] = 1;
+	/* DAD: from ::, to the solicited-node group, no SLL option */
+	ip.src = (struct fj_ip6){ { 0 } };
+	ip.dst = fj_ip6_solicited_node(&B6);
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	assert_int_equal(fj_nd_parse(p, fj_nd_build_ns(p, &B6, NULL), &ip, &nd), FJ_OK);
+	ip.dst = B6;
+	assert_int_equal(fj_nd_parse(p, 24, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	ip.src = A6;
+	n = fj_nd_build_na(p, &A6, FJ_ND_NA_SOLICITED | FJ_ND_NA_OVERRIDE, &mac);
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_OK);
+	assert_int_equal(nd.flags, FJ_ND_NA_SOLICITED | FJ_ND_NA_OVERRIDE);
+	assert_true(nd.has_tll && fj_mac_eq(&nd.tll, &mac));
+	ip.dst = fj_ip6_solicited_node(&A6);
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	ip.dst = B6;
+	p[8] = 0xff; /* a multicast target */
+	assert_int_equal(fj_nd_parse(p, n, &ip, &nd), FJ_WIRE_ND_FORMAT);
+	assert_int_equal(fj_nd_parse(p, 20, &ip, &nd), FJ_WIRE_ND_FORMAT);
+}
+
+/* RFC 4861 §4.2, §6.1.2: a router advertisement's fields and prefix and
+ * MTU options, from a link-local source only. */
+static void
+test_nd_router_advertisement(void **state)
+{
+	(void)state;
+	struct fj_ip6 ll;
+	fj_ip6_parse_text("fe80::1", &ll);
+	uint8_t p[16 + 32 + 8 + 8] = { FJ_ND_ROUTER_ADVERT, 0, 0, 0, 64, 0x40, 0x07, 0x08,
+				      0, 0, 0x75, 0x30, 0, 0, 0x03, 0xe8 };
+	uint8_t *o = p + 16;
+	o[0] = 3, o[1] = 4, o[2] = 64, o[3] = 0xc0;
+	o[4] = 0, o[5] = 0, o[6] = 0x0e, o[7] = 0x10; /* valid 3600 */
+	o[8] = 0, o[9] = 0, o[10] = 0x07, o[11] = 0x08; /* preferred 1800 */
+	memcpy(o + 16, A6.b, 8);
+	o = p + 48;
+	o[0] = 5, o[1] = 1, o[6] = 0x05, o[7] = 0xdc; /* MTU 1500 */
+	o = p + 56;
+	o[0] = 99, o[1] = 1; /* unknown: skipped */
+	struct fj_ipv6 ip = { .src = ll, .dst = B6, .hop_limit = 255 };
+	struct fj_nd nd;
+	assert_int_equal(fj_nd_parse(p, sizeof(p), &ip, &nd), FJ_OK);
+	assert_int_equal(nd.cur_hop_limit, 64);
+	assert_int_equal(nd.flags, FJ_ND_RA_OTHER);
+	assert_int_equal(nd.router_lifetime, 1800);
+	assert_int_equal(nd.reachable_ms, 30000);
+	assert_int_equal(nd.retrans_ms, 1000);
+	assert_int_equal(nd.mtu, 1500);
+	assert_int_equal(nd.nprefix, 1);
+	assert_int_equal(nd.prefix[0].len, 64);
+	assert_int_equal(nd.prefix[0].flags, FJ_ND_PREFIX_ONLINK | FJ_ND_PREFIX_AUTO);
+	assert_int_equal(nd.prefix[0].valid, 3600);
+	assert_int_equal(nd.prefix[0].preferred, 1800);
+	assert_true(fj_ip6_prefix_eq(&nd.prefix[0].prefix, &A6, 64));
+	ip.src = A6;
+	assert_int_equal(fj_nd_parse(p, sizeof(p), &ip, &nd), FJ_WIRE_ND_FORMAT);
+}
+
 int
 main(void)
 {
@@ -452,6 +713,13 @@ main(void)
 		cmocka_unit_test(test_ipv4_options_are_skipped_by_header_length),
 		cmocka_unit_test(test_ipv4_fragments_and_bad_sources_are_dropped),
 		cmocka_unit_test(test_icmp_echo_reply_and_checksum),
+		cmocka_unit_test(test_ipv6_header_parses),
+		cmocka_unit_test(test_ipv6_extension_headers_are_walked),
+		cmocka_unit_test(test_ipv6_fragment_header),
+		cmocka_unit_test(test_ipv6_addresses),
+		cmocka_unit_test(test_icmp6_checksum),
+		cmocka_unit_test(test_nd_messages),
+		cmocka_unit_test(test_nd_router_advertisement),
 		cmocka_unit_test(test_icmp_port_unreachable_quotes_the_datagram),
 		cmocka_unit_test(test_udp_checksum_length_and_zero),
 		cmocka_unit_test(test_udp_computed_zero_checksum_is_sent_as_ffff),
