@@ -16,6 +16,7 @@
 #include "config.h"
 #include "stack.h"
 #include "wire/ipv4.h"
+#include "wire/ipv6.h"
 
 void
 fj_stack_usage(FILE *out)
@@ -25,6 +26,10 @@ fj_stack_usage(FILE *out)
 		"  --net direct|socket   fjord's stack on a DPDK port (default) or kernel sockets\n"
 		"  --ip A.B.C.D/LEN      the stack's address and prefix (direct: required)\n"
 		"  --gw A.B.C.D          default gateway (off-link destinations)\n"
+		"  --ip6 ADDR[/LEN]      an IPv6 address and prefix (LEN 64 if none; up to 4\n"
+		"                        times); a link-local one from the MAC always, and\n"
+		"                        one of each autonomous /64 routers advertise\n"
+		"  --gw6 ADDR            IPv6 default router (else the advertised one)\n"
 		"  --port N              DPDK port to use (default 0)\n"
 		"  --mtu N               IP MTU (default 1500)\n"
 		"  --promisc             take frames for any MAC address\n"
@@ -56,7 +61,8 @@ fj_stack_usage(FILE *out)
 		"                        where it has it, else steers in software\n"
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
-		"  --config FILE         the same as 'key value' lines (ip, gw, net, port, mtu,\n"
+		"  --config FILE         the same as 'key value' lines (ip, gw, ip6, gw6, net,\n"
+		"                        port, mtu,\n"
 		"                        msl, steer, promisc, csum_offload, tso, lro, gro,\n"
 		"                        turn_bytes, flow_queue_bytes); command-line\n"
 		"                        arguments win\n");
@@ -87,6 +93,15 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 		if (snprintf(c->ip, sizeof(c->ip), "%s", val) >= (int)sizeof(c->ip))
 			goto bad;
 		c->have_ip = true;
+	} else if (strcmp(key, "ip6") == 0) {
+		if (c->nip6 >= FJ_CFG_IP6_MAX ||
+		    snprintf(c->ip6[c->nip6], sizeof(c->ip6[0]), "%s", val) >= (int)sizeof(c->ip6[0]))
+			goto bad;
+		c->nip6++;
+	} else if (strcmp(key, "gw6") == 0) {
+		if (snprintf(c->gw6, sizeof(c->gw6), "%s", val) >= (int)sizeof(c->gw6))
+			goto bad;
+		c->have_gw6 = true;
 	} else if (strcmp(key, "gw") == 0) {
 		if (snprintf(c->gw, sizeof(c->gw), "%s", val) >= (int)sizeof(c->gw))
 			goto bad;
@@ -231,6 +246,37 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 			return -EINVAL;
 		}
 	}
+	/* IPv6 (RFC 4291): ADDR/LEN, 64 if no length; never multicast or
+	 * unspecified. The link-local address comes from the MAC. */
+	s->nip6 = 1;
+	for (unsigned i = 0; i < c->nip6; i++) {
+		char a[64], *slash;
+		long plen = 64;
+		snprintf(a, sizeof(a), "%s", c->ip6[i]);
+		if ((slash = strchr(a, '/')) != NULL) {
+			char *end;
+			*slash = '\0';
+			plen = strtol(slash + 1, &end, 10);
+			if (slash[1] == '\0' || *end || plen < 1 || plen > 128) {
+				fprintf(stderr, "fjord: bad prefix length in --ip6 %s\n", c->ip6[i]);
+				return -EINVAL;
+			}
+		}
+		struct fj_ip6 *x = &s->ip6[s->nip6].a;
+		if (!fj_ip6_parse_text(a, x) || fj_ip6_is_multicast(x) || fj_ip6_is_unspecified(x)) {
+			fprintf(stderr, "fjord: bad address in --ip6 %s\n", c->ip6[i]);
+			return -EINVAL;
+		}
+		s->ip6[s->nip6++].plen = (uint8_t)plen;
+	}
+	if (c->have_gw6) {
+		if (!fj_ip6_parse_text(c->gw6, &s->gw6) || fj_ip6_is_multicast(&s->gw6) ||
+		    fj_ip6_is_unspecified(&s->gw6)) {
+			fprintf(stderr, "fjord: bad address in --gw6 %s\n", c->gw6);
+			return -EINVAL;
+		}
+		s->has_gw6 = s->gw6_configured = true;
+	}
 	if (strcmp(c->net, "direct") == 0 && !c->have_ip) {
 		fprintf(stderr, "fjord: --net direct needs --ip A.B.C.D/LEN\n");
 		return -EINVAL;
@@ -255,7 +301,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 			}
 		}
 	for (int i = first; i < argc; i++) {
-		static const char *const keys[] = { "net", "ip", "gw", "port", "mtu", "msl", "steer",
+		static const char *const keys[] = { "net", "ip", "gw", "ip6", "gw6", "port", "mtu",
+						    "msl", "steer",
 						    "turn-bytes", "flow-queue-bytes" };
 		const char *a = argv[i];
 		bool known = false;
@@ -312,7 +359,7 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 }
 
 int
-fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
+fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw, const char *ip6)
 {
 	struct fj_cfg c = { .net = "direct", .steer = "auto", .port = 0, .mtu = s->mtu ? s->mtu : 1500,
 			    .msl = 30, .turn_bytes = FJ_TURN_BYTES_DEFAULT,
@@ -321,6 +368,8 @@ fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw)
 	if (ip != NULL && fj_cfg_set(&c, "ip", ip, "test port") < 0)
 		return -EINVAL;
 	if (gw != NULL && fj_cfg_set(&c, "gw", gw, "test port") < 0)
+		return -EINVAL;
+	if (ip6 != NULL && fj_cfg_set(&c, "ip6", ip6, "test port") < 0)
 		return -EINVAL;
 	return fj_cfg_apply(s, &c);
 }

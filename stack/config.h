@@ -15,11 +15,17 @@ struct fj_stack;
  * limit, and an echo beside a bulk flow waits a third as long. */
 #define FJ_FLOW_QUEUE_BYTES_DEFAULT (64 * 1024)
 
+#define FJ_CFG_IP6_MAX 4 /* --ip6 given at most (stack.h: FJ_IP6_ARGS) */
+
 struct fj_cfg {
 	const char *net;
 	const char *steer; /* auto, software, rss */
 	char ip[64];
 	char gw[64];
+	char ip6[FJ_CFG_IP6_MAX][64];
+	unsigned nip6;
+	char gw6[64];
+	bool have_gw6;
 	long port, mtu, msl, turn_bytes, flow_queue_bytes;
 	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro, no_gro;
 	bool have_ip, have_gw;

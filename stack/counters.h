@@ -23,6 +23,8 @@
 	X(ip_rx) X(ip_tx)                                                           \
 	X(ip_frags_rx) X(ip_reassembled) X(ip_reasm_timeouts)                       \
 	X(ip_fragmented) X(ip_frags_tx)                                             \
+	X(ip6_rx) X(ip6_tx) X(icmp6_rx) X(icmp6_tx) X(icmp6_echo_replies)           \
+	X(nd_ns_rx) X(nd_ns_tx) X(nd_na_rx) X(nd_na_tx) X(nd_ra_rx) X(ip6_slaac_addrs) \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_replies) X(icmp_unreach_tx)               \
 	X(icmp_errors_rx) X(udp_icmp_errors)                                        \
 	X(udp_rx) X(udp_tx) X(udp_rx_bytes) X(udp_tx_bytes)                         \
@@ -62,6 +64,9 @@
 	X(FRAG_DUP, "ip_frag_duplicate")  /* a fragment received twice (RFC 8200 §4.5) */ \
 	X(REASM_FULL, "ip_reasm_full")    /* beyond the reassembly bounds (datagrams, per source, buffers, pieces) */ \
 	X(REASM_TIMEOUT, "ip_reasm_timeout") /* a fragment of a datagram not complete in time */ \
+	X(FRAG6, "ip6_fragment_not_reassembled") /* IPv6 fragments: no reassembly yet */ \
+	X(ND_PENDING_FULL, "nd_pending_full") /* IPv6 output waiting on ND beyond its bound */ \
+	X(ND_TIMEOUT, "nd_timeout")       /* neighbour unreachable, waiting output dropped */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

@@ -20,6 +20,7 @@
 #include "backend.h"
 #include "shard.h"
 #include "neigh.h"
+#include "nd.h"
 #include "tcp/tcp.h"
 #include "wire/ethernet.h"
 
@@ -40,6 +41,13 @@ extern int fj_stack_logtype;
 /* A periodic callback on the stack's loop (fj_stack_every), not to be
  * confused with the flows' one-shot timers on TCP's wheel (wheel.h). */
 struct fj_reasm;
+
+#define FJ_IP6_MAX 8      /* addresses: the link-local, --ip6's, advertised */
+#define FJ_IP6_PREFIXES 4 /* on-link prefixes from router advertisements */
+struct fj_ip6_pfx {
+	struct fj_ip6 a;
+	uint8_t plen;
+};
 
 struct fj_periodic {
 	uint64_t period; /* clock units */
@@ -123,6 +131,17 @@ struct fj_stack {
 	void (*tx_clean_fn)(struct fj_stack *s);
 	struct fj_neigh neigh;
 	struct fj_reasm *reasm; /* IPv4 datagrams being reassembled (reasm.c) */
+	/* IPv6 (ipv6.c): ip6[0] the link-local address from the MAC, then
+	 * --ip6's and those made from advertised prefixes; prefixes on the
+	 * link from advertisements; the default router (--gw6, or the last
+	 * advertising one); the neighbour cache. */
+	struct fj_ip6_pfx ip6[FJ_IP6_MAX];
+	unsigned nip6;
+	struct fj_ip6_pfx prefix6[FJ_IP6_PREFIXES];
+	unsigned nprefix6;
+	struct fj_ip6 gw6;
+	bool has_gw6, gw6_configured;
+	struct fj_nd_cache nd;
 	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
 	double icmp_tokens;
 	uint64_t icmp_last;
@@ -163,7 +182,7 @@ int fj_stack_setup(struct fj_stack *s);
 void fj_stack_release(struct fj_stack *s0);
 
 /* config.c */
-int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw);
+int fj_stack_parse_addr(struct fj_stack *s, const char *ip, const char *gw, const char *ip6);
 
 /* loop.c: periodic timers. A backend's own (first at @first) do not count
  * against the application's FJ_MAX_TIMERS. */

@@ -24,6 +24,7 @@ neigh_tick(struct fj_stack *s, void *arg)
 	uint64_t now = fj_now(s);
 
 	fj_arp_tick(s, now);
+	fj_ipv6_tick(s, now);
 	fj_reasm_tick(s, now);
 }
 
@@ -57,8 +58,11 @@ direct_open(struct fj_stack *s)
 		if (s->id == 0)
 			fj_stack_telemetry_register(s);
 	}
-	if (s->id == 0)
+	fj_ipv6_init(s);
+	if (s->id == 0) {
 		fj_arp_announce(s);
+		fj_ipv6_start(s);
+	}
 	fj_netif_flush(s);
 	return 0;
 }
@@ -77,6 +81,7 @@ direct_close(struct fj_stack *s)
 		}
 	fj_tcp_fini(s);
 	fj_reasm_fini(s);
+	fj_ipv6_close(s);
 	fj_testport_close(s);
 	if (s->test_tx != NULL)
 		fj_netif_drop_pending(s);

@@ -182,6 +182,24 @@ void fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 
  * about the datagram in @m (at its IP header), rate-limited. Takes @m. */
 void fj_icmp_error(struct fj_stack *s, struct rte_mbuf *m, uint8_t type, uint8_t code);
 
+/* The ICMP and ICMPv6 errors' token bucket: true if one may go now. */
+bool fj_icmp_rate_ok(struct fj_stack *s);
+
+/* ipv6.c */
+/* The link-local address from the MAC, the neighbour cache. */
+void fj_ipv6_init(struct fj_stack *s);
+/* A router solicitation (RFC 4861 §6.3.7). */
+void fj_ipv6_start(struct fj_stack *s);
+void fj_ipv6_close(struct fj_stack *s);
+void fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m);
+/* Prepend an IPv6 header (@src NULL: chosen for @dst; @hop_limit 0: the
+ * default) to @m and send it. Takes @m. */
+int fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
+		   const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit);
+void fj_ipv6_tick(struct fj_stack *s, uint64_t now);
+/* A multicast MAC of ours: all-nodes or a solicited-node group's. */
+bool fj_ipv6_mac_for_us(const struct fj_stack *s, const struct fj_mac *mac);
+
 /* reasm.c: IPv4 reassembly, per shard */
 int fj_reasm_init(struct fj_stack *s);
 void fj_reasm_fini(struct fj_stack *s);

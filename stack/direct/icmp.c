@@ -132,8 +132,8 @@ fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	fj_ipv4_output(s, m, ip->src, FJ_IP_PROTO_ICMP);
 }
 
-static bool
-icmp_error_allowed(struct fj_stack *s)
+bool
+fj_icmp_rate_ok(struct fj_stack *s)
 {
 	uint64_t now = fj_now(s);
 
@@ -157,7 +157,7 @@ fj_icmp_error(struct fj_stack *s, struct rte_mbuf *m, uint8_t type, uint8_t code
 	struct rte_mbuf *e;
 	uint8_t *p;
 
-	if (!icmp_error_allowed(s)) {
+	if (!fj_icmp_rate_ok(s)) {
 		fj_drop(s, m, FJ_DROP_ICMP_RATE);
 		return;
 	}

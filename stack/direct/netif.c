@@ -277,6 +277,12 @@ fj_netif_open(struct fj_stack *s)
 		rte_eth_promiscuous_enable(s->port);
 	else
 		rte_eth_promiscuous_disable(s->port);
+	/* IPv6's solicitations come to a solicited-node group's multicast
+	 * MAC (RFC 4861 §7.2.1; no MLD reports are sent): the port passes
+	 * multicast, the stack keeps its groups' (fj_ipv6_mac_for_us). */
+	if ((rc = rte_eth_allmulticast_enable(s->port)) < 0 && rc != -ENOTSUP)
+		FJ_STACK_LOG(WARNING, "port %u: no multicast reception (%s): IPv6 neighbours "
+			     "cannot solicit it", s->port, rte_strerror(-rc));
 	if (s->g->steer == FJ_STEER_RSS && (rc = rss_table(s, info.reta_size)) < 0)
 		return rc;
 	/* Software coalescing of what the port did not coalesce (without
@@ -409,12 +415,15 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
-	if (!fj_mac_eq(&eth.dst, &s->mac) && !fj_mac_is_broadcast(&eth.dst) && !s->promisc) {
+	if (!fj_mac_eq(&eth.dst, &s->mac) && !fj_mac_is_broadcast(&eth.dst) && !s->promisc &&
+	    !(eth.type == FJ_ETH_P_IPV6 && fj_ipv6_mac_for_us(s, &eth.dst))) {
 		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
 		return;
 	}
 	if (eth.type == FJ_ETH_P_ARP)
 		fj_arp_input(s, m, &eth);
+	else if (eth.type == FJ_ETH_P_IPV6)
+		fj_ipv6_input(s, m);
 	else
 		fj_ipv4_input(s, m);
 }

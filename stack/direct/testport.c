@@ -206,7 +206,7 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	}
 	s->port = UINT16_MAX;
 	memcpy(s->mac.b, cfg->mac, 6);
-	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw) < 0)
+	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw, cfg->ip6) < 0)
 		goto fail;
 	if (cfg->flow_queue_bytes)
 		s->flow_queue_bytes = cfg->flow_queue_bytes;

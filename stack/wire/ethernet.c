@@ -14,7 +14,7 @@ fj_eth_parse(const uint8_t *p, size_t len, struct fj_eth *out)
 	memcpy(out->src.b, p + 6, 6);
 	out->type = rd16(p + 12);
 	/* 802.3 length fields (< 0x600) and anything else: not ours. */
-	if (out->type != FJ_ETH_P_IPV4 && out->type != FJ_ETH_P_ARP)
+	if (out->type != FJ_ETH_P_IPV4 && out->type != FJ_ETH_P_ARP && out->type != FJ_ETH_P_IPV6)
 		return FJ_WIRE_ETHERTYPE;
 	return FJ_OK;
 }

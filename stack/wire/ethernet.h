@@ -12,6 +12,7 @@
 #define FJ_ETH_HDR_LEN 14
 #define FJ_ETH_P_IPV4 0x0800
 #define FJ_ETH_P_ARP 0x0806
+#define FJ_ETH_P_IPV6 0x86dd
 
 struct fj_mac {
 	uint8_t b[6];

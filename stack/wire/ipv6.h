@@ -11,7 +11,6 @@
 #include "ethernet.h"
 #include "result.h"
 
-#define FJ_ETH_P_IPV6 0x86dd
 #define FJ_IPV6_HDR_LEN 40
 #define FJ_IPV6_NH_HOPOPTS 0
 #define FJ_IPV6_NH_ROUTING 43

@@ -92,6 +92,7 @@ struct fixture {
 	struct scripted_frame out[MAXF];
 	int nout, seen;
 	bool discard_tx;
+	bool ipv6; /* IPv6 frames kept (setup_ipv6); else left out */
 	/* The peer's ISS for flows to our listeners; our client's port. */
 	uint32_t peer_iss;
 	uint64_t hs_rtt; /* from our SYN-ACK to the peer's ACK (setup: HS_RTT) */
@@ -123,6 +124,9 @@ struct holding {
 int setup_holding(void **state);
 /* setup() with the stack's software coalescing (rte_gro) of bursts. */
 int setup_gro(void **state);
+/* setup() with 2001:db8::2/64 beside the link-local address, and the
+ * stack's IPv6 frames kept. */
+int setup_ipv6(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);

@@ -2,7 +2,7 @@
 /*
  * libFuzzer: arbitrary frames into the stack's receive path (Ethernet
  * dispatch, ARP, IPv4 and its reassembly, ICMP, UDP and TCP, echo
- * services on port 7), on
+ * services on port 7; IPv6, ICMPv6 and Neighbor Discovery), on
  * two shards: each frame arrives at shard 0 and is steered to the shard
  * owning its flow (shard.h), which then takes it. The
  * first input byte picks extras (time passes and timers run, promiscuous
@@ -76,6 +76,15 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 		if (f == NULL || fj_eth_parse(f, m->pkt_len, &e) != FJ_OK) {
 			fprintf(stderr, "bad frame: %u segments, %u bytes\n", m->nb_segs, m->pkt_len);
 			abort();
+		}
+		if (e.type == FJ_ETH_P_IPV6) {
+			/* What we send over IPv6 parses, from one of ours. */
+			struct fj_ipv6 ip6;
+			if (fj_ipv6_parse(f + 14, m->pkt_len - 14, &ip6) != FJ_OK ||
+			    !(fj_ip6_eq(&ip6.src, &S.ip6[0].a) || fj_ip6_eq(&ip6.src, &S.ip6[1].a))) {
+				fprintf(stderr, "bad IPv6 sent\n");
+				abort();
+			}
 		}
 		if (e.type == FJ_ETH_P_IPV4) {
 			struct fj_ipv4 ip;
@@ -156,6 +165,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fj_neigh_init(&s->neigh, &np);
 		if (fj_tcp_init(s) < 0 || fj_reasm_init(s) < 0)
 			abort();
+		s->ip6[1].plen = 64; /* 2001:db8::2/64 beside the link-local */
+		fj_ip6_parse_text("2001:db8::2", &s->ip6[1].a);
+		s->nip6 = 2;
+		fj_ipv6_init(s);
 	}
 	if (fj_udp_bind(&S, 7, echo, NULL) == NULL || fj_listen_tcp(&S, 7, echo_tcp, NULL) == NULL)
 		abort();
@@ -217,6 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < 2; i++) {
 			fj_arp_tick(S.g->shard[i], clock_now);
 			fj_reasm_tick(S.g->shard[i], clock_now);
+			fj_ipv6_tick(S.g->shard[i], clock_now);
 			fj_tcp_timers(S.g->shard[i], clock_now);
 		}
 	}
@@ -227,7 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * its owner) */
 	for (unsigned i = 0; i < 2; i++) {
 		struct fj_stack *s = S.g->shard[i];
-		held += s->neigh.nq + fj_tcp_mbufs_held(s) + fj_reasm_mbufs_held(s);
+		held += s->neigh.nq + s->nd.nq + fj_tcp_mbufs_held(s) + fj_reasm_mbufs_held(s);
 		used += rte_mempool_in_use_count(s->mp);
 	}
 	if (used != held) {

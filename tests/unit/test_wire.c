@@ -59,10 +59,11 @@ test_ethernet_parse_and_build(void **state)
 	assert_true(fj_mac_eq(&e.src, &MAC_A));
 	assert_int_equal(e.type, FJ_ETH_P_IPV4);
 	assert_int_equal(fj_eth_parse(f, 13, &e), FJ_WIRE_TRUNCATED);
-	/* VLAN-tagged, IPv6 and 802.3 length frames are not ours. */
-	f[12] = 0x81, f[13] = 0x00;
-	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);
+	/* IPv6 is ours; VLAN-tagged and 802.3 length frames are not. */
 	f[12] = 0x86, f[13] = 0xdd;
+	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_OK);
+	assert_int_equal(e.type, FJ_ETH_P_IPV6);
+	f[12] = 0x81, f[13] = 0x00;
 	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);
 	f[12] = 0x00, f[13] = 0x40;
 	assert_int_equal(fj_eth_parse(f, 60, &e), FJ_WIRE_ETHERTYPE);

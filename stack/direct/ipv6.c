@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv6 (RFC 8200) on the direct backend: input with its extension headers
+ * and parameter problems, output with source selection and next hop,
+ * ICMPv6 echo (RFC 4443), and Neighbor Discovery (RFC 4861): solicitations
+ * answered, neighbours resolved through the cache of nd.c, router
+ * advertisements giving the default router, on-link prefixes and, for
+ * autonomous /64 prefixes, an address (RFC 4862 §5.5.3, without DAD).
+ * Every shard answers what reaches its queue; what one learns of
+ * neighbours and routers it tells the others.
+ */
+#include <string.h>
+
+#include "direct.h"
+#include "shard.h"
+
+#define HOP_LIMIT 64
+#define ND_HOP_LIMIT 255 /* RFC 4861 §6.1, §7.1: never forwarded */
+
+static const struct fj_ip6 ALL_NODES = { { 0xff, 0x02, [15] = 1 } };
+
+void
+fj_ipv6_init(struct fj_stack *s)
+{
+	/* RFC 4861 §10's defaults. */
+	struct fj_nd_params p = { .reachable = 30 * s->hz, .retrans = s->hz, .delay = 5 * s->hz,
+				  .max_multicast = 3, .max_unicast = 3 };
+
+	fj_nd_init(&s->nd, &p);
+	s->ip6[0].a = fj_ip6_link_local(&s->mac);
+	s->ip6[0].plen = 64;
+	if (s->nip6 == 0)
+		s->nip6 = 1;
+}
+
+static bool
+is_ours(const struct fj_stack *s, const struct fj_ip6 *a)
+{
+	for (unsigned i = 0; i < s->nip6; i++)
+		if (fj_ip6_eq(&s->ip6[i].a, a))
+			return true;
+	return false;
+}
+
+/* Ours, all-nodes, or the solicited-node group of one of ours. */
+static bool
+for_us(const struct fj_stack *s, const struct fj_ip6 *a)
+{
+	if (fj_ip6_eq(a, &ALL_NODES) || is_ours(s, a))
+		return true;
+	if (!fj_ip6_is_solicited_node(a))
+		return false;
+	for (unsigned i = 0; i < s->nip6; i++)
+		if (memcmp(s->ip6[i].a.b + 13, a->b + 13, 3) == 0)
+			return true;
+	return false;
+}
+
+bool
+fj_ipv6_mac_for_us(const struct fj_stack *s, const struct fj_mac *mac)
+{
+	if (mac->b[0] != 0x33 || mac->b[1] != 0x33)
+		return false;
+	struct fj_mac all = fj_ip6_multicast_mac(&ALL_NODES);
+	if (fj_mac_eq(mac, &all))
+		return true;
+	for (unsigned i = 0; i < s->nip6; i++) {
+		struct fj_ip6 sn = fj_ip6_solicited_node(&s->ip6[i].a);
+		struct fj_mac m = fj_ip6_multicast_mac(&sn);
+		if (fj_mac_eq(mac, &m))
+			return true;
+	}
+	return false;
+}
+
+/* RFC 6724's simplest rules: link-local and multicast destinations get
+ * the link-local address; others the global one whose prefix covers them,
+ * else the first global, else the link-local. */
+static const struct fj_ip6 *
+select_source(const struct fj_stack *s, const struct fj_ip6 *dst)
+{
+	if (fj_ip6_is_link_local(dst) || fj_ip6_is_multicast(dst) || s->nip6 < 2)
+		return &s->ip6[0].a;
+	for (unsigned i = 1; i < s->nip6; i++)
+		if (fj_ip6_prefix_eq(&s->ip6[i].a, dst, s->ip6[i].plen))
+			return &s->ip6[i].a;
+	return &s->ip6[1].a;
+}
+
+static bool
+on_link(const struct fj_stack *s, const struct fj_ip6 *dst)
+{
+	if (fj_ip6_is_link_local(dst))
+		return true;
+	for (unsigned i = 1; i < s->nip6; i++)
+		if (fj_ip6_prefix_eq(&s->ip6[i].a, dst, s->ip6[i].plen))
+			return true;
+	for (unsigned i = 0; i < s->nprefix6; i++)
+		if (fj_ip6_prefix_eq(&s->prefix6[i].a, dst, s->prefix6[i].plen))
+			return true;
+	return false;
+}
+
+static void
+send_with_mac(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *mac)
+{
+	uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FJ_ETH_HDR_LEN);
+
+	if (eth == NULL) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return;
+	}
+	fj_eth_build(eth, mac, &s->mac, FJ_ETH_P_IPV6);
+	fj_netif_send(s, m);
+}
+
+/* An NS for @target: to its solicited-node group, or to @mac unicast
+ * (RFC 4861 §7.2.2), with our link-layer address. */
+static void
+send_ns(struct fj_stack *s, const struct fj_ip6 *target, const struct fj_mac *mac)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	struct fj_ip6 dst = mac != NULL ? *target : fj_ip6_solicited_node(target);
+	const struct fj_ip6 *src = select_source(s, target);
+	uint8_t *p;
+
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, 40 + 32)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return;
+	}
+	size_t n = fj_nd_build_ns(p + 40, target, &s->mac);
+	fj_icmp6_set_csum(p + 40, n, src, &dst);
+	fj_ipv6_build(p, src, &dst, FJ_IP_PROTO_ICMPV6, (uint16_t)n, ND_HOP_LIMIT, 0);
+	s->c.nd_ns_tx++;
+	s->c.ip6_tx++;
+	if (mac == NULL) {
+		struct fj_mac mm = fj_ip6_multicast_mac(&dst);
+		send_with_mac(s, m, &mm);
+	} else {
+		send_with_mac(s, m, mac);
+	}
+}
+
+static void
+nd_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next)
+{
+	struct fj_mac mac;
+
+	if (fj_ip6_is_multicast(next)) {
+		mac = fj_ip6_multicast_mac(next);
+		send_with_mac(s, m, &mac);
+		return;
+	}
+	switch (fj_nd_lookup(&s->nd, next, fj_now(s), &mac)) {
+	case FJ_ND_HIT:
+		send_with_mac(s, m, &mac);
+		return;
+	case FJ_ND_SOLICIT:
+		send_ns(s, next, NULL);
+		/* fall through */
+	case FJ_ND_WAIT:
+		if (fj_nd_queue(&s->nd, next, m))
+			return;
+		/* fall through */
+	default:
+		fj_drop(s, m, FJ_DROP_ND_PENDING_FULL);
+	}
+}
+
+int
+fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
+	       const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit)
+{
+	uint32_t plen = rte_pktmbuf_pkt_len(m);
+	const struct fj_ip6 *next = dst;
+
+	if (plen + FJ_IPV6_HDR_LEN > s->mtu) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return -EMSGSIZE;
+	}
+	if (!fj_ip6_is_multicast(dst) && !on_link(s, dst)) {
+		if (!s->has_gw6) {
+			fj_drop(s, m, FJ_DROP_NO_ROUTE);
+			return -ENETUNREACH;
+		}
+		next = &s->gw6;
+	}
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, FJ_IPV6_HDR_LEN);
+	if (h == NULL) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	fj_ipv6_build(h, src != NULL ? src : select_source(s, dst), dst, proto, (uint16_t)plen,
+		      hop_limit ? hop_limit : HOP_LIMIT, 0);
+	m->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+	m->l2_len = FJ_ETH_HDR_LEN;
+	m->l3_len = FJ_IPV6_HDR_LEN;
+	s->c.ip6_tx++;
+	nd_output(s, m, next);
+	return 0;
+}
+
+/* ICMPv6 errors: the same token bucket as ICMP's (RFC 4443 §2.4 (f)). */
+static void
+icmp6_error(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8_t type,
+	    uint8_t code, uint32_t ptr)
+{
+	/* RFC 4443 §2.4 (e): not about an error, nor from :: or to a
+	 * multicast source; quote as much as fits in the minimum MTU. */
+	const uint8_t *orig = rte_pktmbuf_mtod_offset(m, const uint8_t *, FJ_ETH_HDR_LEN);
+	size_t quote = RTE_MIN((size_t)m->data_len - FJ_ETH_HDR_LEN, (size_t)1280 - 40 - 8);
+	struct rte_mbuf *e;
+	uint8_t *p;
+
+	if (fj_ip6_is_unspecified(&ip->src) || !fj_icmp_rate_ok(s)) {
+		fj_drop(s, m, FJ_DROP_ICMP_RATE);
+		return;
+	}
+	e = rte_pktmbuf_alloc(s->mp);
+	if (e == NULL || (p = (uint8_t *)rte_pktmbuf_append(e, (uint16_t)(8 + quote))) == NULL) {
+		rte_pktmbuf_free(e);
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return;
+	}
+	p[0] = type, p[1] = code, p[2] = p[3] = 0;
+	p[4] = (uint8_t)(ptr >> 24), p[5] = (uint8_t)(ptr >> 16), p[6] = (uint8_t)(ptr >> 8);
+	p[7] = (uint8_t)ptr;
+	memcpy(p + 8, orig, quote);
+	struct fj_ip6 to = ip->src;
+	const struct fj_ip6 *src = is_ours(s, &ip->dst) ? &ip->dst : select_source(s, &to);
+	fj_icmp6_set_csum(p, 8 + quote, src, &to);
+	rte_pktmbuf_free(m);
+	s->c.icmp6_tx++;
+	fj_ipv6_output(s, e, src, &to, FJ_IP_PROTO_ICMPV6, 0);
+}
+
+/* What one shard learnt of a neighbour, for the others. */
+struct nd_learnt {
+	struct fj_ip6 ip;
+	struct fj_mac mac;
+	bool is_na, solicited, override;
+};
+
+static void
+nd_learn(struct fj_stack *s, const struct nd_learnt *l)
+{
+	int idx = fj_nd_learn(&s->nd, &l->ip, &l->mac, l->is_na, l->solicited, l->override,
+			      fj_now(s));
+	if (idx >= 0) {
+		void *pkts[FJ_ND_PENDING_PER_IP];
+		unsigned n = fj_nd_take(&s->nd, &l->ip, pkts, FJ_ND_PENDING_PER_IP);
+		for (unsigned i = 0; i < n; i++)
+			send_with_mac(s, pkts[i], &l->mac);
+	}
+}
+
+static void
+nd_learnt_msg(struct fj_stack *s, void *payload)
+{
+	nd_learn(s, payload);
+}
+
+static void
+nd_learn_all(struct fj_stack *s, const struct nd_learnt *l)
+{
+	nd_learn(s, l);
+	if (s->g->n > 1)
+		fj_shard_post_others(s, nd_learnt_msg, l, sizeof(*l));
+}
+
+/* What an RA told, for every shard (RFC 4861 §6.3.4): the router, and
+ * one of its prefixes a message. */
+struct ra_learnt {
+	struct fj_ip6 router;
+	uint16_t lifetime;
+	uint8_t nprefix; /* 0 or 1 */
+	struct fj_nd_prefix prefix[1];
+};
+
+static void
+ra_apply(struct fj_stack *s, const struct ra_learnt *r)
+{
+	/* A configured --gw6 wins; else the advertising router is the
+	 * default one while its lifetime lasts (expiry: not yet kept). */
+	if (!s->gw6_configured && r->lifetime > 0) {
+		s->gw6 = r->router;
+		s->has_gw6 = true;
+	} else if (!s->gw6_configured && fj_ip6_eq(&s->gw6, &r->router)) {
+		s->has_gw6 = false;
+	}
+	for (unsigned i = 0; i < r->nprefix; i++) {
+		const struct fj_nd_prefix *x = &r->prefix[i];
+		if (fj_ip6_is_link_local(&x->prefix) || x->valid == 0)
+			continue;
+		bool known = false;
+		for (unsigned k = 0; k < s->nprefix6; k++)
+			known |= s->prefix6[k].plen == x->len &&
+				 fj_ip6_prefix_eq(&s->prefix6[k].a, &x->prefix, x->len);
+		if ((x->flags & FJ_ND_PREFIX_ONLINK) && !known && s->nprefix6 < FJ_IP6_PREFIXES) {
+			s->prefix6[s->nprefix6].a = x->prefix;
+			s->prefix6[s->nprefix6++].plen = x->len;
+		}
+		/* RFC 4862 §5.5.3: an autonomous /64 makes an address of the
+		 * prefix and our interface identifier. */
+		if ((x->flags & FJ_ND_PREFIX_AUTO) && x->len == 64 && x->preferred <= x->valid) {
+			struct fj_ip6 a = x->prefix;
+			memcpy(a.b + 8, s->ip6[0].a.b + 8, 8);
+			if (!is_ours(s, &a) && s->nip6 < FJ_IP6_MAX) {
+				s->ip6[s->nip6].a = a;
+				s->ip6[s->nip6++].plen = 64;
+				s->c.ip6_slaac_addrs++;
+			}
+		}
+	}
+}
+
+static void
+ra_msg(struct fj_stack *s, void *payload)
+{
+	ra_apply(s, payload);
+}
+
+static void
+nd_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8_t *icmp,
+	 size_t len)
+{
+	struct fj_nd nd;
+	enum fj_wire_err r = fj_nd_parse(icmp, len, ip, &nd);
+
+	if (r != FJ_OK) {
+		fj_drop(s, m, fj_drop_of(r));
+		return;
+	}
+	switch (nd.type) {
+	case FJ_ND_NEIGHBOR_SOLICIT: {
+		s->c.nd_ns_rx++;
+		if (!is_ours(s, &nd.target)) {
+			fj_drop(s, m, FJ_DROP_NOT_FOR_US);
+			return;
+		}
+		bool dad = fj_ip6_is_unspecified(&ip->src);
+		if (!dad && nd.has_sll) {
+			struct nd_learnt l = { ip->src, nd.sll, false, false, false };
+			nd_learn_all(s, &l);
+		}
+		/* §7.2.4: the NA goes to the soliciting address, solicited and
+		 * overriding; to a DAD probe (RFC 4862 §5.4.3), to all nodes. */
+		rte_pktmbuf_reset(m);
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 32);
+		struct fj_ip6 to = dad ? ALL_NODES : ip->src, target = nd.target;
+		size_t n = fj_nd_build_na(p, &target, dad ? FJ_ND_NA_OVERRIDE :
+					  FJ_ND_NA_SOLICITED | FJ_ND_NA_OVERRIDE, &s->mac);
+		fj_icmp6_set_csum(p, n, &target, &to);
+		s->c.nd_na_tx++;
+		fj_ipv6_output(s, m, &target, &to, FJ_IP_PROTO_ICMPV6, ND_HOP_LIMIT);
+		return;
+	}
+	case FJ_ND_NEIGHBOR_ADVERT:
+		s->c.nd_na_rx++;
+		if (nd.has_tll && !is_ours(s, &nd.target)) {
+			struct nd_learnt l = { nd.target, nd.tll, true,
+					       (nd.flags & FJ_ND_NA_SOLICITED) != 0,
+					       (nd.flags & FJ_ND_NA_OVERRIDE) != 0 };
+			nd_learn_all(s, &l);
+		}
+		break;
+	case FJ_ND_ROUTER_ADVERT: {
+		s->c.nd_ra_rx++;
+		if (nd.has_sll) {
+			struct nd_learnt l = { ip->src, nd.sll, false, false, false };
+			nd_learn_all(s, &l);
+		}
+		for (unsigned i = 0; i < RTE_MAX(1u, (unsigned)nd.nprefix); i++) {
+			struct ra_learnt ra = { .router = ip->src, .lifetime = nd.router_lifetime,
+						.nprefix = i < nd.nprefix };
+			if (ra.nprefix)
+				ra.prefix[0] = nd.prefix[i];
+			ra_apply(s, &ra);
+			if (s->g->n > 1) {
+				RTE_BUILD_BUG_ON(sizeof(ra) > FJ_MSG_PAYLOAD);
+				fj_shard_post_others(s, ra_msg, &ra, sizeof(ra));
+			}
+		}
+		break;
+	}
+	default: /* an RS: for routers */
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	uint32_t off = FJ_ETH_HDR_LEN + ip->l4_off;
+	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	size_t len = (size_t)FJ_IPV6_HDR_LEN + ip->payload_len - ip->l4_off;
+	struct fj_icmp6 h;
+	enum fj_wire_err r = fj_icmp6_parse(icmp, len, &ip->src, &ip->dst, false, &h);
+
+	if (r != FJ_OK) {
+		fj_drop(s, m, fj_drop_of(r));
+		return;
+	}
+	s->c.icmp6_rx++;
+	if (h.type >= FJ_ND_ROUTER_SOLICIT && h.type <= FJ_ND_NEIGHBOR_ADVERT) {
+		nd_input(s, m, ip, icmp, len);
+		return;
+	}
+	if (fj_icmp6_is_error(h.type)) {
+		/* Errors about our datagrams: for TCP and UDP over IPv6. */
+		fj_drop(s, m, FJ_DROP_ICMP_ERROR);
+		return;
+	}
+	if (h.type != FJ_ICMP6_ECHO_REQUEST || fj_ip6_is_unspecified(&ip->src)) {
+		fj_drop(s, m, FJ_DROP_ICMP_TYPE);
+		return;
+	}
+	/* RFC 4443 §4.2: the reply carries the request's data, from the
+	 * address it was sent to (a unicast one of ours for a multicast). */
+	struct fj_ip6 to = ip->src;
+	const struct fj_ip6 *src = is_ours(s, &ip->dst) ? &ip->dst : select_source(s, &to);
+	struct fj_ip6 from = *src;
+	icmp[0] = FJ_ICMP6_ECHO_REPLY;
+	fj_icmp6_set_csum(icmp, len, &from, &to);
+	rte_pktmbuf_adj(m, (uint16_t)off);
+	s->c.icmp6_tx++;
+	s->c.icmp6_echo_replies++;
+	fj_ipv6_output(s, m, &from, &to, FJ_IP_PROTO_ICMPV6, 0);
+}
+
+void
+fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, FJ_ETH_HDR_LEN);
+	struct fj_ipv6 ip;
+	enum fj_wire_err r;
+
+	if (unlikely(m->nb_segs != 1)) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE); /* (no coalesced IPv6 TCP yet) */
+		return;
+	}
+	r = fj_ipv6_parse(p, m->data_len - FJ_ETH_HDR_LEN, &ip);
+	if (r != FJ_OK && r != FJ_WIRE_IP6_EXT && r != FJ_WIRE_IP6_OPTION &&
+	    r != FJ_WIRE_IP_FRAGMENT) {
+		fj_drop(s, m, fj_drop_of(r));
+		return;
+	}
+	if (!for_us(s, &ip.dst)) {
+		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
+		return;
+	}
+	bool mcast = fj_ip6_is_multicast(&ip.dst);
+	if (r != FJ_OK) {
+		if (ip.param_code != FJ_IPV6_NO_ICMP && (!mcast || ip.param_to_mcast)) {
+			s->c.drops[fj_drop_of(r)]++;
+			icmp6_error(s, m, &ip, FJ_ICMP6_PARAM_PROBLEM, ip.param_code, ip.param_ptr);
+		} else {
+			fj_drop(s, m, fj_drop_of(r));
+		}
+		return;
+	}
+	s->c.ip6_rx++;
+	fj_mbuf_cut_back(m, FJ_ETH_HDR_LEN + FJ_IPV6_HDR_LEN + ip.payload_len);
+	if (ip.frag) {
+		fj_drop(s, m, FJ_DROP_FRAG6);
+		return;
+	}
+	switch (ip.proto) {
+	case FJ_IP_PROTO_ICMPV6:
+		icmp6_input(s, m, &ip);
+		break;
+	case FJ_IPV6_NH_NONE:
+	case FJ_IP_PROTO_TCP:
+	case FJ_IP_PROTO_UDP:
+		/* TCP and UDP serve IPv4 only so far. */
+		fj_drop(s, m, FJ_DROP_IP_PROTO);
+		break;
+	default:
+		/* RFC 8200 §4: an unrecognised next header, code 1. */
+		if (mcast) {
+			fj_drop(s, m, FJ_DROP_IP_PROTO);
+		} else {
+			s->c.drops[FJ_DROP_IP_PROTO]++;
+			icmp6_error(s, m, &ip, FJ_ICMP6_PARAM_PROBLEM, 1, ip.param_ptr);
+		}
+	}
+}
+
+static void
+tick_solicit(void *ctx, const struct fj_ip6 *ip, const struct fj_mac *mac)
+{
+	send_ns(ctx, ip, mac);
+}
+
+static void
+tick_drop(void *ctx, void *pkt)
+{
+	fj_drop(ctx, pkt, FJ_DROP_ND_TIMEOUT);
+}
+
+void
+fj_ipv6_tick(struct fj_stack *s, uint64_t now)
+{
+	fj_nd_tick(&s->nd, now, tick_solicit, tick_drop, s);
+}
+
+void
+fj_ipv6_start(struct fj_stack *s)
+{
+	/* RFC 4861 §6.3.7: a host asks for routers when it comes up. */
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
+	uint8_t *p;
+
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, 16)) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	size_t n = fj_nd_build_rs(p, &s->mac);
+	fj_icmp6_set_csum(p, n, &s->ip6[0].a, &all_routers);
+	fj_ipv6_output(s, m, &s->ip6[0].a, &all_routers, FJ_IP_PROTO_ICMPV6, ND_HOP_LIMIT);
+}
+
+void
+fj_ipv6_close(struct fj_stack *s)
+{
+	for (int i = 0; i < FJ_ND_MAX; i++)
+		if (s->nd.e[i].state != FJ_ND_FREE) {
+			void *pkts[FJ_ND_PENDING_PER_IP];
+			unsigned n = fj_nd_take(&s->nd, &s->nd.e[i].ip, pkts, FJ_ND_PENDING_PER_IP);
+			for (unsigned k = 0; k < n; k++)
+				rte_pktmbuf_free(pkts[k]);
+		}
+}
