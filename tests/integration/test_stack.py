@@ -367,6 +367,108 @@ def test_tap_fragment_flood_is_bounded():
         check(c["ip_reasm_timeouts"] >= 32, f"counters: {c}")
 
 
+FJ_IP6 = "2001:db8::2"
+KERNEL_IP6 = "2001:db8::1"
+KERNEL_MAC = "02:00:00:77:00:01"
+
+
+def ipv6_link(env, addr=f"{KERNEL_IP6}/64"):
+    """The kernel's side of the tap for IPv6: net_tap gives the kernel's
+    interface fjord's own MAC (and so its link-local address), so it gets
+    a MAC of its own first; no DAD, so that addresses are usable at once."""
+    ns = env.ns
+    ns_run(ns, "sysctl", "-qw", "net.ipv6.conf.fj0.accept_dad=0")
+    ns_run(ns, "ip", "link", "set", "fj0", "down")
+    ns_run(ns, "ip", "-6", "addr", "flush", "dev", "fj0")
+    ns_run(ns, "ip", "link", "set", "fj0", "address", KERNEL_MAC)
+    if addr:
+        ns_run(ns, "ip", "addr", "add", addr, "dev", "fj0", "nodad")
+    ns_run(ns, "ip", "link", "set", "fj0", "up")
+
+
+def fjord_link_local(mac):
+    """RFC 4291 appendix A: fe80:: and the modified EUI-64 of @mac."""
+    import ipaddress
+    m = bytes.fromhex(mac.replace(":", ""))
+    iid = bytes([m[0] ^ 2]) + m[1:3] + b"\xff\xfe" + m[3:]
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid))
+
+
+# An unknown next header (253, RFC 3692's experiment value) to fjord's
+# address: the kernel's raw ICMPv6 socket must get a parameter problem,
+# code 1, pointing at the next-header field (byte 6).
+PARAM_PROBLEM = r"""
+import socket, struct, sys, select
+dst = sys.argv[1]
+r = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 253)
+s.sendto(b"unknown next header", (dst, 0))
+while True:
+    rr, _, _ = select.select([r], [], [], 3)
+    if not rr:
+        print("NOTHING"); sys.exit(3)
+    d, a = r.recvfrom(2000)
+    if d[0] == 4:
+        print("PARAM", d[1], struct.unpack("!I", d[4:8])[0], a[0]); sys.exit(0)
+"""
+
+
+def test_tap_ipv6_ping_and_neighbours():
+    """IPv6 (RFC 8200) against the kernel over the tap: ping -6 to fjord's
+    global and link-local addresses up to the MTU; each side learns the
+    other's MAC by Neighbor Discovery (RFC 4861); an unknown next header
+    gets a parameter problem (RFC 8200 §4, RFC 4443 §3.4)."""
+    with Env("ping6", echo_args=["--ip6", f"{FJ_IP6}/64"]) as env:
+        ipv6_link(env)
+        ll = fjord_link_local(env.mac)
+        time.sleep(0.5)
+        for dst in (FJ_IP6, f"{ll}%fj0"):
+            for size in ("56", "1", "1452"):
+                r = ns_run(env.ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "-M", "do",
+                           "-s", size, dst, check_rc=False)
+                check(" 0% packet loss" in r.stdout, f"ping -6 -s {size} {dst}:\n{r.stdout}{r.stderr}")
+        out = ns_run(env.ns, "ip", "-6", "neigh", "show", "dev", "fj0").stdout.lower()
+        log(f"the kernel's neighbours: {' / '.join(out.strip().splitlines())}")
+        for a in (FJ_IP6, ll):
+            check(any(l.startswith(a + " ") and env.mac in l for l in out.splitlines()),
+                  f"no entry {a} -> {env.mac} in:\n{out}")
+        r = ns_run(env.ns, "python3", "-c", PARAM_PROBLEM, FJ_IP6, check_rc=False)
+        check(r.stdout.split()[:3] == ["PARAM", "1", "6"], f"parameter problem: {r.stdout}{r.stderr}")
+        c = env.counters()
+        log(f"ip6_rx {c['ip6_rx']}, icmp6_echo_replies {c['icmp6_echo_replies']}, nd_ns_rx "
+            f"{c['nd_ns_rx']}, nd_na_tx {c['nd_na_tx']}, nd_ns_tx {c['nd_ns_tx']}")
+        check(c["icmp6_echo_replies"] == 18, f"echo replies: {c['icmp6_echo_replies']}")
+        check(c["nd_ns_rx"] >= 2 and c["nd_na_tx"] >= 2, f"counters: {c}")
+        check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
+
+
+def test_tap_ipv6_router_advertisement():
+    """radvd on the kernel's side advertises 2001:db8:5::/64 (on-link,
+    autonomous): fjord makes itself 2001:db8:5:: and its interface
+    identifier (RFC 4862 §5.5.3), takes the router as its default, and
+    the kernel pings that address."""
+    with Env("ra6") as env:
+        ipv6_link(env, "2001:db8:5::1/64")
+        ns_run(env.ns, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        conf = os.path.join(env.dir, "radvd.conf")
+        with open(conf, "w") as f:
+            f.write("interface fj0 {\n AdvSendAdvert on;\n MinRtrAdvInterval 3;\n"
+                    " MaxRtrAdvInterval 4;\n prefix 2001:db8:5::/64 {\n  AdvOnLink on;\n"
+                    "  AdvAutonomous on;\n };\n};\n")
+        env.add(Proc(["ip", "netns", "exec", env.ns, "radvd", "-n", "-C", conf, "-p",
+                      os.path.join(env.dir, "radvd.pid"), "-m", "stderr"], "radvd"))
+        slaac = "2001:db8:5::" + fjord_link_local(env.mac)[len("fe80::"):]
+        deadline = time.time() + 20
+        while True:
+            r = ns_run(env.ns, "ping", "-6", "-c", "1", "-W", "1", slaac, check_rc=False)
+            if " 0% packet loss" in r.stdout or time.time() > deadline:
+                break
+        check(" 0% packet loss" in r.stdout, f"ping -6 {slaac}:\n{r.stdout}{r.stderr}")
+        log(f"fjord took {slaac} from the advertisement")
+        c = env.counters()
+        check(c["nd_ra_rx"] >= 1 and c["ip6_slaac_addrs"] == 1, f"counters: {c}")
+
+
 def test_tap_neighbour_learns_mac():
     """The kernel's neighbour table learns fjord's MAC; fjord answers ARP
     and announces itself."""
