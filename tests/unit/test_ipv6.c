@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv6 below the transports, frame by frame in virtual time through the
+ * test port: Neighbor Discovery (RFC 4861) answering and resolving, the
+ * neighbour states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE) and their
+ * timers (§7.3, §10), the bounded queue of output waiting on resolution,
+ * DAD probes answered (RFC 4862 §5.4.3), ICMPv6 echo (RFC 4443 §4), and
+ * router advertisements (§6.3.4, RFC 4862 §5.5.3).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scripted.h"
+#include "stack.h"
+
+static struct fj_ip6 US6, PEER6, US_LL, PEER_LL;
+
+static void
+addrs(void)
+{
+	fj_ip6_parse_text("2001:db8::2", &US6);
+	fj_ip6_parse_text("2001:db8::1", &PEER6);
+	fj_ip6_parse_text("fe80::1", &PEER_LL);
+	US_LL = fj_ip6_link_local(&US);
+}
+
+/* A frame from PEER (MAC) with the ICMPv6 message @body (@n bytes) from
+ * @src to @dst at hop limit @hl; its length. */
+static uint32_t
+mk_icmp6(uint8_t *f, const struct fj_mac *eth_dst, const struct fj_ip6 *src,
+	 const struct fj_ip6 *dst, uint8_t hl, const uint8_t *body, size_t n)
+{
+	fj_eth_build(f, eth_dst, &PEER, FJ_ETH_P_IPV6);
+	fj_ipv6_build(f + 14, src, dst, FJ_IP_PROTO_ICMPV6, (uint16_t)n, hl, 0);
+	memcpy(f + 54, body, n);
+	fj_icmp6_set_csum(f + 54, n, src, dst);
+	return (uint32_t)(54 + n < 60 ? 60 : 54 + n);
+}
+
+static void
+peer_echo(struct fixture *fx, uint16_t seq)
+{
+	uint8_t f[256], e[16] = { FJ_ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 7, 0, 0, 'p', 'i', 'n', 'g' };
+	e[7] = (uint8_t)seq;
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &US6, 64, e, 12));
+}
+
+static void
+peer_na(struct fixture *fx, uint8_t flags, const struct fj_mac *tll)
+{
+	uint8_t f[256], na[32];
+	size_t n = fj_nd_build_na(na, &PEER6, flags, tll);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &US6, 255, na, n));
+}
+
+/* The next frame as IPv6 from us: its header parsed, its ICMPv6 message
+ * checked, to @eth_dst. */
+static struct fj_ipv6
+expect_icmp6(struct fixture *fx, const struct fj_mac *eth_dst, uint8_t type, const uint8_t **msg,
+	     size_t *len)
+{
+	uint32_t flen;
+	const uint8_t *f = next_frame(fx, &flen);
+	struct fj_eth e;
+	struct fj_ipv6 ip;
+	struct fj_icmp6 ic;
+	assert_int_equal(fj_eth_parse(f, flen, &e), FJ_OK);
+	assert_int_equal(e.type, FJ_ETH_P_IPV6);
+	assert_true(fj_mac_eq(&e.dst, eth_dst));
+	assert_true(fj_mac_eq(&e.src, &US));
+	assert_int_equal(fj_ipv6_parse(f + 14, flen - 14, &ip), FJ_OK);
+	assert_int_equal(ip.proto, FJ_IP_PROTO_ICMPV6);
+	*msg = f + 14 + ip.l4_off;
+	*len = ip.payload_len + 40u - ip.l4_off;
+	assert_int_equal(fj_icmp6_parse(*msg, *len, &ip.src, &ip.dst, false, &ic), FJ_OK);
+	assert_int_equal(ic.type, type);
+	return ip;
+}
+
+/* A multicast NS for PEER6 (to its solicited-node group), or a unicast one
+ * to PEER's MAC. */
+static void
+expect_ns(struct fixture *fx, bool unicast)
+{
+	struct fj_ip6 sn = fj_ip6_solicited_node(&PEER6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, unicast ? &PEER : &mm, FJ_ND_NEIGHBOR_SOLICIT, &msg,
+					 &len);
+	struct fj_nd nd;
+	assert_int_equal(ip.hop_limit, 255);
+	assert_true(fj_ip6_eq(&ip.dst, unicast ? &PEER6 : &sn));
+	assert_int_equal(fj_nd_parse(msg, len, &ip, &nd), FJ_OK);
+	assert_true(fj_ip6_eq(&nd.target, &PEER6));
+	assert_true(nd.has_sll && fj_mac_eq(&nd.sll, &US));
+}
+
+static void
+expect_echo_reply(struct fixture *fx, uint16_t seq)
+{
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, &PEER, FJ_ICMP6_ECHO_REPLY, &msg, &len);
+	assert_true(fj_ip6_eq(&ip.src, &US6) && fj_ip6_eq(&ip.dst, &PEER6));
+	assert_int_equal(len, 12);
+	assert_int_equal(msg[7], (uint8_t)seq);
+	assert_memory_equal(msg + 8, "ping", 4);
+}
+
+static void
+skip_router_solicitation(struct fixture *fx)
+{
+	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
+	struct fj_mac mm = fj_ip6_multicast_mac(&all_routers);
+	const uint8_t *msg;
+	size_t len;
+	uint32_t flen;
+	next_frame(fx, &flen); /* the gratuitous ARP */
+	struct fj_ipv6 ip = expect_icmp6(fx, &mm, FJ_ND_ROUTER_SOLICIT, &msg, &len);
+	assert_true(fj_ip6_eq(&ip.src, &US_LL));
+	expect_nothing(fx);
+}
+
+static const struct fj_nd_entry *
+entry(struct fixture *fx)
+{
+	return fj_nd_find(&((struct fj_stack *)fx->stack)->nd, &PEER6);
+}
+
+/* RFC 4861 §7.2.2, §7.2.5: a reply to an unknown neighbour waits while a
+ * multicast solicitation asks, and leaves with the solicited
+ * advertisement, which makes the entry REACHABLE. */
+static void
+test_reply_waits_for_resolution_then_leaves(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_echo(fx, 1);
+	expect_ns(fx, false);
+	expect_nothing(fx);
+	assert_int_equal(entry(fx)->state, FJ_ND_INCOMPLETE);
+	peer_na(fx, FJ_ND_NA_SOLICITED | FJ_ND_NA_OVERRIDE, &PEER);
+	expect_echo_reply(fx, 1);
+	expect_nothing(fx);
+	assert_int_equal(entry(fx)->state, FJ_ND_REACHABLE);
+}
+
+/* RFC 4861 §7.3.3: REACHABLE for ReachableTime (30 s), then STALE; used
+ * while STALE it goes DELAY (the reply leaves at once), and after 5 s
+ * without confirmation PROBE: three unicast solicitations a second apart,
+ * unanswered, remove it, and the next reply asks by multicast again. */
+static void
+test_entry_goes_stale_delay_probe_and_is_removed(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_echo(fx, 1);
+	expect_ns(fx, false);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	expect_echo_reply(fx, 1);
+	advance(fx, 29 * SEC);
+	assert_int_equal(entry(fx)->state, FJ_ND_REACHABLE);
+	advance(fx, 2 * SEC);
+	assert_int_equal(entry(fx)->state, FJ_ND_STALE);
+	expect_nothing(fx);
+	peer_echo(fx, 2);
+	expect_echo_reply(fx, 2);
+	assert_int_equal(entry(fx)->state, FJ_ND_DELAY);
+	advance(fx, 4 * SEC);
+	expect_nothing(fx);
+	advance(fx, 1 * SEC + 100 * MS);
+	assert_int_equal(entry(fx)->state, FJ_ND_PROBE);
+	expect_ns(fx, true);
+	advance(fx, SEC);
+	expect_ns(fx, true);
+	advance(fx, SEC);
+	expect_ns(fx, true);
+	advance(fx, SEC);
+	expect_nothing(fx);
+	assert_null(entry(fx));
+	peer_echo(fx, 3);
+	expect_ns(fx, false);
+}
+
+/* RFC 4861 §7.3.3: a probe answered by a solicited NA makes the entry
+ * REACHABLE again. */
+static void
+test_probe_answered_makes_the_entry_reachable(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_echo(fx, 1);
+	expect_ns(fx, false);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	expect_echo_reply(fx, 1);
+	advance(fx, 31 * SEC);
+	peer_echo(fx, 2);
+	expect_echo_reply(fx, 2);
+	advance(fx, 5 * SEC + 100 * MS);
+	expect_ns(fx, true);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	assert_int_equal(entry(fx)->state, FJ_ND_REACHABLE);
+	advance(fx, 5 * SEC);
+	expect_nothing(fx);
+}
+
+/* RFC 4861 §7.2.2, §10: three multicast solicitations a second apart;
+ * unanswered, the waiting output goes (drop_nd_timeout); at most 8 wait
+ * for one neighbour (drop_nd_pending_full). */
+static void
+test_unanswered_resolution_drops_what_waited(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	for (uint16_t i = 0; i < 9; i++)
+		peer_echo(fx, i);
+	expect_ns(fx, false);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_nd_pending_full"), 1);
+	advance(fx, SEC);
+	expect_ns(fx, false);
+	advance(fx, SEC);
+	expect_ns(fx, false);
+	advance(fx, SEC);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_nd_timeout"), 8);
+	assert_null(entry(fx));
+}
+
+/* RFC 4861 §7.2.3-4: an NS for our address is answered by a solicited,
+ * overriding NA with our MAC, to the soliciting address; the solicitor's
+ * address is learnt (STALE, then DELAY as the NA uses it). One for another address is not answered; one
+ * failing §7.1.1 (hop limit 254) is dropped; a DAD probe (from ::) for our
+ * address is answered to all nodes, not solicited (RFC 4862 §5.4.3). */
+static void
+test_solicitations_are_answered(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	uint8_t f[256], ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	size_t n = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, n));
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &msg, &len);
+	struct fj_nd nd;
+	assert_true(fj_ip6_eq(&ip.src, &US6) && fj_ip6_eq(&ip.dst, &PEER6));
+	assert_int_equal(fj_nd_parse(msg, len, &ip, &nd), FJ_OK);
+	assert_int_equal(nd.flags, FJ_ND_NA_SOLICITED | FJ_ND_NA_OVERRIDE);
+	assert_true(fj_ip6_eq(&nd.target, &US6) && nd.has_tll && fj_mac_eq(&nd.tll, &US));
+	/* learnt STALE, and used at once for the NA: DELAY (§7.3.3) */
+	assert_int_equal(entry(fx)->state, FJ_ND_DELAY);
+	/* for someone else */
+	struct fj_ip6 other;
+	fj_ip6_parse_text("2001:db8::77", &other);
+	n = fj_nd_build_ns(ns, &other, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &other, 255, ns, n));
+	expect_nothing(fx);
+	/* from beyond a router */
+	n = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 254, ns, n));
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_nd_format"), 1);
+	/* DAD */
+	static const struct fj_ip6 unspec, all_nodes = { { 0xff, 0x02, [15] = 1 } };
+	n = fj_nd_build_ns(ns, &US6, NULL);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &unspec, &sn, 255, ns, n));
+	struct fj_mac an = fj_ip6_multicast_mac(&all_nodes);
+	ip = expect_icmp6(fx, &an, FJ_ND_NEIGHBOR_ADVERT, &msg, &len);
+	assert_true(fj_ip6_eq(&ip.dst, &all_nodes));
+	assert_int_equal(fj_nd_parse(msg, len, &ip, &nd), FJ_OK);
+	assert_int_equal(nd.flags, FJ_ND_NA_OVERRIDE);
+	expect_nothing(fx);
+}
+
+/* RFC 4861 §6.3.4, RFC 4862 §5.5.3: an advertisement from a link-local
+ * router makes it the default router and, for an autonomous /64, gives
+ * an address of the prefix and our interface identifier, answered at. */
+static void
+test_router_advertisement_gives_router_and_address(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	uint8_t f[256], ra[16 + 32 + 8] = { FJ_ND_ROUTER_ADVERT, 0, 0, 0, 64, 0, 0x07, 0x08 };
+	uint8_t *o = ra + 16;
+	o[0] = 3, o[1] = 4, o[2] = 64, o[3] = FJ_ND_PREFIX_ONLINK | FJ_ND_PREFIX_AUTO;
+	o[6] = 0x0e, o[7] = 0x10, o[10] = 0x07, o[11] = 0x08;
+	struct fj_ip6 pfx;
+	fj_ip6_parse_text("2001:db8:9::", &pfx);
+	memcpy(o + 16, pfx.b, 16);
+	o = ra + 48;
+	o[0] = 1, o[1] = 1;
+	memcpy(o + 2, GW.b, 6);
+	static const struct fj_ip6 all_nodes = { { 0xff, 0x02, [15] = 1 } };
+	struct fj_mac an = fj_ip6_multicast_mac(&all_nodes);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &an, &PEER_LL, &all_nodes, 255, ra, sizeof(ra)));
+	expect_nothing(fx);
+	struct fj_stack *s = fx->stack;
+	assert_true(s->has_gw6 && fj_ip6_eq(&s->gw6, &PEER_LL));
+	struct fj_ip6 mine = pfx;
+	memcpy(mine.b + 8, US_LL.b + 8, 8);
+	bool have = false;
+	for (unsigned i = 0; i < s->nip6; i++)
+		have |= fj_ip6_eq(&s->ip6[i].a, &mine);
+	assert_true(have);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_slaac_addrs"), 1);
+	/* the same advertisement again adds nothing */
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &an, &PEER_LL, &all_nodes, 255, ra, sizeof(ra)));
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_slaac_addrs"), 1);
+	/* from a global source it is not a router's (§6.1.2) */
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &an, &PEER6, &all_nodes, 255, ra, sizeof(ra)));
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_nd_format"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reply_waits_for_resolution_then_leaves,
+						setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_entry_goes_stale_delay_probe_and_is_removed,
+						setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_answered_makes_the_entry_reachable,
+						setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_unanswered_resolution_drops_what_waited,
+						setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_solicitations_are_answered, setup_ipv6,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_router_advertisement_gives_router_and_address,
+						setup_ipv6, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
