@@ -64,7 +64,6 @@
 	X(FRAG_DUP, "ip_frag_duplicate")  /* a fragment received twice (RFC 8200 §4.5) */ \
 	X(REASM_FULL, "ip_reasm_full")    /* beyond the reassembly bounds (datagrams, per source, buffers, pieces) */ \
 	X(REASM_TIMEOUT, "ip_reasm_timeout") /* a fragment of a datagram not complete in time */ \
-	X(FRAG6, "ip6_fragment_not_reassembled") /* IPv6 fragments: no reassembly yet */ \
 	X(ND_PENDING_FULL, "nd_pending_full") /* IPv6 output waiting on ND beyond its bound */ \
 	X(ND_TIMEOUT, "nd_timeout")       /* neighbour unreachable, waiting output dropped */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \

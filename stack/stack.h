@@ -141,6 +141,7 @@ struct fj_stack {
 	unsigned nprefix6;
 	struct fj_ip6 gw6;
 	bool has_gw6, gw6_configured;
+	uint32_t frag6_id; /* the next fragmented datagram's identification */
 	struct fj_nd_cache nd;
 	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
 	double icmp_tokens;

@@ -33,6 +33,7 @@ direct_open(struct fj_stack *s)
 {
 	s->icmp_last = fj_now(s);
 	s->ip_id = (uint16_t)s->id; /* then steps by the shard count (ipv4.c) */
+	s->frag6_id = s->id;        /* (ipv6.c) */
 	s->icmp_tokens = 50;
 	/* RFC 1122 §2.3.2.1: entries time out; used ones are re-asked for by
 	 * unicast first. Requests go every second, three times. */

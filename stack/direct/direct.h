@@ -197,6 +197,9 @@ void fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m);
 int fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 		   const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit);
 void fj_ipv6_tick(struct fj_stack *s, uint64_t now);
+/* ICMPv6 time exceeded, reassembly (code 1), about the first fragment
+ * @first (from its Ethernet header) of a datagram that timed out. */
+void fj_icmp6_time_exceeded(struct fj_stack *s, struct rte_mbuf *first);
 /* A multicast MAC of ours: all-nodes or a solicited-node group's. */
 bool fj_ipv6_mac_for_us(const struct fj_stack *s, const struct fj_mac *mac);
 
@@ -207,6 +210,9 @@ void fj_reasm_fini(struct fj_stack *s);
  * its datagram is incomplete or when it was dropped (counted), else the
  * whole datagram as a chain, its header that of an unfragmented one. */
 struct rte_mbuf *fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+/* The same for an IPv6 fragment (RFC 8200 §4.5): the whole datagram has
+ * no fragment header. */
+struct rte_mbuf *fj_reasm6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip);
 /* Expire what waited too long. */
 void fj_reasm_tick(struct fj_stack *s, uint64_t now);
 /* The buffers its datagrams hold. */

@@ -11,10 +11,13 @@
  */
 #include <string.h>
 
+#include <rte_ip_frag.h>
+
 #include "direct.h"
 #include "shard.h"
 
 #define HOP_LIMIT 64
+#define FJ_IPV6_FRAGS_MAX 128 /* 64 KiB in pieces of an MTU of 1,280 and more */
 #define ND_HOP_LIMIT 255 /* RFC 4861 §6.1, §7.1: never forwarded */
 
 static const struct fj_ip6 ALL_NODES = { { 0xff, 0x02, [15] = 1 } };
@@ -168,14 +171,46 @@ nd_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next)
 	}
 }
 
+/* Send @m (at its IPv6 header, no extension headers) in fragments of at
+ * most the MTU, through DPDK's rte_ipv6_fragment_packet, which leaves the
+ * identification to us: one per datagram, unique per shard (the shard's
+ * index in the low bits). */
+static int
+ipv6_fragment(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next)
+{
+	struct rte_mbuf *frags[FJ_IPV6_FRAGS_MAX];
+	int n = rte_ipv6_fragment_packet(m, frags, FJ_IPV6_FRAGS_MAX, s->mtu, s->mp, s->ref_mp);
+
+	if (n < 0) {
+		fj_drop(s, m, n == -ENOMEM ? FJ_DROP_NO_MBUF : FJ_DROP_OVERSIZE);
+		return n;
+	}
+	rte_pktmbuf_free(m);
+	s->c.ip_fragmented++;
+	uint32_t id = s->frag6_id;
+	s->frag6_id += s->g->n;
+	for (int i = 0; i < n; i++) {
+		uint8_t *fh = rte_pktmbuf_mtod_offset(frags[i], uint8_t *, FJ_IPV6_HDR_LEN);
+		fh[4] = (uint8_t)(id >> 24), fh[5] = (uint8_t)(id >> 16);
+		fh[6] = (uint8_t)(id >> 8), fh[7] = (uint8_t)id;
+		frags[i]->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+		s->c.ip_frags_tx++;
+		nd_output(s, frags[i], next);
+	}
+	return 0;
+}
+
 int
 fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	       const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit)
 {
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
 	const struct fj_ip6 *next = dst;
+	/* Beyond the MTU, anything but TCP leaves in fragments (RFC 8200
+	 * §4.5), up to 65,535 bytes of payload. */
+	bool frag = plen + FJ_IPV6_HDR_LEN > s->mtu && proto != FJ_IP_PROTO_TCP;
 
-	if (plen + FJ_IPV6_HDR_LEN > s->mtu) {
+	if ((!frag && plen + FJ_IPV6_HDR_LEN > s->mtu) || plen > UINT16_MAX) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return -EMSGSIZE;
 	}
@@ -197,6 +232,8 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	m->l2_len = FJ_ETH_HDR_LEN;
 	m->l3_len = FJ_IPV6_HDR_LEN;
 	s->c.ip6_tx++;
+	if (unlikely(frag))
+		return ipv6_fragment(s, m, next);
 	nd_output(s, m, next);
 	return 0;
 }
@@ -397,14 +434,30 @@ icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 	size_t len = (size_t)FJ_IPV6_HDR_LEN + ip->payload_len - ip->l4_off;
 	struct fj_icmp6 h;
-	enum fj_wire_err r = fj_icmp6_parse(icmp, len, &ip->src, &ip->dst, false, &h);
+	enum fj_wire_err r;
 
+	/* A reassembled message is a chain: its checksum is summed over the
+	 * segments, the header read from the first. */
+	if (m->nb_segs > 1) {
+		uint32_t ps = fj_csum_pseudo6(&ip->src, &ip->dst, (uint32_t)len, FJ_IP_PROTO_ICMPV6);
+		r = m->data_len < off + 8 ? FJ_WIRE_TRUNCATED :
+		    fj_csum_fold(fj_mbuf_csum_add(ps, m, off, (uint32_t)len)) != 0 ?
+						  FJ_WIRE_ICMP6_CHECKSUM :
+						  fj_icmp6_parse(icmp, 8, NULL, NULL, true, &h);
+	} else {
+		r = fj_icmp6_parse(icmp, len, &ip->src, &ip->dst, false, &h);
+	}
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	s->c.icmp6_rx++;
 	if (h.type >= FJ_ND_ROUTER_SOLICIT && h.type <= FJ_ND_NEIGHBOR_ADVERT) {
+		/* RFC 6980: Neighbor Discovery never comes in fragments. */
+		if (m->nb_segs > 1) {
+			fj_drop(s, m, FJ_DROP_ND_FORMAT);
+			return;
+		}
 		nd_input(s, m, ip, icmp, len);
 		return;
 	}
@@ -423,7 +476,17 @@ icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 	const struct fj_ip6 *src = is_ours(s, &ip->dst) ? &ip->dst : select_source(s, &to);
 	struct fj_ip6 from = *src;
 	icmp[0] = FJ_ICMP6_ECHO_REPLY;
-	fj_icmp6_set_csum(icmp, len, &from, &to);
+	icmp[1] = 0;
+	if (m->nb_segs > 1) {
+		icmp[2] = icmp[3] = 0;
+		uint16_t c = fj_csum_fold(fj_mbuf_csum_add(
+			fj_csum_pseudo6(&from, &to, (uint32_t)len, FJ_IP_PROTO_ICMPV6), m, off,
+			(uint32_t)len));
+		icmp[2] = (uint8_t)(c >> 8);
+		icmp[3] = (uint8_t)c;
+	} else {
+		fj_icmp6_set_csum(icmp, len, &from, &to);
+	}
 	rte_pktmbuf_adj(m, (uint16_t)off);
 	s->c.icmp6_tx++;
 	s->c.icmp6_echo_replies++;
@@ -461,12 +524,19 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 		}
 		return;
 	}
-	s->c.ip6_rx++;
 	fj_mbuf_cut_back(m, FJ_ETH_HDR_LEN + FJ_IPV6_HDR_LEN + ip.payload_len);
 	if (ip.frag) {
-		fj_drop(s, m, FJ_DROP_FRAG6);
-		return;
+		/* The whole datagram once its last piece came: a chain, its
+		 * headers those of the first fragment without the fragment
+		 * header, the upper layer right behind them. */
+		uint16_t fh = ip.frag_hdr_off;
+		if ((m = fj_reasm6_input(s, m, &ip)) == NULL)
+			return;
+		ip.frag = false;
+		ip.l4_off = fh;
+		ip.payload_len = (uint16_t)(m->pkt_len - FJ_ETH_HDR_LEN - FJ_IPV6_HDR_LEN);
 	}
+	s->c.ip6_rx++;
 	switch (ip.proto) {
 	case FJ_IP_PROTO_ICMPV6:
 		icmp6_input(s, m, &ip);
@@ -533,4 +603,20 @@ fj_ipv6_close(struct fj_stack *s)
 			for (unsigned k = 0; k < n; k++)
 				rte_pktmbuf_free(pkts[k]);
 		}
+}
+
+void
+fj_icmp6_time_exceeded(struct fj_stack *s, struct rte_mbuf *first)
+{
+	struct fj_ipv6 ip;
+	const uint8_t *p = rte_pktmbuf_mtod_offset(first, const uint8_t *, FJ_ETH_HDR_LEN);
+
+	/* (parsed when it came; not about a multicast datagram, RFC 4443
+	 * §2.4 (e.3)) */
+	if (fj_ipv6_parse(p, first->data_len - FJ_ETH_HDR_LEN, &ip) != FJ_OK ||
+	    fj_ip6_is_multicast(&ip.dst)) {
+		rte_pktmbuf_free(first);
+		return;
+	}
+	icmp6_error(s, first, &ip, FJ_ICMP6_TIME_EXCEEDED, FJ_ICMP6_REASM_TIME_EXCEEDED, 0);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * IPv4 reassembly (RFC 791 §3.2, RFC 815's hole accounting) in bounded
- * memory, on the shard the fragments reach (software steering sends every
+ * IPv4 and IPv6 reassembly (RFC 791 §3.2, RFC 815's hole accounting,
+ * RFC 8200 §4.5) in bounded memory, on the shard the fragments reach (software steering sends every
  * fragment of a datagram to one shard, fj_steer_owner).
  *
  * Why not DPDK's rte_ip_frag: its table holds at most
@@ -32,6 +32,7 @@
 #define REASM_MBUFS 1024
 #define REASM_PIECES 128
 #define REASM_TIMEOUT_S 30 /* RFC 791 suggests 15 s as a lower bound; Linux waits 30 */
+#define REASM_TIMEOUT6_S 60 /* RFC 8200 §4.5 */
 
 enum { DG_FREE = 0, DG_OPEN, DG_DEAD };
 
@@ -41,14 +42,28 @@ struct reasm_piece {
 };
 
 struct reasm_dgram {
-	uint32_t src, dst, id;
+	uint8_t src[16], dst[16]; /* IPv4's in the first 4 bytes */
+	uint32_t id;
 	uint8_t proto;
+	bool v6;
 	uint8_t state;
 	uint16_t npieces;  /* sorted by offset, disjoint */
 	uint32_t end;      /* payload length, known once the last fragment came; 0 before */
 	uint32_t have;     /* payload bytes held */
 	uint64_t expires;
+	uint16_t frag_hdr_off, frag_nh_at; /* IPv6: in the first fragment */
 	struct reasm_piece p[REASM_PIECES];
+};
+
+/* A fragment, of either family: what reassembly needs of its header. */
+struct frag {
+	bool v6;
+	uint8_t src[16], dst[16];
+	uint32_t id;
+	uint8_t proto;
+	uint32_t off, len;   /* its place and payload, bytes */
+	bool mf;
+	uint32_t hdr;        /* bytes before its payload, from the IP header */
 };
 
 struct fj_reasm {
@@ -102,9 +117,15 @@ dgram_time_exceeded(struct fj_stack *s, const struct reasm_dgram *d, struct rte_
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(first, const uint8_t *, FJ_ETH_HDR_LEN);
 	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+	uint32_t dst = (uint32_t)d->dst[0] << 24 | (uint32_t)d->dst[1] << 16 |
+		       (uint32_t)d->dst[2] << 8 | d->dst[3];
 
 	s->c.drops[FJ_DROP_REASM_TIMEOUT]++;
-	if (d->dst != s->ip ||
+	if (d->v6) {
+		fj_icmp6_time_exceeded(s, first);
+		return;
+	}
+	if (dst != s->ip ||
 	    (d->proto == FJ_IP_PROTO_ICMP && first->data_len > FJ_ETH_HDR_LEN + ihl &&
 	     fj_icmp_is_error(ip[ihl]))) {
 		rte_pktmbuf_free(first);
@@ -138,7 +159,7 @@ fj_reasm_tick(struct fj_stack *s, uint64_t now)
 /* The datagram @ip's fragment belongs to, made when it is the first to
  * come and the bounds allow; NULL (and @m dropped) if they do not. */
 static struct reasm_dgram *
-dgram_find(struct fj_stack *s, const struct fj_ipv4 *ip, struct rte_mbuf *m)
+dgram_find(struct fj_stack *s, const struct frag *ip, struct rte_mbuf *m)
 {
 	struct reasm_dgram *free_slot = NULL;
 	unsigned from_src = 0;
@@ -150,8 +171,9 @@ dgram_find(struct fj_stack *s, const struct fj_ipv4 *ip, struct rte_mbuf *m)
 				free_slot = d;
 			continue;
 		}
-		if (d->src == ip->src) {
-			if (d->dst == ip->dst && d->id == ip->id && d->proto == ip->proto)
+		if (d->v6 == ip->v6 && memcmp(d->src, ip->src, 16) == 0) {
+			if (memcmp(d->dst, ip->dst, 16) == 0 && d->id == ip->id &&
+			    (ip->v6 || d->proto == ip->proto))
 				return d;
 			from_src++;
 		}
@@ -161,9 +183,11 @@ dgram_find(struct fj_stack *s, const struct fj_ipv4 *ip, struct rte_mbuf *m)
 		return NULL;
 	}
 	*free_slot = (struct reasm_dgram){
-		.src = ip->src, .dst = ip->dst, .id = ip->id, .proto = ip->proto, .state = DG_OPEN,
-		.expires = fj_now(s) + (uint64_t)REASM_TIMEOUT_S * s->hz,
+		.id = ip->id, .proto = ip->proto, .v6 = ip->v6, .state = DG_OPEN,
+		.expires = fj_now(s) + (uint64_t)(ip->v6 ? REASM_TIMEOUT6_S : REASM_TIMEOUT_S) * s->hz,
 	};
+	memcpy(free_slot->src, ip->src, 16);
+	memcpy(free_slot->dst, ip->dst, 16);
 	return free_slot;
 }
 
@@ -184,6 +208,21 @@ dgram_join(struct fj_stack *s, struct reasm_dgram *d)
 	d->npieces = 0;
 	d->state = DG_FREE;
 	uint8_t *ip = rte_pktmbuf_mtod_offset(head, uint8_t *, FJ_ETH_HDR_LEN);
+	if (d->v6) {
+		/* RFC 8200 §4.5: the unfragmentable part, its last next
+		 * header that of the fragment header, which goes. */
+		uint32_t fh = d->frag_hdr_off;
+		ip[d->frag_nh_at] = ip[fh];
+		uint16_t plen = (uint16_t)(fh - FJ_IPV6_HDR_LEN + d->end);
+		ip[4] = (uint8_t)(plen >> 8);
+		ip[5] = (uint8_t)plen;
+		uint8_t *eth = rte_pktmbuf_mtod(head, uint8_t *);
+		memmove(eth + 8, eth, FJ_ETH_HDR_LEN + fh);
+		rte_pktmbuf_adj(head, 8);
+		head->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		s->c.ip_reassembled++;
+		return head;
+	}
 	uint16_t ihl = (uint16_t)((ip[0] & 0xf) * 4);
 	uint16_t total = (uint16_t)(ihl + d->end);
 	ip[2] = (uint8_t)(total >> 8);
@@ -202,10 +241,11 @@ dgram_join(struct fj_stack *s, struct reasm_dgram *d)
 	return head;
 }
 
-struct rte_mbuf *
-fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+static struct rte_mbuf *
+reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct frag *ip, uint32_t frag_hdr_off,
+	    uint32_t frag_nh_at)
 {
-	uint32_t off = ip->frag_off, len = (uint32_t)ip->total_len - ip->hdr_len;
+	uint32_t off = ip->off, len = ip->len;
 	struct reasm_dgram *d;
 	unsigned i;
 
@@ -244,9 +284,17 @@ fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	/* The first keeps its headers; the others are cut to their payload;
 	 * all lose the Ethernet padding. */
 	if (off == 0) {
-		fj_mbuf_cut_back(m, FJ_ETH_HDR_LEN + ip->hdr_len + len);
+		/* (IPv6: where its fragment header is, which goes) */
+		if (d->v6 && (FJ_ETH_HDR_LEN + frag_hdr_off + 8u > m->data_len ||
+			      frag_nh_at >= frag_hdr_off)) {
+			fj_drop(s, m, FJ_DROP_OVERSIZE);
+			return NULL;
+		}
+		d->frag_hdr_off = (uint16_t)frag_hdr_off;
+		d->frag_nh_at = (uint16_t)frag_nh_at;
+		fj_mbuf_cut_back(m, FJ_ETH_HDR_LEN + ip->hdr + len);
 	} else {
-		m = fj_mbuf_cut_front(m, FJ_ETH_HDR_LEN + ip->hdr_len);
+		m = fj_mbuf_cut_front(m, FJ_ETH_HDR_LEN + ip->hdr);
 		fj_mbuf_cut_back(m, len);
 	}
 	memmove(&d->p[i + 1], &d->p[i], (d->npieces - i) * sizeof(d->p[0]));
@@ -260,4 +308,30 @@ fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	if (d->end == 0 || d->have != d->end)
 		return NULL;
 	return dgram_join(s, d);
+}
+
+struct rte_mbuf *
+fj_reasm_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	struct frag f = { .v6 = false, .id = ip->id, .proto = ip->proto, .off = ip->frag_off,
+			  .len = (uint32_t)ip->total_len - ip->hdr_len, .mf = ip->mf,
+			  .hdr = ip->hdr_len };
+
+	for (int i = 0; i < 4; i++) {
+		f.src[i] = (uint8_t)(ip->src >> (24 - 8 * i));
+		f.dst[i] = (uint8_t)(ip->dst >> (24 - 8 * i));
+	}
+	return reasm_input(s, m, &f, 0, 0);
+}
+
+struct rte_mbuf *
+fj_reasm6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	struct frag f = { .v6 = true, .id = ip->frag_id, .proto = ip->proto, .off = ip->frag_off,
+			  .len = (uint32_t)FJ_IPV6_HDR_LEN + ip->payload_len - ip->l4_off,
+			  .mf = ip->mf, .hdr = ip->l4_off };
+
+	memcpy(f.src, ip->src.b, 16);
+	memcpy(f.dst, ip->dst.b, 16);
+	return reasm_input(s, m, &f, ip->frag_hdr_off, ip->frag_nh_at);
 }

@@ -107,6 +107,7 @@ fj_ipv6_parse(const uint8_t *p, size_t len, struct fj_ipv6 *out)
 			out->frag_off = fo & 0xfff8;
 			out->frag_id = rd32(p + off + 4);
 			out->frag_hdr_off = (uint16_t)off;
+			out->frag_nh_at = (uint16_t)nh_at;
 			out->proto = p[off];
 			out->l4_off = (uint16_t)(off + 8);
 			/* RFC 8200 §4.5: whole 8-byte units but for the last, and

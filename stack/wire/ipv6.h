@@ -47,6 +47,7 @@ struct fj_ipv6 {
 	uint16_t frag_off;    /* bytes */
 	uint32_t frag_id;
 	uint16_t frag_hdr_off;
+	uint16_t frag_nh_at;  /* the next-header field that names it */
 	/* A refusal's ICMPv6 parameter problem (FJ_IPV6_NO_ICMP: none). */
 	uint8_t param_code;
 	bool param_to_mcast;  /* sent even when the destination was multicast */

@@ -415,7 +415,8 @@ while True:
 
 def test_tap_ipv6_ping_and_neighbours():
     """IPv6 (RFC 8200) against the kernel over the tap: ping -6 to fjord's
-    global and link-local addresses up to the MTU; each side learns the
+    global and link-local addresses up to the MTU, and of 4,000 and 65,000
+    bytes in fragments both ways; each side learns the
     other's MAC by Neighbor Discovery (RFC 4861); an unknown next header
     gets a parameter problem (RFC 8200 §4, RFC 4443 §3.4)."""
     with Env("ping6", echo_args=["--ip6", f"{FJ_IP6}/64"]) as env:
@@ -427,6 +428,11 @@ def test_tap_ipv6_ping_and_neighbours():
                 r = ns_run(env.ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "-M", "do",
                            "-s", size, dst, check_rc=False)
                 check(" 0% packet loss" in r.stdout, f"ping -6 -s {size} {dst}:\n{r.stdout}{r.stderr}")
+        # Beyond the MTU: fragments both ways (RFC 8200 §4.5).
+        for size in ("4000", "65000"):
+            r = ns_run(env.ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", "-s", size, FJ_IP6,
+                       check_rc=False)
+            check(" 0% packet loss" in r.stdout, f"ping -6 -s {size}:\n{r.stdout}{r.stderr}")
         out = ns_run(env.ns, "ip", "-6", "neigh", "show", "dev", "fj0").stdout.lower()
         log(f"the kernel's neighbours: {' / '.join(out.strip().splitlines())}")
         for a in (FJ_IP6, ll):
@@ -437,7 +443,8 @@ def test_tap_ipv6_ping_and_neighbours():
         c = env.counters()
         log(f"ip6_rx {c['ip6_rx']}, icmp6_echo_replies {c['icmp6_echo_replies']}, nd_ns_rx "
             f"{c['nd_ns_rx']}, nd_na_tx {c['nd_na_tx']}, nd_ns_tx {c['nd_ns_tx']}")
-        check(c["icmp6_echo_replies"] == 18, f"echo replies: {c['icmp6_echo_replies']}")
+        check(c["icmp6_echo_replies"] == 24, f"echo replies: {c['icmp6_echo_replies']}")
+        check(c["ip_reassembled"] == 6 and c["ip_fragmented"] == 6, f"counters: {c}")
         check(c["nd_ns_rx"] >= 2 and c["nd_na_tx"] >= 2, f"counters: {c}")
         check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
 

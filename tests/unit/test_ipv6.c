@@ -328,6 +328,87 @@ test_router_advertisement_gives_router_and_address(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_nd_format"), 1);
 }
 
+
+/* An IPv6 fragment from PEER6: @plen bytes of the ICMPv6 message @d at
+ * @off, MF as @mf, identification @id (RFC 8200 §4.5). */
+static uint32_t
+mk_frag6(uint8_t *f, uint32_t id, uint32_t off, bool mf, const uint8_t *d, uint32_t plen)
+{
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV6);
+	fj_ipv6_build(f + 14, &PEER6, &US6, FJ_IPV6_NH_FRAGMENT, (uint16_t)(8 + plen), 64, 0);
+	uint8_t *fh = f + 54;
+	fh[0] = FJ_IP_PROTO_ICMPV6, fh[1] = 0;
+	fh[2] = (uint8_t)(off >> 8), fh[3] = (uint8_t)((off & 0xf8) | (mf ? 1 : 0));
+	fh[4] = (uint8_t)(id >> 24), fh[5] = (uint8_t)(id >> 16), fh[6] = (uint8_t)(id >> 8);
+	fh[7] = (uint8_t)id;
+	memcpy(f + 62, d, plen);
+	return 62 + plen;
+}
+
+/* RFC 8200 §4.5: a 3,000-byte echo request in three fragments, out of
+ * order, is reassembled and answered in three fragments of one new
+ * identification whose data is the request's; one missing its last
+ * fragment goes after 60 s with time exceeded, code 1. */
+static void
+test_ipv6_fragments_both_ways(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	uint8_t req[3008], f[1600], msg[4000];
+	uint8_t ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
+	const uint8_t *m;
+	size_t len;
+	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &m, &len);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER); /* confirmed: no probe in what follows */
+	req[0] = FJ_ICMP6_ECHO_REQUEST, req[1] = 0, req[2] = req[3] = 0;
+	req[4] = 0, req[5] = 9, req[6] = 0, req[7] = 1;
+	for (int i = 8; i < 3008; i++)
+		req[i] = (uint8_t)(i * 11);
+	fj_icmp6_set_csum(req, sizeof(req), &PEER6, &US6);
+	fj_stack_input(fx->stack, f, mk_frag6(f, 0x1234, 2896, false, req + 2896, 112));
+	fj_stack_input(fx->stack, f, mk_frag6(f, 0x1234, 0, true, req, 1448));
+	expect_nothing(fx);
+	fj_stack_input(fx->stack, f, mk_frag6(f, 0x1234, 1448, true, req + 1448, 1448));
+	uint32_t have = 0, flen, id = 0;
+	int n = 0;
+	bool last = false;
+	while (fx->seen < fx->nout) {
+		const uint8_t *o = next_frame(fx, &flen);
+		struct fj_ipv6 ip;
+		assert_true(flen <= 1514);
+		assert_int_equal(fj_ipv6_parse(o + 14, flen - 14, &ip), FJ_OK);
+		assert_true(ip.frag && fj_ip6_eq(&ip.dst, &PEER6) && fj_ip6_eq(&ip.src, &US6));
+		assert_int_equal(ip.frag_off, have);
+		if (n++ == 0)
+			id = ip.frag_id;
+		assert_int_equal(ip.frag_id, id);
+		uint32_t plen = 40u + ip.payload_len - ip.l4_off;
+		memcpy(msg + have, o + 14 + ip.l4_off, plen);
+		have += plen;
+		last = !ip.mf;
+	}
+	assert_true(last && n == 3);
+	assert_int_equal(have, sizeof(req));
+	struct fj_icmp6 ic;
+	assert_int_equal(fj_icmp6_parse(msg, have, &US6, &PEER6, false, &ic), FJ_OK);
+	assert_int_equal(ic.type, FJ_ICMP6_ECHO_REPLY);
+	assert_memory_equal(msg + 4, req + 4, sizeof(req) - 4);
+	/* incomplete: time exceeded after 60 s */
+	fj_stack_input(fx->stack, f, mk_frag6(f, 0x99, 0, true, req, 1448));
+	advance(fx, 59 * SEC);
+	expect_nothing(fx);
+	advance(fx, 2 * SEC);
+	struct fj_ipv6 ip = expect_icmp6(fx, &PEER, FJ_ICMP6_TIME_EXCEEDED, &m, &len);
+	assert_true(fj_ip6_eq(&ip.dst, &PEER6));
+	assert_int_equal(m[1], FJ_ICMP6_REASM_TIME_EXCEEDED);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip_reasm_timeouts"), 1);
+}
+
 int
 main(void)
 {
@@ -344,6 +425,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_router_advertisement_gives_router_and_address,
 						setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_fragments_both_ways, setup_ipv6, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
