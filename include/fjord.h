@@ -37,10 +37,19 @@ struct fj_stack;
 struct fj_udp;
 struct fj_buf;
 
-/* An IPv4 address and port, host byte order. */
+/*
+ * An address and port of either family: IPv4's `ip` (host byte order) when
+ * `family` is FJ_AF_INET (0, so that { ip, port } is an IPv4 one), IPv6's
+ * `ip6` (network byte order, as inet_pton writes it) when FJ_AF_INET6.
+ * UDP speaks both; TCP IPv4 only so far (an IPv6 address: -EAFNOSUPPORT).
+ */
+#define FJ_AF_INET 0
+#define FJ_AF_INET6 6
 struct fj_addr {
 	uint32_t ip;
 	uint16_t port;
+	uint8_t family;
+	uint8_t ip6[16];
 };
 
 /* ------------------------------------------------------ the stack */

@@ -181,6 +181,10 @@ fj_flow_stack(const struct fj_flow *f)
 struct fj_flow *
 fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
+	if (to != NULL && to->family != FJ_AF_INET) {
+		errno = EAFNOSUPPORT; /* (TCP over IPv6: not yet) */
+		return NULL;
+	}
 	if (to == NULL || to->port == 0 || to->ip == 0 || fn == NULL) {
 		errno = EINVAL;
 		return NULL;

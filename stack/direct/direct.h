@@ -197,6 +197,8 @@ void fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m);
 int fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 		   const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit);
 void fj_ipv6_tick(struct fj_stack *s, uint64_t now);
+/* Our source address for @dst (RFC 6724's simplest rules). */
+const struct fj_ip6 *fj_ipv6_source(const struct fj_stack *s, const struct fj_ip6 *dst);
 /* ICMPv6 time exceeded, reassembly (code 1), about the first fragment
  * @first (from its Ethernet header) of a datagram that timed out. */
 void fj_icmp6_time_exceeded(struct fj_stack *s, struct rte_mbuf *first);
@@ -222,6 +224,7 @@ unsigned fj_reasm_mbufs_held(const struct fj_stack *s);
 void fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
 struct fj_udp *fj_direct_udp_bind(struct fj_stack *s, uint16_t port);
 int fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to);
+void fj_udp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip);
 void fj_direct_udp_close(struct fj_udp *u);
 
 /* The port finishes this TCP or UDP checksum (@flag), the L4 header being

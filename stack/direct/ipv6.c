@@ -90,6 +90,12 @@ select_source(const struct fj_stack *s, const struct fj_ip6 *dst)
 	return &s->ip6[1].a;
 }
 
+const struct fj_ip6 *
+fj_ipv6_source(const struct fj_stack *s, const struct fj_ip6 *dst)
+{
+	return select_source(s, dst);
+}
+
 static bool
 on_link(const struct fj_stack *s, const struct fj_ip6 *dst)
 {
@@ -541,10 +547,12 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 	case FJ_IP_PROTO_ICMPV6:
 		icmp6_input(s, m, &ip);
 		break;
+	case FJ_IP_PROTO_UDP:
+		fj_udp6_input(s, m, &ip);
+		break;
 	case FJ_IPV6_NH_NONE:
 	case FJ_IP_PROTO_TCP:
-	case FJ_IP_PROTO_UDP:
-		/* TCP and UDP serve IPv4 only so far. */
+		/* TCP serves IPv4 only so far. */
 		fj_drop(s, m, FJ_DROP_IP_PROTO);
 		break;
 	default:

@@ -57,8 +57,82 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	fj_mbuf_cut_back(m, h.len - FJ_UDP_HDR_LEN);
 	s->c.udp_rx++;
 	s->c.udp_rx_bytes += h.len - FJ_UDP_HDR_LEN;
-	struct fj_addr from = { ip->src, h.sport };
+	struct fj_addr from = { .ip = ip->src, .port = h.sport };
 	u->recv(u, (struct fj_buf *)m, &from, u->arg);
+}
+
+/* UDP over IPv6 (RFC 8200 §8.1: the checksum is mandatory, over the
+ * IPv6 pseudo-header). @m's IPv6 payload starts at @ip->l4_off. */
+void
+fj_udp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	uint32_t off = FJ_ETH_HDR_LEN + ip->l4_off;
+	uint32_t len = (uint32_t)FJ_IPV6_HDR_LEN + ip->payload_len - ip->l4_off;
+
+	if (len < FJ_UDP_HDR_LEN || !fj_mbuf_pullup(m, off + FJ_UDP_HDR_LEN)) {
+		fj_drop(s, m, FJ_DROP_TRUNCATED);
+		return;
+	}
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+	uint16_t sport = (uint16_t)(p[0] << 8 | p[1]), dport = (uint16_t)(p[2] << 8 | p[3]);
+	uint16_t ulen = (uint16_t)(p[4] << 8 | p[5]);
+	if (ulen < FJ_UDP_HDR_LEN || ulen > len) {
+		fj_drop(s, m, FJ_DROP_UDP_LEN);
+		return;
+	}
+	if ((p[6] | p[7]) == 0 ||
+	    fj_csum_fold(fj_mbuf_csum_add(fj_csum_pseudo6(&ip->src, &ip->dst, ulen, FJ_IP_PROTO_UDP),
+					  m, off, ulen)) != 0) {
+		fj_drop(s, m, FJ_DROP_UDP_CHECKSUM);
+		return;
+	}
+	struct fj_udp *u = s->udp_ports[dport];
+	if (u == NULL) {
+		fj_drop(s, m, FJ_DROP_UDP_PORT);
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(off + FJ_UDP_HDR_LEN));
+	fj_mbuf_cut_back(m, ulen - FJ_UDP_HDR_LEN);
+	s->c.udp_rx++;
+	s->c.udp_rx_bytes += ulen - FJ_UDP_HDR_LEN;
+	struct fj_addr from = { .port = sport, .family = FJ_AF_INET6 };
+	memcpy(from.ip6, ip->src.b, 16);
+	u->recv(u, (struct fj_buf *)m, &from, u->arg);
+}
+
+/* The same over IPv6: the checksum in software, over the chain. */
+static int
+udp6_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *to)
+{
+	struct fj_stack *s = u->s;
+	uint32_t plen = rte_pktmbuf_pkt_len(m);
+	struct fj_ip6 dst;
+
+	memcpy(dst.b, to->ip6, 16);
+	if (plen > UINT16_MAX - FJ_UDP_HDR_LEN) {
+		fj_drop(s, m, FJ_DROP_OVERSIZE);
+		return -EMSGSIZE;
+	}
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, FJ_UDP_HDR_LEN);
+	if (h == NULL) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return -ENOBUFS;
+	}
+	const struct fj_ip6 *src = fj_ipv6_source(s, &dst);
+	uint16_t len = (uint16_t)(plen + FJ_UDP_HDR_LEN);
+	h[0] = (uint8_t)(u->port >> 8), h[1] = (uint8_t)u->port;
+	h[2] = (uint8_t)(to->port >> 8), h[3] = (uint8_t)to->port;
+	h[4] = (uint8_t)(len >> 8), h[5] = (uint8_t)len;
+	h[6] = h[7] = 0;
+	uint16_t c = fj_csum_fold(
+		fj_mbuf_csum_add(fj_csum_pseudo6(src, &dst, len, FJ_IP_PROTO_UDP), m, 0, len));
+	if (c == 0)
+		c = 0xffff;
+	h[6] = (uint8_t)(c >> 8), h[7] = (uint8_t)c;
+	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+	s->c.udp_tx++;
+	s->c.udp_tx_bytes += plen;
+	return fj_ipv6_output(s, m, src, &dst, FJ_IP_PROTO_UDP, 0);
 }
 
 struct fj_udp *
@@ -80,6 +154,12 @@ fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *t
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
 	uint8_t *h;
 
+	if (to->family == FJ_AF_INET6)
+		return udp6_send(u, m, to);
+	if (to->family != FJ_AF_INET) {
+		fj_drop(s, m, FJ_DROP_NO_ROUTE);
+		return -EAFNOSUPPORT;
+	}
 	/* Beyond the MTU it goes in fragments (fj_ipv4_output), up to
 	 * IPv4's 65,535 bytes. */
 	if (plen > UINT16_MAX - FJ_UDP_HDR_LEN - FJ_IPV4_HDR_LEN) {

@@ -67,6 +67,12 @@ fj_sock_udp_send(struct fj_udp *base, struct rte_mbuf *m, const struct fj_addr *
 	struct msghdr mh = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = iov };
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 
+	/* (IPv6 on kernel sockets: not yet) */
+	if (to->family != FJ_AF_INET) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_ROUTE]++;
+		return -EAFNOSUPPORT;
+	}
 	for (struct rte_mbuf *seg = m; seg != NULL && mh.msg_iovlen < RTE_MBUF_MAX_NB_SEGS;
 	     seg = seg->next) {
 		iov[mh.msg_iovlen].iov_base = rte_pktmbuf_mtod(seg, void *);
@@ -111,8 +117,8 @@ udp_errors(struct fj_stack *s, struct fj_sock_udp *u)
 			if (ee.ee_origin != SO_EE_ORIGIN_ICMP || ee.ee_errno == 0)
 				continue;
 			u->base.err = -(int)ee.ee_errno;
-			u->base.err_to = (struct fj_addr){ ntohl(to.sin_addr.s_addr),
-							   ntohs(to.sin_port) };
+			u->base.err_to = (struct fj_addr){ .ip = ntohl(to.sin_addr.s_addr),
+							   .port = ntohs(to.sin_port) };
 			s->c.udp_icmp_errors++;
 		}
 	}
@@ -177,7 +183,7 @@ fj_sock_udp_readable(struct fj_stack *s, struct fj_sock_udp *u)
 		for (int i = got; i < FJ_BURST; i++)
 			rte_pktmbuf_free(m[i]);
 		for (int i = 0; i < got; i++) {
-			struct fj_addr a = { ntohl(from[i].sin_addr.s_addr), ntohs(from[i].sin_port) };
+			struct fj_addr a = { .ip = ntohl(from[i].sin_addr.s_addr), .port = ntohs(from[i].sin_port) };
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				s->c.drops[FJ_DROP_OVERSIZE]++;
 				rte_pktmbuf_free(m[i]);

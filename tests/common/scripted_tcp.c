@@ -345,7 +345,7 @@ hs_sack(struct fixture *fx, uint16_t port)
 struct fj_tcp_hdr
 connect_syn(struct fixture *fx, fj_flow_fn fn)
 {
-	struct fj_addr to = { PEER_IP, 80 };
+	struct fj_addr to = { .ip = PEER_IP, .port = 80 };
 	fx->client.flow = fj_connect_tcp(fx->stack, &to, fn, fx);
 	assert_non_null(fx->client.flow);
 	fj_stack_poll(fx->stack); /* the SYN leaves with the loop's turn */

@@ -223,7 +223,7 @@ def test_tap_udp_echo():
 BIG_UDP_CLIENT = r"""
 import socket, struct, sys, select
 host, sizes = sys.argv[1], [int(x) for x in sys.argv[2].split(",")]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.connect((host, 7))
 for i, sz in enumerate(sizes):
@@ -416,7 +416,8 @@ while True:
 def test_tap_ipv6_ping_and_neighbours():
     """IPv6 (RFC 8200) against the kernel over the tap: ping -6 to fjord's
     global and link-local addresses up to the MTU, and of 4,000 and 65,000
-    bytes in fragments both ways; each side learns the
+    bytes in fragments both ways; UDP datagrams of up to 65,487 bytes
+    echoed; each side learns the
     other's MAC by Neighbor Discovery (RFC 4861); an unknown next header
     gets a parameter problem (RFC 8200 §4, RFC 4443 §3.4)."""
     with Env("ping6", echo_args=["--ip6", f"{FJ_IP6}/64"]) as env:
@@ -438,13 +439,20 @@ def test_tap_ipv6_ping_and_neighbours():
         for a in (FJ_IP6, ll):
             check(any(l.startswith(a + " ") and env.mac in l for l in out.splitlines()),
                   f"no entry {a} -> {env.mac} in:\n{out}")
+        # UDP over IPv6 (RFC 8200 §8.1), within the MTU and in fragments.
+        sizes = ",".join(str(x) for x in [8, 1000, 1452, 3000, 60000, 65487] * 2)
+        r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP6, sizes, check_rc=False,
+                   timeout=120)
+        out = (r.stdout + r.stderr).strip()
+        check(r.returncode == 0 and out.startswith("OK"), f"UDP over IPv6: {out}")
         r = ns_run(env.ns, "python3", "-c", PARAM_PROBLEM, FJ_IP6, check_rc=False)
         check(r.stdout.split()[:3] == ["PARAM", "1", "6"], f"parameter problem: {r.stdout}{r.stderr}")
         c = env.counters()
         log(f"ip6_rx {c['ip6_rx']}, icmp6_echo_replies {c['icmp6_echo_replies']}, nd_ns_rx "
             f"{c['nd_ns_rx']}, nd_na_tx {c['nd_na_tx']}, nd_ns_tx {c['nd_ns_tx']}")
         check(c["icmp6_echo_replies"] == 24, f"echo replies: {c['icmp6_echo_replies']}")
-        check(c["ip_reassembled"] == 6 and c["ip_fragmented"] == 6, f"counters: {c}")
+        check(c["ip_reassembled"] >= 6 + 6 and c["ip_fragmented"] >= 6 + 6, f"counters: {c}")
+        check(c["udp_rx"] >= 12 and c["drop_udp_checksum"] == 0, f"counters: {c}")
         check(c["nd_ns_rx"] >= 2 and c["nd_na_tx"] >= 2, f"counters: {c}")
         check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
 

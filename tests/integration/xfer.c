@@ -294,7 +294,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "fj-xfer: bad address %s\n", get_ip);
 			return 2;
 		}
-		struct fj_addr to = { ntohl(in.s_addr), (uint16_t)port };
+		struct fj_addr to = { .ip = ntohl(in.s_addr), .port = (uint16_t)port };
 		getter.want = get_size;
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);

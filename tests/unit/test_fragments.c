@@ -169,7 +169,7 @@ test_64k_datagrams_both_ways(void **state)
 
 	/* One byte past what IPv4 can carry. */
 	struct fj_udp *u = fj_udp_bind(fx->stack, 99, echo, NULL);
-	struct fj_addr to = { PEER_IP, 1 };
+	struct fj_addr to = { .ip = PEER_IP, .port = 1 };
 	struct fj_buf *b = fj_buf_alloc(fx->stack, 65508);
 	assert_non_null(b);
 	assert_int_equal(fj_udp_send(u, b, &to), -EMSGSIZE);
@@ -319,7 +319,7 @@ test_udp_send_at_and_past_the_mtu(void **state)
 	static uint8_t back[BIG];
 	start_and_learn_peer(fx);
 	struct fj_udp *u = fj_udp_bind(fx->stack, 99, echo, NULL);
-	struct fj_addr to = { PEER_IP, 1 };
+	struct fj_addr to = { .ip = PEER_IP, .port = 1 };
 	struct fj_buf *b = fj_buf_alloc(fx->stack, 1472);
 	memset(fj_buf_data(b), 0x5a, 1472);
 	assert_int_equal(fj_udp_send(u, b, &to), 0);

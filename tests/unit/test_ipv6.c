@@ -5,7 +5,7 @@
  * neighbour states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE) and their
  * timers (§7.3, §10), the bounded queue of output waiting on resolution,
  * DAD probes answered (RFC 4862 §5.4.3), ICMPv6 echo (RFC 4443 §4), and
- * router advertisements (§6.3.4, RFC 4862 §5.5.3).
+ * router advertisements (§6.3.4, RFC 4862 §5.5.3), fragments, UDP.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -409,6 +409,61 @@ test_ipv6_fragments_both_ways(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "ip_reasm_timeouts"), 1);
 }
 
+
+/* RFC 8200 §8.1, RFC 768: UDP over IPv6 reaches the echo on port 7 with
+ * the sender's IPv6 address, and the reply goes back with its checksum
+ * over the IPv6 pseudo-header; a bad or zero checksum is dropped. */
+static void
+test_udp_over_ipv6_is_echoed(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	uint8_t f[256], ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
+	const uint8_t *m;
+	size_t len;
+	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &m, &len);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	for (int pass = 0; pass < 3; pass++) {
+		uint8_t u[8 + 5] = { 0x13, 0x89, 0, 7, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o' };
+		fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV6);
+		fj_ipv6_build(f + 14, &PEER6, &US6, FJ_IP_PROTO_UDP, sizeof(u), 64, 0);
+		uint16_t c = fj_csum_fold(fj_csum_add(
+			fj_csum_pseudo6(&PEER6, &US6, sizeof(u), FJ_IP_PROTO_UDP), u, sizeof(u)));
+		u[6] = (uint8_t)(c >> 8), u[7] = (uint8_t)c;
+		if (pass == 1)
+			u[7] ^= 1; /* bad */
+		if (pass == 2)
+			u[6] = u[7] = 0; /* none: not allowed over IPv6 */
+		memcpy(f + 54, u, sizeof(u));
+		fj_stack_input(fx->stack, f, 60 + 7);
+		if (pass > 0) {
+			expect_nothing(fx);
+			continue;
+		}
+		uint32_t flen;
+		const uint8_t *o = next_frame(fx, &flen);
+		struct fj_ipv6 ip;
+		assert_int_equal(fj_ipv6_parse(o + 14, flen - 14, &ip), FJ_OK);
+		assert_int_equal(ip.proto, FJ_IP_PROTO_UDP);
+		assert_true(fj_ip6_eq(&ip.src, &US6) && fj_ip6_eq(&ip.dst, &PEER6));
+		const uint8_t *r = o + 54;
+		assert_int_equal(r[0] << 8 | r[1], 7);
+		assert_int_equal(r[2] << 8 | r[3], 5001);
+		assert_int_equal(fj_csum_fold(fj_csum_add(fj_csum_pseudo6(&US6, &PEER6, 13,
+									   FJ_IP_PROTO_UDP),
+							  r, 13)),
+				 0);
+		assert_memory_equal(r + 8, "hello", 5);
+	}
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_udp_checksum"), 2);
+	assert_int_equal(fj_stack_counter(fx->stack, "udp_rx"), 1);
+}
+
 int
 main(void)
 {
@@ -426,6 +481,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_router_advertisement_gives_router_and_address,
 						setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_fragments_both_ways, setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_over_ipv6_is_echoed, setup_ipv6, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

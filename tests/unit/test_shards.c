@@ -190,7 +190,7 @@ static void
 connect_from(struct fixture *fx, unsigned k, int n, unsigned (*owner)(uint16_t sport))
 {
 	for (int i = 0; i < n; i++) {
-		struct fj_addr to = { PEER_IP, 80 };
+		struct fj_addr to = { .ip = PEER_IP, .port = 80 };
 		struct fj_flow *fl = fj_connect_tcp(shard(fx, k), &to, client_cb, fx);
 		assert_non_null(fl);
 		assert_ptr_equal(fj_flow_stack(fl), shard(fx, k));

@@ -73,7 +73,7 @@ stop_when_up(struct fj_stack *s, void *arg)
 	if (*turns % 20 == 0 && udp_err == 0) {
 		struct fj_buf *b = fj_buf_alloc(s, 4);
 		memcpy(fj_buf_data(b), "ping", 4);
-		const struct fj_addr closed = { 0x7f000001, PORT + 2 };
+		const struct fj_addr closed = { .ip = 0x7f000001, .port = PORT + 2 };
 		assert_int_equal(fj_udp_send(sender, b, &closed), 0);
 	}
 	if (udp_err == 0)
@@ -111,7 +111,7 @@ test_free_closes_every_listener_flow_and_endpoint(void **state)
 	assert_non_null(fj_udp_bind(s, PORT, on_datagram, NULL));
 	sender = fj_udp_bind(s, PORT + 1, on_datagram, NULL);
 	assert_non_null(sender);
-	const struct fj_addr to = { 0x7f000001, PORT };
+	const struct fj_addr to = { .ip = 0x7f000001, .port = PORT };
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
 	int turns = 0;

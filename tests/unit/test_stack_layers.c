@@ -253,7 +253,7 @@ test_oversize_send_is_refused(void **state)
 	struct fj_udp *u = fj_udp_bind(fx->stack, 99, echo, NULL);
 	struct fj_buf *b = fj_buf_alloc(fx->stack, 65508);
 	assert_non_null(b);
-	struct fj_addr to = { PEER_IP, 1 };
+	struct fj_addr to = { .ip = PEER_IP, .port = 1 };
 	assert_int_equal(fj_udp_send(u, b, &to), -EMSGSIZE);
 	b = fj_buf_alloc(fx->stack, 1472);
 	assert_int_equal(fj_udp_send(u, b, &to), 0);

@@ -439,7 +439,7 @@ struct fj_addr
 fj_tcp_peer(const struct fj_flow *base)
 {
 	const struct fj_tcp_flow *f = (const struct fj_tcp_flow *)base;
-	return (struct fj_addr){ f->key.raddr, f->key.rport };
+	return (struct fj_addr){ .ip = f->key.raddr, .port = f->key.rport };
 }
 
 unsigned

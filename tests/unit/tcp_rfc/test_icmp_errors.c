@@ -317,13 +317,13 @@ test_udp_endpoint_hears_of_its_datagrams_errors(void **state)
 	assert_int_equal(fj_udp_error(u, NULL), 0);
 	struct fj_buf *b = fj_buf_alloc(fx->stack, 4);
 	memcpy(fj_buf_data(b), "ping", 4);
-	struct fj_addr to = { PEER_IP, 53 };
+	struct fj_addr to = { .ip = PEER_IP, .port = 53 };
 	assert_int_equal(fj_udp_send(u, b, &to), 0);
 	fj_stack_poll(fx->stack);
 	expect_next_ipv4(fx, &PEER, FJ_IP_PROTO_UDP);
 	const uint8_t *dgram = last_frame(fx);
 	peer_icmp_error(fx, PEER_IP, UNREACH, FJ_ICMP_PORT_UNREACH, 0, dgram);
-	struct fj_addr who = { 0, 0 };
+	struct fj_addr who = { .ip = 0, .port = 0 };
 	assert_int_equal(fj_udp_error(u, &who), -ECONNREFUSED);
 	assert_int_equal(who.ip, PEER_IP);
 	assert_int_equal(who.port, 53);
