@@ -35,14 +35,7 @@ arp_send(struct fj_stack *s, uint16_t op, const struct fj_mac *eth_dst,
 static void
 send_with_mac(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *mac)
 {
-	uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FJ_ETH_HDR_LEN);
-
-	if (eth == NULL) {
-		fj_drop(s, m, FJ_DROP_NO_MBUF);
-		return;
-	}
-	fj_eth_build(eth, mac, &s->mac, FJ_ETH_P_IPV4);
-	fj_netif_send(s, m);
+	fj_eth_send(s, m, mac, FJ_ETH_P_IPV4);
 }
 
 static void

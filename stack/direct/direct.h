@@ -147,6 +147,8 @@ void fj_netif_drop_pending(struct fj_stack *s);
 uint16_t fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);
 /* A holding test port's frames go back to the pools (testport.c). */
 void fj_testport_close(struct fj_stack *s);
+/* Prepend an Ethernet header (to @dst, of @type) to @m and send it. */
+void fj_eth_send(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *dst, uint16_t type);
 /* One frame up the layers (Ethernet dispatch); takes @m. */
 void fj_eth_input(struct fj_stack *s, struct rte_mbuf *m);
 

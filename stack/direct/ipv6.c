@@ -113,14 +113,7 @@ on_link(const struct fj_stack *s, const struct fj_ip6 *dst)
 static void
 send_with_mac(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *mac)
 {
-	uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FJ_ETH_HDR_LEN);
-
-	if (eth == NULL) {
-		fj_drop(s, m, FJ_DROP_NO_MBUF);
-		return;
-	}
-	fj_eth_build(eth, mac, &s->mac, FJ_ETH_P_IPV6);
-	fj_netif_send(s, m);
+	fj_eth_send(s, m, mac, FJ_ETH_P_IPV6);
 }
 
 /* An NS for @target: to its solicited-node group, or to @mac unicast

@@ -396,6 +396,19 @@ fj_netif_send(struct fj_stack *s, struct rte_mbuf *m)
 }
 
 void
+fj_eth_send(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *dst, uint16_t type)
+{
+	uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FJ_ETH_HDR_LEN);
+
+	if (eth == NULL) {
+		fj_drop(s, m, FJ_DROP_NO_MBUF);
+		return;
+	}
+	fj_eth_build(eth, dst, &s->mac, type);
+	fj_netif_send(s, m);
+}
+
+void
 fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 {
 	struct fj_eth eth;

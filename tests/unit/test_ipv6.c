@@ -129,6 +129,22 @@ skip_router_solicitation(struct fixture *fx)
 	expect_nothing(fx);
 }
 
+/* PEER solicits our address (so we learn its MAC and answer), then
+ * confirms ours with a solicited NA: the entry is REACHABLE. */
+static void
+peer_knows_us(struct fixture *fx)
+{
+	uint8_t f[256], ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
+	const uint8_t *m;
+	size_t len;
+	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &m, &len);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+}
+
 static const struct fj_nd_entry *
 entry(struct fixture *fx)
 {
@@ -241,8 +257,8 @@ test_unanswered_resolution_drops_what_waited(void **state)
 
 /* RFC 4861 §7.2.3-4: an NS for our address is answered by a solicited,
  * overriding NA with our MAC, to the soliciting address; the solicitor's
- * address is learnt (STALE, then DELAY as the NA uses it). One for another address is not answered; one
- * failing §7.1.1 (hop limit 254) is dropped; a DAD probe (from ::) for our
+ * address is learnt (STALE, then DELAY as the NA uses it). One for
+ * another address is not answered; one failing §7.1.1 (hop limit 254) is dropped; a DAD probe (from ::) for our
  * address is answered to all nodes, not solicited (RFC 4862 §5.4.3). */
 static void
 test_solicitations_are_answered(void **state)
@@ -356,15 +372,9 @@ test_ipv6_fragments_both_ways(void **state)
 	addrs();
 	skip_router_solicitation(fx);
 	uint8_t req[3008], f[1600], msg[4000];
-	uint8_t ns[32];
-	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
-	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
-	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
-	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
 	const uint8_t *m;
 	size_t len;
-	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &m, &len);
-	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER); /* confirmed: no probe in what follows */
+	peer_knows_us(fx); /* confirmed: no probe in what follows */
 	req[0] = FJ_ICMP6_ECHO_REQUEST, req[1] = 0, req[2] = req[3] = 0;
 	req[4] = 0, req[5] = 9, req[6] = 0, req[7] = 1;
 	for (int i = 8; i < 3008; i++)
@@ -419,15 +429,8 @@ test_udp_over_ipv6_is_echoed(void **state)
 	struct fixture *fx = *state;
 	addrs();
 	skip_router_solicitation(fx);
-	uint8_t f[256], ns[32];
-	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
-	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
-	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
-	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
-	const uint8_t *m;
-	size_t len;
-	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &m, &len);
-	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	uint8_t f[256];
+	peer_knows_us(fx);
 	for (int pass = 0; pass < 3; pass++) {
 		uint8_t u[8 + 5] = { 0x13, 0x89, 0, 7, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o' };
 		fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV6);
