@@ -7,7 +7,25 @@
 int
 fj_steer_owner(const uint8_t *p, uint32_t len, unsigned n)
 {
-	if (n <= 1 || len < ETH_HDR_LEN + 20 || p[12] != 0x08 || p[13] != 0x00)
+	if (n <= 1 || len < ETH_HDR_LEN + 20)
+		return -1;
+	/* An IPv6 fragment (its fragment header first): to the shard of its
+	 * addresses, folded to 32 bits each, where its datagram is
+	 * reassembled. Other IPv6 is the receiving shard's. */
+	if (p[12] == 0x86 && p[13] == 0xdd) {
+		const uint8_t *ip6 = p + ETH_HDR_LEN;
+		if (len < ETH_HDR_LEN + 40 + 8 || (ip6[0] >> 4) != 6 || ip6[6] != 44)
+			return -1;
+		uint32_t a[2] = { 0, 0 };
+		for (int k = 0; k < 2; k++)
+			for (int w = 0; w < 4; w++) {
+				const uint8_t *q = ip6 + 8 + 16 * k + 4 * w;
+				a[k] ^= (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+					(uint32_t)q[2] << 8 | q[3];
+			}
+		return (int)fj_flow_owner(a[0], a[1], 0, 0, n);
+	}
+	if (p[12] != 0x08 || p[13] != 0x00)
 		return -1;
 	const uint8_t *ip = p + ETH_HDR_LEN;
 	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;

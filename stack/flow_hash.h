@@ -39,8 +39,9 @@ fj_flow_owner(uint32_t ip_a, uint32_t ip_b, uint16_t port_a, uint16_t port_b, un
 /*
  * The shard of @nshards that owns a received Ethernet frame's flow, or -1
  * when any shard may take it (not IPv4 TCP or UDP, too short to tell); a
- * fragment's is that of its addresses alone, where its datagram is
- * reassembled: bytes in, a number out.
+ * fragment's (IPv4, or IPv6 with its fragment header first) is that of
+ * its addresses alone, where its datagram is reassembled: bytes in, a
+ * number out.
  */
 int fj_steer_owner(const uint8_t *frame, uint32_t len, unsigned nshards);
 

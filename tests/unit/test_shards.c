@@ -105,6 +105,19 @@ test_steer_owner_reads_the_four_tuple_and_leaves_the_rest(void **state)
 	assert_int_equal(fj_steer_owner(f, 14 + 20, 4), (int)fj_flow_owner(PEER_IP, US_IP, 0, 0, 4));
 	f[14 + 9] = FJ_IP_PROTO_UDP;
 	f[14 + 7] = 0;
+	/* IPv6: a fragment by its addresses, the rest to whoever gets it. */
+	uint8_t f6[14 + 40 + 8] = { [12] = 0x86, [13] = 0xdd, [14] = 0x60, [20] = 44 };
+	int o6 = fj_steer_owner(f6, sizeof(f6), 4);
+	assert_in_range(o6, 0, 3);
+	f6[14 + 8 + 15] = 9; /* another source */
+	bool moved = false;
+	for (uint8_t b = 0; b < 16 && !moved; b++) {
+		f6[14 + 8 + 15] = b;
+		moved = fj_steer_owner(f6, sizeof(f6), 4) != o6;
+	}
+	assert_true(moved);
+	f6[20] = FJ_IP_PROTO_UDP;
+	assert_int_equal(fj_steer_owner(f6, sizeof(f6), 4), -1);
 	f[14 + 9] = FJ_IP_PROTO_ICMP;
 	assert_int_equal(fj_steer_owner(f, len, 4), -1);
 	f[14 + 9] = FJ_IP_PROTO_UDP;
