@@ -457,6 +457,30 @@ def test_tap_ipv6_ping_and_neighbours():
         check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
 
 
+def test_tap_ipv6_two_shards():
+    """IPv6 on two shards: every fragment of a datagram goes to the shard
+    its addresses choose (RFC 8200 §4.5 reassembly there), neighbours
+    learnt on one shard serve the other; ping -6 and UDP over IPv6 in
+    fragments both ways come back intact."""
+    with Env("ip6sh", shards=2, echo_args=["--ip6", f"{FJ_IP6}/64"]) as env:
+        ipv6_link(env)
+        time.sleep(0.5)
+        for size in ("56", "4000", "65000"):
+            r = ns_run(env.ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", "-s", size, FJ_IP6,
+                       check_rc=False)
+            check(" 0% packet loss" in r.stdout, f"ping -6 -s {size}:\n{r.stdout}{r.stderr}")
+        sizes = ",".join(str(x) for x in [1000, 3000, 60000] * 3)
+        r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP6, sizes, check_rc=False,
+                   timeout=120)
+        out = (r.stdout + r.stderr).strip()
+        check(r.returncode == 0 and out.startswith("OK"), f"UDP over IPv6: {out}")
+        c = env.counters()
+        log(f"two shards: {c['ip_reassembled']} datagrams reassembled, steered_out "
+            f"{c['steered_out']}, drops: overlap {c['drop_ip_frag_overlap']}, bounds "
+            f"{c['drop_ip_reasm_full']}")
+        check(c["ip_reassembled"] >= 6 + 6 and c["drop_ip_reasm_full"] == 0, f"counters: {c}")
+
+
 def test_tap_ipv6_router_advertisement():
     """radvd on the kernel's side advertises 2001:db8:5::/64 (on-link,
     autonomous): fjord makes itself 2001:db8:5:: and its interface
