@@ -25,6 +25,7 @@
 	X(ip_fragmented) X(ip_frags_tx)                                             \
 	X(ip6_rx) X(ip6_tx) X(icmp6_rx) X(icmp6_tx) X(icmp6_echo_replies)           \
 	X(nd_ns_rx) X(nd_ns_tx) X(nd_na_rx) X(nd_na_tx) X(nd_ra_rx) X(ip6_slaac_addrs) \
+	X(ip6_pmtu_updates)                                                         \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_replies) X(icmp_unreach_tx)               \
 	X(icmp_errors_rx) X(udp_icmp_errors)                                        \
 	X(udp_rx) X(udp_tx) X(udp_rx_bytes) X(udp_tx_bytes)                         \

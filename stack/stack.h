@@ -44,6 +44,7 @@ struct fj_reasm;
 
 #define FJ_IP6_MAX 8      /* addresses: the link-local, --ip6's, advertised */
 #define FJ_IP6_PREFIXES 4 /* on-link prefixes from router advertisements */
+#define FJ_PMTU6_MAX 16   /* destinations with a smaller path MTU kept */
 struct fj_ip6_pfx {
 	struct fj_ip6 a;
 	uint8_t plen;
@@ -142,6 +143,12 @@ struct fj_stack {
 	struct fj_ip6 gw6;
 	bool has_gw6, gw6_configured;
 	uint32_t frag6_id; /* the next fragmented datagram's identification */
+	/* Path MTUs below the link's, from packet too big (RFC 8201). */
+	struct {
+		struct fj_ip6 dst;
+		uint16_t mtu;
+		uint64_t expires;
+	} pmtu6[FJ_PMTU6_MAX];
 	struct fj_nd_cache nd;
 	/* ICMP error rate limit: a token bucket (RFC 1812 §4.3.2.8). */
 	double icmp_tokens;

@@ -110,6 +110,56 @@ on_link(const struct fj_stack *s, const struct fj_ip6 *dst)
 	return false;
 }
 
+/* RFC 8201 §4: a path MTU below the link's, for PMTU_AGE (10 min). */
+#define PMTU_AGE_S 600
+#define IPV6_MIN_MTU 1280
+
+static void
+pmtu6_learn(struct fj_stack *s, const struct fj_ip6 *dst, uint16_t mtu)
+{
+	uint64_t now = fj_now(s);
+	int slot = 0;
+
+	for (int i = 0; i < FJ_PMTU6_MAX; i++) {
+		if (s->pmtu6[i].mtu != 0 && fj_ip6_eq(&s->pmtu6[i].dst, dst)) {
+			slot = i;
+			break;
+		}
+		if (s->pmtu6[i].mtu == 0 || s->pmtu6[i].expires < s->pmtu6[slot].expires)
+			slot = i; /* a free one, else the one aging out first */
+	}
+	s->pmtu6[slot].dst = *dst;
+	s->pmtu6[slot].mtu = mtu;
+	s->pmtu6[slot].expires = now + (uint64_t)PMTU_AGE_S * s->hz;
+}
+
+/* The MTU towards @dst: the link's, or less if a router said so. */
+static uint16_t
+pmtu6(struct fj_stack *s, const struct fj_ip6 *dst)
+{
+	for (int i = 0; i < FJ_PMTU6_MAX; i++)
+		if (s->pmtu6[i].mtu != 0 && fj_ip6_eq(&s->pmtu6[i].dst, dst)) {
+			if (fj_now(s) >= s->pmtu6[i].expires) {
+				s->pmtu6[i].mtu = 0; /* aged: try the link's again */
+				break;
+			}
+			return RTE_MIN(s->pmtu6[i].mtu, s->mtu);
+		}
+	return s->mtu;
+}
+
+struct pmtu6_learnt {
+	struct fj_ip6 dst;
+	uint16_t mtu;
+};
+
+static void
+pmtu6_msg(struct fj_stack *s, void *payload)
+{
+	const struct pmtu6_learnt *l = payload;
+	pmtu6_learn(s, &l->dst, l->mtu);
+}
+
 static void
 send_with_mac(struct fj_stack *s, struct rte_mbuf *m, const struct fj_mac *mac)
 {
@@ -175,10 +225,10 @@ nd_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next)
  * identification to us: one per datagram, unique per shard (the shard's
  * index in the low bits). */
 static int
-ipv6_fragment(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next)
+ipv6_fragment(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next, uint16_t mtu)
 {
 	struct rte_mbuf *frags[FJ_IPV6_FRAGS_MAX];
-	int n = rte_ipv6_fragment_packet(m, frags, FJ_IPV6_FRAGS_MAX, s->mtu, s->mp, s->ref_mp);
+	int n = rte_ipv6_fragment_packet(m, frags, FJ_IPV6_FRAGS_MAX, mtu, s->mp, s->ref_mp);
 
 	if (n < 0) {
 		fj_drop(s, m, n == -ENOMEM ? FJ_DROP_NO_MBUF : FJ_DROP_OVERSIZE);
@@ -205,11 +255,12 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 {
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
 	const struct fj_ip6 *next = dst;
-	/* Beyond the MTU, anything but TCP leaves in fragments (RFC 8200
-	 * §4.5), up to 65,535 bytes of payload. */
-	bool frag = plen + FJ_IPV6_HDR_LEN > s->mtu && proto != FJ_IP_PROTO_TCP;
+	/* Beyond the path's MTU (RFC 8201), anything but TCP leaves in
+	 * fragments (RFC 8200 §4.5), up to 65,535 bytes of payload. */
+	uint16_t mtu = fj_ip6_is_multicast(dst) ? s->mtu : pmtu6(s, dst);
+	bool frag = plen + FJ_IPV6_HDR_LEN > mtu && proto != FJ_IP_PROTO_TCP;
 
-	if ((!frag && plen + FJ_IPV6_HDR_LEN > s->mtu) || plen > UINT16_MAX) {
+	if ((!frag && plen + FJ_IPV6_HDR_LEN > mtu) || plen > UINT16_MAX) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return -EMSGSIZE;
 	}
@@ -232,7 +283,7 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	m->l3_len = FJ_IPV6_HDR_LEN;
 	s->c.ip6_tx++;
 	if (unlikely(frag))
-		return ipv6_fragment(s, m, next);
+		return ipv6_fragment(s, m, next, mtu);
 	nd_output(s, m, next);
 	return 0;
 }
@@ -426,6 +477,52 @@ nd_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * An ICMPv6 error about a datagram of ours (RFC 4443 §3): packet too big
+ * lowers the path MTU towards its destination for every shard (RFC 8201;
+ * below 1,280 is ignored, RFC 8021); a UDP endpoint keeps the error
+ * (fj_udp_error) like ICMP's.
+ */
+static void
+icmp6_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, size_t len)
+{
+	struct fj_icmp6_error e;
+	bool taken = false;
+
+	if (m->nb_segs > 1 || fj_icmp6_error_parse(icmp, len, &e) != FJ_OK) {
+		fj_drop(s, m, FJ_DROP_ICMP_QUOTE);
+		return;
+	}
+	/* (a packet too big below IPv6's minimum, or not below our MTU,
+	 * says nothing: RFC 8021 has it discarded) */
+	if (!is_ours(s, &e.src) ||
+	    (e.type == FJ_ICMP6_PKT_TOO_BIG && (e.mtu < IPV6_MIN_MTU || e.mtu >= s->mtu))) {
+		fj_drop(s, m, FJ_DROP_ICMP_ERROR);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	if (e.type == FJ_ICMP6_PKT_TOO_BIG) {
+		struct pmtu6_learnt l = { e.dst, (uint16_t)e.mtu };
+		pmtu6_learn(s, &l.dst, l.mtu);
+		if (s->g->n > 1)
+			fj_shard_post_others(s, pmtu6_msg, &l, sizeof(l));
+		s->c.ip6_pmtu_updates++;
+		taken = true;
+	}
+	struct fj_udp *u = e.proto == FJ_IP_PROTO_UDP && e.has_ports ? s->udp_ports[e.sport] : NULL;
+	if (u != NULL) {
+		u->err = fj_icmp6_errno(&e);
+		u->err_to = (struct fj_addr){ .port = e.dport, .family = FJ_AF_INET6 };
+		memcpy(u->err_to.ip6, e.dst.b, 16);
+		s->c.udp_icmp_errors++;
+		taken = true;
+	}
+	if (taken)
+		s->c.icmp_errors_rx++;
+	else
+		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+}
+
 static void
 icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 {
@@ -461,8 +558,7 @@ icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 		return;
 	}
 	if (fj_icmp6_is_error(h.type)) {
-		/* Errors about our datagrams: for TCP and UDP over IPv6. */
-		fj_drop(s, m, FJ_DROP_ICMP_ERROR);
+		icmp6_error_input(s, m, icmp, len);
 		return;
 	}
 	if (h.type != FJ_ICMP6_ECHO_REQUEST || fj_ip6_is_unspecified(&ip->src)) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ICMPv6 (RFC 4443) and Neighbor Discovery's messages (RFC 4861). */
+#include <errno.h>
 #include <string.h>
 
 #include "bytes.h"
@@ -24,6 +25,59 @@ fj_icmp6_parse(const uint8_t *p, size_t len, const struct fj_ip6 *src, const str
 	out->type = p[0];
 	out->code = p[1];
 	return FJ_OK;
+}
+
+enum fj_wire_err
+fj_icmp6_error_parse(const uint8_t *p, size_t len, struct fj_icmp6_error *out)
+{
+	struct fj_ipv6 q;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 8 + FJ_IPV6_HDR_LEN || !fj_icmp6_is_error(p[0]))
+		return FJ_WIRE_ICMP_QUOTE;
+	out->type = p[0];
+	out->code = p[1];
+	out->mtu = p[0] == FJ_ICMP6_PKT_TOO_BIG ? rd32(p + 4) : 0;
+	/* The quote is cut short (RFC 4443 §2.4 (c)): its header is read as
+	 * if its payload were all there, the walk kept within what came. */
+	const uint8_t *h = p + 8;
+	size_t qlen = len - 8;
+	if ((h[0] >> 4) != 6)
+		return FJ_WIRE_ICMP_QUOTE;
+	memcpy(out->src.b, h + 8, 16);
+	memcpy(out->dst.b, h + 24, 16);
+	/* Walk with the payload length what the quote holds. */
+	uint8_t tmp[FJ_IPV6_HDR_LEN + 256];
+	size_t n = qlen < sizeof(tmp) ? qlen : sizeof(tmp);
+	memcpy(tmp, h, n);
+	tmp[4] = (uint8_t)((n - FJ_IPV6_HDR_LEN) >> 8);
+	tmp[5] = (uint8_t)(n - FJ_IPV6_HDR_LEN);
+	if (fj_ipv6_parse(tmp, n, &q) != FJ_OK && !q.frag)
+		return FJ_OK; /* addresses only */
+	out->proto = q.proto;
+	if ((!q.frag || q.frag_off == 0) && q.l4_off + 4u <= n) {
+		out->has_ports = true;
+		out->sport = rd16(tmp + q.l4_off);
+		out->dport = rd16(tmp + q.l4_off + 2);
+	}
+	return FJ_OK;
+}
+
+int
+fj_icmp6_errno(const struct fj_icmp6_error *e)
+{
+	switch (e->type) {
+	case FJ_ICMP6_PKT_TOO_BIG:
+		return -EMSGSIZE;
+	case FJ_ICMP6_PARAM_PROBLEM:
+		return -EPROTO;
+	case FJ_ICMP6_DEST_UNREACH:
+		return e->code == FJ_ICMP6_PORT_UNREACH ? -ECONNREFUSED :
+		       e->code == 1 || e->code == 5 || e->code == 6 ? -EACCES :
+		       e->code == 0 ? -ENETUNREACH : -EHOSTUNREACH;
+	default:
+		return -EHOSTUNREACH;
+	}
 }
 
 void

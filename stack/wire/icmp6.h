@@ -55,6 +55,26 @@ enum fj_wire_err fj_icmp6_parse(const uint8_t *p, size_t len, const struct fj_ip
 /* Fill the checksum of the message of @len bytes at @p. */
 void fj_icmp6_set_csum(uint8_t *p, size_t len, const struct fj_ip6 *src, const struct fj_ip6 *dst);
 
+/* An ICMPv6 error (RFC 4443 §3) and what it quotes of our datagram: its
+ * addresses, the upper layer behind its extension headers, the ports. */
+struct fj_icmp6_error {
+	uint8_t type, code;
+	uint32_t mtu;          /* packet too big: the next hop's MTU */
+	struct fj_ip6 src, dst;
+	uint8_t proto;
+	bool has_ports;        /* the quote reaches the ports (not behind a later fragment) */
+	uint16_t sport, dport;
+};
+
+/* The error message of @len bytes at @p (its checksum checked):
+ * FJ_WIRE_ICMP_QUOTE unless it is an error quoting an IPv6 header. */
+enum fj_wire_err fj_icmp6_error_parse(const uint8_t *p, size_t len, struct fj_icmp6_error *out);
+/* What it says as a negative errno, as fj_icmp_errno does for ICMP:
+ * port unreachable -ECONNREFUSED, prohibited or policy -EACCES, no route
+ * -ENETUNREACH, packet too big -EMSGSIZE, parameter problem -EPROTO, else
+ * -EHOSTUNREACH. */
+int fj_icmp6_errno(const struct fj_icmp6_error *e);
+
 struct fj_nd_prefix {
 	struct fj_ip6 prefix;
 	uint8_t len;

@@ -112,6 +112,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fj_ip6_parse_text("fe80::1", &ip.src);
 		fj_ip6_parse_text(size > 1 && data[1] & 1 ? "ff02::1" : "fe80::2", &ip.dst);
 		fj_icmp6_parse(data + 1, size - 1, &ip.src, &ip.dst, false, &ic);
+		struct fj_icmp6_error ie;
+		if (fj_icmp6_error_parse(data + 1, size - 1, &ie) == FJ_OK &&
+		    (size - 1 < 8u + 40u || !fj_icmp6_is_error(ie.type)))
+			abort();
 		if (fj_nd_parse(data + 1, size - 1, &ip, &nd) == FJ_OK &&
 		    (nd.nprefix > FJ_ND_PREFIXES_MAX || fj_ip6_is_multicast(&nd.target)))
 			abort();

@@ -467,6 +467,91 @@ test_udp_over_ipv6_is_echoed(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "udp_rx"), 1);
 }
 
+
+/* An ICMPv6 error from @from about the frame @ours we sent (RFC 4443 §3:
+ * as much of it as fits in 1,280 bytes; here its first 200). */
+static void
+peer_icmp6_error(struct fixture *fx, const struct fj_ip6 *from, uint8_t type, uint8_t code,
+		 uint32_t word, const uint8_t *ours)
+{
+	uint8_t f[400], e[8 + 200];
+	e[0] = type, e[1] = code, e[2] = e[3] = 0;
+	e[4] = (uint8_t)(word >> 24), e[5] = (uint8_t)(word >> 16), e[6] = (uint8_t)(word >> 8);
+	e[7] = (uint8_t)word;
+	memcpy(e + 8, ours + 14, 200);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, from, &US6, 64, e, sizeof(e)));
+}
+
+static void
+send_udp6(struct fixture *fx, struct fj_udp *u, uint32_t n)
+{
+	struct fj_addr to = { .port = 53, .family = FJ_AF_INET6 };
+	memcpy(to.ip6, PEER6.b, 16);
+	struct fj_buf *b = fj_buf_alloc(fx->stack, n);
+	memset(fj_buf_data(b), 0x42, fj_buf_len(b));
+	assert_int_equal(fj_udp_send(u, b, &to), 0);
+	fj_stack_poll(fx->stack);
+}
+
+/* RFC 8201 §4, RFC 4443 §3.2: packet too big from a router lowers the
+ * path MTU towards the destination (later datagrams leave in fragments
+ * within it) for 10 minutes, and the UDP endpoint is told EMSGSIZE; one
+ * below 1,280 is ignored (RFC 8021); port unreachable is ECONNREFUSED. */
+static void
+test_packet_too_big_and_udp_errors(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_knows_us(fx);
+	struct fj_udp *u = fj_udp_bind(fx->stack, 99, echo, NULL);
+	struct fj_ip6 router;
+	fj_ip6_parse_text("2001:db8::fe", &router);
+	uint32_t flen;
+	send_udp6(fx, u, 1400);
+	const uint8_t *o = next_frame(fx, &flen);
+	assert_int_equal(flen, 14 + 40 + 8 + 1400);
+	uint8_t ours[2048];
+	memcpy(ours, o, flen);
+	peer_icmp6_error(fx, &router, FJ_ICMP6_PKT_TOO_BIG, 0, 1000, ours); /* < 1,280 */
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_pmtu_updates"), 0);
+	assert_int_equal(fj_udp_error(u, NULL), 0);
+	peer_icmp6_error(fx, &router, FJ_ICMP6_PKT_TOO_BIG, 0, 1280, ours);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_pmtu_updates"), 1);
+	struct fj_addr who;
+	assert_int_equal(fj_udp_error(u, &who), -EMSGSIZE);
+	assert_int_equal(who.family, FJ_AF_INET6);
+	assert_memory_equal(who.ip6, PEER6.b, 16);
+	assert_int_equal(who.port, 53);
+	assert_int_equal(fj_udp_error(u, &who), 0);
+	send_udp6(fx, u, 1400);
+	int n = 0;
+	while (fx->seen < fx->nout) {
+		o = next_frame(fx, &flen);
+		assert_true(flen - 14 <= 1280);
+		struct fj_ipv6 ip;
+		assert_int_equal(fj_ipv6_parse(o + 14, flen - 14, &ip), FJ_OK);
+		assert_true(ip.frag);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	/* RFC 8201 §4: after 10 minutes the link's MTU is tried again. */
+	advance(fx, 601 * SEC);
+	while (fx->seen < fx->nout)
+		next_frame(fx, &flen); /* the neighbour's probes */
+	send_udp6(fx, u, 1400);
+	o = next_frame(fx, &flen);
+	assert_int_equal(flen, 14 + 40 + 8 + 1400);
+	memcpy(ours, o, flen);
+	peer_icmp6_error(fx, &PEER6, FJ_ICMP6_DEST_UNREACH, FJ_ICMP6_PORT_UNREACH, 0, ours);
+	assert_int_equal(fj_udp_error(u, &who), -ECONNREFUSED);
+	/* one about a datagram not from our address is ignored */
+	ours[14 + 8 + 15] ^= 1;
+	peer_icmp6_error(fx, &PEER6, FJ_ICMP6_DEST_UNREACH, FJ_ICMP6_PORT_UNREACH, 0, ours);
+	assert_int_equal(fj_udp_error(u, &who), 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_icmp_error_ignored"), 2);
+}
+
 int
 main(void)
 {
@@ -485,6 +570,8 @@ main(void)
 						setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_fragments_both_ways, setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_over_ipv6_is_echoed, setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_packet_too_big_and_udp_errors, setup_ipv6,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
