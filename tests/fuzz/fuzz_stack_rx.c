@@ -219,8 +219,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	S.promisc = S1->promisc = flags & 1;
 	fj_steer_burst(&S, &m, 1);
 	/* Shard 1 takes what was steered to it, and both what the other
-	 * posted (ARP learnt). */
-	fj_steer_poll(S1);
+	 * posted (ARP learnt). A fragment goes to the shard of its addresses
+	 * and its whole datagram on to its flow's, which may be either:
+	 * both rings are polled until empty. */
+	for (int k = 0; k < 4; k++)
+		if (fj_steer_poll(S1) + fj_steer_poll(&S) == 0)
+			break;
 	fj_shard_poll(S1);
 	fj_shard_poll(&S);
 	if (flags & 2) {
