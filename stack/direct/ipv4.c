@@ -68,8 +68,9 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 	}
 }
 
-/* The L4 checksum of @m (the transport segment: UDP or ICMP), complete in
- * software: a port cannot finish it for a datagram it sends in pieces. */
+/* The UDP checksum of @m (the transport segment) left for the port,
+ * completed in software: where the port cannot finish it (no offload) or
+ * not for a datagram it sends in pieces. */
 static void
 l4_csum_in_software(struct rte_mbuf *m, uint8_t proto)
 {
@@ -142,7 +143,7 @@ fj_ipv4_output(struct fj_stack *s, struct rte_mbuf *m, uint32_t dst, uint8_t pro
 		fj_drop(s, m, FJ_DROP_NO_ROUTE);
 		return -ENETUNREACH;
 	}
-	if (unlikely(frag))
+	if (unlikely(proto == FJ_IP_PROTO_UDP && (frag || !s->tx_udp_csum)))
 		l4_csum_in_software(m, proto);
 	h = (uint8_t *)rte_pktmbuf_prepend(m, FJ_IPV4_HDR_LEN);
 	if (h == NULL) {

@@ -570,18 +570,13 @@ icmp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 	struct fj_ip6 to = ip->src;
 	const struct fj_ip6 *src = is_ours(s, &ip->dst) ? &ip->dst : select_source(s, &to);
 	struct fj_ip6 from = *src;
+	/* (summed over the segments: a reassembled request is a chain) */
 	icmp[0] = FJ_ICMP6_ECHO_REPLY;
-	icmp[1] = 0;
-	if (m->nb_segs > 1) {
-		icmp[2] = icmp[3] = 0;
-		uint16_t c = fj_csum_fold(fj_mbuf_csum_add(
-			fj_csum_pseudo6(&from, &to, (uint32_t)len, FJ_IP_PROTO_ICMPV6), m, off,
-			(uint32_t)len));
-		icmp[2] = (uint8_t)(c >> 8);
-		icmp[3] = (uint8_t)c;
-	} else {
-		fj_icmp6_set_csum(icmp, len, &from, &to);
-	}
+	icmp[1] = icmp[2] = icmp[3] = 0;
+	uint16_t c = fj_csum_fold(fj_mbuf_csum_add(
+		fj_csum_pseudo6(&from, &to, (uint32_t)len, FJ_IP_PROTO_ICMPV6), m, off, (uint32_t)len));
+	icmp[2] = (uint8_t)(c >> 8);
+	icmp[3] = (uint8_t)c;
 	rte_pktmbuf_adj(m, (uint16_t)off);
 	s->c.icmp6_tx++;
 	s->c.icmp6_echo_replies++;

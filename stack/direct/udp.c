@@ -171,18 +171,13 @@ fj_direct_udp_send(struct fj_udp *u, struct rte_mbuf *m, const struct fj_addr *t
 		fj_drop(s, m, FJ_DROP_NO_MBUF);
 		return -ENOBUFS;
 	}
-	/* A chain, or one to be fragmented, has its checksum summed in
-	 * software over the segments; else the port's or fj_udp_build's. */
-	bool chain_sum = !s->tx_udp_csum && m->nb_segs > 1;
-	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen,
-		     s->tx_udp_csum || chain_sum);
-	if (chain_sum) {
-		uint16_t c = fj_mbuf_csum_finish(m, 0, m->pkt_len, true);
-		h[6] = (uint8_t)(c >> 8);
-		h[7] = (uint8_t)c;
-	} else if (s->tx_udp_csum) {
+	/* The port finishes the checksum, or fj_ipv4_output does in
+	 * software for a chain (or a datagram it fragments); one segment
+	 * without the offload gets it whole from fj_udp_build. */
+	bool finish_later = s->tx_udp_csum || m->nb_segs > 1;
+	fj_udp_build(h, s->ip, to->ip, u->port, to->port, (uint16_t)plen, finish_later);
+	if (finish_later)
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_UDP_CKSUM, FJ_UDP_HDR_LEN);
-	}
 	s->c.udp_tx++;
 	s->c.udp_tx_bytes += plen;
 	return fj_ipv4_output(s, m, to->ip, FJ_IP_PROTO_UDP);
