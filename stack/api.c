@@ -178,14 +178,24 @@ fj_flow_stack(const struct fj_flow *f)
 	return f->s;
 }
 
+/* A remote IPv6 end TCP can open to: not unspecified, nor multicast. */
+static bool
+fj_addr6_unicast(const struct fj_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return a->ip6[0] != 0xff && memcmp(a->ip6, zero, 16) != 0;
+}
+
 struct fj_flow *
 fj_connect_tcp(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void *arg)
 {
-	if (to != NULL && to->family != FJ_AF_INET) {
-		errno = EAFNOSUPPORT; /* (TCP over IPv6: not yet) */
+	if (to != NULL && to->family != FJ_AF_INET && to->family != FJ_AF_INET6) {
+		errno = EAFNOSUPPORT;
 		return NULL;
 	}
-	if (to == NULL || to->port == 0 || to->ip == 0 || fn == NULL) {
+	if (to == NULL || to->port == 0 || fn == NULL ||
+	    (to->family == FJ_AF_INET ? to->ip == 0 : !fj_addr6_unicast(to))) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -9,21 +9,31 @@ fj_steer_owner(const uint8_t *p, uint32_t len, unsigned n)
 {
 	if (n <= 1 || len < ETH_HDR_LEN + 20)
 		return -1;
-	/* An IPv6 fragment (its fragment header first): to the shard of its
-	 * addresses, folded to 32 bits each, where its datagram is
-	 * reassembled. Other IPv6 is the receiving shard's. */
+	/* IPv6: TCP to the shard of its folded addresses and its ports;
+	 * a fragment (its fragment header first) to that of its addresses
+	 * alone, where its datagram is reassembled. Hop-by-hop, routing and
+	 * destination options before them are walked over (a few, within
+	 * the frame); other IPv6 is the receiving shard's. */
 	if (p[12] == 0x86 && p[13] == 0xdd) {
 		const uint8_t *ip6 = p + ETH_HDR_LEN;
-		if (len < ETH_HDR_LEN + 40 + 8 || (ip6[0] >> 4) != 6 || ip6[6] != 44)
+		if (len < ETH_HDR_LEN + 40 + 8 || (ip6[0] >> 4) != 6)
 			return -1;
-		uint32_t a[2] = { 0, 0 };
-		for (int k = 0; k < 2; k++)
-			for (int w = 0; w < 4; w++) {
-				const uint8_t *q = ip6 + 8 + 16 * k + 4 * w;
-				a[k] ^= (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-					(uint32_t)q[2] << 8 | q[3];
-			}
-		return (int)fj_flow_owner(a[0], a[1], 0, 0, n);
+		uint32_t a = fj_ip6_fold(ip6 + 8), b = fj_ip6_fold(ip6 + 24);
+		uint8_t nh = ip6[6];
+		uint32_t off = ETH_HDR_LEN + 40;
+		for (int k = 0; k < 4 && (nh == 0 || nh == 43 || nh == 60); k++) {
+			if (off + 8 > len)
+				return -1;
+			nh = p[off];
+			off += ((uint32_t)p[off + 1] + 1) * 8;
+		}
+		if (nh == 44)
+			return (int)fj_flow_owner(a, b, 0, 0, n);
+		if (nh != 6 || off + 4 > len)
+			return -1;
+		uint16_t sport = (uint16_t)(p[off] << 8 | p[off + 1]);
+		uint16_t dport = (uint16_t)(p[off + 2] << 8 | p[off + 3]);
+		return (int)fj_flow_owner(a, b, sport, dport, n);
 	}
 	if (p[12] != 0x08 || p[13] != 0x00)
 		return -1;

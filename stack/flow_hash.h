@@ -30,6 +30,19 @@ fj_flow_hash(uint32_t ip_a, uint32_t ip_b, uint16_t port_a, uint16_t port_b)
 	return x;
 }
 
+/* An IPv6 address (16 bytes, network order) folded to 32 bits for the
+ * hash: the XOR of its four words, host order. */
+static inline uint32_t
+fj_ip6_fold(const uint8_t *a)
+{
+	uint32_t x = 0;
+
+	for (int w = 0; w < 16; w += 4)
+		x ^= (uint32_t)a[w] << 24 | (uint32_t)a[w + 1] << 16 | (uint32_t)a[w + 2] << 8 |
+		     a[w + 3];
+	return x;
+}
+
 static inline unsigned
 fj_flow_owner(uint32_t ip_a, uint32_t ip_b, uint16_t port_a, uint16_t port_b, unsigned n)
 {
@@ -38,10 +51,10 @@ fj_flow_owner(uint32_t ip_a, uint32_t ip_b, uint16_t port_a, uint16_t port_b, un
 
 /*
  * The shard of @nshards that owns a received Ethernet frame's flow, or -1
- * when any shard may take it (not IPv4 TCP or UDP, too short to tell); a
- * fragment's (IPv4, or IPv6 with its fragment header first) is that of
- * its addresses alone, where its datagram is reassembled: bytes in, a
- * number out.
+ * when any shard may take it (not IPv4 TCP or UDP nor IPv6 TCP, too short
+ * to tell); a fragment's (IPv4, or IPv6 with its fragment header first)
+ * is that of its addresses alone, where its datagram is reassembled; IPv6
+ * addresses enter folded (fj_ip6_fold): bytes in, a number out.
  */
 int fj_steer_owner(const uint8_t *frame, uint32_t len, unsigned nshards);
 

@@ -40,12 +40,13 @@ struct fj_shards {
 	enum fj_steer steer;
 	uint8_t rss_key[FJ_RSS_KEY_MAX];
 	uint8_t rss_key_len;
+	bool rss_v6;        /* the port hashes TCP over IPv6 by its ports */
 	uint16_t reta_size;
 	uint16_t reta[FJ_RETA_MAX]; /* entry -> queue (= shard) */
 };
 
 /* A call to run on another shard: fn(shard, payload) on its own lcore. */
-#define FJ_MSG_PAYLOAD 48
+#define FJ_MSG_PAYLOAD 72 /* an ICMPv6 error (fj_icmp6_error) fits */
 struct fj_msg {
 	void (*fn)(struct fj_stack *s, void *payload);
 	uint8_t payload[FJ_MSG_PAYLOAD];

@@ -115,6 +115,7 @@ struct fj_stack {
 	 * segments of ref_mp (the port takes chains of up to tx_max_segs),
 	 * large received segments (LRO). */
 	bool tx_tso, tx_refs, rx_lro;
+	bool tx_tso6;         /* ...and TSO for TCP over IPv6 too */
 	bool rx_gro;          /* no LRO: rte_gro merges the bursts' TCP segments (gro.c) */
 	uint16_t tx_max_segs;
 	uint32_t tso_max;

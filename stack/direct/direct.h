@@ -162,6 +162,12 @@ unsigned fj_steer_poll(struct fj_stack *s);
  * its ring (true); false: it is this shard's. */
 bool fj_steer_whole(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
 unsigned fj_direct_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote);
+/* The shard of a TCP flow over IPv6 between @lip:@lport and @rip:@rport. */
+unsigned fj_direct_shard_of6(struct fj_stack *s, const struct fj_ip6 *lip, uint16_t lport,
+			     const struct fj_ip6 *rip, uint16_t rport);
+/* A reassembled TCP segment over IPv6 for another shard's flow goes to
+ * its ring (true). */
+bool fj_steer_whole6(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip);
 
 /* arp.c */
 void fj_arp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_eth *eth);
@@ -201,6 +207,9 @@ int fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *
 void fj_ipv6_tick(struct fj_stack *s, uint64_t now);
 /* Our source address for @dst (RFC 6724's simplest rules). */
 const struct fj_ip6 *fj_ipv6_source(const struct fj_stack *s, const struct fj_ip6 *dst);
+/* The MTU towards @dst: the link's, or the lower one a packet too big
+ * taught (RFC 8201), for 10 minutes. */
+uint16_t fj_ipv6_path_mtu(struct fj_stack *s, const struct fj_ip6 *dst);
 /* ICMPv6 time exceeded, reassembly (code 1), about the first fragment
  * @first (from its Ethernet header) of a datagram that timed out. */
 void fj_icmp6_time_exceeded(struct fj_stack *s, struct rte_mbuf *first);

@@ -15,6 +15,7 @@
 
 #include "direct.h"
 #include "shard.h"
+#include "tcp/tcp.h"
 
 #define HOP_LIMIT 64
 #define FJ_IPV6_FRAGS_MAX 128 /* 64 KiB in pieces of an MTU of 1,280 and more */
@@ -134,8 +135,8 @@ pmtu6_learn(struct fj_stack *s, const struct fj_ip6 *dst, uint16_t mtu)
 }
 
 /* The MTU towards @dst: the link's, or less if a router said so. */
-static uint16_t
-pmtu6(struct fj_stack *s, const struct fj_ip6 *dst)
+uint16_t
+fj_ipv6_path_mtu(struct fj_stack *s, const struct fj_ip6 *dst)
 {
 	for (int i = 0; i < FJ_PMTU6_MAX; i++)
 		if (s->pmtu6[i].mtu != 0 && fj_ip6_eq(&s->pmtu6[i].dst, dst)) {
@@ -256,11 +257,13 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	uint32_t plen = rte_pktmbuf_pkt_len(m);
 	const struct fj_ip6 *next = dst;
 	/* Beyond the path's MTU (RFC 8201), anything but TCP leaves in
-	 * fragments (RFC 8200 §4.5), up to 65,535 bytes of payload. */
-	uint16_t mtu = fj_ip6_is_multicast(dst) ? s->mtu : pmtu6(s, dst);
-	bool frag = plen + FJ_IPV6_HDR_LEN > mtu && proto != FJ_IP_PROTO_TCP;
+	 * fragments (RFC 8200 §4.5), up to 65,535 bytes of payload; a TCP
+	 * segment the port cuts (TSO) may be that large too. */
+	uint16_t mtu = fj_ip6_is_multicast(dst) ? s->mtu : fj_ipv6_path_mtu(s, dst);
+	bool tso = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
+	bool frag = !tso && plen + FJ_IPV6_HDR_LEN > mtu && proto != FJ_IP_PROTO_TCP;
 
-	if ((!frag && plen + FJ_IPV6_HDR_LEN > mtu) || plen > UINT16_MAX) {
+	if ((!frag && !tso && plen + FJ_IPV6_HDR_LEN > mtu) || plen > UINT16_MAX) {
 		fj_drop(s, m, FJ_DROP_OVERSIZE);
 		return -EMSGSIZE;
 	}
@@ -278,7 +281,10 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	}
 	fj_ipv6_build(h, src != NULL ? src : select_source(s, dst), dst, proto, (uint16_t)plen,
 		      hop_limit ? hop_limit : HOP_LIMIT, 0);
-	m->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+	/* TCP's checksum and segmentation offloads stay (fj_tx_l4_csum). */
+	m->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK | RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+	if (m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG))
+		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
 	m->l2_len = FJ_ETH_HDR_LEN;
 	m->l3_len = FJ_IPV6_HDR_LEN;
 	s->c.ip6_tx++;
@@ -477,11 +483,30 @@ nd_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8
 	rte_pktmbuf_free(m);
 }
 
+/* An ICMPv6 error for a TCP flow of this shard, from the one it came to. */
+static void
+tcp_icmp6_msg(struct fj_stack *s, void *payload)
+{
+	struct fj_icmp6_error e;
+
+	memcpy(&e, payload, sizeof(e));
+	bool taken = fj_tcp_icmp6_error(s, &e);
+	/* (a packet too big was counted where it came, as it lowered the
+	 * path MTU there) */
+	if (e.type == FJ_ICMP6_PKT_TOO_BIG)
+		return;
+	if (taken)
+		s->c.icmp_errors_rx++;
+	else
+		s->c.drops[FJ_DROP_ICMP_ERROR]++;
+}
+
 /*
  * An ICMPv6 error about a datagram of ours (RFC 4443 §3): packet too big
  * lowers the path MTU towards its destination for every shard (RFC 8201;
- * below 1,280 is ignored, RFC 8021); a UDP endpoint keeps the error
- * (fj_udp_error) like ICMP's.
+ * below 1,280 is ignored, RFC 8021) and the segment size of a TCP flow
+ * towards it (tcp_icmp.c, which takes other errors as ICMP's); a UDP
+ * endpoint keeps the error (fj_udp_error) like ICMP's.
  */
 static void
 icmp6_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, size_t len)
@@ -508,6 +533,20 @@ icmp6_error_input(struct fj_stack *s, struct rte_mbuf *m, const uint8_t *icmp, s
 			fj_shard_post_others(s, pmtu6_msg, &l, sizeof(l));
 		s->c.ip6_pmtu_updates++;
 		taken = true;
+	}
+	if (e.proto == FJ_IP_PROTO_TCP && e.has_ports) {
+		/* The flow may be another shard's (the message came by its
+		 * own addresses): it goes there, behind the path MTU. */
+		unsigned owner = s->g->n > 1 ? fj_direct_shard_of6(s, &e.src, e.sport, &e.dst, e.dport)
+					     : s->id;
+		if (owner != s->id) {
+			RTE_BUILD_BUG_ON(sizeof(e) > FJ_MSG_PAYLOAD);
+			fj_shard_post(s, s->g->shard[owner], tcp_icmp6_msg, &e, sizeof(e));
+			if (taken)
+				s->c.icmp_errors_rx++;
+			return;
+		}
+		taken |= fj_tcp_icmp6_error(s, &e);
 	}
 	struct fj_udp *u = e.proto == FJ_IP_PROTO_UDP && e.has_ports ? s->udp_ports[e.sport] : NULL;
 	if (u != NULL) {
@@ -590,11 +629,19 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 	struct fj_ipv6 ip;
 	enum fj_wire_err r;
 
+	size_t len = m->data_len - FJ_ETH_HDR_LEN;
 	if (unlikely(m->nb_segs != 1)) {
-		fj_drop(s, m, FJ_DROP_OVERSIZE); /* (no coalesced IPv6 TCP yet) */
-		return;
+		/* A chain is a TCP segment the port (LRO) or GRO coalesced,
+		 * TCP right behind the fixed header, which is all the parser
+		 * reads of it; its headers are in the first segment
+		 * (fj_eth_input pulled them up). */
+		if (m->data_len < FJ_ETH_HDR_LEN + FJ_IPV6_HDR_LEN || p[6] != FJ_IP_PROTO_TCP) {
+			fj_drop(s, m, FJ_DROP_OVERSIZE);
+			return;
+		}
+		len = m->pkt_len - FJ_ETH_HDR_LEN;
 	}
-	r = fj_ipv6_parse(p, m->data_len - FJ_ETH_HDR_LEN, &ip);
+	r = fj_ipv6_parse(p, len, &ip);
 	if (r != FJ_OK && r != FJ_WIRE_IP6_EXT && r != FJ_WIRE_IP6_OPTION &&
 	    r != FJ_WIRE_IP_FRAGMENT) {
 		fj_drop(s, m, fj_drop_of(r));
@@ -625,6 +672,9 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 		ip.frag = false;
 		ip.l4_off = fh;
 		ip.payload_len = (uint16_t)(m->pkt_len - FJ_ETH_HDR_LEN - FJ_IPV6_HDR_LEN);
+		/* (fragments go by addresses: the flow may be another's) */
+		if (fj_steer_whole6(s, m, &ip))
+			return;
 	}
 	s->c.ip6_rx++;
 	switch (ip.proto) {
@@ -634,9 +684,10 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 	case FJ_IP_PROTO_UDP:
 		fj_udp6_input(s, m, &ip);
 		break;
-	case FJ_IPV6_NH_NONE:
 	case FJ_IP_PROTO_TCP:
-		/* TCP serves IPv4 only so far. */
+		fj_tcp6_input(s, m, &ip);
+		break;
+	case FJ_IPV6_NH_NONE:
 		fj_drop(s, m, FJ_DROP_IP_PROTO);
 		break;
 	default:

@@ -70,7 +70,9 @@ choose_steer(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)rss_key;
 		conf->rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_key);
-		conf->rx_adv_conf.rss_conf.rss_hf = RSS_HF;
+		/* TCP over IPv6 by its ports too where the port hashes it. */
+		conf->rx_adv_conf.rss_conf.rss_hf =
+			RSS_HF | (info->flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV6_TCP);
 	}
 	return 0;
 }
@@ -106,6 +108,7 @@ rss_table(struct fj_stack *s, uint16_t reta_size)
 			return -EINVAL;
 	}
 	g->reta_size = reta_size;
+	g->rss_v6 = (rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV6_TCP) != 0;
 	g->rss_key_len = rc.rss_key_len ? rc.rss_key_len : sizeof(rss_key);
 	if (rc.rss_key_len == 0) /* a device that does not tell: ours */
 		memcpy(g->rss_key, rss_key, sizeof(rss_key));
@@ -147,6 +150,10 @@ tcp_offloads(struct fj_stack *s, const struct rte_eth_dev_info *info, struct rte
 	 * drops one that needs more (a 64 KiB segment at an MSS below
 	 * about 1,000: after path MTU discovery, or for a peer's MSS 536). */
 	s->tso_pieces = s->tso_short ? 64 : 0;
+	/* The same net_tap cuts in software with rte_gso, which in DPDK
+	 * 22.11 cuts TCP over IPv4 only; ethdev's TSO flag names no family,
+	 * and other ports (virtio's HOST_TSO4 and 6 together) cut both. */
+	s->tx_tso6 = s->tx_tso && !s->tso_short;
 	const uint64_t lro = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
 	s->rx_lro = !s->no_lro && (info->rx_offload_capa & lro) == lro;
 	if (s->tx_refs)
@@ -194,6 +201,7 @@ netif_join(struct fj_stack *s)
 	s->rx_l4_csum = s0->rx_l4_csum;
 	s->tx_tso = s0->tx_tso;
 	s->tso_short = s0->tso_short;
+	s->tx_tso6 = s0->tx_tso6;
 	s->tso_pieces = s0->tso_pieces;
 	s->tx_refs = s0->tx_refs;
 	s->rx_lro = s0->rx_lro;

@@ -5,7 +5,8 @@
  * to another's flow goes to its owner through the owner's steering ring, a
  * bounded rte_ring (full: a counted drop, steer_ring_full). The owner is
  * fj_flow_owner of the 4-tuple, the same for both directions, so an active
- * open chooses a source port its own shard owns (fj_direct_shard_of).
+ * open chooses a source port its own shard owns (fj_direct_shard_of). TCP
+ * over IPv6 is steered the same way by its folded addresses (flow_hash.h).
  */
 #include <rte_byteorder.h>
 #include <rte_ring.h>
@@ -107,12 +108,72 @@ rss_queue(const struct fj_shards *g, uint32_t lip, uint16_t lport, uint32_t rip,
 	return g->reta[h % g->reta_size];
 }
 
+/*
+ * The same for TCP over IPv6 (RFC 8200 §7's flow is the 5-tuple's): the
+ * addresses as Toeplitz takes them (host-order words, DPDK's
+ * rte_thash_load_v6_addrs). A port that does not hash it puts it on the
+ * first entry's queue, as DPDK's ports put what they do not classify.
+ */
+static unsigned
+rss_queue6(const struct fj_shards *g, const struct fj_ip6 *lip, uint16_t lport,
+	   const struct fj_ip6 *rip, uint16_t rport)
+{
+	struct rte_ipv6_hdr h;
+	union rte_thash_tuple t;
+
+	if (!g->rss_v6)
+		return g->reta[0];
+	memcpy(h.src_addr, rip->b, 16);
+	memcpy(h.dst_addr, lip->b, 16);
+	rte_thash_load_v6_addrs(&h, &t);
+	t.v6.sport = rport;
+	t.v6.dport = lport;
+	uint32_t hv = rte_softrss((uint32_t *)&t, RTE_THASH_V6_L4_LEN, g->rss_key);
+
+	return g->reta[hv % g->reta_size];
+}
+
+unsigned
+fj_direct_shard_of6(struct fj_stack *s, const struct fj_ip6 *lip, uint16_t lport,
+		    const struct fj_ip6 *rip, uint16_t rport)
+{
+	const struct fj_shards *g = s->g;
+
+	if (g->n <= 1)
+		return 0;
+	if (g->steer == FJ_STEER_RSS)
+		return rss_queue6(g, lip, lport, rip, rport);
+	return fj_flow_owner(fj_ip6_fold(lip->b), fj_ip6_fold(rip->b), lport, rport, g->n);
+}
+
 unsigned
 fj_direct_shard_of(struct fj_stack *s, uint16_t lport, const struct fj_addr *remote)
 {
 	const struct fj_shards *g = s->g;
 
+	if (remote->family == FJ_AF_INET6) {
+		/* From the source address a connect to it would take. */
+		struct fj_ip6 rip;
+		memcpy(rip.b, remote->ip6, 16);
+		return fj_direct_shard_of6(s, fj_ipv6_source(s, &rip), lport, &rip, remote->port);
+	}
 	if (g->steer == FJ_STEER_RSS)
 		return rss_queue(g, s->ip, lport, remote->ip, remote->port);
 	return fj_flow_owner(s->ip, remote->ip, lport, remote->port, g->n);
+}
+
+bool
+fj_steer_whole6(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	uint32_t l4 = FJ_ETH_HDR_LEN + ip->l4_off;
+
+	if (s->g->n <= 1 || ip->proto != FJ_IP_PROTO_TCP || !fj_mbuf_pullup(m, l4 + 4))
+		return false;
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, l4);
+	unsigned o = fj_direct_shard_of6(s, &ip->dst, (uint16_t)(p[2] << 8 | p[3]), &ip->src,
+					 (uint16_t)(p[0] << 8 | p[1]));
+	if (o == s->id)
+		return false;
+	steer_out(s, o, &m, 1);
+	return true;
 }

@@ -207,22 +207,26 @@ fj_sock_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, voi
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(to->port),
 				 .sin_addr.s_addr = htonl(to->ip) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(to->port) };
+	bool v6 = to->family == FJ_AF_INET6;
 	int one = 1;
 	struct fj_sock_flow *f = calloc(1, sizeof(*f));
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
+	memcpy(&a6.sin6_addr, to->ip6, 16);
 	if (f == NULL || fd < 0)
 		goto fail;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS)
+	if ((v6 ? connect(fd, (struct sockaddr *)&a6, sizeof(a6))
+		: connect(fd, (struct sockaddr *)&a, sizeof(a))) < 0 &&
+	    errno != EINPROGRESS)
 		goto fail;
 	f->base.s = s;
 	f->base.fn = fn;
 	f->base.arg = arg;
 	f->fd = fd;
 	f->connecting = true;
-	f->peer.ip = to->ip;
-	f->peer.port = to->port;
+	f->peer = *to;
 	f->events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
 	struct epoll_event ev = { .events = f->events, .data.u64 = FJ_EP_TAG(f, FJ_EP_FLOW) };
 	if (epoll_ctl(s->sock->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)

@@ -60,6 +60,10 @@ fj_icmp6_error_parse(const uint8_t *p, size_t len, struct fj_icmp6_error *out)
 		out->sport = rd16(tmp + q.l4_off);
 		out->dport = rd16(tmp + q.l4_off + 2);
 	}
+	if ((!q.frag || q.frag_off == 0) && q.l4_off + 8u <= n) {
+		out->has_seq = true;
+		out->seq = rd32(tmp + q.l4_off + 4);
+	}
 	return FJ_OK;
 }
 

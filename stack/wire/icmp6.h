@@ -64,6 +64,8 @@ struct fj_icmp6_error {
 	uint8_t proto;
 	bool has_ports;        /* the quote reaches the ports (not behind a later fragment) */
 	uint16_t sport, dport;
+	bool has_seq;          /* ...and the 4 bytes after them (TCP's sequence number) */
+	uint32_t seq;
 };
 
 /* The error message of @len bytes at @p (its checksum checked):

@@ -78,19 +78,16 @@ parse_opts(const uint8_t *p, size_t len, struct fj_tcp_opts *o)
 }
 
 enum fj_wire_err
-fj_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum_ok,
-	     struct fj_tcp_hdr *out)
+fj_tcp_parse_ph(const uint8_t *p, size_t len, uint32_t ph, bool csum_ok, struct fj_tcp_hdr *out)
 {
 	if (len < FJ_TCP_HDR_LEN)
 		return FJ_WIRE_TRUNCATED;
 	out->hdr_len = (uint8_t)((p[12] >> 4) * 4);
 	if (out->hdr_len < FJ_TCP_HDR_LEN || out->hdr_len > len)
 		return FJ_WIRE_TCP_HDR_LEN;
-	if (!csum_ok) {
-		uint32_t s = fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, (uint16_t)len);
-		if (len > UINT16_MAX || fj_csum_fold(fj_csum_add(s, p, len)) != 0)
-			return FJ_WIRE_TCP_CHECKSUM;
-	}
+	if (!csum_ok && (len > UINT16_MAX ||
+			 fj_csum_fold(fj_csum_add(ph + (uint32_t)len, p, len)) != 0))
+		return FJ_WIRE_TCP_CHECKSUM;
 	out->sport = rd16(p);
 	out->dport = rd16(p + 2);
 	out->seq = rd32(p + 4);
@@ -99,6 +96,13 @@ fj_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum
 	out->wnd = rd16(p + 14);
 	out->urg = rd16(p + 18);
 	return parse_opts(p + FJ_TCP_HDR_LEN, out->hdr_len - FJ_TCP_HDR_LEN, &out->o);
+}
+
+enum fj_wire_err
+fj_tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, bool csum_ok,
+	     struct fj_tcp_hdr *out)
+{
+	return fj_tcp_parse_ph(p, len, fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, 0), csum_ok, out);
 }
 
 /* SACK blocks that fit beside the other options. */
@@ -129,8 +133,8 @@ fj_tcp_opts_len(const struct fj_tcp_opts *o)
 }
 
 size_t
-fj_tcp_build(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t src, uint32_t dst,
-	     uint32_t payload_len, bool csum_offload)
+fj_tcp_build_ph(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t ph, uint32_t payload_len,
+		bool csum_offload)
 {
 	const struct fj_tcp_opts *o = &h->o;
 	uint8_t *q = p + FJ_TCP_HDR_LEN;
@@ -179,10 +183,18 @@ fj_tcp_build(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t src, uint32_t dst,
 	wr16(p + 16, 0);
 	wr16(p + 18, 0);
 	uint16_t seglen = (uint16_t)(hl + payload_len);
-	uint32_t s = fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, seglen);
+	uint32_t s = ph + seglen;
 	if (csum_offload)
 		wr16(p + 16, (uint16_t)~fj_csum_fold(s));
 	else
 		wr16(p + 16, fj_csum_fold(fj_csum_add(s, p, seglen)));
 	return hl;
+}
+
+size_t
+fj_tcp_build(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t src, uint32_t dst,
+	     uint32_t payload_len, bool csum_offload)
+{
+	return fj_tcp_build_ph(p, h, fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, 0), payload_len,
+			       csum_offload);
 }

@@ -62,5 +62,14 @@ size_t fj_tcp_opts_len(const struct fj_tcp_opts *o);
  */
 size_t fj_tcp_build(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t src, uint32_t dst,
 		    uint32_t payload_len, bool csum_offload);
+/*
+ * Both for either family: @ph is the pseudo-header's sum without its
+ * length, fj_csum_pseudo(src, dst, FJ_IP_PROTO_TCP, 0) for IPv4 or
+ * fj_csum_pseudo6(src, dst, 0, FJ_IP_PROTO_TCP) for IPv6 (RFC 8200 §8.1).
+ */
+enum fj_wire_err fj_tcp_parse_ph(const uint8_t *p, size_t len, uint32_t ph, bool csum_ok,
+				 struct fj_tcp_hdr *out);
+size_t fj_tcp_build_ph(uint8_t *p, const struct fj_tcp_hdr *h, uint32_t ph,
+		       uint32_t payload_len, bool csum_offload);
 
 #endif

@@ -68,3 +68,16 @@ fj_tcp_isn(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr
 	memcpy(t + 10, &rport, 2);
 	return (uint32_t)(now_us / 4) + (uint32_t)fj_siphash24(key, t, sizeof(t));
 }
+
+uint32_t
+fj_tcp_isn6(const uint8_t key[16], const uint8_t laddr[16], uint16_t lport,
+	    const uint8_t raddr[16], uint16_t rport, uint64_t now_us)
+{
+	uint8_t t[36];
+
+	memcpy(t, laddr, 16);
+	memcpy(t + 16, raddr, 16);
+	memcpy(t + 32, &lport, 2);
+	memcpy(t + 34, &rport, 2);
+	return (uint32_t)(now_us / 4) + (uint32_t)fj_siphash24(key, t, sizeof(t));
+}

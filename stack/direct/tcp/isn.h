@@ -15,5 +15,8 @@ uint64_t fj_siphash24(const uint8_t key[16], const void *data, size_t len);
 /* @now_us: a microsecond clock. */
 uint32_t fj_tcp_isn(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t raddr,
 		    uint16_t rport, uint64_t now_us);
+/* The same over IPv6 addresses, all 128 bits of each. */
+uint32_t fj_tcp_isn6(const uint8_t key[16], const uint8_t laddr[16], uint16_t lport,
+		     const uint8_t raddr[16], uint16_t rport, uint64_t now_us);
 
 #endif

@@ -11,15 +11,23 @@ static const uint16_t mss_table[8] = { 536, 1024, 1200, 1300, 1360, 1400, 1440, 
 static uint32_t
 cookie_hash(const uint8_t key[16], const struct fj_cookie_tuple *t, uint32_t period)
 {
-	uint8_t b[20];
+	uint8_t b[48];
+	size_t n = 0;
 
-	memcpy(b, &t->laddr, 4);
-	memcpy(b + 4, &t->raddr, 4);
-	memcpy(b + 8, &t->lport, 2);
-	memcpy(b + 10, &t->rport, 2);
-	memcpy(b + 12, &t->peer_isn, 4);
-	memcpy(b + 16, &period, 4);
-	return (uint32_t)fj_siphash24(key, b, sizeof(b)) & 0xffffffu;
+	if (t->v6) {
+		memcpy(b, t->laddr6, 16);
+		memcpy(b + 16, t->raddr6, 16);
+		n = 32;
+	} else {
+		memcpy(b, &t->laddr, 4);
+		memcpy(b + 4, &t->raddr, 4);
+		n = 8;
+	}
+	memcpy(b + n, &t->lport, 2);
+	memcpy(b + n + 2, &t->rport, 2);
+	memcpy(b + n + 4, &t->peer_isn, 4);
+	memcpy(b + n + 8, &period, 4);
+	return (uint32_t)fj_siphash24(key, b, n + 12) & 0xffffffu;
 }
 
 uint32_t

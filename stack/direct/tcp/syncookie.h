@@ -23,6 +23,8 @@ struct fj_cookie_tuple {
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 	uint32_t peer_isn;
+	bool v6;                      /* the addresses are these instead */
+	uint8_t laddr6[16], raddr6[16];
 };
 
 #define FJ_COOKIE_PERIOD_S 64

@@ -13,9 +13,11 @@
 #include "backend.h"
 #include "wheel.h"
 #include "rtt.h"
+#include "wire/ipv6.h"
 
 struct fj_stack;
 struct fj_ipv4;
+struct fj_ipv6;
 struct fj_cc_ops;
 
 #define FJ_TCP_QUEUE 512          /* mbufs per direction and flow */
@@ -40,6 +42,20 @@ enum fj_tcp_state {
 struct fj_tcp_key {
 	uint32_t raddr, laddr;
 	uint16_t rport, lport;
+};
+
+/* An IPv6 flow's key (36 bytes, in its own table: IPv4 lookups keep
+ * their 12-byte key). */
+struct fj_tcp_key6 {
+	struct fj_ip6 raddr, laddr;
+	uint16_t rport, lport;
+};
+
+/* A segment's or a flow's two addresses, of either family. */
+struct fj_tcp_ends {
+	bool v6;
+	uint32_t raddr, laddr;        /* IPv4 */
+	struct fj_ip6 raddr6, laddr6; /* IPv6 */
 };
 
 /* A ring of mbufs: a stream's bytes in order. */
@@ -72,7 +88,10 @@ struct fj_tcp_flow {
 		};
 	};
 	struct fj_tcp_listener *l; /* NULL for a connection we opened */
+	/* The ports (and IPv4's addresses); over IPv6 the key is key6. */
 	struct fj_tcp_key key;
+	bool v6;
+	struct fj_tcp_key6 key6;
 	enum fj_tcp_state state; /* set by tcp_set_state() only */
 	bool app_closed;   /* fj_flow_close/abort called: nobody to tell */
 	bool eof_told;
@@ -149,7 +168,8 @@ struct fj_tcp_flow {
 
 /* Stack-wide TCP state. */
 struct fj_tcp {
-	struct rte_hash *flows;
+	struct rte_hash *flows;  /* IPv4 flows by fj_tcp_key */
+	struct rte_hash *flows6; /* IPv6 flows by fj_tcp_key6 */
 	struct fj_tcp_listener **listeners; /* 65536 */
 	struct fj_wheel wheel;
 	uint8_t isn_key[16];
@@ -166,6 +186,9 @@ struct fj_tcp {
 int fj_tcp_init(struct fj_stack *s);
 void fj_tcp_fini(struct fj_stack *s);
 void fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip);
+/* A TCP segment over IPv6 (the upper layer @ip->l4_off bytes into the
+ * IPv6 header); takes @m. */
+void fj_tcp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip);
 void fj_tcp_timers(struct fj_stack *s, uint64_t now);
 /* Send the window updates the application's reads made due. */
 void fj_tcp_flush(struct fj_stack *s);
@@ -176,6 +199,9 @@ void fj_tcp_queue_poll(struct fj_stack *s);
  * for no flow or no segment in flight. */
 struct fj_icmp_error;
 bool fj_tcp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e);
+/* The same for an ICMPv6 error (RFC 4443 §3; packet too big: RFC 8201). */
+struct fj_icmp6_error;
+bool fj_tcp_icmp6_error(struct fj_stack *s, const struct fj_icmp6_error *e);
 /* Packet buffers the flows hold (queues), for leak checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 

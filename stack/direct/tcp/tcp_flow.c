@@ -129,10 +129,12 @@ tcp_flow_link(struct fj_tcp_flow *f)
 {
 	struct fj_tcp *t = T(f->s);
 
+	struct rte_hash *h = tcp_table(f->s, f->v6);
+
 	/* rte_hash_add_key_data would replace an existing entry: look first. */
-	if (rte_hash_lookup(t->flows, &f->key) >= 0)
+	if (rte_hash_lookup(h, tcp_key_of(f)) >= 0)
 		return -EEXIST;
-	if (rte_hash_add_key_data(t->flows, &f->key, f) < 0)
+	if (rte_hash_add_key_data(h, tcp_key_of(f), f) < 0)
 		return -ENOSPC;
 	t->nflows++;
 	f->lnext = t->all;
@@ -150,7 +152,7 @@ tcp_flow_free(struct fj_tcp_flow *f)
 	if (f->state == FJ_TCP_SYN_RCVD && f->l)
 		f->l->half_open--;
 	tcp_flow_release(f);
-	rte_hash_del_key(T(s)->flows, &f->key);
+	rte_hash_del_key(tcp_table(s, f->v6), tcp_key_of(f));
 	T(s)->nflows--;
 	if (f->lprev)
 		f->lprev->lnext = f->lnext;
@@ -209,7 +211,8 @@ fj_tcp_listen(struct fj_stack *s, uint16_t port, fj_flow_fn fn, void *arg)
  * is owned by this shard: one port in n shards' is, on average.
  */
 static int
-link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off, bool *reuse_ts)
+link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, const struct fj_tcp_ends *e,
+	       uint32_t *ts_off, bool *reuse_ts)
 {
 	struct fj_stack *s = f->s;
 
@@ -217,7 +220,7 @@ link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off
 		if (tries == 16384)
 			return -EADDRNOTAVAIL;
 		uint16_t port = (uint16_t)(49152 + T(s)->next_port++ % 16384);
-		f->key = (struct fj_tcp_key){ to->ip, s->ip, to->port, port };
+		tcp_set_key(f, e, to->port, port);
 		/* A port whose replies come back to this shard (shard.h). */
 		if (T(s)->listeners[port] != NULL ||
 		    (s->g->n > 1 && fj_direct_shard_of(s, port, to) != s->id))
@@ -229,13 +232,10 @@ link_ephemeral(struct fj_tcp_flow *f, const struct fj_addr *to, uint32_t *ts_off
 		 * beyond everything the old connection sent, and TSvals go on
 		 * from the old connection's (10 ms later, so they are larger):
 		 * the peer tells old duplicates apart by sequence and by PAWS. */
-		void *d;
-		struct fj_tcp_flow *old;
-		if (rte_hash_lookup_data(T(s)->flows, &f->key, &d) < 0)
+		struct fj_tcp_flow *old = tcp_lookup(s, e, to->port, port);
+		if (old == NULL)
 			continue;
-		old = d;
-		uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, port, to->ip, to->port,
-					  to_us(s, fj_now(s)));
+		uint32_t iss = tcp_isn(s, e, port, to->port, to_us(s, fj_now(s)));
 		if (old->state != FJ_TCP_TIME_WAIT || !old->ts_ok ||
 		    fj_now(s) - old->tw_since < s->hz / 100 || !fj_seq_gt(iss, old->snd_max))
 			continue;
@@ -265,14 +265,19 @@ fj_tcp_connect(struct fj_stack *s, const struct fj_addr *to, fj_flow_fn fn, void
 	f->s = s;
 	f->fn = fn;
 	f->arg = arg;
-	if (link_ephemeral(f, to, &ts_off, &reuse_ts) < 0) {
+	struct fj_tcp_ends e = { .v6 = to->family == FJ_AF_INET6, .raddr = to->ip, .laddr = s->ip };
+	if (e.v6) {
+		/* RFC 6724's source for the destination. */
+		memcpy(e.raddr6.b, to->ip6, 16);
+		e.laddr6 = *fj_ipv6_source(s, &e.raddr6);
+	}
+	if (link_ephemeral(f, to, &e, &ts_off, &reuse_ts) < 0) {
 		free(f);
 		errno = EADDRNOTAVAIL;
 		return NULL;
 	}
 	tcp_set_state(f, FJ_TCP_SYN_SENT);
-	f->iss = fj_tcp_isn(T(s)->isn_key, s->ip, f->key.lport, to->ip, to->port,
-			    to_us(s, fj_now(s)));
+	f->iss = tcp_isn(s, &e, f->key.lport, to->port, to_us(s, fj_now(s)));
 	f->snd_una = f->iss;
 	f->snd_nxt = f->snd_max = f->iss + 1;
 	f->ts_off = reuse_ts ? ts_off : f->iss;
@@ -439,7 +444,13 @@ struct fj_addr
 fj_tcp_peer(const struct fj_flow *base)
 {
 	const struct fj_tcp_flow *f = (const struct fj_tcp_flow *)base;
-	return (struct fj_addr){ .ip = f->key.raddr, .port = f->key.rport };
+	struct fj_addr a = { .ip = f->key.raddr, .port = f->key.rport, .family = FJ_AF_INET };
+
+	if (f->v6) {
+		a.family = FJ_AF_INET6;
+		memcpy(a.ip6, f->key6.raddr.b, 16);
+	}
+	return a;
 }
 
 unsigned
@@ -467,8 +478,11 @@ fj_tcp_init(struct fj_stack *s)
 		.hash_func = rte_jhash, .socket_id = (int)rte_socket_id(),
 	};
 	t->flows = rte_hash_create(&hp);
+	snprintf(name, sizeof(name), "fj_tcp6_%" PRIxPTR, (uintptr_t)s);
+	hp.key_len = sizeof(struct fj_tcp_key6);
+	t->flows6 = rte_hash_create(&hp);
 	t->listeners = calloc(65536, sizeof(*t->listeners));
-	if (t->flows == NULL || t->listeners == NULL)
+	if (t->flows == NULL || t->flows6 == NULL || t->listeners == NULL)
 		return -ENOMEM;
 	t->hz = s->hz;
 	/* RFC 9293 suggests 2 minutes; 30 s by default (TIME_WAIT 60 s, as
@@ -495,6 +509,9 @@ fj_tcp_fini(struct fj_stack *s)
 	}
 	if (t->flows != NULL)
 		rte_hash_free(t->flows);
+	if (t->flows6 != NULL)
+		rte_hash_free(t->flows6);
+	t->flows6 = NULL;
 	if (t->listeners != NULL)
 		for (uint32_t p = 0; p < 65536; p++)
 			free(t->listeners[p]);

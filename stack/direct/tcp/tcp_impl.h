@@ -51,6 +51,120 @@ from_us(const struct fj_stack *s, uint64_t us)
 	return us * s->hz / 1000000u;
 }
 
+/* ------------------------------------------------------ either family */
+
+/* The IP header in front of a segment to or from @v6's family. */
+static inline uint32_t
+tcp_ip_hdr_len(bool v6)
+{
+	return v6 ? FJ_IPV6_HDR_LEN : FJ_IPV4_HDR_LEN;
+}
+
+/* Our MSS option (RFC 9293 §3.7.1, RFC 8200 §8.3): the link's MTU less
+ * the IP and TCP headers. */
+static inline uint16_t
+tcp_mss_link(const struct fj_stack *s, bool v6)
+{
+	return (uint16_t)(s->mtu - tcp_ip_hdr_len(v6) - FJ_TCP_HDR_LEN);
+}
+
+/* The most we put in a segment to @e's remote end: over IPv6 also within
+ * the path MTU ICMPv6 taught us (RFC 8201). */
+static inline uint16_t
+tcp_mss_max(struct fj_stack *s, const struct fj_tcp_ends *e)
+{
+	if (!e->v6)
+		return tcp_mss_link(s, false);
+	return (uint16_t)(fj_ipv6_path_mtu(s, &e->raddr6) - FJ_IPV6_HDR_LEN - FJ_TCP_HDR_LEN);
+}
+
+/* Whether the port cuts @f's large segments (TSO): over IPv6 only where
+ * it cuts IPv6 too (tx_tso6). */
+static inline bool
+tcp_tso(const struct fj_tcp_flow *f)
+{
+	return f->s->tx_tso && (!f->v6 || f->s->tx_tso6);
+}
+
+/* The pseudo-header's sum without its length (fj_tcp_build_ph). */
+static inline uint32_t
+tcp_pseudo(const struct fj_tcp_ends *e)
+{
+	return e->v6 ? fj_csum_pseudo6(&e->laddr6, &e->raddr6, 0, FJ_IP_PROTO_TCP)
+		     : fj_csum_pseudo(e->laddr, e->raddr, FJ_IP_PROTO_TCP, 0);
+}
+
+static inline struct fj_tcp_ends
+tcp_flow_ends(const struct fj_tcp_flow *f)
+{
+	struct fj_tcp_ends e = { .v6 = f->v6, .raddr = f->key.raddr, .laddr = f->key.laddr };
+
+	if (f->v6) {
+		e.raddr6 = f->key6.raddr;
+		e.laddr6 = f->key6.laddr;
+	}
+	return e;
+}
+
+/* Give @f the ends @e and the ports: its keys. */
+static inline void
+tcp_set_key(struct fj_tcp_flow *f, const struct fj_tcp_ends *e, uint16_t rport, uint16_t lport)
+{
+	f->v6 = e->v6;
+	f->key = (struct fj_tcp_key){ e->v6 ? 0 : e->raddr, e->v6 ? 0 : e->laddr, rport, lport };
+	if (e->v6)
+		f->key6 = (struct fj_tcp_key6){ e->raddr6, e->laddr6, rport, lport };
+}
+
+/* The table @f is (or goes) in, and its key there. */
+static inline struct rte_hash *
+tcp_table(struct fj_stack *s, bool v6)
+{
+	return v6 ? s->tcp.flows6 : s->tcp.flows;
+}
+
+static inline const void *
+tcp_key_of(const struct fj_tcp_flow *f)
+{
+	return f->v6 ? (const void *)&f->key6 : (const void *)&f->key;
+}
+
+/* The flow of ends @e and these ports, or NULL. */
+static inline struct fj_tcp_flow *
+tcp_lookup(struct fj_stack *s, const struct fj_tcp_ends *e, uint16_t rport, uint16_t lport)
+{
+	void *data;
+	int rc;
+
+	if (e->v6) {
+		struct fj_tcp_key6 k = { e->raddr6, e->laddr6, rport, lport };
+		rc = rte_hash_lookup_data(s->tcp.flows6, &k, &data);
+	} else {
+		struct fj_tcp_key k = { e->raddr, e->laddr, rport, lport };
+		rc = rte_hash_lookup_data(s->tcp.flows, &k, &data);
+	}
+	return rc < 0 ? NULL : data;
+}
+
+/* RFC 6528's ISN for ends @e (either family). */
+static inline uint32_t
+tcp_isn(struct fj_stack *s, const struct fj_tcp_ends *e, uint16_t lport, uint16_t rport,
+	uint64_t now_us)
+{
+	if (e->v6)
+		return fj_tcp_isn6(s->tcp.isn_key, e->laddr6.b, lport, e->raddr6.b, rport, now_us);
+	return fj_tcp_isn(s->tcp.isn_key, e->laddr, lport, e->raddr, rport, now_us);
+}
+
+/* Send @m (a TCP segment) from @e's local end to its remote end. */
+static inline int
+tcp_ip_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_tcp_ends *e)
+{
+	if (e->v6)
+		return fj_ipv6_output(s, m, &e->laddr6, &e->raddr6, FJ_IP_PROTO_TCP, 0);
+	return fj_ipv4_output(s, m, e->raddr, FJ_IP_PROTO_TCP);
+}
+
 #define FLOW_OF(node, field) \
 	((struct fj_tcp_flow *)((char *)(node) - offsetof(struct fj_tcp_flow, field)))
 
@@ -129,7 +243,7 @@ void tcp_input_other_states(struct fj_tcp_flow *f, struct rte_mbuf *m, const str
 
 /* tcp_open.c: the opening states */
 void tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf *m,
-		      const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th, uint16_t hdr_end,
+		      const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th, uint16_t hdr_end,
 		      uint32_t len);
 void tcp_syn_sent_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th);
 
@@ -150,9 +264,10 @@ void tcp_output(struct fj_tcp_flow *f);
 bool tcp_is_lost(const struct fj_tcp_flow *f, uint32_t seq);
 uint32_t tcp_pipe(const struct fj_tcp_flow *f);
 void tcp_retransmit_first(struct fj_tcp_flow *f);
-void tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen);
+void tcp_send_rst(struct fj_stack *s, const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th,
+		  uint32_t seglen);
 void tcp_send_rst_flow(struct fj_tcp_flow *f);
-int tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h);
+int tcp_send_stateless(struct fj_stack *s, const struct fj_tcp_ends *e, const struct fj_tcp_hdr *h);
 
 /* tcp_timer.c: retransmission, delayed ACK, TIME-WAIT, keepalive */
 void tcp_arm_rtx(struct fj_tcp_flow *f);

@@ -202,7 +202,8 @@ ack_syn_rcvd(struct seg *g)
 
 	if (!fj_seq_in(th->ack, f->snd_una + 1, f->snd_nxt + 1)) {
 		seg_drop(g);
-		tcp_send_rst(s, f->key.raddr, th, g->seglen);
+		struct fj_tcp_ends e = tcp_flow_ends(f);
+		tcp_send_rst(s, &e, th, g->seglen);
 		return false;
 	}
 	tcp_set_state(f, FJ_TCP_ESTABLISHED);
@@ -478,19 +479,23 @@ tcp_input_other_states(struct fj_tcp_flow *f, struct rte_mbuf *m, const struct f
 /* RFC 9293 §3.10.7.1, CLOSED (no flow, no listener): anything but a RST
  * is answered with a RST. */
 static void
-input_closed(struct fj_stack *s, struct rte_mbuf *m, uint32_t raddr, const struct fj_tcp_hdr *th,
-	     uint32_t len)
+input_closed(struct fj_stack *s, struct rte_mbuf *m, const struct fj_tcp_ends *e,
+	     const struct fj_tcp_hdr *th, uint32_t len)
 {
-	tcp_send_rst(s, raddr, th, tcp_seg_len(th, len)); /* never answers a RST */
+	tcp_send_rst(s, e, th, tcp_seg_len(th, len)); /* never answers a RST */
 	rte_pktmbuf_free(m);
 }
 
-void
-fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+/*
+ * A segment of @tlen bytes @off bytes into the frame @m, between the ends
+ * @e (remote: its source), of either family; @ph the pseudo-header's sum
+ * without its length.
+ */
+static void
+tcp_seg_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_tcp_ends *e, uint16_t off,
+	      uint32_t tlen, uint32_t ph)
 {
-	uint16_t off = (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len);
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	uint32_t tlen = ip->total_len - ip->hdr_len;
 	struct fj_tcp_hdr th;
 	enum fj_wire_err r;
 
@@ -498,41 +503,34 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	if (unlikely(m->nb_segs != 1) && !csum_ok) {
 		/* A chain the port did not vouch for: summed here, segment
 		 * by segment (the parser sums only contiguous bytes). */
-		uint16_t sum;
-		uint32_t ph = fj_csum_pseudo(ip->src, ip->dst, FJ_IP_PROTO_TCP, (uint16_t)tlen);
-		if (tlen > UINT16_MAX || rte_raw_cksum_mbuf(m, off, tlen, &sum) < 0 ||
-		    fj_csum_fold(ph + rte_be_to_cpu_16(sum)) != 0) {
+		if (tlen > UINT16_MAX || off + tlen > m->pkt_len ||
+		    fj_csum_fold(fj_mbuf_csum_add(ph + tlen, m, off, tlen)) != 0) {
 			fj_drop(s, m, FJ_DROP_TCP_CHECKSUM);
 			return;
 		}
 		csum_ok = true;
 	}
-	r = fj_tcp_parse(p, tlen, ip->src, ip->dst, csum_ok, &th);
+	/* (a chain's TCP header is in its first segment: fj_eth_input) */
+	r = fj_tcp_parse_ph(p, m->nb_segs != 1 ? RTE_MIN(tlen, (uint32_t)m->data_len - off) : tlen,
+			    ph, csum_ok, &th);
 	if (r != FJ_OK) {
 		fj_drop(s, m, fj_drop_of(r));
-		return;
-	}
-	if (ip->dst != s->ip) {
-		fj_drop(s, m, FJ_DROP_NOT_FOR_US); /* no TCP to broadcast */
 		return;
 	}
 	s->c.tcp_rx++;
 	uint32_t len = tlen - th.hdr_len;
 	uint16_t hdr_end = (uint16_t)(off + th.hdr_len);
-	struct fj_tcp_key key = { ip->src, ip->dst, th.sport, th.dport };
-	struct fj_tcp_listener *l;
-	void *data = NULL;
+	struct fj_tcp_flow *f = tcp_lookup(s, e, th.sport, th.dport);
 
-	if (rte_hash_lookup_data(T(s)->flows, &key, &data) < 0) {
-		l = T(s)->listeners[th.dport];
+	if (f == NULL) {
+		struct fj_tcp_listener *l = T(s)->listeners[th.dport];
 		if (l == NULL)
-			input_closed(s, m, ip->src, &th, len);
+			input_closed(s, m, e, &th, len);
 		else
-			tcp_listen_input(s, l, m, ip, &th, hdr_end, len);
+			tcp_listen_input(s, l, m, e, &th, hdr_end, len);
 		fj_tcp_flush(s); /* what a new flow's first callback wrote */
 		return;
 	}
-	struct fj_tcp_flow *f = data;
 	m = tcp_payload_only(m, hdr_end, len);
 	if (f->state == FJ_TCP_SYN_SENT) {
 		rte_pktmbuf_free(m);
@@ -541,4 +539,32 @@ fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 		tcp_input_other_states(f, m, &th, len);
 	}
 	fj_tcp_flush(s);
+}
+
+void
+fj_tcp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
+{
+	if (ip->dst != s->ip) {
+		fj_drop(s, m, FJ_DROP_NOT_FOR_US); /* no TCP to broadcast */
+		return;
+	}
+	struct fj_tcp_ends e = { .raddr = ip->src, .laddr = ip->dst };
+	tcp_seg_input(s, m, &e, (uint16_t)(FJ_ETH_HDR_LEN + ip->hdr_len),
+		      (uint32_t)ip->total_len - ip->hdr_len,
+		      fj_csum_pseudo(ip->src, ip->dst, FJ_IP_PROTO_TCP, 0));
+}
+
+void
+fj_tcp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	/* No TCP to multicast (RFC 9293 §3.9.1.1 opens to unicast ends),
+	 * nor from the unspecified address. */
+	if (fj_ip6_is_multicast(&ip->dst) || fj_ip6_is_unspecified(&ip->src)) {
+		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
+		return;
+	}
+	struct fj_tcp_ends e = { .v6 = true, .raddr6 = ip->src, .laddr6 = ip->dst };
+	tcp_seg_input(s, m, &e, (uint16_t)(FJ_ETH_HDR_LEN + ip->l4_off),
+		      (uint32_t)FJ_IPV6_HDR_LEN + ip->payload_len - ip->l4_off,
+		      fj_csum_pseudo6(&ip->src, &ip->dst, 0, FJ_IP_PROTO_TCP));
 }

@@ -17,7 +17,8 @@
 static void
 syn_options(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 {
-	uint16_t our_mss = (uint16_t)(f->s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+	struct fj_tcp_ends e = tcp_flow_ends(f);
+	uint16_t our_mss = tcp_mss_max(f->s, &e);
 
 	f->snd_ws = th->o.has_ws ? th->o.ws : 0;
 	if (!th->o.has_ws)
@@ -36,7 +37,7 @@ syn_options(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 
 /* A flow for a SYN to @l, in SYN_RCVD with our ISN @iss. */
 static struct fj_tcp_flow *
-flow_passive(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
+flow_passive(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_tcp_ends *e,
 	     const struct fj_tcp_hdr *th, uint32_t iss)
 {
 	struct fj_tcp_flow *f = calloc(1, sizeof(*f));
@@ -47,7 +48,7 @@ flow_passive(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 	f->l = l;
 	f->fn = l->fn;
 	f->arg = l->arg;
-	f->key = (struct fj_tcp_key){ raddr, s->ip, th->sport, th->dport };
+	tcp_set_key(f, e, th->sport, th->dport);
 	if (tcp_flow_link(f) < 0) {
 		free(f);
 		return NULL;
@@ -71,39 +72,44 @@ flow_passive(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 }
 
 static struct fj_cookie_tuple
-cookie_tuple(const struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th,
-	     uint32_t peer_isn)
+cookie_tuple(const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th, uint32_t peer_isn)
 {
-	return (struct fj_cookie_tuple){ s->ip, raddr, th->dport, th->sport, peer_isn };
+	struct fj_cookie_tuple t = { e->laddr, e->raddr, th->dport, th->sport, peer_isn, e->v6,
+				     { 0 }, { 0 } };
+
+	if (e->v6) {
+		t.laddr = t.raddr = 0;
+		memcpy(t.laddr6, e->laddr6.b, 16);
+		memcpy(t.raddr6, e->raddr6.b, 16);
+	}
+	return t;
 }
 
 /* The TSval offset of a cookie's connection: keyed per 4-tuple, since
  * nothing of the SYN is kept. */
 static uint32_t
-cookie_ts_off(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th)
+cookie_ts_off(struct fj_stack *s, const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th)
 {
-	return fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, raddr, th->sport, 0) &
-	       ~((1u << FJ_COOKIE_TS_BITS) - 1);
+	return tcp_isn(s, e, th->dport, th->sport, 0) & ~((1u << FJ_COOKIE_TS_BITS) - 1);
 }
 
 /* Answer a SYN with a cookie and keep nothing (the queue is full). */
 static void
-send_cookie(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
+send_cookie(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_tcp_ends *e,
 	    const struct fj_tcp_hdr *th)
 {
-	uint16_t our_mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
-	uint16_t mss = th->o.has_mss ? RTE_MIN(th->o.mss, our_mss) : MSS_DEFAULT;
-	struct fj_cookie_tuple t = cookie_tuple(s, raddr, th, th->seq);
+	uint16_t mss = th->o.has_mss ? RTE_MIN(th->o.mss, tcp_mss_max(s, e)) : MSS_DEFAULT;
+	struct fj_cookie_tuple t = cookie_tuple(e, th, th->seq);
 	uint64_t now_s = fj_now(s) / s->hz;
 	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport, .ack = th->seq + 1,
 				.flags = FJ_TCP_SYN | FJ_TCP_ACK, .wnd = 65535 };
 
 	h.seq = fj_syncookie_make(T(s)->isn_key, &t, mss, now_s);
 	h.o.has_mss = true;
-	h.o.mss = our_mss;
+	h.o.mss = tcp_mss_link(s, e->v6);
 	if (th->o.has_ts) {
 		/* The options we agree to come back in the client's TSecr. */
-		uint32_t ms = (uint32_t)(to_us(s, fj_now(s)) / 1000u) + cookie_ts_off(s, raddr, th);
+		uint32_t ms = (uint32_t)(to_us(s, fj_now(s)) / 1000u) + cookie_ts_off(s, e, th);
 		h.o.has_ts = true;
 		h.o.tsval = (ms & ~((1u << FJ_COOKIE_TS_BITS) - 1)) |
 			    fj_syncookie_ts_bits(th->o.has_ws, th->o.ws, th->o.sack_perm);
@@ -115,7 +121,7 @@ send_cookie(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 		h.o.sack_perm = th->o.sack_perm;
 	}
 	l->cookies_until = fj_now(s) + 2 * FJ_COOKIE_PERIOD_S * s->hz;
-	if (tcp_send_stateless(s, raddr, &h) == 0)
+	if (tcp_send_stateless(s, e, &h) == 0)
 		s->c.tcp_syncookies_sent++;
 }
 
@@ -125,13 +131,13 @@ send_cookie(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
  * not a cookie of ours.
  */
 static struct fj_tcp_flow *
-cookie_ack(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
+cookie_ack(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_tcp_ends *e,
 	   const struct fj_tcp_hdr *th)
 {
 	if (l->cookies_until == 0 || fj_now(s) > l->cookies_until ||
 	    (th->flags & (FJ_TCP_SYN | FJ_TCP_RST | FJ_TCP_ACK)) != FJ_TCP_ACK)
 		return NULL;
-	struct fj_cookie_tuple t = cookie_tuple(s, raddr, th, th->seq - 1);
+	struct fj_cookie_tuple t = cookie_tuple(e, th, th->seq - 1);
 	uint16_t mss = fj_syncookie_check(T(s)->isn_key, &t, th->ack - 1, fj_now(s) / s->hz);
 	if (mss == 0 || T(s)->nflows >= MAX_FLOWS) {
 		s->c.tcp_syncookies_failed++;
@@ -147,13 +153,13 @@ cookie_ack(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
 		syn.o.tsval = th->o.tsval;
 		fj_syncookie_ts_opts(th->o.tsecr, &syn.o.has_ws, &syn.o.ws, &syn.o.sack_perm);
 	}
-	struct fj_tcp_flow *f = flow_passive(s, l, raddr, &syn, th->ack - 1);
+	struct fj_tcp_flow *f = flow_passive(s, l, e, &syn, th->ack - 1);
 	if (f == NULL) {
 		s->c.tcp_syncookies_failed++;
 		return NULL;
 	}
 	/* Our TSvals go on from the SYN-ACK's, never back (the client's PAWS). */
-	f->ts_off = cookie_ts_off(s, raddr, th) + (1u << FJ_COOKIE_TS_BITS);
+	f->ts_off = cookie_ts_off(s, e, th) + (1u << FJ_COOKIE_TS_BITS);
 	f->last_ack_sent = f->rcv_nxt;
 	f->rcv_adv = f->rcv_nxt + 65535; /* the cookie's SYN-ACK offered that */
 	s->c.tcp_syncookies_ok++;
@@ -165,18 +171,15 @@ cookie_ack(struct fj_stack *s, struct fj_tcp_listener *l, uint32_t raddr,
  * in SYN-RECEIVED: it completes the handshake, or the flow goes. */
 static void
 cookie_complete(struct fj_stack *s, struct fj_tcp_flow *f, struct rte_mbuf *m,
-		const struct fj_tcp_key *key, const struct fj_tcp_hdr *th, uint32_t len)
+		const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th, uint32_t len)
 {
-	void *data;
-
 	tcp_input_other_states(f, m, th, len);
-	if (rte_hash_lookup_data(T(s)->flows, key, &data) >= 0 && data == f &&
-	    f->state == FJ_TCP_SYN_RCVD)
+	if (tcp_lookup(s, e, th->sport, th->dport) == f && f->state == FJ_TCP_SYN_RCVD)
 		tcp_flow_free(f); /* the ACK did not complete it */
 }
 
 static void
-tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_ipv4 *ip,
+tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_tcp_ends *e,
 		 const struct fj_tcp_hdr *th)
 {
 	if (T(s)->nflows >= MAX_FLOWS) {
@@ -186,12 +189,11 @@ tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_
 	if (l->half_open >= l->backlog) {
 		/* A SYN flood fills the bounded queue: from then on SYN cookies
 		 * let legitimate clients in without keeping anything. */
-		send_cookie(s, l, ip->src, th);
+		send_cookie(s, l, e, th);
 		return;
 	}
-	uint32_t iss = fj_tcp_isn(T(s)->isn_key, s->ip, th->dport, ip->src, th->sport,
-				  to_us(s, fj_now(s)));
-	struct fj_tcp_flow *f = flow_passive(s, l, ip->src, th, iss);
+	uint32_t iss = tcp_isn(s, e, th->dport, th->sport, to_us(s, fj_now(s)));
+	struct fj_tcp_flow *f = flow_passive(s, l, e, th, iss);
 	if (f == NULL) {
 		s->c.tcp_syn_dropped++;
 		return;
@@ -208,7 +210,7 @@ tcp_passive_open(struct fj_stack *s, struct fj_tcp_listener *l, const struct fj_
  */
 void
 tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf *m,
-		 const struct fj_ipv4 *ip, const struct fj_tcp_hdr *th, uint16_t hdr_end,
+		 const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th, uint16_t hdr_end,
 		 uint32_t len)
 {
 	if (th->flags & FJ_TCP_RST) {
@@ -216,18 +218,17 @@ tcp_listen_input(struct fj_stack *s, struct fj_tcp_listener *l, struct rte_mbuf 
 	} else if (th->flags & FJ_TCP_ACK) {
 		/* Second, check for an ACK: answered with a RST, unless it
 		 * brings back one of our SYN cookies. */
-		struct fj_tcp_flow *f = cookie_ack(s, l, ip->src, th);
+		struct fj_tcp_flow *f = cookie_ack(s, l, e, th);
 		if (f != NULL) {
-			struct fj_tcp_key key = { ip->src, ip->dst, th->sport, th->dport };
 			m = tcp_payload_only(m, hdr_end, len);
-			cookie_complete(s, f, m, &key, th, len);
+			cookie_complete(s, f, m, e, th, len);
 			return;
 		}
-		tcp_send_rst(s, ip->src, th, tcp_seg_len(th, len));
+		tcp_send_rst(s, e, th, tcp_seg_len(th, len));
 	} else if (th->flags & FJ_TCP_SYN) {
 		/* Third, check for a SYN: the passive open (the security
 		 * check has nothing to compare: no IP security options). */
-		tcp_passive_open(s, l, ip, th);
+		tcp_passive_open(s, l, e, th);
 	}
 	/* Fourth, other control or text: dropped. */
 	rte_pktmbuf_free(m);
@@ -277,7 +278,8 @@ tcp_syn_sent_input(struct fj_tcp_flow *f, const struct fj_tcp_hdr *th)
 	/* First, check the ACK bit: an ACK of anything but our SYN
 	 * (SEG.ACK =< ISS or > SND.NXT) is answered with a RST. */
 	if ((th->flags & FJ_TCP_ACK) && !ack_ok) {
-		tcp_send_rst(s, f->key.raddr, th, 0); /* never answers a RST */
+		struct fj_tcp_ends e = tcp_flow_ends(f);
+		tcp_send_rst(s, &e, th, 0); /* never answers a RST */
 		return;
 	}
 	/* Second, check the RST bit: with the ACK of our SYN the connection

@@ -173,14 +173,14 @@ seg_alloc(struct fj_stack *s, size_t size, uint8_t **p)
  * header carries the pseudo-header sum and the port finishes it. */
 static int
 seg_send(struct fj_stack *s, struct rte_mbuf *m, uint8_t *p, const struct fj_tcp_hdr *h,
-	 uint32_t raddr, uint32_t len)
+	 const struct fj_tcp_ends *e, uint32_t len)
 {
-	size_t hl = fj_tcp_build(p, h, s->ip, raddr, len, s->tx_tcp_csum);
+	size_t hl = fj_tcp_build_ph(p, h, tcp_pseudo(e), len, s->tx_tcp_csum);
 
 	if (s->tx_tcp_csum)
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
 	s->c.tcp_tx++;
-	return fj_ipv4_output(s, m, raddr, FJ_IP_PROTO_TCP);
+	return tcp_ip_output(s, m, e);
 }
 
 /*
@@ -271,7 +271,7 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 		/* RFC 9293 §3.7.1 and RFC 7323 §2.2: our MSS and window shift
 		 * (on a SYN-ACK only if the peer's SYN had one). */
 		h.o.has_mss = true;
-		h.o.mss = (uint16_t)(s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN);
+		h.o.mss = tcp_mss_link(s, f->v6);
 		if (f->rcv_ws) {
 			h.o.has_ws = true;
 			h.o.ws = f->rcv_ws;
@@ -282,7 +282,7 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 		sack_blocks(f, &h.o);
 		/* Blocks ride only in the room a segment leaves under the MTU
 		 * (RFC 6691: the MSS does not count options). */
-		uint32_t room = s->mtu - FJ_IPV4_HDR_LEN - FJ_TCP_HDR_LEN;
+		uint32_t room = tcp_mss_link(s, f->v6);
 		room = room > len ? room - len : 0;
 		while (h.o.nsack > 0 && fj_tcp_opts_len(&h.o) > room)
 			h.o.nsack--;
@@ -316,22 +316,23 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 	if (!f->output_due)
 		tcp_update_due(f, false);
 	fj_wheel_cancel(&T(s)->wheel, &f->delack);
+	struct fj_tcp_ends e = tcp_flow_ends(f);
 	if (!refs) {
-		int rc = seg_send(s, m, p, &h, f->key.raddr, len);
+		int rc = seg_send(s, m, p, &h, &e, len);
 		return rc < 0 ? rc : (int32_t)len;
 	}
 	/* Referenced payload: the header holds the pseudo-header's sum, and
 	 * the port or the sum over the chain finishes it. */
-	fj_tcp_build(p, &h, s->ip, f->key.raddr, len, true);
+	uint32_t ph = tcp_pseudo(&e);
+	fj_tcp_build_ph(p, &h, ph, len, true);
 	if (len > f->mss) {
 		/* TSO (send_new asks for more than one MSS only when the port
 		 * cuts): the port repeats the header, options included, on
 		 * every MSS of payload; the pseudo-header sum leaves the length
 		 * out, as DPDK has it. */
-		uint16_t ph = (uint16_t)~fj_csum_fold(fj_csum_pseudo(s->ip, f->key.raddr,
-								    FJ_IP_PROTO_TCP, 0));
-		p[16] = (uint8_t)(ph >> 8);
-		p[17] = (uint8_t)ph;
+		uint16_t c = (uint16_t)~fj_csum_fold(ph);
+		p[16] = (uint8_t)(c >> 8);
+		p[17] = (uint8_t)c;
 		fj_tx_l4_csum(m, RTE_MBUF_F_TX_TCP_CKSUM, (uint16_t)hl);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
 		m->tso_segsz = (uint16_t)(f->mss - s->tso_short);
@@ -342,7 +343,7 @@ tcp_send_segment(struct fj_tcp_flow *f, uint32_t seq, uint8_t flags, uint32_t le
 		seg_csum_chain(m, p, (uint32_t)hl + len);
 	}
 	s->c.tcp_tx++;
-	int rc = fj_ipv4_output(s, m, f->key.raddr, FJ_IP_PROTO_TCP);
+	int rc = tcp_ip_output(s, m, &e);
 	return rc < 0 ? rc : (int32_t)len;
 }
 
@@ -456,7 +457,7 @@ send_new(struct fj_tcp_flow *f, uint32_t room)
 	 * up to an IP datagram's 64 KiB; the port cuts it (RFC 9293 §3.7.1:
 	 * each piece it sends is at most the MSS). */
 	uint32_t seg_max = f->mss;
-	if (f->s->tx_tso) {
+	if (tcp_tso(f)) {
 		uint32_t big = f->s->tso_max;
 		if (f->s->tso_pieces)
 			big = RTE_MIN(big, (uint32_t)f->s->tso_pieces * (f->mss - f->s->tso_short));
@@ -551,7 +552,7 @@ sack_recovery_output(struct fj_tcp_flow *f)
 static bool
 tso_defer(const struct fj_tcp_flow *f, uint32_t inflight, uint32_t wnd, uint32_t data_end)
 {
-	if (!f->s->tx_tso || inflight < 4u * f->mss || !fj_seq_lt(f->snd_nxt, data_end))
+	if (!tcp_tso(f) || inflight < 4u * f->mss || !fj_seq_lt(f->snd_nxt, data_end))
 		return false;
 	uint32_t room = wnd - inflight, left = data_end - f->snd_nxt;
 	return room < left && room < RTE_MIN(wnd / 3, f->s->tso_max);
@@ -673,7 +674,8 @@ tcp_output(struct fj_tcp_flow *f)
 
 /* RFC 9293 §3.10.7.1: a reset for a segment that has no connection. */
 void
-tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, uint32_t seglen)
+tcp_send_rst(struct fj_stack *s, const struct fj_tcp_ends *e, const struct fj_tcp_hdr *th,
+	     uint32_t seglen)
 {
 	struct fj_tcp_hdr h = { .sport = th->dport, .dport = th->sport };
 
@@ -686,21 +688,21 @@ tcp_send_rst(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *th, ui
 		h.ack = th->seq + seglen;
 		h.flags = FJ_TCP_RST | FJ_TCP_ACK;
 	}
-	if (tcp_send_stateless(s, raddr, &h) == 0)
+	if (tcp_send_stateless(s, e, &h) == 0)
 		s->c.tcp_rst_tx++;
 }
 
 /* A segment without payload that belongs to no flow (a RST, a cookie's
  * SYN-ACK). */
 int
-tcp_send_stateless(struct fj_stack *s, uint32_t raddr, const struct fj_tcp_hdr *h)
+tcp_send_stateless(struct fj_stack *s, const struct fj_tcp_ends *e, const struct fj_tcp_hdr *h)
 {
 	uint8_t *p;
 	struct rte_mbuf *m = seg_alloc(s, FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h->o), &p);
 
 	if (m == NULL)
 		return -ENOBUFS;
-	seg_send(s, m, p, h, raddr, 0);
+	seg_send(s, m, p, h, e, 0);
 	return 0;
 }
 
