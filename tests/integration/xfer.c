@@ -9,7 +9,7 @@
  *                    K = --seed), then closed by us first
  *   --sink DIR       every accepted connection's bytes are stored in
  *                    DIR/sink-N until the peer closes; then we close
- *   --get IP N       the client of a --source: connects to IP, asks for N
+ *   --get IP N       the client of a --source: connects to IP (v4 or v6), asks for N
  *                    bytes, checks every byte of the stream (--seed) and
  *                    its end, prints "get N bytes OK" (or FAILED), exits
  *
@@ -290,11 +290,15 @@ main(int argc, char **argv)
 	if (get_ip != NULL) {
 		struct in_addr in;
 		static struct conn getter;
-		if (inet_pton(AF_INET, get_ip, &in) != 1) {
+		struct fj_addr to = { .port = (uint16_t)port };
+		if (inet_pton(AF_INET, get_ip, &in) == 1) {
+			to.ip = ntohl(in.s_addr);
+		} else if (inet_pton(AF_INET6, get_ip, to.ip6) == 1) {
+			to.family = FJ_AF_INET6;
+		} else {
 			fprintf(stderr, "fj-xfer: bad address %s\n", get_ip);
 			return 2;
 		}
-		struct fj_addr to = { .ip = ntohl(in.s_addr), .port = (uint16_t)port };
 		getter.want = get_size;
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
