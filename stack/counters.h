@@ -32,7 +32,8 @@
 	X(tcp_rx) X(tcp_tx) X(tcp_rx_bytes) X(tcp_tx_bytes)                         \
 	X(tcp_passive_opens) X(tcp_active_opens) X(tcp_established)                 \
 	X(tcp_flows_closed) X(tcp_rst_rx) X(tcp_rst_tx)                             \
-	X(tcp_retransmits) X(tcp_fast_retransmits) X(tcp_window_probes)             \
+	X(tcp_retransmits) X(tcp_rto_timeouts) X(tcp_fast_retransmits)             \
+	X(tcp_window_probes)                                                        \
 	X(tcp_challenge_acks) X(tcp_out_of_window) X(tcp_ooo_dropped)               \
 	X(tcp_syn_dropped) X(tcp_paws_rejected)                                     \
 	X(tcp_syncookies_sent) X(tcp_syncookies_ok) X(tcp_syncookies_failed)        \

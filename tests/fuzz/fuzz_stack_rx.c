@@ -10,7 +10,9 @@
  * sequences of segments drive TCP connections; with flag 0x80 the harness
  * writes into a TCP segment the sequence and acknowledgement numbers the
  * stack last asked for (and fixes the checksum), so that the fuzzer gets
- * past the handshake and into every state. Whatever the stack sends is
+ * past the handshake and into every state, over IPv4 or IPv6; with flags
+ * 0x60 both set the frame arrives as a chain of two segments (as a port's
+ * LRO or GRO would hand it up), cut in its middle. Whatever the stack sends is
  * checked to be a well-formed frame, and after each input every mbuf is
  * back in the pool except those waiting on ARP resolution or held in TCP
  * queues: no crash, no leak.
@@ -84,6 +86,20 @@ sink(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 			    !(fj_ip6_eq(&ip6.src, &S.ip6[0].a) || fj_ip6_eq(&ip6.src, &S.ip6[1].a))) {
 				fprintf(stderr, "bad IPv6 sent\n");
 				abort();
+			}
+			if (ip6.proto == FJ_IP_PROTO_TCP) {
+				/* TCP over IPv6, never in fragments, valid. */
+				struct fj_tcp_hdr th;
+				uint32_t tl = (uint32_t)FJ_IPV6_HDR_LEN + ip6.payload_len - ip6.l4_off;
+				uint32_t ph = fj_csum_pseudo6(&ip6.src, &ip6.dst, 0, FJ_IP_PROTO_TCP);
+				if (ip6.frag ||
+				    fj_tcp_parse_ph(f + 14 + ip6.l4_off, tl, ph, false, &th) != FJ_OK) {
+					fprintf(stderr, "bad TCP over IPv6 sent: %u bytes\n", tl);
+					abort();
+				}
+				peer_seq = th.ack;
+				peer_ack = th.seq + (tl - th.hdr_len) + !!(th.flags & FJ_TCP_SYN) +
+					   !!(th.flags & FJ_TCP_FIN);
 			}
 		}
 		if (e.type == FJ_ETH_P_IPV4) {
@@ -215,6 +231,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t[17] = (uint8_t)c;
 		}
 	}
+	if ((flags & 0x80) && size - 1 >= 14 + 40 + 20 && p[12] == 0x86 && p[13] == 0xdd &&
+	    p[14 + 6] == FJ_IP_PROTO_TCP) {
+		/* The same over IPv6 (TCP right behind the fixed header). */
+		uint8_t *t = p + 14 + 40;
+		uint32_t tl = (uint32_t)(p[18] << 8 | p[19]);
+		if (tl >= 20 && tl <= size - 1 - 14 - 40) {
+			uint32_t v[2] = { peer_seq, peer_ack };
+			for (int k = 0; k < 2; k++)
+				for (int b = 0; b < 4; b++)
+					t[4 + 4 * k + b] = (uint8_t)(v[k] >> (24 - 8 * b));
+			t[16] = t[17] = 0;
+			struct fj_ip6 src, dst;
+			memcpy(src.b, p + 14 + 8, 16);
+			memcpy(dst.b, p + 14 + 24, 16);
+			uint16_t c = fj_csum_fold(
+				fj_csum_add(fj_csum_pseudo6(&src, &dst, tl, FJ_IP_PROTO_TCP), t, tl));
+			t[16] = (uint8_t)(c >> 8);
+			t[17] = (uint8_t)c;
+		}
+	}
+	if ((flags & 0x60) == 0x60 && m->data_len >= 2) {
+		/* A chain: the second half moves to a segment of its own. */
+		struct rte_mbuf *m2 = rte_pktmbuf_alloc(S.mp);
+		uint16_t half = (uint16_t)(m->data_len / 2), rest = (uint16_t)(m->data_len - half);
+		if (m2 == NULL)
+			abort();
+		memcpy(rte_pktmbuf_append(m2, rest), p + half, rest);
+		rte_pktmbuf_trim(m, rest);
+		if (rte_pktmbuf_chain(m, m2) < 0)
+			abort();
+	}
 	struct fj_stack *S1 = S.g->shard[1];
 	S.promisc = S1->promisc = flags & 1;
 	fj_steer_burst(&S, &m, 1);
@@ -245,7 +292,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * its owner) */
 	for (unsigned i = 0; i < 2; i++) {
 		struct fj_stack *s = S.g->shard[i];
-		held += s->neigh.nq + s->nd.nq + fj_tcp_mbufs_held(s) + fj_reasm_mbufs_held(s);
+		/* (by segment: a chained frame is several) */
+		for (uint16_t k = 0; k < s->neigh.nq; k++)
+			held += ((struct rte_mbuf *)s->neigh.q[k].pkt)->nb_segs;
+		for (uint16_t k = 0; k < s->nd.nq; k++)
+			held += ((struct rte_mbuf *)s->nd.q[k].pkt)->nb_segs;
+		held += fj_tcp_mbufs_held(s) + fj_reasm_mbufs_held(s);
 		used += rte_mempool_in_use_count(s->mp);
 	}
 	if (used != held) {

@@ -47,7 +47,8 @@ struct fj_tcp_key {
 /* An IPv6 flow's key (36 bytes, in its own table: IPv4 lookups keep
  * their 12-byte key). */
 struct fj_tcp_key6 {
-	struct fj_ip6 raddr, laddr;
+	_Alignas(4) struct fj_ip6 raddr; /* rte_jhash reads keys by the word */
+	struct fj_ip6 laddr;
 	uint16_t rport, lport;
 };
 
@@ -202,7 +203,8 @@ bool fj_tcp_icmp_error(struct fj_stack *s, const struct fj_icmp_error *e);
 /* The same for an ICMPv6 error (RFC 4443 §3; packet too big: RFC 8201). */
 struct fj_icmp6_error;
 bool fj_tcp_icmp6_error(struct fj_stack *s, const struct fj_icmp6_error *e);
-/* Packet buffers the flows hold (queues), for leak checks. */
+/* Packet buffers (segments) the flows hold in their queues, for leak
+ * checks. */
 unsigned fj_tcp_mbufs_held(struct fj_stack *s);
 
 /* The flow API's calls on the direct backend (backend.h). */

@@ -458,8 +458,15 @@ fj_tcp_mbufs_held(struct fj_stack *s)
 {
 	unsigned n = 0;
 
-	for (const struct fj_tcp_flow *f = T(s)->all; f != NULL; f = f->lnext)
-		n += f->sndq.n + f->rcvq.n + f->nooo;
+	/* (by segment: a coalesced segment, or a chain written, is several) */
+	for (const struct fj_tcp_flow *f = T(s)->all; f != NULL; f = f->lnext) {
+		for (uint16_t i = 0; i < f->sndq.n; i++)
+			n += f->sndq.m[(f->sndq.head + i) % FJ_TCP_QUEUE]->nb_segs;
+		for (uint16_t i = 0; i < f->rcvq.n; i++)
+			n += f->rcvq.m[(f->rcvq.head + i) % FJ_TCP_QUEUE]->nb_segs;
+		for (uint8_t i = 0; i < f->nooo; i++)
+			n += f->ooo[i].m->nb_segs;
+	}
 	return n;
 }
 

@@ -64,6 +64,7 @@ rtx_data(struct fj_tcp_flow *f)
 	f->nsb = 0;
 	fj_rtt_backoff(&f->rtt);
 	f->s->c.tcp_retransmits++;
+	f->s->c.tcp_rto_timeouts++;
 	tcp_output(f);
 	tcp_arm_rtx(f);
 }
