@@ -5,7 +5,10 @@
  * neighbour states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE) and their
  * timers (§7.3, §10), the bounded queue of output waiting on resolution,
  * DAD probes answered (RFC 4862 §5.4.3), ICMPv6 echo (RFC 4443 §4), and
- * router advertisements (§6.3.4, RFC 4862 §5.5.3), fragments, UDP.
+ * router advertisements (§6.3.4, RFC 4862 §5.5.3), fragments, UDP; and
+ * TCP over IPv6 (RFC 9293 with RFC 8200 §8): the IPv6 pseudo-header, the
+ * MSS of the IPv6 headers, packet too big lowering a flow's segments
+ * (RFC 8201), ICMPv6 hard errors ending a connect.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -552,10 +555,294 @@ test_packet_too_big_and_udp_errors(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_icmp_error_ignored"), 2);
 }
 
+/* ------------------------------------------------------ TCP over IPv6 */
+
+#define P6PORT 40000
+
+/* A TCP segment from PEER6:P6PORT (or @sport) to US6:@dport; its frame
+ * length. */
+static uint32_t
+mk_tcp6(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+	const struct fj_tcp_opts *o, const char *data)
+{
+	struct fj_tcp_hdr h = { .sport = sport ? sport : P6PORT, .dport = dport, .seq = seq,
+				.ack = ack, .flags = flags, .wnd = 65535 };
+	uint32_t n = data ? (uint32_t)strlen(data) : 0;
+	if (o)
+		h.o = *o;
+	size_t hl = FJ_TCP_HDR_LEN + fj_tcp_opts_len(&h.o);
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV6);
+	memcpy(f + 54 + hl, data ? data : "", n);
+	fj_tcp_build_ph(f + 54, &h, fj_csum_pseudo6(&PEER6, &US6, 0, FJ_IP_PROTO_TCP), n, false);
+	fj_ipv6_build(f + 14, &PEER6, &US6, FJ_IP_PROTO_TCP, (uint16_t)(hl + n), 64, 0);
+	return (uint32_t)(54 + hl + n < 60 ? 60 : 54 + hl + n);
+}
+
+static void
+peer_tcp6(struct fixture *fx, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+	  const struct fj_tcp_opts *o, const char *data)
+{
+	uint8_t f[1600];
+	fj_stack_input(fx->stack, f, mk_tcp6(f, 0, dport, seq, ack, flags, o, data));
+}
+
+/* The next frame as a TCP segment over IPv6 from US6 to PEER6, its
+ * checksum over the IPv6 pseudo-header checked; its payload and length. */
+static struct fj_tcp_hdr
+expect_tcp6(struct fixture *fx, uint8_t flags, const uint8_t **pl, uint32_t *plen)
+{
+	uint32_t flen;
+	const uint8_t *f = next_frame(fx, &flen);
+	struct fj_ipv6 ip;
+	struct fj_tcp_hdr h;
+	assert_int_equal(f[12] << 8 | f[13], FJ_ETH_P_IPV6);
+	assert_int_equal(fj_ipv6_parse(f + 14, flen - 14, &ip), FJ_OK);
+	assert_int_equal(ip.proto, FJ_IP_PROTO_TCP);
+	assert_false(ip.frag);
+	assert_true(fj_ip6_eq(&ip.src, &US6) && fj_ip6_eq(&ip.dst, &PEER6));
+	uint32_t tl = 40u + ip.payload_len - ip.l4_off;
+	assert_int_equal(fj_tcp_parse_ph(f + 14 + ip.l4_off, tl,
+					 fj_csum_pseudo6(&ip.src, &ip.dst, 0, FJ_IP_PROTO_TCP),
+					 false, &h),
+			 FJ_OK);
+	assert_int_equal(h.flags & ~PSH, flags & ~PSH); /* (PSH as it comes) */
+	if (pl)
+		*pl = f + 14 + ip.l4_off + h.hdr_len;
+	if (plen)
+		*plen = tl - h.hdr_len;
+	return h;
+}
+
+/* A TCP echo on the fixture's stack that remembers its flow and closes
+ * on EOF. */
+static struct fj_flow *echo6_flow;
+static int echo6_events;
+
+static void
+echo6(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	(void)arg;
+	echo6_flow = f;
+	echo6_events++;
+	for (;;) {
+		switch (fj_flow_read(f, &b)) {
+		case FJ_DATA:
+			assert_int_equal(fj_flow_write(f, b), 0);
+			break;
+		case FJ_AGAIN:
+			return;
+		default:
+			fj_flow_close(f);
+			echo6_flow = NULL;
+			return;
+		}
+	}
+}
+
+static const struct fj_tcp_opts SYN_OPTS = { .has_mss = true, .mss = 1440, .sack_perm = true };
+
+/* The peer opens to @port: its SYN (peer ISS 1000), our SYN-ACK (its MSS
+ * option checked), its ACK. Our ISS + 1; what the ACK made is left. */
+static uint32_t
+handshake6(struct fixture *fx, uint16_t port)
+{
+	peer_tcp6(fx, port, 1000, 0, SYN, &SYN_OPTS, NULL);
+	struct fj_tcp_hdr sa = expect_tcp6(fx, SYN | ACK, NULL, NULL);
+	assert_int_equal(sa.ack, 1001);
+	/* RFC 8200 §8.3: the link's MTU less 40 and 20. */
+	assert_true(sa.o.has_mss);
+	assert_int_equal(sa.o.mss, 1500 - 40 - 20);
+	assert_true(sa.o.sack_perm);
+	peer_tcp6(fx, port, 1001, sa.seq + 1, ACK, NULL, NULL);
+	return sa.seq + 1;
+}
+
+/* A passive open over IPv6, data echoed both ways, the close; the flow
+ * reports its peer's IPv6 address; a SYN to a closed port is refused
+ * with a RST; a segment with a bad checksum is a counted drop. */
+static void
+test_tcp_over_ipv6(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_knows_us(fx);
+	echo6_flow = NULL;
+	echo6_events = 0;
+	assert_non_null(fj_listen_tcp(fx->stack, 7, echo6, NULL));
+	uint32_t iss1 = handshake6(fx, 7);
+	expect_nothing(fx);
+	assert_non_null(echo6_flow);
+	struct fj_addr a = fj_flow_peer(echo6_flow);
+	assert_int_equal(a.family, FJ_AF_INET6);
+	assert_memory_equal(a.ip6, PEER6.b, 16);
+	assert_int_equal(a.port, P6PORT);
+
+	peer_tcp6(fx, 7, 1001, iss1, ACK | PSH, NULL, "hello over ipv6");
+	const uint8_t *pl;
+	uint32_t plen;
+	struct fj_tcp_hdr h = expect_tcp6(fx, ACK | PSH, &pl, &plen);
+	assert_int_equal(h.seq, iss1);
+	assert_int_equal(h.ack, 1001 + 15);
+	assert_int_equal(plen, 15);
+	assert_memory_equal(pl, "hello over ipv6", 15);
+	expect_nothing(fx);
+
+	/* A bad checksum (the IPv4 pseudo-header's sum would not match it
+	 * either): dropped, counted, nothing sent. */
+	uint8_t f[256];
+	uint32_t n = mk_tcp6(f, 0, 7, 1016, iss1 + 15, ACK, NULL, "x");
+	f[54 + 16] ^= 0x40;
+	fj_stack_input(fx->stack, f, n);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_tcp_checksum"), 1);
+
+	/* The peer closes; the echo closes; LAST-ACK, then CLOSED. */
+	peer_tcp6(fx, 7, 1016, iss1 + 15, FIN | ACK, NULL, NULL);
+	h = expect_tcp6(fx, ACK, NULL, NULL); /* the FIN's, before the echo hears */
+	assert_int_equal(h.ack, 1017);
+	h = expect_tcp6(fx, FIN | ACK, NULL, NULL);
+	assert_int_equal(h.seq, iss1 + 15);
+	assert_int_equal(h.ack, 1017);
+	peer_tcp6(fx, 7, 1017, iss1 + 16, ACK, NULL, NULL);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_flows_closed"), 1);
+
+	/* RFC 9293 §3.10.7.1: nobody listens on port 9. */
+	peer_tcp6(fx, 9, 7000, 0, SYN, &SYN_OPTS, NULL);
+	h = expect_tcp6(fx, RST | ACK, NULL, NULL);
+	assert_int_equal(h.seq, 0);
+	assert_int_equal(h.ack, 7001);
+	expect_nothing(fx);
+}
+
+/* Port 20 here: writes 4,000 bytes once connected. */
+static void
+writer6(struct fj_flow *f, void *arg)
+{
+	struct fj_buf *b;
+	(void)arg;
+	if (echo6_events++ == 0) {
+		b = fj_buf_alloc(fj_flow_stack(f), 4000);
+		assert_non_null(b);
+		memset(fj_buf_data(b), 'w', fj_buf_len(b));
+		assert_int_equal(fj_flow_write(f, b), 0);
+	}
+	while (fj_flow_read(f, &b) == FJ_DATA)
+		fj_buf_free(b);
+}
+
+/* RFC 8201 §4: a router's packet too big (1,280) about one of our
+ * segments lowers the flow's segment size to 1,280 - 40 - 20, and what is
+ * in flight goes again at once at that size; one below IPv6's minimum is
+ * ignored (RFC 8021), as is one quoting a segment already acknowledged
+ * (RFC 5927 §4.1). */
+static void
+test_tcp_ipv6_packet_too_big(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_knows_us(fx);
+	echo6_events = 0;
+	struct fj_ip6 router;
+	fj_ip6_parse_text("2001:db8::fe", &router);
+	assert_non_null(fj_listen_tcp(fx->stack, 20, writer6, NULL));
+	uint32_t iss1 = handshake6(fx, 20);
+	fj_stack_poll(fx->stack);
+	uint8_t ours[2048];
+	uint32_t plen, flen = fx->out[fx->seen].len;
+	memcpy(ours, fx->out[fx->seen].b, flen);
+	struct fj_tcp_hdr h = expect_tcp6(fx, ACK, NULL, &plen);
+	assert_int_equal(h.seq, iss1);
+	assert_int_equal(plen, 1440);
+	h = expect_tcp6(fx, ACK, NULL, &plen);
+	assert_int_equal(plen, 1440);
+	h = expect_tcp6(fx, ACK | PSH, NULL, &plen);
+	assert_int_equal(plen, 4000 - 2 * 1440);
+	expect_nothing(fx);
+
+	peer_icmp6_error(fx, &router, FJ_ICMP6_PKT_TOO_BIG, 0, 1200, ours);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_pmtu_updates"), 0);
+	peer_icmp6_error(fx, &router, FJ_ICMP6_PKT_TOO_BIG, 0, 1280, ours);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_pmtu_updates"), 1);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_pmtu_updates"), 1);
+	uint32_t seq = iss1, left = 4000;
+	while (left > 0) {
+		h = expect_tcp6(fx, left <= 1220 ? ACK | PSH : ACK, NULL, &plen);
+		assert_int_equal(h.seq, seq);
+		assert_int_equal(plen, RTE_MIN(left, 1220u));
+		seq += plen;
+		left -= plen;
+	}
+	expect_nothing(fx);
+	/* Everything acknowledged: a late packet too big quoting the first
+	 * segment is about nothing in flight. */
+	peer_tcp6(fx, 20, 1001, iss1 + 4000, ACK, NULL, NULL);
+	peer_icmp6_error(fx, &router, FJ_ICMP6_PKT_TOO_BIG, 0, 1280, ours);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_pmtu_updates"), 1);
+	expect_nothing(fx);
+}
+
+static void
+client6(struct fj_flow *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	echo6_events++;
+}
+
+/* An active open over IPv6 from our global address: the SYN carries the
+ * IPv6 MSS; a soft error (no route, RFC 4443 §3.1 code 0) is only
+ * recorded, port unreachable ends the connect at once with ECONNREFUSED
+ * (RFC 1122 §4.2.3.9), and an error quoting a sequence number we did not
+ * send is ignored (RFC 5927 §4.1). */
+static void
+test_tcp_ipv6_connect_and_icmp6_errors(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	peer_knows_us(fx);
+	echo6_events = 0;
+	struct fj_addr to = { .port = 80, .family = FJ_AF_INET6 };
+	memcpy(to.ip6, PEER6.b, 16);
+	struct fj_flow *c = fj_connect_tcp(fx->stack, &to, client6, NULL);
+	assert_non_null(c);
+	fj_stack_poll(fx->stack);
+	uint8_t syn[256];
+	uint32_t flen = fx->out[fx->seen].len;
+	memcpy(syn, fx->out[fx->seen].b, flen);
+	struct fj_tcp_hdr h = expect_tcp6(fx, SYN, NULL, NULL);
+	assert_int_equal(h.dport, 80);
+	assert_true(h.o.has_mss && h.o.mss == 1440);
+	assert_true(h.o.has_ts && h.o.sack_perm && h.o.has_ws);
+	peer_icmp6_error(fx, &PEER6, FJ_ICMP6_DEST_UNREACH, 0, 0, syn);
+	assert_int_equal(echo6_events, 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_icmp_aborts"), 0);
+	uint8_t forged[256];
+	memcpy(forged, syn, flen);
+	forged[54 + 7] ^= 0x10; /* another sequence number */
+	peer_icmp6_error(fx, &PEER6, FJ_ICMP6_DEST_UNREACH, FJ_ICMP6_PORT_UNREACH, 0, forged);
+	assert_int_equal(echo6_events, 0);
+	peer_icmp6_error(fx, &PEER6, FJ_ICMP6_DEST_UNREACH, FJ_ICMP6_PORT_UNREACH, 0, syn);
+	assert_int_equal(echo6_events, 1);
+	assert_int_equal(fj_flow_error(c), -ECONNREFUSED);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_icmp_aborts"), 1);
+	fj_flow_close(c);
+	expect_nothing(fx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tcp_over_ipv6, setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_ipv6_packet_too_big, setup_ipv6, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_ipv6_connect_and_icmp6_errors, setup_ipv6,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reply_waits_for_resolution_then_leaves,
 						setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_goes_stale_delay_probe_and_is_removed,

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "tcp/isn.h"
+#include "tcp/syncookie.h"
 #include "tcp/rtt.h"
 #include "tcp/tcp_seq.h"
 
@@ -103,6 +104,33 @@ test_isn_depends_on_tuple_key_and_clock(void **state)
 	assert_int_equal(fj_tcp_isn(k1, 0x0a000001, 7, 0x0a000002, 40000, 400), a + 100);
 }
 
+/* RFC 6528 over IPv6: all 128 bits of each address count, so two
+ * addresses whose words XOR to the same value still differ. */
+static void
+test_isn6_and_cookies6_take_whole_addresses(void **state)
+{
+	(void)state;
+	uint8_t k[16] = { 3 };
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, b[16], us[16] = { 0x20, 0x01, [15] = 2 };
+	/* b: a's first two words swapped (the same XOR fold) */
+	memcpy(b, a + 4, 4);
+	memcpy(b + 4, a, 4);
+	memcpy(b + 8, a + 8, 8);
+	uint32_t ia = fj_tcp_isn6(k, us, 7, a, 40000, 0);
+	assert_int_not_equal(ia, fj_tcp_isn6(k, us, 7, b, 40000, 0));
+	assert_int_equal(fj_tcp_isn6(k, us, 7, a, 40000, 400), ia + 100);
+	struct fj_cookie_tuple t = { .lport = 7, .rport = 40000, .peer_isn = 99, .v6 = true };
+	memcpy(t.laddr6, us, 16);
+	memcpy(t.raddr6, a, 16);
+	uint32_t c = fj_syncookie_make(k, &t, 1440, 1000);
+	assert_int_equal(fj_syncookie_check(k, &t, c, 1000), 1440);
+	memcpy(t.raddr6, b, 16);
+	assert_int_equal(fj_syncookie_check(k, &t, c, 1000), 0);
+	/* ...nor is it an IPv4 tuple's cookie */
+	t.v6 = false;
+	assert_int_equal(fj_syncookie_check(k, &t, c, 1000), 0);
+}
+
 int
 main(void)
 {
@@ -113,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_rto_is_clamped_and_backs_off),
 		cmocka_unit_test(test_siphash_matches_reference_vector),
 		cmocka_unit_test(test_isn_depends_on_tuple_key_and_clock),
+		cmocka_unit_test(test_isn6_and_cookies6_take_whole_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
