@@ -469,6 +469,13 @@ def test_tap_ipv6_two_shards():
             r = ns_run(env.ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", "-s", size, FJ_IP6,
                        check_rc=False)
             check(" 0% packet loss" in r.stdout, f"ping -6 -s {size}:\n{r.stdout}{r.stderr}")
+        # TCP over IPv6 is steered by its folded addresses and ports: 20
+        # connections spread over both shards.
+        tcp_client(env, "echo", 65536, 20, host=FJ_IP6)
+        opens = [telemetry(env.echo.prefix, f"/fjord/stack,{i}")["/fjord/stack"]
+                 ["tcp_passive_opens"] for i in range(2)]
+        check(sum(opens) == 20 and min(opens) > 0, f"passive opens per shard: {opens}")
+        log(f"TCP over IPv6: passive opens per shard {opens}")
         sizes = ",".join(str(x) for x in [1000, 3000, 60000] * 3)
         r = ns_run(env.ns, "python3", "-c", BIG_UDP_CLIENT, FJ_IP6, sizes, check_rc=False,
                    timeout=120)
@@ -752,6 +759,16 @@ def test_pmd_tso_to_vhost():
     256 MiB with every byte checked; the sender's counters show large
     segments and no retransmission (a TSO request the PMD dropped would
     have been resent)."""
+    tso_to_vhost(False)
+
+
+def test_pmd_tso6_to_vhost():
+    """The same over IPv6 (HOST_TSO6, gso_type TCPV6): the receiver takes
+    the coalesced IPv6 segments as chains."""
+    tso_to_vhost(True)
+
+
+def tso_to_vhost(v6):
     d = h.workdir()
     sock = os.path.join(d, "vu.sock")
     prefix = f"fjs_tsovu_{os.getpid()}"
@@ -761,9 +778,11 @@ def test_pmd_tso_to_vhost():
             h.cleanup_prefix(p)
         mem = ["--single-file-segments", "-m", "512", "--no-pci"]
         size = 256 << 20
+        six = (["--ip6", "2001:db8:9::1/64"], ["--ip6", "2001:db8:9::2/64"]) if v6 else ([], [])
         getter = Proc([XFER, "-l", "1", "--file-prefix", prefix + "g"] + mem +
-                      ["--vdev", f"net_vhost0,iface={sock},tso=1", "--", "--ip", "10.78.0.1/24",
-                       "--get", "10.78.0.2", str(size)], "get", prefix + "g")
+                      ["--vdev", f"net_vhost0,iface={sock},tso=1", "--", "--ip", "10.78.0.1/24"] +
+                      six[0] + ["--get", "2001:db8:9::2" if v6 else "10.78.0.2", str(size)],
+                      "get", prefix + "g")
         procs.append(getter)
         deadline = time.time() + 30
         while not os.path.exists(sock):
@@ -771,7 +790,8 @@ def test_pmd_tso_to_vhost():
             time.sleep(0.05)
         source = Proc([XFER, "-l", "0", "--file-prefix", prefix + "s"] + mem +
                       ["-d", h.PMD, "--vdev", f"net_fjord_vhost0,path={sock}", "--",
-                       "--ip", "10.78.0.2/24", "--source", "--msl", "1"], "source", prefix + "s")
+                       "--ip", "10.78.0.2/24"] + six[1] + ["--source", "--msl", "1"],
+                      "source", prefix + "s")
         procs.append(source)
         m = getter.wait_for(r"get (\d+) bytes (\w+)", 120)
         check(m.group(2) == "OK" and int(m.group(1)) == size, f"getter: {m.group(0)}\n{getter.tail()}")
@@ -964,9 +984,12 @@ def test_tcp_reset_and_refused():
 
 
 def test_tcp_pmd_echo():
-    """TCP echo through fjord's own PMD (tap -> testpmd -> vhost-user)."""
-    with Env("tcpp", mode="pmd") as env:
+    """TCP echo through fjord's own PMD (tap -> testpmd -> vhost-user),
+    over IPv4 and IPv6."""
+    with Env("tcpp", mode="pmd", echo_args=["--ip6", f"{FJ_IP6}/64"]) as env:
         tcp_client(env, "echo", 4 << 20, 4)
+        ipv6_link(env)
+        tcp_client(env, "echo", 4 << 20, 4, host=FJ_IP6)
 
 
 def test_tcp_socket_echo():
