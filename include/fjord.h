@@ -41,7 +41,7 @@ struct fj_buf;
  * An address and port of either family: IPv4's `ip` (host byte order) when
  * `family` is FJ_AF_INET (0, so that { ip, port } is an IPv4 one), IPv6's
  * `ip6` (network byte order, as inet_pton writes it) when FJ_AF_INET6.
- * UDP speaks both; TCP IPv4 only so far (an IPv6 address: -EAFNOSUPPORT).
+ * UDP and TCP speak both (a TCP listener takes either family on its port).
  */
 #define FJ_AF_INET 0
 #define FJ_AF_INET6 6

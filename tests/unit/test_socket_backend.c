@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -78,7 +81,7 @@ stop_when_up(struct fj_stack *s, void *arg)
 	}
 	if (udp_err == 0)
 		udp_err = fj_udp_error(sender, &udp_err_to);
-	if ((accepted == 2 && connected == 2 && udp_err != 0) || ++*turns == 200)
+	if ((accepted == 2 && connected == 3 && udp_err != 0) || ++*turns == 200)
 		fj_stack_stop(s);
 }
 
@@ -105,6 +108,13 @@ test_free_closes_every_listener_flow_and_endpoint(void **state)
 	struct fj_stack *s = fj_stack_from_args(&argc, &argv);
 	assert_non_null(s);
 	assert_string_equal(fj_stack_backend(s), "socket");
+	/* A kernel listener on [::1]: a connect over IPv6 reaches it. */
+	int l6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 3),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	assert_true(l6 >= 0);
+	assert_int_equal(bind(l6, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	assert_int_equal(listen(l6, 4), 0);
 	int before = open_fds();
 
 	assert_non_null(fj_listen_tcp(s, PORT, on_accepted, NULL));
@@ -114,22 +124,31 @@ test_free_closes_every_listener_flow_and_endpoint(void **state)
 	const struct fj_addr to = { .ip = 0x7f000001, .port = PORT };
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
 	assert_non_null(fj_connect_tcp(s, &to, on_connected, s));
+	struct fj_addr to6 = { .port = PORT + 3, .family = FJ_AF_INET6 };
+	memcpy(to6.ip6, &a6.sin6_addr, 16);
+	struct fj_flow *c6 = fj_connect_tcp(s, &to6, on_connected, s);
+	assert_non_null(c6);
 	int turns = 0;
 	assert_int_equal(fj_stack_every(s, 0.01, stop_when_up, &turns), 0);
 	assert_int_equal(fj_stack_run(s), 0);
 	assert_int_equal(accepted, 2);
-	assert_int_equal(connected, 2);
+	assert_int_equal(connected, 3);
+	struct fj_addr p6 = fj_flow_peer(c6);
+	assert_int_equal(p6.family, FJ_AF_INET6);
+	assert_memory_equal(p6.ip6, &a6.sin6_addr, 16);
+	assert_int_equal(p6.port, PORT + 3);
 	assert_int_equal(udp_err, -ECONNREFUSED);
 	assert_int_equal(udp_err_to.ip, 0x7f000001);
 	assert_int_equal(udp_err_to.port, PORT + 2);
 	assert_int_equal(fj_udp_error(sender, NULL), 0); /* told once */
-	assert_int_equal(fj_stack_counter(s, "tcp_flows"), 4);
-	/* listener, two endpoints, two connections and their two accepted ends */
-	assert_int_equal(open_fds(), before + 7);
+	assert_int_equal(fj_stack_counter(s, "tcp_flows"), 5);
+	/* listener, two endpoints, three connections and two accepted ends */
+	assert_int_equal(open_fds(), before + 8);
 
 	fj_stack_free(s);
 	/* EAL's own descriptors go with it too: nothing of ours is left. */
 	assert_true(open_fds() <= before);
+	close(l6);
 	free(argv);
 }
 
