@@ -17,6 +17,7 @@ struct fj_testport_cfg {
 	const char *ip;            /* "A.B.C.D/LEN" */
 	const char *gw;            /* NULL: none */
 	const char *ip6;           /* "ADDR/LEN", or NULL: the link-local one only */
+	uint8_t dad_transmits;     /* DAD probes per IPv6 address (0: none, unlike the stack's 1) */
 	uint8_t mac[6];
 	uint16_t mtu;              /* 0: 1500 */
 	/* Shards (0: one). Each is fj_stack_shard(s, i), fed by fj_stack_input

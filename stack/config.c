@@ -61,9 +61,12 @@ fj_stack_usage(FILE *out)
 		"                        where it has it, else steers in software\n"
 		"  --msl SECONDS         TCP maximum segment lifetime; TIME_WAIT is twice it\n"
 		"                        (default 30)\n"
+		"  --dad-transmits N     duplicate address detection probes per IPv6 address,\n"
+		"                        a second apart (RFC 4862; default 1, 0: none)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, ip6, gw6, net,\n"
 		"                        port, mtu,\n"
-		"                        msl, steer, promisc, csum_offload, tso, lro, gro,\n"
+		"                        msl, dad_transmits, steer, promisc, csum_offload,\n"
+		"                        tso, lro, gro,\n"
 		"                        turn_bytes, flow_queue_bytes); command-line\n"
 		"                        arguments win\n");
 }
@@ -113,6 +116,10 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "mtu") == 0) {
 		c->mtu = strtol(val, &end, 10);
 		if (*val == '\0' || *end || c->mtu < 576 || c->mtu > 9000)
+			goto bad;
+	} else if (strcmp(key, "dad-transmits") == 0 || strcmp(key, "dad_transmits") == 0) {
+		c->dad_transmits = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->dad_transmits < 0 || c->dad_transmits > 8)
 			goto bad;
 	} else if (strcmp(key, "msl") == 0) {
 		c->msl = strtol(val, &end, 10);
@@ -207,6 +214,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->port = (uint16_t)c->port;
 	s->mtu = (uint16_t)c->mtu;
 	s->msl_s = (uint32_t)c->msl;
+	s->dad_transmits = (uint8_t)c->dad_transmits;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->no_lro = c->no_lro;
@@ -302,7 +310,7 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 	for (int i = first; i < argc; i++) {
 		static const char *const keys[] = { "net", "ip", "gw", "ip6", "gw6", "port", "mtu",
-						    "msl", "steer",
+						    "msl", "steer", "dad-transmits",
 						    "turn-bytes", "flow-queue-bytes" };
 		const char *a = argv[i];
 		bool known = false;

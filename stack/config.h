@@ -26,12 +26,13 @@ struct fj_cfg {
 	unsigned nip6;
 	char gw6[64];
 	bool have_gw6;
-	long port, mtu, msl, turn_bytes, flow_queue_bytes;
+	long port, mtu, msl, turn_bytes, flow_queue_bytes, dad_transmits;
 	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro, no_gro;
 	bool have_ip, have_gw;
 };
 
 #define FJ_CFG_DEFAULTS { .net = "direct", .steer = "auto", .port = 0, .mtu = 1500, .msl = 30, \
+			 .dad_transmits = 1, \
 			 .turn_bytes = FJ_TURN_BYTES_DEFAULT, \
 			 .flow_queue_bytes = FJ_FLOW_QUEUE_BYTES_DEFAULT }
 

@@ -25,6 +25,7 @@
 	X(ip_fragmented) X(ip_frags_tx)                                             \
 	X(ip6_rx) X(ip6_tx) X(icmp6_rx) X(icmp6_tx) X(icmp6_echo_replies)           \
 	X(nd_ns_rx) X(nd_ns_tx) X(nd_na_rx) X(nd_na_tx) X(nd_ra_rx) X(ip6_slaac_addrs) \
+	X(ip6_dad_probes) X(ip6_dad_duplicates)                                    \
 	X(ip6_pmtu_updates)                                                         \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_replies) X(icmp_unreach_tx)               \
 	X(icmp_errors_rx) X(udp_icmp_errors)                                        \
@@ -68,6 +69,7 @@
 	X(REASM_TIMEOUT, "ip_reasm_timeout") /* a fragment of a datagram not complete in time */ \
 	X(ND_PENDING_FULL, "nd_pending_full") /* IPv6 output waiting on ND beyond its bound */ \
 	X(ND_TIMEOUT, "nd_timeout")       /* neighbour unreachable, waiting output dropped */ \
+	X(IP6_SRC_UNUSABLE, "ip6_source_unusable") /* output from an address found duplicate, or beyond the bound waiting for its DAD */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

@@ -45,9 +45,17 @@ struct fj_reasm;
 #define FJ_IP6_MAX 8      /* addresses: the link-local, --ip6's, advertised */
 #define FJ_IP6_PREFIXES 4 /* on-link prefixes from router advertisements */
 #define FJ_PMTU6_MAX 16   /* destinations with a smaller path MTU kept */
+#define FJ_DAD_HELD 16    /* datagrams waiting for their source's DAD, per shard */
+/* An address of ours and its duplicate address detection (RFC 4862
+ * §5.4): tentative until its probes went unanswered, then preferred (the
+ * only state that receives and sends); duplicate if another node has it. */
+enum fj_ip6_state { FJ_IP6_PREFERRED = 0, FJ_IP6_TENTATIVE, FJ_IP6_DUPLICATE };
 struct fj_ip6_pfx {
 	struct fj_ip6 a;
 	uint8_t plen;
+	uint8_t state;    /* enum fj_ip6_state */
+	uint8_t dad_left; /* probes still to send */
+	uint64_t dad_next;
 };
 
 struct fj_periodic {
@@ -143,6 +151,15 @@ struct fj_stack {
 	unsigned nprefix6;
 	struct fj_ip6 gw6;
 	bool has_gw6, gw6_configured;
+	uint8_t dad_transmits; /* --dad-transmits: DAD probes per address (0: none) */
+	bool rs_after_dad;     /* the router solicitation waits for the link-local */
+	/* Datagrams from a tentative address of ours, held until its DAD ends. */
+	struct {
+		struct rte_mbuf *m;
+		struct fj_ip6 next; /* the next hop */
+		uint16_t mtu;       /* fragments of at most this, or 0: whole */
+	} dad_held[FJ_DAD_HELD];
+	unsigned ndad_held;
 	uint32_t frag6_id; /* the next fragmented datagram's identification */
 	/* Path MTUs below the link's, from packet too big (RFC 8201). */
 	struct {

@@ -5,7 +5,8 @@
  * ICMPv6 echo (RFC 4443), and Neighbor Discovery (RFC 4861): solicitations
  * answered, neighbours resolved through the cache of nd.c, router
  * advertisements giving the default router, on-link prefixes and, for
- * autonomous /64 prefixes, an address (RFC 4862 §5.5.3, without DAD).
+ * autonomous /64 prefixes, an address (RFC 4862 §5.5.3); duplicate
+ * address detection for every address of ours (RFC 4862 §5.4).
  * Every shard answers what reaches its queue; what one learns of
  * neighbours and routers it tells the others.
  */
@@ -35,15 +36,32 @@ fj_ipv6_init(struct fj_stack *s)
 	s->ip6[0].plen = 64;
 	if (s->nip6 == 0)
 		s->nip6 = 1;
+	/* RFC 4862 §5.4: every address is tentative until its probes went
+	 * unanswered (shard 0 sends them and tells the others). */
+	for (unsigned i = 0; i < s->nip6; i++) {
+		s->ip6[i].state = s->dad_transmits ? FJ_IP6_TENTATIVE : FJ_IP6_PREFERRED;
+		s->ip6[i].dad_left = s->dad_transmits;
+		s->ip6[i].dad_next = 0;
+	}
 }
 
-static bool
-is_ours(const struct fj_stack *s, const struct fj_ip6 *a)
+/* Where @a is among our addresses, in any state (-1: not ours). */
+static int
+listed(const struct fj_stack *s, const struct fj_ip6 *a)
 {
 	for (unsigned i = 0; i < s->nip6; i++)
 		if (fj_ip6_eq(&s->ip6[i].a, a))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+/* An address of ours that is assigned (RFC 4862 §5.4: a tentative or
+ * duplicate one neither receives nor sends, Neighbor Discovery aside). */
+static bool
+is_ours(const struct fj_stack *s, const struct fj_ip6 *a)
+{
+	int i = listed(s, a);
+	return i >= 0 && s->ip6[i].state == FJ_IP6_PREFERRED;
 }
 
 /* Ours, all-nodes, or the solicited-node group of one of ours. */
@@ -83,12 +101,23 @@ fj_ipv6_mac_for_us(const struct fj_stack *s, const struct fj_mac *mac)
 static const struct fj_ip6 *
 select_source(const struct fj_stack *s, const struct fj_ip6 *dst)
 {
-	if (fj_ip6_is_link_local(dst) || fj_ip6_is_multicast(dst) || s->nip6 < 2)
+	int best = -1, rank = -1;
+
+	if (fj_ip6_is_link_local(dst) || fj_ip6_is_multicast(dst))
 		return &s->ip6[0].a;
-	for (unsigned i = 1; i < s->nip6; i++)
-		if (fj_ip6_prefix_eq(&s->ip6[i].a, dst, s->ip6[i].plen))
-			return &s->ip6[i].a;
-	return &s->ip6[1].a;
+	/* A preferred address first, then one in @dst's prefix. A tentative
+	 * one is no candidate for RFC 6724 §4, but it is the source its
+	 * datagrams will have: they wait for its DAD (fj_ipv6_output); a
+	 * duplicate is never a source. */
+	for (unsigned i = 1; i < s->nip6; i++) {
+		if (s->ip6[i].state == FJ_IP6_DUPLICATE)
+			continue;
+		int r = (s->ip6[i].state == FJ_IP6_PREFERRED ? 2 : 0) +
+			fj_ip6_prefix_eq(&s->ip6[i].a, dst, s->ip6[i].plen);
+		if (r > rank)
+			best = (int)i, rank = r;
+	}
+	return &s->ip6[best < 0 ? 0 : best].a;
 }
 
 const struct fj_ip6 *
@@ -177,6 +206,16 @@ send_ns(struct fj_stack *s, const struct fj_ip6 *target, const struct fj_mac *ma
 	const struct fj_ip6 *src = select_source(s, target);
 	uint8_t *p;
 
+	/* RFC 4862 §5.4: not from an address that is not yet ours; the
+	 * link-local one if it is, else no solicitation (what waits for it
+	 * waits on the cache's retries). */
+	if (!is_ours(s, src)) {
+		if (!is_ours(s, &s->ip6[0].a)) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		src = &s->ip6[0].a;
+	}
 	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, 40 + 32)) == NULL) {
 		rte_pktmbuf_free(m);
 		s->c.drops[FJ_DROP_NO_MBUF]++;
@@ -192,6 +231,109 @@ send_ns(struct fj_stack *s, const struct fj_ip6 *target, const struct fj_mac *ma
 		send_with_mac(s, m, &mm);
 	} else {
 		send_with_mac(s, m, mac);
+	}
+}
+
+/* ------------------------------------------------------ DAD */
+
+/* RFC 4862 §5.4.2: a probe for tentative @target, from the unspecified
+ * address to its solicited-node group, without our link-layer address. */
+static void
+send_dad_ns(struct fj_stack *s, const struct fj_ip6 *target)
+{
+	static const struct fj_ip6 unspecified;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
+	struct fj_ip6 dst = fj_ip6_solicited_node(target);
+	uint8_t *p;
+
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, 40 + 32)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.drops[FJ_DROP_NO_MBUF]++;
+		return;
+	}
+	size_t n = fj_nd_build_ns(p + 40, target, NULL);
+	rte_pktmbuf_trim(m, (uint16_t)(32 - n));
+	fj_icmp6_set_csum(p + 40, n, &unspecified, &dst);
+	fj_ipv6_build(p, &unspecified, &dst, FJ_IP_PROTO_ICMPV6, (uint16_t)n, ND_HOP_LIMIT, 0);
+	s->c.nd_ns_tx++;
+	s->c.ip6_tx++;
+	s->c.ip6_dad_probes++;
+	struct fj_mac mm = fj_ip6_multicast_mac(&dst);
+	send_with_mac(s, m, &mm);
+}
+
+static void send_rs(struct fj_stack *s);
+static void dad_release(struct fj_stack *s, const struct fj_ip6 *a, bool ours);
+
+/* What became of address @a (every shard keeps the same list). */
+struct dad_result {
+	struct fj_ip6 a;
+	uint8_t state;
+};
+
+static void
+dad_set(struct fj_stack *s, const struct dad_result *r)
+{
+	int i = listed(s, &r->a);
+
+	if (i < 0 || s->ip6[i].state != FJ_IP6_TENTATIVE)
+		return;
+	s->ip6[i].state = r->state;
+	s->ip6[i].dad_left = 0;
+	dad_release(s, &r->a, r->state == FJ_IP6_PREFERRED);
+	/* RFC 4861 §6.3.7's solicitation goes from the link-local address,
+	 * once it may be used. */
+	if (i == 0 && r->state == FJ_IP6_PREFERRED && s->rs_after_dad) {
+		s->rs_after_dad = false;
+		send_rs(s);
+	}
+}
+
+static void
+dad_msg(struct fj_stack *s, void *payload)
+{
+	dad_set(s, payload);
+}
+
+static void
+dad_set_all(struct fj_stack *s, const struct fj_ip6 *a, uint8_t state)
+{
+	struct dad_result r = { *a, state };
+
+	dad_set(s, &r);
+	if (s->g->n > 1)
+		fj_shard_post_others(s, dad_msg, &r, sizeof(r));
+}
+
+/* RFC 4862 §5.4.3-5.4.5: another node has tentative address @i (its
+ * advertisement, or its own probe): ours is not used. */
+static void
+dad_conflict(struct fj_stack *s, int i)
+{
+	char t[64];
+
+	s->c.ip6_dad_duplicates++;
+	FJ_STACK_LOG(WARNING, "IPv6 address %s is in use on the link (duplicate address "
+		     "detection): not used", fj_ip6_text(&s->ip6[i].a, t));
+	dad_set_all(s, &s->ip6[i].a, FJ_IP6_DUPLICATE);
+}
+
+/* Shard 0: the probes due, a second apart (RFC 4861 §10 RetransTimer);
+ * an address whose last probe went unanswered that long is preferred. */
+static void
+dad_tick(struct fj_stack *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->nip6; i++) {
+		struct fj_ip6_pfx *p = &s->ip6[i];
+		if (p->state != FJ_IP6_TENTATIVE || now < p->dad_next)
+			continue;
+		if (p->dad_left > 0) {
+			send_dad_ns(s, &p->a);
+			p->dad_left--;
+			p->dad_next = now + s->hz;
+			continue;
+		}
+		dad_set_all(s, &p->a, FJ_IP6_PREFERRED);
 	}
 }
 
@@ -250,6 +392,50 @@ ipv6_fragment(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *next,
 	return 0;
 }
 
+/* RFC 4862 §5.4: a tentative address sends nothing (Neighbor Discovery
+ * aside) until its DAD is over: a datagram from it waits here, a bounded
+ * few per shard, and leaves when the address is ours (a connect issued as
+ * the stack starts, say); from a duplicate address nothing leaves. */
+static int
+dad_hold(struct fj_stack *s, struct rte_mbuf *m, uint8_t state, const struct fj_ip6 *next,
+	 uint16_t mtu)
+{
+	if (state != FJ_IP6_TENTATIVE || s->ndad_held == FJ_DAD_HELD) {
+		fj_drop(s, m, FJ_DROP_IP6_SRC_UNUSABLE);
+		return -EADDRNOTAVAIL;
+	}
+	s->dad_held[s->ndad_held].m = m;
+	s->dad_held[s->ndad_held].next = *next;
+	s->dad_held[s->ndad_held++].mtu = mtu;
+	return 0;
+}
+
+/* DAD for @a is over: what waited for it leaves, or is dropped. */
+static void
+dad_release(struct fj_stack *s, const struct fj_ip6 *a, bool ours)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < s->ndad_held; i++) {
+		struct rte_mbuf *m = s->dad_held[i].m;
+		const uint8_t *h = rte_pktmbuf_mtod_offset(m, const uint8_t *, 0);
+		if (memcmp(h + 8, a->b, 16) != 0) {
+			s->dad_held[kept++] = s->dad_held[i];
+			continue;
+		}
+		if (!ours) {
+			fj_drop(s, m, FJ_DROP_IP6_SRC_UNUSABLE);
+			continue;
+		}
+		s->c.ip6_tx++;
+		if (s->dad_held[i].mtu)
+			ipv6_fragment(s, m, &s->dad_held[i].next, s->dad_held[i].mtu);
+		else
+			nd_output(s, m, &s->dad_held[i].next);
+	}
+	s->ndad_held = kept;
+}
+
 int
 fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 	       const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit)
@@ -287,6 +473,9 @@ fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 		m->ol_flags |= RTE_MBUF_F_TX_IPV6;
 	m->l2_len = FJ_ETH_HDR_LEN;
 	m->l3_len = FJ_IPV6_HDR_LEN;
+	int at = listed(s, src != NULL ? src : (const struct fj_ip6 *)(h + 8));
+	if (unlikely(at >= 0 && s->ip6[at].state != FJ_IP6_PREFERRED))
+		return dad_hold(s, m, s->ip6[at].state, next, frag ? mtu : 0);
 	s->c.ip6_tx++;
 	if (unlikely(frag))
 		return ipv6_fragment(s, m, next, mtu);
@@ -399,9 +588,13 @@ ra_apply(struct fj_stack *s, const struct ra_learnt *r)
 		if ((x->flags & FJ_ND_PREFIX_AUTO) && x->len == 64 && x->preferred <= x->valid) {
 			struct fj_ip6 a = x->prefix;
 			memcpy(a.b + 8, s->ip6[0].a.b + 8, 8);
-			if (!is_ours(s, &a) && s->nip6 < FJ_IP6_MAX) {
-				s->ip6[s->nip6].a = a;
-				s->ip6[s->nip6++].plen = 64;
+			if (listed(s, &a) < 0 && s->nip6 < FJ_IP6_MAX) {
+				struct fj_ip6_pfx *n = &s->ip6[s->nip6++];
+				n->a = a;
+				n->plen = 64;
+				n->state = s->dad_transmits ? FJ_IP6_TENTATIVE : FJ_IP6_PREFERRED;
+				n->dad_left = s->dad_transmits;
+				n->dad_next = 0;
 				s->c.ip6_slaac_addrs++;
 			}
 		}
@@ -428,11 +621,20 @@ nd_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8
 	switch (nd.type) {
 	case FJ_ND_NEIGHBOR_SOLICIT: {
 		s->c.nd_ns_rx++;
-		if (!is_ours(s, &nd.target)) {
+		bool dad = fj_ip6_is_unspecified(&ip->src);
+		int at = listed(s, &nd.target);
+		if (at < 0) {
 			fj_drop(s, m, FJ_DROP_NOT_FOR_US);
 			return;
 		}
-		bool dad = fj_ip6_is_unspecified(&ip->src);
+		if (s->ip6[at].state != FJ_IP6_PREFERRED) {
+			/* RFC 4862 §5.4.3: a tentative address is not answered
+			 * for; another node's probe for it is a duplicate. */
+			if (dad && s->ip6[at].state == FJ_IP6_TENTATIVE)
+				dad_conflict(s, at);
+			fj_drop(s, m, FJ_DROP_NOT_FOR_US);
+			return;
+		}
 		if (!dad && nd.has_sll) {
 			struct nd_learnt l = { ip->src, nd.sll, false, false, false };
 			nd_learn_all(s, &l);
@@ -451,7 +653,12 @@ nd_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, uint8
 	}
 	case FJ_ND_NEIGHBOR_ADVERT:
 		s->c.nd_na_rx++;
-		if (nd.has_tll && !is_ours(s, &nd.target)) {
+		int at = listed(s, &nd.target);
+		/* RFC 4862 §5.4.4: an advertisement for a tentative address
+		 * of ours: another node has it. */
+		if (at >= 0 && s->ip6[at].state == FJ_IP6_TENTATIVE)
+			dad_conflict(s, at);
+		if (nd.has_tll && at < 0) {
 			struct nd_learnt l = { nd.target, nd.tll, true,
 					       (nd.flags & FJ_ND_NA_SOLICITED) != 0,
 					       (nd.flags & FJ_ND_NA_OVERRIDE) != 0 };
@@ -717,12 +924,25 @@ void
 fj_ipv6_tick(struct fj_stack *s, uint64_t now)
 {
 	fj_nd_tick(&s->nd, now, tick_solicit, tick_drop, s);
+	if (s->id == 0)
+		dad_tick(s, now);
 }
 
 void
 fj_ipv6_start(struct fj_stack *s)
 {
-	/* RFC 4861 §6.3.7: a host asks for routers when it comes up. */
+	/* RFC 4861 §6.3.7: a host asks for routers when it comes up, from
+	 * its link-local address once that is no longer tentative. */
+	if (s->ip6[0].state == FJ_IP6_TENTATIVE) {
+		s->rs_after_dad = true;
+		return;
+	}
+	send_rs(s);
+}
+
+static void
+send_rs(struct fj_stack *s)
+{
 	struct rte_mbuf *m = rte_pktmbuf_alloc(s->mp);
 	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
 	uint8_t *p;
@@ -739,6 +959,9 @@ fj_ipv6_start(struct fj_stack *s)
 void
 fj_ipv6_close(struct fj_stack *s)
 {
+	for (unsigned i = 0; i < s->ndad_held; i++)
+		rte_pktmbuf_free(s->dad_held[i].m);
+	s->ndad_held = 0;
 	for (int i = 0; i < FJ_ND_MAX; i++)
 		if (s->nd.e[i].state != FJ_ND_FREE) {
 			void *pkts[FJ_ND_PENDING_PER_IP];

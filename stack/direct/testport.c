@@ -208,6 +208,7 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	memcpy(s->mac.b, cfg->mac, 6);
 	if (fj_stack_parse_addr(s, cfg->ip, cfg->gw, cfg->ip6) < 0)
 		goto fail;
+	s->dad_transmits = cfg->dad_transmits;
 	if (cfg->flow_queue_bytes)
 		s->flow_queue_bytes = cfg->flow_queue_bytes;
 	if (

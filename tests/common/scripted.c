@@ -214,7 +214,7 @@ echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
 }
 
 static int
-setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6)
+setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6, uint8_t dad)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
@@ -226,7 +226,7 @@ setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6)
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
 				       .holds = holds, .gro = gro,
-				       .ip6 = ipv6 ? "2001:db8::2/64" : NULL };
+				       .ip6 = ipv6 ? "2001:db8::2/64" : NULL, .dad_transmits = dad };
 	if (holds && fx->param != NULL) {
 		const struct holding *h = fx->param;
 		cfg.flow_queue_bytes = h->flow_queue_bytes;
@@ -243,13 +243,19 @@ setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6)
 static int
 setup_port(void **state, bool tso, bool holds, bool gro)
 {
-	return setup_port6(state, tso, holds, gro, false);
+	return setup_port6(state, tso, holds, gro, false, 0);
 }
 
 int
 setup_ipv6(void **state)
 {
-	return setup_port6(state, false, false, false, true);
+	return setup_port6(state, false, false, false, true, 0);
+}
+
+int
+setup_ipv6_dad(void **state)
+{
+	return setup_port6(state, false, false, false, true, 1);
 }
 
 /* A fresh fixture; a parameterised case's prestate becomes its param. */

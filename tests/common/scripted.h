@@ -127,6 +127,9 @@ int setup_gro(void **state);
 /* setup() with 2001:db8::2/64 beside the link-local address, and the
  * stack's IPv6 frames kept. */
 int setup_ipv6(void **state);
+/* The same with duplicate address detection (one probe an address, the
+ * stack's default; the fixtures above have none). */
+int setup_ipv6_dad(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);

@@ -113,6 +113,11 @@ class Env:
                 check(time.time() < deadline, "tap fj0 did not appear")
                 time.sleep(0.1)
             ns_run(self.ns, "ip", "addr", "add", f"{KERNEL_IP}/24", "dev", "fj0")
+            if mode == "tap":
+                # net_tap gives the kernel's interface fjord's own MAC, and
+                # so its link-local address: a MAC of its own first, or
+                # fjord's duplicate address detection finds it in use.
+                ns_run(self.ns, "ip", "link", "set", "fj0", "address", KERNEL_MAC)
             ns_run(self.ns, "ip", "link", "set", "fj0", "up")
         self.mac = None
         m = re.search(r"MAC ([0-9a-f:]{17})", self.echo.output(), re.I)
@@ -455,6 +460,24 @@ def test_tap_ipv6_ping_and_neighbours():
         check(c["udp_rx"] >= 12 and c["drop_udp_checksum"] == 0, f"counters: {c}")
         check(c["nd_ns_rx"] >= 2 and c["nd_na_tx"] >= 2, f"counters: {c}")
         check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
+
+
+def test_tap_ipv6_duplicate_address():
+    """RFC 4862 §5.4: the kernel already has 2001:db8::2 when fjord is
+    given it: fjord's duplicate address detection (three probes a second
+    apart here) hears the kernel's advertisement, says so and counts it;
+    its link-local address, unique, is used (the kernel's ping -6 to it is
+    answered)."""
+    with Env("dad", echo_args=["--ip6", f"{FJ_IP6}/64", "--dad-transmits", "3"]) as env:
+        ipv6_link(env, f"{FJ_IP6}/64")
+        env.echo.wait_for(r"IPv6 address 2001:db8::2 is in use on the link", 10)
+        ll = fjord_link_local(env.mac)
+        r = ns_run(env.ns, "ping", "-6", "-c", "2", "-i", "0.3", "-W", "3", f"{ll}%fj0",
+                   check_rc=False)
+        check(" 0% packet loss" in r.stdout, f"ping -6 {ll}:\n{r.stdout}{r.stderr}")
+        c = env.counters()
+        check(c["ip6_dad_duplicates"] == 1 and c["ip6_dad_probes"] >= 3, f"counters: {c}")
+        log(f"duplicate found after {c['ip6_dad_probes']} probes")
 
 
 def test_tap_ipv6_two_shards():
@@ -1266,6 +1289,8 @@ def test_tcp_ipv6_active_open_and_icmp6():
                 time.sleep(0.1)
             ns_run(ns, "sysctl", "-qw", f"net.ipv6.conf.fj{tag}.accept_dad=0")
             ns_run(ns, "ip", "addr", "add", f"{net}::1/64", "dev", f"fj{tag}", "nodad")
+            # (a MAC of its own: net_tap gives it the second fjord's)
+            ns_run(ns, "ip", "link", "set", f"fj{tag}", "address", "02:00:00:78:00:01")
             ns_run(ns, "ip", "link", "set", f"fj{tag}", "up")
             # The route's MTU, not the link's (the tap's own is fjord's to
             # set as its port starts): the router is the one to say 1,280.

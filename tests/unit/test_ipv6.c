@@ -24,6 +24,7 @@
 #include "stack.h"
 
 static struct fj_ip6 US6, PEER6, US_LL, PEER_LL;
+static const struct fj_ip6 ALL_NODES_T = { { 0xff, 0x02, [15] = 1 } };
 
 static void
 addrs(void)
@@ -835,10 +836,192 @@ test_tcp_ipv6_connect_and_icmp6_errors(void **state)
 	expect_nothing(fx);
 }
 
+/* ------------------------------------------------------ DAD */
+
+/* The next frame: a DAD probe (RFC 4862 §5.4.2) for @target, from the
+ * unspecified address to its solicited-node group, without a source
+ * link-layer address. */
+static void
+expect_dad_probe(struct fixture *fx, const struct fj_ip6 *target)
+{
+	struct fj_ip6 sn = fj_ip6_solicited_node(target);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, &mm, FJ_ND_NEIGHBOR_SOLICIT, &msg, &len);
+	struct fj_nd nd;
+	assert_true(fj_ip6_is_unspecified(&ip.src));
+	assert_true(fj_ip6_eq(&ip.dst, &sn));
+	assert_int_equal(ip.hop_limit, 255);
+	assert_int_equal(fj_nd_parse(msg, len, &ip, &nd), FJ_OK);
+	assert_true(fj_ip6_eq(&nd.target, target));
+	assert_false(nd.has_sll);
+}
+
+/* PEER solicits US6 from its own address; the answer, if any. */
+static void
+peer_solicits_us(struct fixture *fx)
+{
+	uint8_t f[256], ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US6);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	size_t nn = fj_nd_build_ns(ns, &US6, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &PEER6, &sn, 255, ns, nn));
+}
+
+/* RFC 4862 §5.4: at start both addresses are tentative: one probe each,
+ * nothing answered for them (a solicitation, an echo request) and no
+ * router solicitation; a second later they are ours, the router
+ * solicitation leaves from the link-local address and the address is
+ * answered for. */
+static void
+test_dad_probes_then_the_addresses_are_ours(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	uint32_t flen;
+	next_frame(fx, &flen); /* the gratuitous ARP */
+	advance(fx, MS);       /* the first tick */
+	expect_dad_probe(fx, &US_LL);
+	expect_dad_probe(fx, &US6);
+	expect_nothing(fx);
+	peer_solicits_us(fx);
+	peer_echo(fx, 1);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_probes"), 2);
+	advance(fx, 1001 * MS);
+	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
+	struct fj_mac mm = fj_ip6_multicast_mac(&all_routers);
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, &mm, FJ_ND_ROUTER_SOLICIT, &msg, &len);
+	assert_true(fj_ip6_eq(&ip.src, &US_LL));
+	expect_nothing(fx);
+	peer_solicits_us(fx);
+	expect_icmp6(fx, &PEER, FJ_ND_NEIGHBOR_ADVERT, &msg, &len);
+	peer_echo(fx, 2);
+	expect_echo_reply(fx, 2);
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 0);
+}
+
+/* RFC 4862 §5.4.3-5.4.5: an advertisement for tentative US6 (another node
+ * has it) and another node's probe for our link-local address: both are
+ * duplicates, counted, never used: no router solicitation goes from the
+ * link-local one, and the stack answers for neither. */
+static void
+test_dad_duplicates_are_not_used(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	uint32_t flen;
+	next_frame(fx, &flen);
+	advance(fx, MS);
+	expect_dad_probe(fx, &US_LL);
+	expect_dad_probe(fx, &US6);
+	uint8_t f[256], na[32];
+	size_t n = fj_nd_build_na(na, &US6, FJ_ND_NA_OVERRIDE, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &ALL_NODES_T, 255, na, n));
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 1);
+	static const struct fj_ip6 unspecified;
+	uint8_t ns[32];
+	struct fj_ip6 sn = fj_ip6_solicited_node(&US_LL);
+	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
+	n = fj_nd_build_ns(ns, &US_LL, NULL);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &unspecified, &sn, 255, ns, n));
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 2);
+	advance(fx, 5 * SEC);
+	expect_nothing(fx); /* no router solicitation from a duplicate */
+	peer_solicits_us(fx);
+	peer_echo(fx, 3);
+	expect_nothing(fx);
+	assert_int_equal(fj_stack_counter(fx->stack, "icmp6_echo_replies"), 0);
+}
+
+/* RFC 4862 §5.4: a connect issued as the stack starts, while US6 is
+ * tentative, picks US6 as its source but sends nothing from it: the SYN
+ * waits for the address's DAD and leaves (after the neighbour's
+ * resolution) once it is ours. */
+static void
+test_dad_a_connect_at_start_waits_for_its_source(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	echo6_events = 0;
+	struct fj_addr to = { .port = 80, .family = FJ_AF_INET6 };
+	memcpy(to.ip6, PEER6.b, 16);
+	struct fj_flow *c = fj_connect_tcp(fx->stack, &to, client6, NULL);
+	assert_non_null(c);
+	uint32_t flen;
+	next_frame(fx, &flen); /* the gratuitous ARP */
+	advance(fx, MS);
+	expect_dad_probe(fx, &US_LL);
+	expect_dad_probe(fx, &US6);
+	expect_nothing(fx); /* no SYN, no solicitation from US6 */
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_ip6_source_unusable"), 0);
+	advance(fx, 1001 * MS);
+	const uint8_t *msg;
+	size_t len;
+	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
+	struct fj_mac rm = fj_ip6_multicast_mac(&all_routers);
+	/* The router solicitation and the SYN's neighbour solicitation, in
+	 * the order the addresses were found unique. */
+	expect_icmp6(fx, &rm, FJ_ND_ROUTER_SOLICIT, &msg, &len);
+	expect_ns(fx, false);
+	expect_nothing(fx);
+	peer_na(fx, FJ_ND_NA_SOLICITED, &PEER);
+	struct fj_tcp_hdr h = expect_tcp6(fx, SYN, NULL, NULL);
+	assert_int_equal(h.dport, 80);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_retransmits"), 0);
+	assert_int_equal(echo6_events, 0);
+	fj_flow_close(c);
+}
+
+/* RFC 4862 §5.4.5: once US6 is found a duplicate, a datagram from it
+ * (a connect's SYN waiting for its DAD) is dropped and counted, and a
+ * later connect to a global destination has no global source: its SYN
+ * goes nowhere either. */
+static void
+test_dad_nothing_leaves_from_a_duplicate(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	struct fj_addr to = { .port = 80, .family = FJ_AF_INET6 };
+	memcpy(to.ip6, PEER6.b, 16);
+	struct fj_flow *c = fj_connect_tcp(fx->stack, &to, client6, NULL);
+	assert_non_null(c);
+	uint32_t flen;
+	next_frame(fx, &flen);
+	advance(fx, MS);
+	expect_dad_probe(fx, &US_LL);
+	expect_dad_probe(fx, &US6);
+	uint8_t f[256], na[32];
+	size_t n = fj_nd_build_na(na, &US6, FJ_ND_NA_OVERRIDE, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &ALL_NODES_T, 255, na, n));
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 1);
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_ip6_source_unusable"), 1);
+	advance(fx, 1001 * MS);
+	const uint8_t *msg;
+	size_t len;
+	static const struct fj_ip6 all_routers = { { 0xff, 0x02, [15] = 2 } };
+	struct fj_mac rm = fj_ip6_multicast_mac(&all_routers);
+	expect_icmp6(fx, &rm, FJ_ND_ROUTER_SOLICIT, &msg, &len);
+	expect_nothing(fx);
+	fj_flow_close(c);
+	expect_nothing(fx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_dad_probes_then_the_addresses_are_ours,
+						setup_ipv6_dad, teardown),
+		cmocka_unit_test_setup_teardown(test_dad_duplicates_are_not_used, setup_ipv6_dad,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dad_a_connect_at_start_waits_for_its_source,
+						setup_ipv6_dad, teardown),
+		cmocka_unit_test_setup_teardown(test_dad_nothing_leaves_from_a_duplicate,
+						setup_ipv6_dad, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_over_ipv6, setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6_packet_too_big, setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6_connect_and_icmp6_errors, setup_ipv6,
