@@ -333,6 +333,9 @@ dad_tick(struct fj_stack *s, uint64_t now)
 			p->dad_next = now + s->hz;
 			continue;
 		}
+		char t[64];
+		FJ_STACK_LOG(NOTICE, "IPv6 address %s: no duplicate on the link, in use",
+			     fj_ip6_text(&p->a, t));
 		dad_set_all(s, &p->a, FJ_IP6_PREFERRED);
 	}
 }

@@ -37,9 +37,11 @@ class Env:
     """A namespace with fjord-echo on a tap interface fj0 (10.77.0.2), the
     kernel on the other side (10.77.0.1). Torn down by PID and name."""
 
-    def __init__(self, name, mode="tap", echo_args=(), app=ECHO, shards=1):
+    def __init__(self, name, mode="tap", echo_args=(), app=ECHO, shards=1, huge=False):
         self.ns = f"fjs{name[:6]}{os.getpid() % 100000}"
         self.shards = shards
+        self.huge = huge  # tap mode on hugepages (shared with secondary processes)
+        self.prefix = f"fjs_{name}_{os.getpid()}"
         self.app = app
         self.dir = h.workdir()
         self.procs = []
@@ -60,7 +62,8 @@ class Env:
         nq = self.shards
         common = ["-l", lcores, "--file-prefix", prefix, "--no-pci"]
         if mode == "tap":
-            eal = common + ["--no-huge", "-m", "256", "--vdev", "net_tap0,iface=fj0"]
+            mem = ["--single-file-segments"] if self.huge else ["--no-huge"]
+            eal = common + mem + ["-m", "256", "--vdev", "net_tap0,iface=fj0"]
         elif mode == "pmd":
             # kernel <-> tap fj0 <-> testpmd (io) <-> vhost-user <-> fjord's PMD
             sock = os.path.join(self.dir, "vu.sock")
@@ -377,7 +380,7 @@ KERNEL_IP6 = "2001:db8::1"
 KERNEL_MAC = "02:00:00:77:00:01"
 
 
-def ipv6_link(env, addr=f"{KERNEL_IP6}/64"):
+def ipv6_link(env, addr=f"{KERNEL_IP6}/64", dad_wait=True):
     """The kernel's side of the tap for IPv6: net_tap gives the kernel's
     interface fjord's own MAC (and so its link-local address), so it gets
     a MAC of its own first; no DAD, so that addresses are usable at once."""
@@ -389,6 +392,25 @@ def ipv6_link(env, addr=f"{KERNEL_IP6}/64"):
     if addr:
         ns_run(ns, "ip", "addr", "add", addr, "dev", "fj0", "nodad")
     ns_run(ns, "ip", "link", "set", "fj0", "up")
+    if dad_wait:
+        wait_dad(env)
+
+
+def wait_dad(env, want=None):
+    """Until fjord's own duplicate address detection has found @want of
+    its addresses unique (default: its link-local one and every --ip6
+    one; RFC 4862 §5.4: a tentative address is not answered for)."""
+    args = env.echo.argv
+    if "--dad-transmits" in args and args[args.index("--dad-transmits") + 1] == "0":
+        return
+    if want is None:
+        want = 1 + sum(1 for a in args if a == "--ip6")
+    deadline = time.time() + 10
+    rx = re.compile(r"IPv6 address \S+: no duplicate on the link, in use")
+    while len(rx.findall(env.echo.output())) < want:
+        check(time.time() < deadline and env.echo.alive(),
+              f"fjord's IPv6 addresses not in use:\n{env.echo.tail()}")
+        time.sleep(0.05)
 
 
 def fjord_link_local(mac):
@@ -462,6 +484,94 @@ def test_tap_ipv6_ping_and_neighbours():
         check(c["drop_ip_protocol"] == 1, f"drop_ip_protocol {c['drop_ip_protocol']}")
 
 
+def pcapng_frames(path):
+    """The frames of a pcapng file: (direction, captured bytes) for each
+    enhanced packet block; direction 1 in, 2 out, 0 unknown (the
+    epb_flags option, pcapng §4.3.1)."""
+    import struct
+    frames = []
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:4] == b"\x0a\x0d\x0d\x0a", f"{path} is not pcapng")
+    check(struct.unpack_from("<I", data, 8)[0] == 0x1A2B3C4D, f"{path}: not little-endian")
+    off = 0
+    while off + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, off)
+        check(blen >= 12 and off + blen <= len(data), f"{path}: block at {off} truncated")
+        if btype == 6:
+            caplen = struct.unpack_from("<I", data, off + 20)[0]
+            pkt = data[off + 28:off + 28 + caplen]
+            direction = 0
+            o = off + 28 + (caplen + 3) // 4 * 4
+            while o + 4 <= off + blen - 4:
+                code, olen = struct.unpack_from("<HH", data, o)
+                if code == 0:
+                    break
+                if code == 2 and olen == 4:
+                    direction = struct.unpack_from("<I", data, o + 4)[0] & 3
+                o += 4 + (olen + 3) // 4 * 4
+            frames.append((direction, pkt))
+        off += blen
+    return frames
+
+
+def icmp_echo_types(frames):
+    """The ICMP types (8 request, 0 reply) of the IPv4 echo frames."""
+    return [p[34] for _, p in frames
+            if len(p) > 34 and p[12:14] == b"\x08\x00" and p[23] == 1]
+
+
+def test_tap_dumpcap_captures_a_ping():
+    """dpdk-dumpcap, a secondary process on fjord-echo's --file-prefix,
+    captures through the pdump library the stack initialised: at least
+    ten frames of the kernel's ping, requests and fjord's replies."""
+    with Env("dcap", huge=True) as env:
+        out = os.path.join(env.dir, "dump.pcapng")
+        ping = subprocess.Popen(["ip", "netns", "exec", env.ns, "ping", "-c", "40", "-i",
+                                 "0.1", FJ_IP], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            r = subprocess.run(["dpdk-dumpcap", f"--file-prefix={env.prefix}", "-i", "0",
+                                "-w", out, "-c", "12", "-q"], capture_output=True,
+                               text=True, timeout=60)
+        finally:
+            ping.wait(20)
+        check(r.returncode == 0, f"dpdk-dumpcap failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        types = icmp_echo_types(pcapng_frames(out))
+        check(len(types) >= 10 and 8 in types and 0 in types,
+              f"{len(types)} echo frames captured, types {types}")
+        log(f"dpdk-dumpcap: {len(types)} echo frames ({types.count(0)} replies)")
+
+
+def test_tap_pcap_file():
+    """--pcap FILE: what the port received and sent, in pcapng with the
+    direction of each frame: the kernel's echo requests inbound, fjord's
+    replies outbound, and a 3,000-byte ping whole in the file up to the
+    snap length (9,000 here)."""
+    d = h.workdir()
+    cap = os.path.join(d, "fjord.pcapng")
+    try:
+        with Env("pcap", echo_args=["--pcap", cap, "--pcap-snaplen", "9000"]) as env:
+            ns_run(env.ns, "ping", "-c", "5", "-i", "0.2", "-W", "2", FJ_IP)
+            ns_run(env.ns, "ping", "-c", "1", "-W", "2", "-s", "3000", "-M", "dont", FJ_IP)
+            env.echo.kill(2)
+            env.echo.wait_for(r"--pcap \S+: (\d+) frames written, 0 not captured", 20)
+        frames = pcapng_frames(cap)
+        requests = [f for f in frames if f[0] == 1 and len(f[1]) > 34 and f[1][23] == 1
+                    and f[1][34] == 8]
+        replies = [f for f in frames if f[0] == 2 and len(f[1]) > 34 and f[1][23] == 1
+                   and f[1][34] == 0]
+        check(len(requests) >= 6 and len(replies) >= 6,
+              f"{len(requests)} requests in, {len(replies)} replies out of {len(frames)}")
+        # The 3,000-byte ping comes in fragments and leaves in fragments:
+        # frames of the link's MTU, whole.
+        check(any(len(p) == 1514 for _, p in frames), "no full-sized fragment captured whole")
+        log(f"--pcap: {len(frames)} frames, {len(requests)} echo requests in, "
+            f"{len(replies)} replies out")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_tap_ipv6_duplicate_address():
     """RFC 4862 §5.4: the kernel already has 2001:db8::2 when fjord is
     given it: fjord's duplicate address detection (three probes a second
@@ -469,8 +579,9 @@ def test_tap_ipv6_duplicate_address():
     its link-local address, unique, is used (the kernel's ping -6 to it is
     answered)."""
     with Env("dad", echo_args=["--ip6", f"{FJ_IP6}/64", "--dad-transmits", "3"]) as env:
-        ipv6_link(env, f"{FJ_IP6}/64")
+        ipv6_link(env, f"{FJ_IP6}/64", dad_wait=False)
         env.echo.wait_for(r"IPv6 address 2001:db8::2 is in use on the link", 10)
+        wait_dad(env, want=1)
         ll = fjord_link_local(env.mac)
         r = ns_run(env.ns, "ping", "-6", "-c", "2", "-i", "0.3", "-W", "3", f"{ll}%fj0",
                    check_rc=False)
@@ -959,7 +1070,7 @@ def wait_gauges(env, want, timeout=10):
 def test_tcp_echo_transfers():
     """fjord-echo over TCP against kernel clients: 1 MiB and 64 MiB echoed
     (both directions at once) and verified by SHA-256; the flows and mbufs
-    go back to where they were."""
+    go back to where they were, and the stats line says so."""
     with Env("tcpx") as env:
         base = tcp_gauges(env)
         r = subprocess.run(["ip", "netns", "exec", env.ns, "socat", "-t2", "-",
@@ -970,6 +1081,9 @@ def test_tcp_echo_transfers():
         tcp_client(env, "echo", 64 << 20, 1)
         after = wait_gauges(env, base)
         check(after == base, f"flows/mbufs {after} after, {base} before")
+        # fjord-echo's stats line (every second) counts the three
+        # connections, none left open.
+        env.echo.wait_for(r"\| tcp accepted 3 opened 0 active 0 retransmits \d+ \|", 5)
 
 
 def test_tcp_concurrent_connections():
