@@ -63,9 +63,13 @@ fj_stack_usage(FILE *out)
 		"                        (default 30)\n"
 		"  --dad-transmits N     duplicate address detection probes per IPv6 address,\n"
 		"                        a second apart (RFC 4862; default 1, 0: none)\n"
+		"  --pcap FILE           write every frame the port receives and sends to FILE\n"
+		"                        (pcapng; direct backend)\n"
+		"  --pcap-snaplen N      bytes kept of each frame in FILE (default 2176)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, ip6, gw6, net,\n"
 		"                        port, mtu,\n"
-		"                        msl, dad_transmits, steer, promisc, csum_offload,\n"
+		"                        msl, dad_transmits, pcap, pcap_snaplen, steer,\n"
+		"                        promisc, csum_offload,\n"
 		"                        tso, lro, gro,\n"
 		"                        turn_bytes, flow_queue_bytes); command-line\n"
 		"                        arguments win\n");
@@ -120,6 +124,13 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "dad-transmits") == 0 || strcmp(key, "dad_transmits") == 0) {
 		c->dad_transmits = strtol(val, &end, 10);
 		if (*val == '\0' || *end || c->dad_transmits < 0 || c->dad_transmits > 8)
+			goto bad;
+	} else if (strcmp(key, "pcap") == 0) {
+		if (*val == '\0' || snprintf(c->pcap, sizeof(c->pcap), "%s", val) >= (int)sizeof(c->pcap))
+			goto bad;
+	} else if (strcmp(key, "pcap-snaplen") == 0 || strcmp(key, "pcap_snaplen") == 0) {
+		c->pcap_snaplen = strtol(val, &end, 10);
+		if (*val == '\0' || *end || c->pcap_snaplen < 64 || c->pcap_snaplen > 65535)
 			goto bad;
 	} else if (strcmp(key, "msl") == 0) {
 		c->msl = strtol(val, &end, 10);
@@ -215,6 +226,8 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->mtu = (uint16_t)c->mtu;
 	s->msl_s = (uint32_t)c->msl;
 	s->dad_transmits = (uint8_t)c->dad_transmits;
+	memcpy(s->pcap_path, c->pcap, sizeof(s->pcap_path));
+	s->pcap_snaplen = (uint32_t)c->pcap_snaplen;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
 	s->no_lro = c->no_lro;
@@ -310,7 +323,8 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 	for (int i = first; i < argc; i++) {
 		static const char *const keys[] = { "net", "ip", "gw", "ip6", "gw6", "port", "mtu",
-						    "msl", "steer", "dad-transmits",
+						    "msl", "steer", "dad-transmits", "pcap",
+						    "pcap-snaplen",
 						    "turn-bytes", "flow-queue-bytes" };
 		const char *a = argv[i];
 		bool known = false;

@@ -9,6 +9,7 @@ struct fj_stack;
 
 /* What one flow may send in one loop turn by default (--turn-bytes). */
 #define FJ_TURN_BYTES_DEFAULT (128 * 1024)
+#define FJ_PCAP_SNAPLEN_DEFAULT 2176 /* as dpdk-dumpcap's */
 /* How much of one TCP flow's data may wait in the port's transmit queue by
  * default (--flow-queue-bytes): as much as one TSO segment; measured on
  * fjord's PMD to DPDK's vhost library, no slower for one bulk flow than no
@@ -26,13 +27,14 @@ struct fj_cfg {
 	unsigned nip6;
 	char gw6[64];
 	bool have_gw6;
-	long port, mtu, msl, turn_bytes, flow_queue_bytes, dad_transmits;
+	long port, mtu, msl, turn_bytes, flow_queue_bytes, dad_transmits, pcap_snaplen;
+	char pcap[256];
 	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro, no_gro;
 	bool have_ip, have_gw;
 };
 
 #define FJ_CFG_DEFAULTS { .net = "direct", .steer = "auto", .port = 0, .mtu = 1500, .msl = 30, \
-			 .dad_transmits = 1, \
+			 .dad_transmits = 1, .pcap_snaplen = FJ_PCAP_SNAPLEN_DEFAULT, \
 			 .turn_bytes = FJ_TURN_BYTES_DEFAULT, \
 			 .flow_queue_bytes = FJ_FLOW_QUEUE_BYTES_DEFAULT }
 

@@ -149,9 +149,11 @@ fj_stack_stats_line(struct fj_stack *s, char *buf, size_t len)
 	int n = snprintf(buf, len,
 			 "rx %" PRIu64 " tx %" PRIu64 " | arp in %" PRIu64 " out %" PRIu64
 			 " | icmp in %" PRIu64 " out %" PRIu64 " | udp in %" PRIu64 " out %" PRIu64
-			 " | drops %" PRIu64,
+			 " | tcp accepted %" PRIu64 " opened %" PRIu64 " active %" PRIu64
+			 " retransmits %" PRIu64 " | drops %" PRIu64,
 			 V(rx_frames), V(tx_frames), V(arp_rx), V(arp_tx), V(icmp_rx), V(icmp_tx),
-			 V(udp_rx), V(udp_tx), drops_total(v));
+			 V(udp_rx), V(udp_tx), V(tcp_passive_opens), V(tcp_active_opens),
+			 V(tcp_flows), V(tcp_retransmits), drops_total(v));
 #undef V
 	if (n >= 0 && (size_t)n < len && s->g->n > 1)
 		n += snprintf(buf + n, len - (size_t)n, " | %u shards, steered %" PRIu64,

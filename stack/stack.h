@@ -41,6 +41,7 @@ extern int fj_stack_logtype;
 /* A periodic callback on the stack's loop (fj_stack_every), not to be
  * confused with the flows' one-shot timers on TCP's wheel (wheel.h). */
 struct fj_reasm;
+struct fj_capture;
 
 #define FJ_IP6_MAX 8      /* addresses: the link-local, --ip6's, advertised */
 #define FJ_IP6_PREFIXES 4 /* on-link prefixes from router advertisements */
@@ -110,6 +111,9 @@ struct fj_stack {
 	uint32_t flow_queue_bytes; /* --flow-queue-bytes: one flow's data in the port, 0: any */
 	bool busy_poll;        /* --busy-poll (socket backend) */
 	bool idle_yield;       /* --idle-yield (direct backend) */
+	char pcap_path[256];   /* --pcap: "" for none */
+	uint32_t pcap_snaplen; /* --pcap-snaplen */
+	struct fj_capture *capture; /* the --pcap file's writer (capture.c), on shard 0 */
 
 	struct fj_udp **udp_ports; /* 65536 entries: who is bound where */
 

@@ -142,6 +142,10 @@ void fj_netif_flush(struct fj_stack *s);
 /* Room in the transmit batch for a flow's data (fj_netif_data_room). */
 bool fj_netif_data_room(struct fj_stack *s);
 void fj_netif_drop_pending(struct fj_stack *s);
+/* Capture (capture.c): pdump for dpdk-dumpcap, and --pcap's file, on
+ * shard 0 as the port starts and stops. */
+int fj_capture_open(struct fj_stack *s);
+void fj_capture_close(struct fj_stack *s);
 /* A received burst with runs of TCP segments merged (gro.c); the new
  * count. */
 uint16_t fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);

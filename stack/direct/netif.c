@@ -293,6 +293,8 @@ fj_netif_open(struct fj_stack *s)
 			     "cannot solicit it", s->port, rte_strerror(-rc));
 	if (s->g->steer == FJ_STEER_RSS && (rc = rss_table(s, info.reta_size)) < 0)
 		return rc;
+	if ((rc = fj_capture_open(s)) < 0)
+		return rc;
 	/* Software coalescing of what the port did not coalesce (without
 	 * LRO, or with LRO from a back-end that passes segments as they come,
 	 * as DPDK's vhost library does from a sender without TSO); not on
@@ -341,6 +343,7 @@ fj_netif_close(struct fj_stack *s)
 	if (s->id > 0)
 		return;
 	rte_eth_dev_stop(s->port);
+	fj_capture_close(s);
 	rte_eth_dev_close(s->port);
 }
 
