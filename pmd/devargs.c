@@ -11,7 +11,7 @@
 
 static const char *const valid_keys[] = {
 	"path", "queues", "queue_size", "mac", "mrg_rxbuf", "in_order", "packed_vq", "csum", "tso",
-	NULL,
+	"server", "reconnect", NULL,
 };
 
 struct parse_ctx {
@@ -90,6 +90,13 @@ on_key(const char *key, const char *value, void *opaque)
 			why = "must be a unicast address like 02:00:00:00:00:01";
 		else
 			a->has_mac = true;
+	} else if (strcmp(key, "server") == 0 || strcmp(key, "reconnect") == 0) {
+		if (parse_uint(value, 0, 1, &n) < 0)
+			why = "must be 0 or 1";
+		else if (key[0] == 's')
+			a->server = n == 1;
+		else
+			a->no_reconnect = n == 0;
 	} else if (strcmp(key, "mrg_rxbuf") == 0 || strcmp(key, "in_order") == 0 ||
 		   strcmp(key, "packed_vq") == 0 || strcmp(key, "csum") == 0 ||
 		   strcmp(key, "tso") == 0) {

@@ -20,12 +20,14 @@ struct fj_vhost_args {
 	uint8_t mac[6];
 	uint64_t disabled;     /* feature bits switched off (mrg_rxbuf=0, in_order=0, packed_vq=0,
 				* csum=0, tso=0) */
+	bool server;           /* server=1: fjord listens on path, the back-end connects */
+	bool no_reconnect;     /* reconnect=0: a lost back-end stays lost until port restart */
 };
 
 #define FJ_VHOST_PARAMS                                                          \
 	"path=<unix socket> queues=<1-16> queue_size=<64-32768, power of 2> "    \
 	"mac=<xx:xx:xx:xx:xx:xx> mrg_rxbuf=<0|1> in_order=<0|1> packed_vq=<0|1> csum=<0|1> "  \
-	"tso=<0|1>"
+	"tso=<0|1> server=<0|1> reconnect=<0|1>"
 
 /* The PCI port's devargs (-a BDF,packed_vq=0): features switched off. */
 #define FJ_PCI_PARAMS "packed_vq=<0|1> rss=<0|1> hash_report=<0|1> tso=<0|1>"

@@ -186,10 +186,63 @@ fj_queues_drain(struct fj_dev *dev)
 			fj_txq_drain(fj_dev_txq(dev, q));
 }
 
+/*
+ * The bursts of a port whose transport may restart its rings while the
+ * application runs (dev->guarded): each holds its queue's lock, which
+ * fj_ethdev_restart takes to have the queue to itself. Uncontended but
+ * for the moment of a restart: one atomic exchange a burst.
+ */
+#define GUARDED_BURST(name, inner, qtype)                                          \
+	static uint16_t name(void *queue, struct rte_mbuf **pkts, uint16_t n)       \
+	{                                                                           \
+		qtype *q = queue;                                                   \
+		if (!rte_spinlock_trylock(&q->lock))                                \
+			return 0;                                                   \
+		uint16_t k = inner(q, pkts, n);                                     \
+		rte_spinlock_unlock(&q->lock);                                      \
+		return k;                                                           \
+	}
+GUARDED_BURST(rx_burst_guarded, fj_rx_burst, struct fj_rxq)
+GUARDED_BURST(tx_burst_guarded, fj_tx_burst, struct fj_txq)
+GUARDED_BURST(rx_burst_packed_guarded, fj_rx_burst_packed, struct fj_rxq)
+GUARDED_BURST(tx_burst_packed_guarded, fj_tx_burst_packed, struct fj_txq)
+
+/* rte_eth_tx_done_cleanup, from the lcore of the queue's bursts: held off
+ * as they are. */
 static int
-fj_start(struct rte_eth_dev *eth_dev)
+tx_done_cleanup(void *queue, uint32_t free_cnt)
 {
-	struct fj_dev *dev = to_dev(eth_dev);
+	struct fj_txq *q = queue;
+
+	if (q == NULL || !q->dev->guarded)
+		return fj_tx_done_cleanup(queue, free_cnt);
+	if (!rte_spinlock_trylock(&q->lock))
+		return 0;
+	int n = fj_tx_done_cleanup(queue, free_cnt);
+	rte_spinlock_unlock(&q->lock);
+	return n;
+}
+
+static void
+choose_bursts(struct fj_dev *dev)
+{
+	/* Queues were laid out for the ring format negotiated at probe. */
+	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
+	struct rte_eth_dev *eth_dev = dev->eth_dev;
+
+	if (dev->guarded) {
+		eth_dev->rx_pkt_burst = packed ? rx_burst_packed_guarded : rx_burst_guarded;
+		eth_dev->tx_pkt_burst = packed ? tx_burst_packed_guarded : tx_burst_guarded;
+	} else {
+		eth_dev->rx_pkt_burst = packed ? fj_rx_burst_packed : fj_rx_burst;
+		eth_dev->tx_pkt_burst = packed ? fj_tx_burst_packed : fj_tx_burst;
+	}
+}
+
+/* Every queue's ring laid out anew (rx rings filled). */
+static int
+queues_start(struct fj_dev *dev)
+{
 	int rc = 0;
 
 	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev) && rc == 0; q++) {
@@ -212,10 +265,16 @@ fj_start(struct rte_eth_dev *eth_dev)
 		}
 		rc = fj_txq_start(txq);
 	}
-	/* Queues were laid out for the ring format negotiated at probe. */
-	bool packed = dev->features & FJ_BIT(VIRTIO_F_RING_PACKED);
-	eth_dev->rx_pkt_burst = packed ? fj_rx_burst_packed : fj_rx_burst;
-	eth_dev->tx_pkt_burst = packed ? fj_tx_burst_packed : fj_tx_burst;
+	return rc;
+}
+
+static int
+start_locked(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+	int rc = queues_start(dev);
+
+	choose_bursts(dev);
 	if (rc == 0) {
 		rc = dev->ops->start(dev);
 		if (rc < 0)
@@ -244,7 +303,69 @@ fj_start(struct rte_eth_dev *eth_dev)
 }
 
 static int
-fj_stop(struct rte_eth_dev *eth_dev)
+fj_start(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	pthread_mutex_lock(&dev->ctl_lock);
+	int rc = start_locked(eth_dev);
+	pthread_mutex_unlock(&dev->ctl_lock);
+	return rc;
+}
+
+/* What a tx ring still holds, about to be freed with it. */
+static uint64_t
+txq_held(const struct fj_txq *q)
+{
+	uint64_t n = 0;
+
+	for (uint16_t i = 0; i < q->nb_desc; i++)
+		n += q->sw[i].m != NULL;
+	return n;
+}
+
+int
+fj_ethdev_restart(struct fj_dev *dev)
+{
+	uint16_t nrx = fj_dev_nb_rxq(dev), ntx = fj_dev_nb_txq(dev);
+	int rc;
+
+	if (!dev->started)
+		return 0;
+	/* The bursts run on the application's lcores: each queue is ours
+	 * once its current burst is over. */
+	for (uint16_t q = 0; q < nrx; q++)
+		rte_spinlock_lock(&fj_dev_rxq(dev, q)->lock);
+	for (uint16_t q = 0; q < ntx; q++)
+		rte_spinlock_lock(&fj_dev_txq(dev, q)->lock);
+	/* The old back-end is gone: nothing of the rings is in use. */
+	dev->ops->stop(dev);
+	for (uint16_t q = 0; q < ntx; q++)
+		fj_dev_txq(dev, q)->st.restart_drops += txq_held(fj_dev_txq(dev, q));
+	fj_queues_drain(dev);
+	rc = queues_start(dev);
+	if (rc == 0)
+		rc = dev->ops->start(dev);
+	if (rc == 0)
+		rc = fj_rss_start(dev);
+	if (rc < 0) {
+		/* Link down until the next back-end: the rings stay laid out
+		 * empty, the bursts find nothing to do. */
+		dev->ops->stop(dev);
+		fj_queues_drain(dev);
+		queues_start(dev);
+	} else {
+		dev->restarts++;
+	}
+	for (uint16_t q = 0; q < ntx; q++)
+		rte_spinlock_unlock(&fj_dev_txq(dev, q)->lock);
+	for (uint16_t q = 0; q < nrx; q++)
+		rte_spinlock_unlock(&fj_dev_rxq(dev, q)->lock);
+	return rc;
+}
+
+static int
+stop_locked(struct rte_eth_dev *eth_dev)
 {
 	struct fj_dev *dev = to_dev(eth_dev);
 
@@ -263,12 +384,27 @@ fj_stop(struct rte_eth_dev *eth_dev)
 }
 
 static int
+fj_stop(struct rte_eth_dev *eth_dev)
+{
+	struct fj_dev *dev = to_dev(eth_dev);
+
+	pthread_mutex_lock(&dev->ctl_lock);
+	int rc = stop_locked(eth_dev);
+	pthread_mutex_unlock(&dev->ctl_lock);
+	return rc;
+}
+
+static int
 fj_close(struct rte_eth_dev *eth_dev)
 {
 	struct fj_dev *dev = to_dev(eth_dev);
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	/* The transport's own work (a reconnection) ends first: it takes
+	 * the control lock too. */
+	if (dev->ops->quiesce != NULL)
+		dev->ops->quiesce(dev);
 	fj_stop(eth_dev);
 	for (uint16_t q = 0; q < eth_dev->data->nb_rx_queues; q++)
 		fj_rx_queue_release(eth_dev, q);
@@ -384,7 +520,7 @@ static const struct eth_dev_ops fj_ops = {
 	.rx_queue_release = fj_rx_queue_release,
 	.tx_queue_setup = fj_tx_queue_setup,
 	.tx_queue_release = fj_tx_queue_release,
-	.tx_done_cleanup = fj_tx_done_cleanup,
+	.tx_done_cleanup = tx_done_cleanup,
 	.rxq_info_get = fj_rxq_info_get,
 	.txq_info_get = fj_txq_info_get,
 	.stats_get = fj_stats_get,
@@ -415,6 +551,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 
 	dev->eth_dev = eth_dev;
 	dev->port_id = eth_dev->data->port_id;
+	pthread_mutex_init(&dev->ctl_lock, NULL);
 
 	/* VIRTIO 1.2 §3.1.1 steps 4-6: read the offer, accept a subset. */
 	rc = dev->ops->get_features(dev, &dev->offered);

@@ -39,9 +39,10 @@ static const struct {
 	{ "tx_q%u_bad_id_errors", TXS(bad_id) },
 	{ "tx_q%u_ring_errors", TXS(bad_ring) },
 	{ "tx_q%u_notifications", TXS(kicks) },
+	{ "tx_q%u_restart_drops", TXS(restart_drops) },
 };
 
-#define DEV_XSTATS 1 /* link_down_events */
+#define DEV_XSTATS 2 /* link_down_events, restarts */
 
 static unsigned int
 xstats_count(struct fj_dev *dev)
@@ -60,6 +61,7 @@ fj_xstats_get_names(struct rte_eth_dev *eth_dev, struct rte_eth_xstat_name *name
 	if (names == NULL || size < n)
 		return (int)n;
 	snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "link_down_events");
+	snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, "restarts");
 	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++)
 		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++)
 			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE, rx_xstats[i].fmt, q);
@@ -79,6 +81,8 @@ fj_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xs, unsigned in
 		return (int)n;
 	xs[k].id = k;
 	xs[k++].value = dev->link_down_events;
+	xs[k].id = k;
+	xs[k++].value = dev->restarts;
 	for (uint16_t q = 0; q < fj_dev_nb_rxq(dev); q++) {
 		struct fj_rxq *rq = fj_dev_rxq(dev, q);
 		for (unsigned int i = 0; i < RTE_DIM(rx_xstats); i++, k++) {
@@ -147,5 +151,6 @@ fj_stats_reset(struct rte_eth_dev *eth_dev)
 		if (fj_dev_txq(dev, q) != NULL)
 			memset(&fj_dev_txq(dev, q)->st, 0, sizeof(struct fj_txq_stats));
 	dev->link_down_events = 0;
+	dev->restarts = 0;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #ifndef FJ_PMD_H
 #define FJ_PMD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_memzone.h>
+#include <rte_spinlock.h>
 
 #include "devargs.h"
 #include "rss.h"
@@ -71,6 +73,7 @@ struct fj_txq_stats {
 	uint64_t bad_id;
 	uint64_t bad_ring;
 	uint64_t kicks;
+	uint64_t restart_drops; /* packets in the ring when it was restarted for a new back-end */
 };
 
 /*
@@ -104,6 +107,10 @@ struct fj_rxq {
 	uint32_t data_room;     /* mbuf bytes past the headroom */
 	struct fj_notify notify;
 	struct fj_rxq_stats st;
+	/* Held by each burst of a port that restarts its rings behind the
+	 * application's back (fj_ethdev_restart): the burst that finds it
+	 * taken returns nothing. */
+	rte_spinlock_t lock;
 	/* control path */
 	struct fj_dev *dev;
 	uint16_t queue_id;
@@ -143,6 +150,7 @@ struct fj_txq {
 	uint64_t hdr_base;      /* device address of hdrs[0] */
 	struct fj_notify notify;
 	struct fj_txq_stats st;
+	rte_spinlock_t lock;    /* (as the rx queue's) */
 	/* control path */
 	struct fj_dev *dev;
 	uint16_t queue_id;
@@ -232,6 +240,9 @@ struct fj_transport_ops {
 	/* Whether the device is there and running. */
 	bool (*link_up)(struct fj_dev *dev);
 	void (*close)(struct fj_dev *dev);
+	/* Optional: end the transport's background work (reconnection)
+	 * before the port closes. */
+	void (*quiesce)(struct fj_dev *dev);
 	/* Descriptors and rings carry virtual addresses instead of IOVAs. */
 	bool use_va;
 	/*
@@ -280,6 +291,12 @@ struct fj_dev {
 	bool allmulti;
 	bool link;                /* last reported link state */
 	uint64_t link_down_events;
+	uint64_t restarts;        /* rings restarted for a new back-end (fj_ethdev_restart) */
+	/* The transport may restart the rings while the application runs
+	 * (vhost-user reconnection): the bursts take the queues' locks. */
+	bool guarded;
+	/* Start, stop, close and the transport's restart, one at a time. */
+	pthread_mutex_t ctl_lock;
 	/* Receive-side scaling, with VIRTIO_NET_F_RSS (ethdev_rss.c). */
 	struct fj_rss_caps rss_caps;
 	struct fj_rss rss;
@@ -306,6 +323,13 @@ static inline uint16_t fj_tx_vq(uint16_t q) { return (uint16_t)(2 * q + 1); }
 int fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev);
 int fj_ethdev_close(struct rte_eth_dev *eth_dev);
 void fj_ethdev_link_changed(struct fj_dev *dev);
+/*
+ * Restart the started port's rings on a device that came back (a new
+ * vhost-user back-end): the bursts held off, what the rings held freed
+ * (counted), the rings laid out anew and handed over. Called by the
+ * transport with @dev's ctl_lock held.
+ */
+int fj_ethdev_restart(struct fj_dev *dev);
 struct fj_rxq *fj_dev_rxq(struct fj_dev *dev, uint16_t q);
 struct fj_txq *fj_dev_txq(struct fj_dev *dev, uint16_t q);
 uint16_t fj_dev_nb_rxq(struct fj_dev *dev);

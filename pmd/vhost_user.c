@@ -7,6 +7,7 @@
  * "guest physical" addresses are this process's virtual addresses.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,12 +15,15 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
+#include <rte_alarm.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_interrupts.h>
 #include <rte_malloc.h>
@@ -43,6 +47,7 @@ vu_mem_event(enum rte_mem_event type, const void *addr, size_t len, void *arg)
 /* ------------------------------------------------------ connection */
 
 static void vu_hangup_cb(void *arg);
+static void vu_schedule_reconnect(struct fj_vhost *vh);
 
 static void
 vu_disconnect(struct fj_vhost *vh)
@@ -74,6 +79,9 @@ vu_hangup_cb(void *arg)
 	rte_intr_callback_unregister_pending(vh->intr, vu_hangup_cb, vh, NULL);
 	vh->intr_registered = false;
 	fj_ethdev_link_changed(vh->dev);
+	pthread_mutex_lock(&vh->dev->ctl_lock);
+	vu_schedule_reconnect(vh);
+	pthread_mutex_unlock(&vh->dev->ctl_lock);
 }
 
 /*
@@ -103,22 +111,10 @@ vu_handshake(struct fj_vhost *vh)
 	return rc;
 }
 
+/* A connected socket @fd: the opening exchange, then the hang-up watch. */
 static int
-vu_connect(struct fj_vhost *vh)
+vu_attach(struct fj_vhost *vh, int fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vh->args.path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		FJ_PMD_LOG(ERR, "%s: cannot connect to vhost-user socket %s: %s (is the back-end listening?)",
-		           vh->dev->name, vh->args.path, strerror(e));
-		close(fd);
-		return -e;
-	}
 	vh->sock = fd;
 	vh->connected = true;
 
@@ -134,6 +130,167 @@ vu_connect(struct fj_vhost *vh)
 	if (rc < 0)
 		vu_disconnect(vh);
 	return rc;
+}
+
+/* Client (the default): connect to the back-end's socket; @quiet for the
+ * retries of a reconnection, which fail until the back-end is back. */
+static int
+vu_connect(struct fj_vhost *vh, bool quiet)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vh->args.path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		if (!quiet)
+			FJ_PMD_LOG(ERR, "%s: cannot connect to vhost-user socket %s: %s (is the back-end listening?)",
+			           vh->dev->name, vh->args.path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return vu_attach(vh, fd);
+}
+
+/* server=1: the socket back-ends connect to; a stale socket file of an
+ * earlier run is replaced, anything else at the path is left alone. */
+static int
+vu_listen(struct fj_vhost *vh)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vh->args.path);
+	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+		int e = errno;
+		FJ_PMD_LOG(ERR, "%s: cannot listen on vhost-user socket %s: %s", vh->dev->name,
+		           vh->args.path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	vh->listen_fd = fd;
+	return 0;
+}
+
+/* server=1: a back-end that connected, waiting up to @wait_ms for one. */
+static int
+vu_accept(struct fj_vhost *vh, int wait_ms)
+{
+	struct pollfd p = { .fd = vh->listen_fd, .events = POLLIN };
+	int rc = poll(&p, 1, wait_ms);
+
+	if (rc <= 0)
+		return rc == 0 ? -EAGAIN : -errno;
+	/* (blocking, as the exchanges expect) */
+	int fd = accept4(vh->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return vu_attach(vh, fd);
+}
+
+/* ------------------------------------------------------ reconnection */
+
+/* The first try soon after the back-end went, then backing off to one
+ * every 100 ms (a connect to a unix socket costs next to nothing), so a
+ * back-end that is back is tried within that. */
+#define RECONNECT_FIRST_US 20000u
+#define RECONNECT_MAX_US 100000u
+
+static void vu_reconnect_alarm(void *arg);
+
+/* (ctl_lock held) */
+static void
+vu_schedule_reconnect(struct fj_vhost *vh)
+{
+	if (vh->args.no_reconnect || vh->closing || vh->alarm_armed)
+		return;
+	vh->retry_us = vh->retry_us == 0 ? RECONNECT_FIRST_US
+					 : RTE_MIN(2 * vh->retry_us, RECONNECT_MAX_US);
+	if (rte_eal_alarm_set(vh->retry_us, vu_reconnect_alarm, vh) == 0)
+		vh->alarm_armed = true;
+	else
+		FJ_PMD_LOG(ERR, "%s: cannot schedule a reconnection: %s", vh->dev->name,
+		           rte_strerror(rte_errno));
+}
+
+/*
+ * In EAL's interrupt thread: try the back-end again (connect, or accept
+ * one with server=1); once it is there with the features the port runs
+ * with, a started port's rings go to it (fj_ethdev_restart) and the link
+ * is up again.
+ */
+static void
+vu_reconnect_alarm(void *arg)
+{
+	struct fj_vhost *vh = arg;
+	struct fj_dev *dev = vh->dev;
+	int rc;
+
+	pthread_mutex_lock(&dev->ctl_lock);
+	vh->alarm_armed = false;
+	if (vh->closing || vh->connected) {
+		pthread_mutex_unlock(&dev->ctl_lock);
+		return;
+	}
+	vu_disconnect(vh);
+	/* The rings the old back-end had are not to be asked back from the
+	 * new one: fj_ethdev_restart only closes their eventfds, once the
+	 * bursts that kick them are held off. */
+	vh->running = false;
+	uint64_t t0 = rte_get_timer_cycles();
+	rc = vh->args.server ? vu_accept(vh, 0) : vu_connect(vh, true);
+	if (rc == 0 && (dev->offered & dev->features) != dev->features) {
+		if (!vh->told_features)
+			FJ_PMD_LOG(ERR, "%s: the back-end at %s came back offering fewer features "
+			           "than the port runs with; waiting for another",
+			           dev->name, vh->args.path);
+		vh->told_features = true;
+		vu_disconnect(vh);
+		rc = -ENOTSUP;
+	}
+	if (rc == 0 && dev->started) {
+		rc = fj_ethdev_restart(dev);
+		if (rc < 0) {
+			FJ_PMD_LOG(ERR, "%s: the back-end at %s is back but took no rings: %s",
+			           dev->name, vh->args.path, rte_strerror(-rc));
+			vu_disconnect(vh);
+		}
+	}
+	if (rc < 0) {
+		vu_schedule_reconnect(vh);
+		pthread_mutex_unlock(&dev->ctl_lock);
+		return;
+	}
+	vh->retry_us = 0;
+	vh->told_features = false;
+	FJ_PMD_LOG(NOTICE, "%s: vhost-user back-end at %s is back%s (%" PRIu64 " ms from connect)",
+	           dev->name, vh->args.path, dev->started ? ", rings restarted" : "",
+	           (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz());
+	pthread_mutex_unlock(&dev->ctl_lock);
+	fj_ethdev_link_changed(dev);
+}
+
+/* Before the port closes: no reconnection runs or starts after this. */
+static void
+vu_quiesce(struct fj_dev *dev)
+{
+	struct fj_vhost *vh = dev->tp;
+
+	if (vh == NULL)
+		return;
+	pthread_mutex_lock(&dev->ctl_lock);
+	vh->closing = true;
+	pthread_mutex_unlock(&dev->ctl_lock);
+	/* (waits for an alarm that is running; ctl_lock is not held) */
+	rte_eal_alarm_cancel(vu_reconnect_alarm, vh);
+	vh->alarm_armed = false;
 }
 
 /* ------------------------------------------------------ transport ops */
@@ -245,7 +402,10 @@ vu_start(struct fj_dev *dev)
 
 	if (!vh->connected) {
 		vu_disconnect(vh);
-		rc = vu_connect(vh);
+		rc = vh->args.server ? vu_accept(vh, 0) : vu_connect(vh, false);
+		if (rc == -EAGAIN)
+			FJ_PMD_LOG(ERR, "%s: no vhost-user back-end has connected to %s", dev->name,
+			           vh->args.path);
 		if (rc < 0)
 			return rc;
 		if ((dev->offered & dev->features) != dev->features) {
@@ -345,6 +505,7 @@ vu_close(struct fj_dev *dev)
 
 	if (vh == NULL)
 		return;
+	vu_quiesce(dev);
 	vu_stop(dev);
 	if (vh->mem_cb_registered) {
 		char name[RTE_DEV_NAME_MAX_LEN + 8];
@@ -352,6 +513,10 @@ vu_close(struct fj_dev *dev)
 		rte_mem_event_callback_unregister(name, vh);
 	}
 	vu_disconnect(vh);
+	if (vh->listen_fd >= 0) {
+		close(vh->listen_fd);
+		unlink(vh->args.path);
+	}
 	rte_intr_instance_free(vh->intr);
 	pthread_mutex_destroy(&vh->lock);
 	rte_free(vh);
@@ -369,11 +534,16 @@ static const struct fj_transport_ops vu_ops = {
 	.stop = vu_stop,
 	.link_up = vu_link_up,
 	.close = vu_close,
+	.quiesce = vu_quiesce,
 	.use_va = true,
 	.lsc_events = true,
 };
 
 /* ------------------------------------------------------ vdev driver */
+
+/* server=1: how long the probe waits for the first back-end (the port's
+ * features come from it). */
+#define SERVER_WAIT_S 30u
 
 static int
 fj_vhost_probe(struct rte_vdev_device *vdev)
@@ -411,6 +581,7 @@ fj_vhost_probe(struct rte_vdev_device *vdev)
 	vh->args = args;
 	vh->dev = dev;
 	vh->sock = -1;
+	vh->listen_fd = -1;
 	pthread_mutex_init(&vh->lock, NULL);
 	for (unsigned int i = 0; i < RTE_DIM(vh->kickfd); i++)
 		vh->kickfd[i] = vh->callfd[i] = -1;
@@ -420,9 +591,24 @@ fj_vhost_probe(struct rte_vdev_device *vdev)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = vu_connect(vh);
+	if (args.server) {
+		rc = vu_listen(vh);
+		if (rc == 0) {
+			FJ_PMD_LOG(NOTICE, "%s: waiting up to %u s for a vhost-user back-end to connect to %s",
+			           name, SERVER_WAIT_S, args.path);
+			rc = vu_accept(vh, SERVER_WAIT_S * 1000);
+			if (rc == -EAGAIN)
+				FJ_PMD_LOG(ERR, "%s: no vhost-user back-end connected to %s within %u s",
+				           name, args.path, SERVER_WAIT_S);
+		}
+	} else {
+		rc = vu_connect(vh, false);
+	}
 	if (rc < 0)
 		goto fail;
+	/* A lost back-end is reconnected to in the background (and its
+	 * successor given the rings), which the bursts make room for. */
+	dev->guarded = !args.no_reconnect;
 	if (args.has_mac)
 		memcpy(dev->mac.addr_bytes, args.mac, RTE_ETHER_ADDR_LEN);
 	else

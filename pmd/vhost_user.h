@@ -99,6 +99,13 @@ struct fj_vhost {
 	int kickfd[2 * FJ_MAX_QUEUE_PAIRS];
 	int callfd[2 * FJ_MAX_QUEUE_PAIRS];
 	uint64_t vq_live;              /* bit per virtqueue handed to the back-end */
+	int listen_fd;                 /* server=1: where back-ends connect */
+	/* Reconnection: the next try's delay, backing off; the alarm's state
+	 * and the port's closing under the device's ctl_lock. */
+	uint32_t retry_us;
+	bool alarm_armed;
+	bool closing;
+	bool told_features;            /* a back-end with too few features, logged once */
 };
 
 /*

@@ -247,6 +247,80 @@ def test_backend_killed(devargs=""):
         check(fj.quit() == 0, "fjord testpmd did not exit cleanly after the back-end died")
 
 
+def rx_of(be):
+    return be.port_stats()["rx"]
+
+
+def test_backend_restart_resumes(devargs="", cycles=5):
+    """The back-end is killed and another starts on the socket, @cycles
+    times, while fjord's testpmd sends (txonly) and is never touched: the
+    PMD reconnects by itself (bounded back-off), gives the new back-end
+    fresh rings and reports the link up; the new back-end receives.
+    Counted: link_down_events and restarts, one each a cycle."""
+    with Pair() as p:
+        be = p.add(h.backend(p.sock, fwd_args=["--forward-mode=rxonly"]))
+        be.cmd("start")
+        fj = p.add(h.fjord(p.sock, devargs=devargs, fwd_args=["--forward-mode=txonly"]))
+        fj.wait_link(True)
+        fj.cmd("start")
+        took = []
+        for i in range(cycles):
+            time.sleep(0.5)
+            check(rx_of(be) > 1000, f"cycle {i}: the back-end received only {rx_of(be)}")
+            be.kill()
+            be.wait(10)
+            be.close()
+            mark = len(fj.output())
+            be = p.add(h.backend(p.sock, name=f"backend{i + 2}",
+                                 fwd_args=["--forward-mode=rxonly"]))
+            t0 = time.time()
+            be.cmd("start")
+            fj.wait_for(r"net_fjord_vhost0: vhost-user back-end at \S+ is back, rings restarted",
+                        10, mark)
+            took.append(time.time() - t0)
+        time.sleep(1)
+        check(rx_of(be) > 1000, f"the last back-end received only {rx_of(be)}")
+        fj.cmd("stop")
+        xs = fj.xstats()
+        check(xs.get("link_down_events") == cycles and xs.get("restarts") == cycles,
+              f"link_down_events {xs.get('link_down_events')}, restarts {xs.get('restarts')}")
+        log(f"{cycles} back-end restarts: reconnected {min(took):.2f}-{max(took):.2f}s after "
+            f"each new back-end was up; {xs.get('tx_q0_restart_drops')} packets were in the "
+            f"ring when it restarted")
+        check(fj.quit() == 0, "fjord's testpmd did not exit cleanly")
+
+
+def test_server_mode_back_end_reconnects(cycles=3):
+    """server=1: fjord listens on the socket and DPDK's net_vhost connects
+    as a client (client=1); each time that back-end is killed and a new
+    one connects, fjord takes it and its rings restart by themselves."""
+    with Pair() as p:
+        def client_backend(name):
+            return p.add(h.Testpmd(name, "0,1", 0, [f"net_vhost0,iface={p.sock},client=1"],
+                                   fwd_args=["--forward-mode=rxonly"]))
+        be = client_backend("backend")
+        fj = p.add(h.fjord(p.sock, devargs="server=1", fwd_args=["--forward-mode=txonly"]))
+        fj.wait_link(True)
+        be.cmd("start")
+        fj.cmd("start")
+        for i in range(cycles):
+            time.sleep(0.5)
+            check(rx_of(be) > 1000, f"cycle {i}: the back-end received only {rx_of(be)}")
+            be.kill()
+            be.wait(10)
+            be.close()
+            mark = len(fj.output())
+            be = client_backend(f"backend{i + 2}")
+            be.cmd("start")
+            fj.wait_for(r"is back, rings restarted", 15, mark)
+        time.sleep(1)
+        check(rx_of(be) > 1000, f"the last back-end received only {rx_of(be)}")
+        fj.cmd("stop")
+        check(fj.xstats().get("restarts") == cycles, f"xstats {fj.xstats()}")
+        check(fj.quit() == 0, "fjord's testpmd did not exit cleanly")
+        check(not os.path.exists(p.sock), "fjord left its server socket behind")
+
+
 BAD_DEVARGS = [
     ("", "path=<unix socket> is required"),
     ("queues=0", "queues=0"),
@@ -305,6 +379,10 @@ def test_macswap_payload_no_mrg():
 
 def test_backend_killed_split():
     test_backend_killed("packed_vq=0")
+
+
+def test_backend_restart_resumes_split():
+    test_backend_restart_resumes("packed_vq=0")
 
 
 def test_restart_cycles_split():
