@@ -338,10 +338,14 @@ fj_ethdev_restart(struct fj_dev *dev)
 		rte_spinlock_lock(&fj_dev_rxq(dev, q)->lock);
 	for (uint16_t q = 0; q < ntx; q++)
 		rte_spinlock_lock(&fj_dev_txq(dev, q)->lock);
-	/* The old back-end is gone: nothing of the rings is in use. */
+	/* The old back-end is gone: nothing of the rings is in use. What it
+	 * marked used before it went was sent; the rest goes with it. */
 	dev->ops->stop(dev);
-	for (uint16_t q = 0; q < ntx; q++)
-		fj_dev_txq(dev, q)->st.restart_drops += txq_held(fj_dev_txq(dev, q));
+	for (uint16_t q = 0; q < ntx; q++) {
+		struct fj_txq *tq = fj_dev_txq(dev, q);
+		fj_tx_done_cleanup(tq, 0);
+		tq->st.restart_drops += txq_held(tq);
+	}
 	fj_queues_drain(dev);
 	rc = queues_start(dev);
 	if (rc == 0)
