@@ -63,12 +63,17 @@ fj_stack_usage(FILE *out)
 		"                        (default 30)\n"
 		"  --dad-transmits N     duplicate address detection probes per IPv6 address,\n"
 		"                        a second apart (RFC 4862; default 1, 0: none)\n"
+		"  --kernel-exception IFNAME\n"
+		"                        what the stack does not take goes to the kernel\n"
+		"                        through a tap interface IFNAME with the port's MAC,\n"
+		"                        and what the kernel sends there leaves by the port\n"
 		"  --pcap FILE           write every frame the port receives and sends to FILE\n"
 		"                        (pcapng; direct backend)\n"
 		"  --pcap-snaplen N      bytes kept of each frame in FILE (default 2176)\n"
 		"  --config FILE         the same as 'key value' lines (ip, gw, ip6, gw6, net,\n"
 		"                        port, mtu,\n"
-		"                        msl, dad_transmits, pcap, pcap_snaplen, steer,\n"
+		"                        msl, dad_transmits, pcap, pcap_snaplen,\n"
+		"                        kernel_exception, steer,\n"
 		"                        promisc, csum_offload,\n"
 		"                        tso, lro, gro,\n"
 		"                        turn_bytes, flow_queue_bytes); command-line\n"
@@ -124,6 +129,11 @@ fj_cfg_set(struct fj_cfg *c, const char *key, const char *val, const char *where
 	} else if (strcmp(key, "dad-transmits") == 0 || strcmp(key, "dad_transmits") == 0) {
 		c->dad_transmits = strtol(val, &end, 10);
 		if (*val == '\0' || *end || c->dad_transmits < 0 || c->dad_transmits > 8)
+			goto bad;
+	} else if (strcmp(key, "kernel-exception") == 0 || strcmp(key, "kernel_exception") == 0) {
+		if (*val == '\0' || strchr(val, '/') != NULL || strchr(val, ',') != NULL ||
+		    snprintf(c->kernel_exception, sizeof(c->kernel_exception), "%s", val) >=
+			    (int)sizeof(c->kernel_exception))
 			goto bad;
 	} else if (strcmp(key, "pcap") == 0) {
 		if (*val == '\0' || snprintf(c->pcap, sizeof(c->pcap), "%s", val) >= (int)sizeof(c->pcap))
@@ -227,6 +237,7 @@ fj_cfg_apply(struct fj_stack *s, const struct fj_cfg *c)
 	s->msl_s = (uint32_t)c->msl;
 	s->dad_transmits = (uint8_t)c->dad_transmits;
 	memcpy(s->pcap_path, c->pcap, sizeof(s->pcap_path));
+	memcpy(s->exc_ifname, c->kernel_exception, sizeof(s->exc_ifname));
 	s->pcap_snaplen = (uint32_t)c->pcap_snaplen;
 	s->promisc = c->promisc;
 	s->no_csum_offload = c->no_csum_offload;
@@ -323,7 +334,7 @@ fj_cfg_args(struct fj_cfg *c, int argc, char **argv, int first, char **rest)
 		}
 	for (int i = first; i < argc; i++) {
 		static const char *const keys[] = { "net", "ip", "gw", "ip6", "gw6", "port", "mtu",
-						    "msl", "steer", "dad-transmits", "pcap",
+						    "msl", "steer", "dad-transmits", "pcap", "kernel-exception",
 						    "pcap-snaplen",
 						    "turn-bytes", "flow-queue-bytes" };
 		const char *a = argv[i];

@@ -29,6 +29,7 @@ struct fj_cfg {
 	bool have_gw6;
 	long port, mtu, msl, turn_bytes, flow_queue_bytes, dad_transmits, pcap_snaplen;
 	char pcap[256];
+	char kernel_exception[16];
 	bool promisc, no_csum_offload, busy_poll, idle_yield, no_tso, no_lro, no_gro;
 	bool have_ip, have_gw;
 };

@@ -42,6 +42,7 @@
 	X(tcp_time_wait_reused) X(tcp_state_changes)                                \
 	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs) X(tcp_queue_waits)  \
 	X(tcp_port_waits) X(tcp_icmp_aborts) X(tcp_pmtu_updates) X(gro_merged)      \
+	X(exception_to_kernel) X(exception_from_kernel)                            \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 
@@ -70,6 +71,7 @@
 	X(ND_PENDING_FULL, "nd_pending_full") /* IPv6 output waiting on ND beyond its bound */ \
 	X(ND_TIMEOUT, "nd_timeout")       /* neighbour unreachable, waiting output dropped */ \
 	X(IP6_SRC_UNUSABLE, "ip6_source_unusable") /* output from an address found duplicate, or beyond the bound waiting for its DAD */ \
+	X(EXCEPTION_FULL, "exception_full") /* the kernel exception tap did not take it */ \
 	X(STEER_FULL, "steer_ring_full")  /* the owning shard's steering ring was full */ \
 	X(SHARD_MSG_FULL, "shard_msg_full") /* a message to another shard did not fit */
 

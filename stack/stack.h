@@ -112,8 +112,16 @@ struct fj_stack {
 	bool busy_poll;        /* --busy-poll (socket backend) */
 	bool idle_yield;       /* --idle-yield (direct backend) */
 	char pcap_path[256];   /* --pcap: "" for none */
+	char exc_ifname[16];   /* --kernel-exception: "" for none */
 	uint32_t pcap_snaplen; /* --pcap-snaplen */
 	struct fj_capture *capture; /* the --pcap file's writer (capture.c), on shard 0 */
+	/* The kernel exception path (exception.c): its tap port, this
+	 * shard's frames for it, shard 0's next read of it. */
+	bool has_exc;
+	uint16_t exc_port;
+	uint16_t nexc;
+	struct rte_mbuf *exc_tx[FJ_BURST * 2];
+	uint64_t exc_next;
 
 	struct fj_udp **udp_ports; /* 65536 entries: who is bound where */
 

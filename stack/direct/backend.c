@@ -129,6 +129,12 @@ direct_run(struct fj_stack *s)
 		/* Flows the port's queue held, where it has sent their data. */
 		if (s->tcp.qwait != NULL)
 			fj_tcp_queue_poll(s);
+		/* The kernel's frames (--kernel-exception), now and then. */
+		if (unlikely(s->has_exc)) {
+			if (s->id == 0)
+				fj_exception_poll(s, now);
+			fj_exception_flush(s);
+		}
 		/* Everything this turn produced leaves in one burst. */
 		fj_netif_flush(s);
 		/* A turn that received something was busy (its timers and

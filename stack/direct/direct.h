@@ -146,6 +146,15 @@ void fj_netif_drop_pending(struct fj_stack *s);
  * shard 0 as the port starts and stops. */
 int fj_capture_open(struct fj_stack *s);
 void fj_capture_close(struct fj_stack *s);
+/* The kernel exception path (exception.c): take @m for the kernel (false
+ * without one: the caller answers or drops it as before), or a copy of
+ * it; shard 0 opens, polls and closes the tap. */
+int fj_exception_open(struct fj_stack *s);
+void fj_exception_close(struct fj_stack *s);
+bool fj_exception_take(struct fj_stack *s, struct rte_mbuf *m);
+void fj_exception_copy(struct fj_stack *s, const struct rte_mbuf *m);
+void fj_exception_flush(struct fj_stack *s);
+void fj_exception_poll(struct fj_stack *s, uint64_t now);
 /* A received burst with runs of TCP segments merged (gro.c); the new
  * count. */
 uint16_t fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);

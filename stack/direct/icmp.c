@@ -121,7 +121,9 @@ fj_icmp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	}
 	/* Echo requests to a broadcast address go unanswered (RFC 1122 §3.2.2.6 MAY). */
 	if (h.type != FJ_ICMP_ECHO_REQUEST || ip->dst != s->ip) {
-		fj_drop(s, m, FJ_DROP_ICMP_TYPE);
+		/* (an echo reply to the kernel's ping, say) */
+		if (ip->dst != s->ip || !fj_exception_take(s, m))
+			fj_drop(s, m, FJ_DROP_ICMP_TYPE);
 		return;
 	}
 	/* The reply is the request turned around, in the same buffer. */

@@ -64,7 +64,8 @@ fj_ipv4_input(struct fj_stack *s, struct rte_mbuf *m)
 		fj_tcp_input(s, m, &ip);
 		break;
 	default:
-		fj_drop(s, m, FJ_DROP_IP_PROTO);
+		if (!fj_exception_take(s, m))
+			fj_drop(s, m, FJ_DROP_IP_PROTO);
 	}
 }
 

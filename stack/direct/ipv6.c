@@ -902,6 +902,8 @@ fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m)
 		break;
 	default:
 		/* RFC 8200 §4: an unrecognised next header, code 1. */
+		if (!mcast && fj_exception_take(s, m))
+			break;
 		if (mcast) {
 			fj_drop(s, m, FJ_DROP_IP_PROTO);
 		} else {

@@ -210,6 +210,8 @@ netif_join(struct fj_stack *s)
 	s->tso_max = s0->tso_max;
 	s->tx_fn = port_tx;
 	s->tx_clean_fn = s0->tx_clean_fn;
+	s->has_exc = s0->has_exc;
+	s->exc_port = s0->exc_port;
 }
 
 int
@@ -302,6 +304,8 @@ fj_netif_open(struct fj_stack *s)
 	s->rx_gro = !s->no_gro && s->g->steer != FJ_STEER_SOFTWARE;
 	rte_eth_macaddr_get(s->port, &mac);
 	memcpy(s->mac.b, mac.addr_bytes, 6);
+	if ((rc = fj_exception_open(s)) < 0)
+		return rc;
 	s->tx_fn = port_tx;
 	/* TCP's per-flow queue limit sees what the port still holds by the
 	 * reference counts of the send queues' buffers, which a port gives
@@ -340,8 +344,11 @@ fj_netif_close(struct fj_stack *s)
 {
 	fj_netif_flush(s);
 	fj_netif_drop_pending(s);
+	if (s->has_exc)
+		fj_exception_flush(s);
 	if (s->id > 0)
 		return;
+	fj_exception_close(s);
 	rte_eth_dev_stop(s->port);
 	fj_capture_close(s);
 	rte_eth_dev_close(s->port);
@@ -444,10 +451,14 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 		fj_drop(s, m, FJ_DROP_NOT_FOR_US);
 		return;
 	}
-	if (eth.type == FJ_ETH_P_ARP)
+	if (eth.type == FJ_ETH_P_ARP) {
+		/* A reply to us: the kernel's resolutions need it too. */
+		if (unlikely(s->has_exc) && fj_mac_eq(&eth.dst, &s->mac))
+			fj_exception_copy(s, m);
 		fj_arp_input(s, m, &eth);
-	else if (eth.type == FJ_ETH_P_IPV6)
+	} else if (eth.type == FJ_ETH_P_IPV6) {
 		fj_ipv6_input(s, m);
-	else
+	} else if (eth.type == FJ_ETH_P_IPV4 || !fj_exception_take(s, m)) {
 		fj_ipv4_input(s, m);
+	}
 }

@@ -41,6 +41,8 @@ fj_udp_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv4 *ip)
 	}
 	struct fj_udp *u = s->udp_ports[h.dport];
 	if (u == NULL) {
+		if (ip->dst == s->ip && fj_exception_take(s, m))
+			return;
 		if (ip->dst == s->ip) {
 			/* RFC 1122 §4.1.3.1: port unreachable for a closed port. */
 			s->c.drops[FJ_DROP_UDP_PORT]++;
@@ -88,7 +90,8 @@ fj_udp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 	}
 	struct fj_udp *u = s->udp_ports[dport];
 	if (u == NULL) {
-		fj_drop(s, m, FJ_DROP_UDP_PORT);
+		if (fj_ip6_is_multicast(&ip->dst) || !fj_exception_take(s, m))
+			fj_drop(s, m, FJ_DROP_UDP_PORT);
 		return;
 	}
 	rte_pktmbuf_adj(m, (uint16_t)(off + FJ_UDP_HDR_LEN));

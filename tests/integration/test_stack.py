@@ -599,6 +599,62 @@ def test_tap_pcap_file():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_tap_kernel_exception():
+    """--kernel-exception fjx: fjord-echo serves TCP port 7 while the
+    kernel behind fjx (its own namespace, fjord's address and MAC) serves
+    a TCP echo on port 2222 and pings out: the peer reaches both through
+    fjord's one port; fjord sends no RST for the kernel's connection."""
+    hostns = None
+    with Env("kexc", echo_args=["--kernel-exception", "fjx"]) as env:
+        try:
+            deadline = time.time() + 10
+            while ns_run(env.ns, "ip", "link", "show", "fjx", check_rc=False).returncode:
+                check(time.time() < deadline, f"no fjx:\n{env.echo.tail()}")
+                time.sleep(0.05)
+            # The kernel's side in a namespace of its own (in the peer's,
+            # 10.77.0.2 would be a local address to the peer).
+            hostns = env.ns + "h"
+            subprocess.run(["ip", "netns", "del", hostns], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "netns", "add", hostns], check=True)
+            ns_run(env.ns, "ip", "link", "set", "fjx", "netns", hostns)
+            ns_run(hostns, "ip", "link", "set", "lo", "up")
+            ns_run(hostns, "sysctl", "-qw", "net.ipv6.conf.fjx.disable_ipv6=1")
+            ns_run(hostns, "ip", "addr", "add", f"{FJ_IP}/24", "dev", "fjx")
+            ns_run(hostns, "ip", "link", "set", "fjx", "up")
+            link = ns_run(hostns, "ip", "link", "show", "fjx").stdout.lower()
+            check(env.mac and env.mac in link, f"fjx has not fjord's MAC {env.mac}:\n{link}")
+            srv = env.add(Proc(["ip", "netns", "exec", hostns, "socat",
+                                f"TCP-LISTEN:2222,bind={FJ_IP},reuseaddr,fork", "PIPE"],
+                               "kernel-sshd"))
+            deadline = time.time() + 10
+            while "2222" not in ns_run(hostns, "ss", "-ltn").stdout:
+                check(time.time() < deadline and srv.alive(), f"socat:\n{srv.tail()}")
+                time.sleep(0.05)
+            for port, who in ((2222, "the kernel"), (7, "fjord")):
+                r = subprocess.run(["ip", "netns", "exec", env.ns, "socat", "-t2", "-",
+                                    f"tcp:{FJ_IP}:{port}"], input=f"hello {who}\n",
+                                   capture_output=True, text=True, timeout=20)
+                check(r.stdout == f"hello {who}\n", f"port {port}: {r.stdout!r} {r.stderr}")
+            # The kernel's own traffic out: its ARP (the reply copied back to
+            # it) and its ping, the replies handed over by fjord.
+            r = ns_run(hostns, "ping", "-c", "3", "-i", "0.2", "-W", "2", KERNEL_IP,
+                       check_rc=False)
+            check(" 0% packet loss" in r.stdout, f"the kernel's ping out:\n{r.stdout}{r.stderr}")
+            c = env.counters()
+            check(c["exception_to_kernel"] > 0 and c["exception_from_kernel"] > 0,
+                  f"counters: {c}")
+            check(c["tcp_rst_tx"] == 0, f"fjord reset the kernel's connection: {c}")
+            check(c["tcp_passive_opens"] == 1, f"fjord's own echo: {c}")
+            log(f"to the kernel {c['exception_to_kernel']} frames, from it "
+                f"{c['exception_from_kernel']}")
+        finally:
+            if hostns:
+                for p in env.procs:
+                    if p.name == "kernel-sshd":
+                        p.close()
+                subprocess.run(["ip", "netns", "del", hostns], stderr=subprocess.DEVNULL)
+
+
 def test_tap_ipv6_duplicate_address():
     """RFC 4862 §5.4: the kernel already has 2001:db8::2 when fjord is
     given it: fjord's duplicate address detection (three probes a second

@@ -524,10 +524,10 @@ tcp_seg_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_tcp_ends *
 
 	if (f == NULL) {
 		struct fj_tcp_listener *l = T(s)->listeners[th.dport];
-		if (l == NULL)
-			input_closed(s, m, e, &th, len);
-		else
+		if (l != NULL)
 			tcp_listen_input(s, l, m, e, &th, hdr_end, len);
+		else if (!fj_exception_take(s, m)) /* (else the kernel's connection) */
+			input_closed(s, m, e, &th, len);
 		fj_tcp_flush(s); /* what a new flow's first callback wrote */
 		return;
 	}
