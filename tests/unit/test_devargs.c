@@ -61,6 +61,27 @@ test_defaults_when_only_path_is_given(void **state)
 	assert_int_equal(a.disabled, FJ_BIT(VIRTIO_F_RING_PACKED));
 }
 
+/* The default is a client that reconnects; server=1 listens, reconnect=0
+ * gives up on a lost back-end; both take only 0 or 1. */
+static void
+test_server_and_reconnect(void **state)
+{
+	struct fj_vhost_args a;
+	(void)state;
+	assert_int_equal(parse("path=/x", &a), 0);
+	assert_false(a.server);
+	assert_false(a.no_reconnect);
+	assert_int_equal(parse("path=/x,server=1,reconnect=0", &a), 0);
+	assert_true(a.server);
+	assert_true(a.no_reconnect);
+	assert_int_equal(parse("path=/x,server=0,reconnect=1", &a), 0);
+	assert_false(a.server);
+	assert_false(a.no_reconnect);
+	expect_rejected("path=/x,server=2", "server=2: must be 0 or 1");
+	expect_rejected("path=/x,reconnect=yes", "reconnect=yes: must be 0 or 1");
+	expect_rejected("path=/x,server=1,server=0", "more than once");
+}
+
 static void
 test_path_is_required(void **state)
 {
@@ -187,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_all_keys_parse),
 		cmocka_unit_test(test_defaults_when_only_path_is_given),
 		cmocka_unit_test(test_path_is_required),
+		cmocka_unit_test(test_server_and_reconnect),
 		cmocka_unit_test(test_unknown_keys_are_rejected),
 		cmocka_unit_test(test_bad_queue_counts_are_rejected),
 		cmocka_unit_test(test_queue_size_must_be_a_power_of_two_in_range),
