@@ -246,6 +246,7 @@ vu_reconnect_alarm(void *arg)
 	vh->running = false;
 	uint64_t t0 = rte_get_timer_cycles();
 	rc = vh->args.server ? vu_accept(vh, 0) : vu_connect(vh, true);
+	uint64_t t1 = rte_get_timer_cycles(); /* (the back-end has answered) */
 	if (rc == 0 && (dev->offered & dev->features) != dev->features) {
 		if (!vh->told_features)
 			FJ_PMD_LOG(ERR, "%s: the back-end at %s came back offering fewer features "
@@ -270,9 +271,11 @@ vu_reconnect_alarm(void *arg)
 	}
 	vh->retry_us = 0;
 	vh->told_features = false;
-	FJ_PMD_LOG(NOTICE, "%s: vhost-user back-end at %s is back%s (%" PRIu64 " ms from connect)",
+	uint64_t hz = rte_get_timer_hz(), t2 = rte_get_timer_cycles();
+	FJ_PMD_LOG(NOTICE, "%s: vhost-user back-end at %s is back%s (it answered in %" PRIu64
+	           " ms, the rings took %" PRIu64 " ms)",
 	           dev->name, vh->args.path, dev->started ? ", rings restarted" : "",
-	           (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz());
+	           (t1 - t0) * 1000 / hz, (t2 - t1) * 1000 / hz);
 	pthread_mutex_unlock(&dev->ctl_lock);
 	fj_ethdev_link_changed(dev);
 }
