@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 
 #include "direct.h"
@@ -42,7 +42,7 @@ fj_exception_open(struct fj_stack *s)
 		return 0;
 	snprintf(args, sizeof(args), "iface=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", s->exc_ifname,
 		 s->mac.b[0], s->mac.b[1], s->mac.b[2], s->mac.b[3], s->mac.b[4], s->mac.b[5]);
-	rc = rte_vdev_init(EXC_VDEV, args);
+	rc = rte_eal_hotplug_add("vdev", EXC_VDEV, args);
 	if (rc == 0)
 		rc = rte_eth_dev_get_port_by_name(EXC_VDEV, &port);
 	if (rc < 0) {
@@ -63,7 +63,7 @@ fj_exception_open(struct fj_stack *s)
 		FJ_STACK_LOG(ERR, "--kernel-exception %s: the tap port did not start: %s",
 			     s->exc_ifname, rte_strerror(-rc));
 		rte_eth_dev_close(port);
-		rte_vdev_uninit(EXC_VDEV);
+		rte_eal_hotplug_remove("vdev", EXC_VDEV);
 		return rc;
 	}
 	/* Whatever the kernel sends, to any address. */
@@ -82,7 +82,7 @@ fj_exception_close(struct fj_stack *s)
 		return;
 	rte_eth_dev_stop(s->exc_port);
 	rte_eth_dev_close(s->exc_port);
-	rte_vdev_uninit(EXC_VDEV);
+	rte_eal_hotplug_remove("vdev", EXC_VDEV);
 	s->has_exc = false;
 }
 
