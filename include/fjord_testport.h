@@ -43,6 +43,9 @@ struct fj_testport_cfg {
 	uint64_t (*clock)(void *ctx);
 	/* Every frame the stack sends, whole, in order. */
 	void (*tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	/* Optional: a kernel exception path (--kernel-exception): every frame
+	 * the stack gives the kernel, whole, as it came. */
+	void (*exception)(void *ctx, const uint8_t *frame, uint32_t len);
 	void *ctx;
 };
 

@@ -190,6 +190,7 @@ struct fj_stack {
 
 	/* test port: frames out through a callback, no DPDK port */
 	void (*test_tx)(void *ctx, const uint8_t *frame, uint32_t len);
+	void (*test_exc)(void *ctx, const uint8_t *frame, uint32_t len);
 	void *test_ctx;
 	uint8_t *test_frame; /* a frame's bytes on their way to test_tx */
 	/* A holding test port (cfg.hold): test_q[0..test_ndone) were sent

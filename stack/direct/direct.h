@@ -155,6 +155,7 @@ bool fj_exception_take(struct fj_stack *s, struct rte_mbuf *m);
 void fj_exception_copy(struct fj_stack *s, const struct rte_mbuf *m);
 void fj_exception_flush(struct fj_stack *s);
 void fj_exception_poll(struct fj_stack *s, uint64_t now);
+void fj_testport_exception(struct fj_stack *s, struct rte_mbuf *m);
 /* A received burst with runs of TCP segments merged (gro.c); the new
  * count. */
 uint16_t fj_gro_burst(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n);

@@ -78,7 +78,7 @@ fj_exception_open(struct fj_stack *s)
 void
 fj_exception_close(struct fj_stack *s)
 {
-	if (!s->has_exc)
+	if (!s->has_exc || s->test_exc != NULL)
 		return;
 	rte_eth_dev_stop(s->exc_port);
 	rte_eth_dev_close(s->exc_port);
@@ -107,6 +107,11 @@ fj_exception_take(struct fj_stack *s, struct rte_mbuf *m)
 {
 	if (!s->has_exc)
 		return false;
+	if (s->test_exc != NULL) {
+		s->c.exception_to_kernel++;
+		fj_testport_exception(s, m);
+		return true;
+	}
 	if (s->nexc == RTE_DIM(s->exc_tx))
 		fj_exception_flush(s);
 	/* (as it came: the tap sends nothing of the port's receive flags) */

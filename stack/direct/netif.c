@@ -443,7 +443,11 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 	}
 	r = fj_eth_parse(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &eth);
 	if (r != FJ_OK) {
-		fj_drop(s, m, fj_drop_of(r));
+		/* An Ethernet type the stack does not speak, to us: the kernel's
+		 * (--kernel-exception), if it is there. */
+		if (r != FJ_WIRE_ETHERTYPE || !fj_mac_eq(&eth.dst, &s->mac) ||
+		    !fj_exception_take(s, m))
+			fj_drop(s, m, fj_drop_of(r));
 		return;
 	}
 	if (!fj_mac_eq(&eth.dst, &s->mac) && !fj_mac_is_broadcast(&eth.dst) && !s->promisc &&
@@ -458,7 +462,7 @@ fj_eth_input(struct fj_stack *s, struct rte_mbuf *m)
 		fj_arp_input(s, m, &eth);
 	} else if (eth.type == FJ_ETH_P_IPV6) {
 		fj_ipv6_input(s, m);
-	} else if (eth.type == FJ_ETH_P_IPV4 || !fj_exception_take(s, m)) {
+	} else {
 		fj_ipv4_input(s, m);
 	}
 }

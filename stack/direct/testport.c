@@ -68,6 +68,16 @@ testport_emit(struct fj_stack *s, struct rte_mbuf *m)
 		s->test_tx(s->test_ctx, p, len);
 }
 
+/* The kernel exception path of a test port: the frame to its callback. */
+void
+fj_testport_exception(struct fj_stack *s, struct rte_mbuf *m)
+{
+	uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)TEST_FRAME_MAX);
+
+	s->test_exc(s->test_ctx, rte_pktmbuf_read(m, 0, len, s->test_frame), len);
+	rte_pktmbuf_free(m);
+}
+
 static uint16_t
 testport_tx(struct fj_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -183,6 +193,8 @@ fj_stack_testport(const struct fj_testport_cfg *cfg)
 	s->clock_ctx = cfg->ctx;
 	s->test_tx = cfg->tx;
 	s->test_ctx = cfg->ctx;
+	s->test_exc = cfg->exception;
+	s->has_exc = cfg->exception != NULL;
 	s->tx_fn = testport_tx;
 	if (cfg->holds) {
 		s->test_qmax = cfg->hold_max && cfg->hold_max < FJ_TESTPORT_HOLD_MAX ?

@@ -39,6 +39,17 @@ tx_fn(void *ctx, const uint8_t *f, uint32_t len)
 	fx->nout++;
 }
 
+static void
+exc_fn(void *ctx, const uint8_t *f, uint32_t len)
+{
+	struct fixture *fx = ctx;
+	assert_true(fx->nexc < (int)(sizeof(fx->exc) / sizeof(fx->exc[0])));
+	assert_true(len <= sizeof(fx->exc[0].b));
+	memcpy(fx->exc[fx->nexc].b, f, len);
+	fx->exc[fx->nexc].len = len;
+	fx->nexc++;
+}
+
 /* The next frame the stack emitted; fails if there is none. */
 const uint8_t *
 next_frame_at(struct fixture *fx, uint32_t *len, int line)
@@ -214,7 +225,7 @@ echo(struct fj_udp *u, struct fj_buf *b, const struct fj_addr *from, void *arg)
 }
 
 static int
-setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6, uint8_t dad)
+setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6, uint8_t dad, bool exc)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
@@ -226,7 +237,8 @@ setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6, uint8_t dad
 	struct fj_testport_cfg cfg = { .ip = "10.0.0.2/24", .gw = "10.0.0.254", .hz = HZ,
 				       .clock = clock_fn, .tx = tx_fn, .ctx = fx, .tso = tso,
 				       .holds = holds, .gro = gro,
-				       .ip6 = ipv6 ? "2001:db8::2/64" : NULL, .dad_transmits = dad };
+				       .ip6 = ipv6 ? "2001:db8::2/64" : NULL, .dad_transmits = dad,
+				       .exception = exc ? exc_fn : NULL };
 	if (holds && fx->param != NULL) {
 		const struct holding *h = fx->param;
 		cfg.flow_queue_bytes = h->flow_queue_bytes;
@@ -243,19 +255,25 @@ setup_port6(void **state, bool tso, bool holds, bool gro, bool ipv6, uint8_t dad
 static int
 setup_port(void **state, bool tso, bool holds, bool gro)
 {
-	return setup_port6(state, tso, holds, gro, false, 0);
+	return setup_port6(state, tso, holds, gro, false, 0, false);
 }
 
 int
 setup_ipv6(void **state)
 {
-	return setup_port6(state, false, false, false, true, 0);
+	return setup_port6(state, false, false, false, true, 0, false);
 }
 
 int
 setup_ipv6_dad(void **state)
 {
-	return setup_port6(state, false, false, false, true, 1);
+	return setup_port6(state, false, false, false, true, 1, false);
+}
+
+int
+setup_exception(void **state)
+{
+	return setup_port6(state, false, false, false, false, 0, true);
 }
 
 /* A fresh fixture; a parameterised case's prestate becomes its param. */

@@ -106,6 +106,9 @@ struct fixture {
 	struct fj_flow *lazy_flow; /* port 21 */
 	int lazy_events;
 	int events_seen; /* port 10 */
+	/* What the stack gave the kernel (setup_exception). */
+	struct scripted_frame exc[16];
+	int nexc;
 };
 
 /* ------------------------------------------------------ scripted.c */
@@ -130,6 +133,8 @@ int setup_ipv6(void **state);
 /* The same with duplicate address detection (one probe an address, the
  * stack's default; the fixtures above have none). */
 int setup_ipv6_dad(void **state);
+/* setup() with a kernel exception path whose frames land in fx->exc. */
+int setup_exception(void **state);
 int teardown(void **state);
 /* The test port's callbacks; ctx is the fixture. */
 uint64_t clock_fn(void *ctx);

@@ -283,6 +283,70 @@ test_bad_test_port_config_is_refused(void **state)
 	assert_null(fj_stack_testport(&cfg));
 }
 
+/* ------------------------------------------------------ the kernel exception path */
+
+/* --kernel-exception: what the stack does not take goes to the kernel
+ * whole, as it came, instead of the stack's answer: a datagram to a closed
+ * port (no port unreachable), a segment for no flow and no listener (no
+ * RST: it is the kernel's connection), an unknown IP protocol, an unknown
+ * Ethernet type, an echo reply (the kernel's ping); an ARP reply to us is
+ * learnt and copied; an echo request is still answered by the stack. */
+static void
+test_kernel_exception_takes_what_the_stack_does_not(void **state)
+{
+	struct fixture *fx = *state;
+	start_and_learn_peer(fx);
+	uint8_t f[256];
+	uint32_t n, len;
+
+	n = mk_udp(f, PEER_IP, 5000, 9, "closed?", &PEER);
+	fj_stack_input(fx->stack, f, n);
+	assert_int_equal(fx->nexc, 1);
+	/* (the Ethernet padding behind the datagram gone) */
+	assert_int_equal(fx->exc[0].len, 14 + 20 + 8 + 7);
+	assert_memory_equal(fx->exc[0].b, f, fx->exc[0].len);
+	(void)n;
+	n = mk_seg(f, &(struct pseg){ .dport = 2222, .seq = 1000, .flags = FJ_TCP_SYN,
+				      .wnd = 65535 }, sizeof(f));
+	fj_stack_input(fx->stack, f, n);
+	assert_int_equal(fx->nexc, 2);
+	assert_memory_equal(fx->exc[1].b, f, fx->exc[1].len);
+	/* An unknown protocol (47, GRE) and an unknown Ethernet type. */
+	n = mk_udp(f, PEER_IP, 5000, 9, "gre", &PEER);
+	f[14 + 9] = 47;
+	f[14 + 10] = f[14 + 11] = 0;
+	uint16_t c = fj_csum_fold(fj_csum_add(0, f + 14, 20));
+	f[14 + 10] = (uint8_t)(c >> 8), f[14 + 11] = (uint8_t)c;
+	fj_stack_input(fx->stack, f, n);
+	memcpy(f + 12, "\x88\xcc", 2); /* (LLDP's type, to our MAC) */
+	fj_stack_input(fx->stack, f, n);
+	assert_int_equal(fx->nexc, 4);
+	/* The kernel's ping answered: the reply is the kernel's. */
+	n = mk_ping(f, PEER_IP, 9, 1, 8);
+	f[34] = FJ_ICMP_ECHO_REPLY;
+	f[36] = f[37] = 0;
+	c = fj_csum_fold(fj_csum_add(0, f + 34, 16));
+	f[36] = (uint8_t)(c >> 8), f[37] = (uint8_t)c;
+	fj_stack_input(fx->stack, f, n < 60 ? 60 : n);
+	assert_int_equal(fx->nexc, 5);
+	assert_int_equal(fx->exc[4].b[34], FJ_ICMP_ECHO_REPLY);
+	/* Nothing of that was answered by the stack. */
+	expect_nothing(fx);
+	/* An ARP reply to us: copied to the kernel, and still learnt. */
+	fj_stack_input(fx->stack, f, mk_arp(f, FJ_ARP_REPLY, &US, &PEER, PEER_IP, &US, US_IP));
+	assert_int_equal(fx->nexc, 6);
+	assert_int_equal(fx->exc[5].b[12] << 8 | fx->exc[5].b[13], FJ_ETH_P_ARP);
+	/* A ping to us is the stack's. */
+	n = mk_ping(f, PEER_IP, 9, 2, 8);
+	fj_stack_input(fx->stack, f, n < 60 ? 60 : n);
+	expect_next_ipv4(fx, &PEER, FJ_IP_PROTO_ICMP);
+	assert_int_equal(fx->nexc, 6);
+	assert_int_equal(fj_stack_counter(fx->stack, "exception_to_kernel"), 6);
+	assert_int_equal(fj_stack_counter(fx->stack, "tcp_rst_tx"), 0);
+	assert_int_equal(fj_stack_counter(fx->stack, "icmp_unreach_tx"), 0);
+	(void)len;
+}
+
 int
 main(void)
 {
@@ -301,6 +365,9 @@ main(void)
 		T(test_off_link_goes_through_the_gateway),
 		T(test_frames_for_others_are_dropped_and_counted),
 		T(test_oversize_send_is_refused),
+		/* the kernel exception path */
+		cmocka_unit_test_setup_teardown(test_kernel_exception_takes_what_the_stack_does_not,
+						setup_exception, teardown),
 		/* the test port */
 		cmocka_unit_test(test_bad_test_port_config_is_refused),
 	};
