@@ -219,6 +219,8 @@ void fj_ipv6_input(struct fj_stack *s, struct rte_mbuf *m);
 int fj_ipv6_output(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ip6 *src,
 		   const struct fj_ip6 *dst, uint8_t proto, uint8_t hop_limit);
 void fj_ipv6_tick(struct fj_stack *s, uint64_t now);
+/* ICMPv6 port unreachable about @m (at its Ethernet header), rate-limited. */
+void fj_icmp6_port_unreachable(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip);
 /* Our source address for @dst (RFC 6724's simplest rules). */
 const struct fj_ip6 *fj_ipv6_source(const struct fj_stack *s, const struct fj_ip6 *dst);
 /* The MTU towards @dst: the link's, or the lower one a packet too big

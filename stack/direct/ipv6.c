@@ -520,6 +520,14 @@ icmp6_error(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip, ui
 	fj_ipv6_output(s, e, src, &to, FJ_IP_PROTO_ICMPV6, 0);
 }
 
+/* RFC 4443 §3.1: a datagram to a port nobody listens on (UDP), @m at
+ * its Ethernet header. */
+void
+fj_icmp6_port_unreachable(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
+{
+	icmp6_error(s, m, ip, FJ_ICMP6_DEST_UNREACH, FJ_ICMP6_PORT_UNREACH, 0);
+}
+
 /* What one shard learnt of a neighbour, for the others. */
 struct nd_learnt {
 	struct fj_ip6 ip;

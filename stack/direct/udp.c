@@ -90,8 +90,13 @@ fj_udp6_input(struct fj_stack *s, struct rte_mbuf *m, const struct fj_ipv6 *ip)
 	}
 	struct fj_udp *u = s->udp_ports[dport];
 	if (u == NULL) {
-		if (fj_ip6_is_multicast(&ip->dst) || !fj_exception_take(s, m))
+		if (fj_ip6_is_multicast(&ip->dst)) {
 			fj_drop(s, m, FJ_DROP_UDP_PORT);
+		} else if (!fj_exception_take(s, m)) {
+			/* RFC 4443 §3.1: port unreachable for a closed port. */
+			s->c.drops[FJ_DROP_UDP_PORT]++;
+			fj_icmp6_port_unreachable(s, m, ip);
+		}
 		return;
 	}
 	rte_pktmbuf_adj(m, (uint16_t)(off + FJ_UDP_HDR_LEN));

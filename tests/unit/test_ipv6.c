@@ -471,6 +471,35 @@ test_udp_over_ipv6_is_echoed(void **state)
 	assert_int_equal(fj_stack_counter(fx->stack, "udp_rx"), 1);
 }
 
+/* RFC 4443 §3.1: a datagram to a UDP port nobody listens on is answered
+ * with destination unreachable, code 4 (port unreachable), quoting it;
+ * one to a multicast address is not. */
+static void
+test_udp_over_ipv6_to_a_closed_port_is_unreachable(void **state)
+{
+	struct fixture *fx = *state;
+	addrs();
+	skip_router_solicitation(fx);
+	uint8_t f[256];
+	peer_knows_us(fx);
+	uint8_t u[8 + 5] = { 0x13, 0x89, 0x23, 0x28, 0, 13, 0, 0, 'h', 'e', 'l', 'l', 'o' };
+	fj_eth_build(f, &US, &PEER, FJ_ETH_P_IPV6);
+	fj_ipv6_build(f + 14, &PEER6, &US6, FJ_IP_PROTO_UDP, sizeof(u), 64, 0);
+	uint16_t c = fj_csum_fold(fj_csum_add(
+		fj_csum_pseudo6(&PEER6, &US6, sizeof(u), FJ_IP_PROTO_UDP), u, sizeof(u)));
+	u[6] = (uint8_t)(c >> 8), u[7] = (uint8_t)c;
+	memcpy(f + 54, u, sizeof(u));
+	fj_stack_input(fx->stack, f, 60 + 7);
+	const uint8_t *msg;
+	size_t len;
+	struct fj_ipv6 ip = expect_icmp6(fx, &PEER, FJ_ICMP6_DEST_UNREACH, &msg, &len);
+	assert_true(fj_ip6_eq(&ip.src, &US6) && fj_ip6_eq(&ip.dst, &PEER6));
+	assert_int_equal(msg[1], FJ_ICMP6_PORT_UNREACH);
+	assert_int_equal(len, 8 + 40 + sizeof(u));
+	assert_memory_equal(msg + 8, f + 14, 40 + sizeof(u));
+	assert_int_equal(fj_stack_counter(fx->stack, "drop_udp_port_closed"), 1);
+	expect_nothing(fx);
+}
 
 /* An ICMPv6 error from @from about the frame @ours we sent (RFC 4443 §3:
  * as much of it as fits in 1,280 bytes; here its first 200). */
@@ -1022,6 +1051,8 @@ main(void)
 						setup_ipv6_dad, teardown),
 		cmocka_unit_test_setup_teardown(test_dad_nothing_leaves_from_a_duplicate,
 						setup_ipv6_dad, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_over_ipv6_to_a_closed_port_is_unreachable,
+						setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_over_ipv6, setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6_packet_too_big, setup_ipv6, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6_connect_and_icmp6_errors, setup_ipv6,
