@@ -43,6 +43,7 @@
 	X(tcp_tso_segs) X(tcp_tx_ref_segs) X(tcp_rx_large_segs) X(tcp_queue_waits)  \
 	X(tcp_port_waits) X(tcp_icmp_aborts) X(tcp_pmtu_updates) X(gro_merged)      \
 	X(exception_to_kernel) X(exception_from_kernel)                            \
+	X(port_link_downs) X(port_link_ups)                                        \
 	X(steered_out) X(steered_in) X(shard_msgs_rx)                              \
 	X(loop_cycles) X(loop_busy_cycles)
 

@@ -117,6 +117,7 @@ struct fj_stack {
 	struct fj_capture *capture; /* the --pcap file's writer (capture.c), on shard 0 */
 	/* The kernel exception path (exception.c): its tap port, this
 	 * shard's frames for it, shard 0's next read of it. */
+	bool link_up;          /* the port's link as last seen (link_watch, shard 0) */
 	bool has_exc;
 	uint16_t exc_port;
 	uint16_t nexc;

@@ -28,6 +28,37 @@ neigh_tick(struct fj_stack *s, void *arg)
 	fj_reasm_tick(s, now);
 }
 
+#define LINK_WATCH_MS 250
+
+/*
+ * Shard 0: the port's link, four times a second (a cached value on most
+ * ports, one system call on a tap). A link that comes back (a vhost-user
+ * back-end restarted, a cable) is announced again by gratuitous ARP (RFC
+ * 5227 §3), so that switches and peers find the stack at once; flows stay
+ * as they are and TCP resends what the gap lost.
+ */
+static void
+link_watch(struct fj_stack *s, void *arg)
+{
+	struct rte_eth_link l;
+
+	RTE_SET_USED(arg);
+	if (rte_eth_link_get_nowait(s->port, &l) < 0)
+		return;
+	bool up = l.link_status == RTE_ETH_LINK_UP;
+	if (up == s->link_up)
+		return;
+	s->link_up = up;
+	if (!up) {
+		s->c.port_link_downs++;
+		FJ_STACK_LOG(NOTICE, "port %u: link down", s->port);
+		return;
+	}
+	s->c.port_link_ups++;
+	FJ_STACK_LOG(NOTICE, "port %u: link up", s->port);
+	fj_arp_announce(s);
+}
+
 static int
 direct_open(struct fj_stack *s)
 {
@@ -56,8 +87,12 @@ direct_open(struct fj_stack *s)
 			fj_reasm_fini(s);
 			return -ENODEV;
 		}
-		if (s->id == 0)
+		if (s->id == 0) {
 			fj_stack_telemetry_register(s);
+			s->link_up = true; /* (as started: a first down is news) */
+			fj_stack_timer_add(s, s->hz * LINK_WATCH_MS / 1000, s->hz * LINK_WATCH_MS / 1000,
+					   link_watch, NULL);
+		}
 	}
 	fj_ipv6_init(s);
 	if (s->id == 0) {

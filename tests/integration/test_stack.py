@@ -1211,8 +1211,9 @@ def backend_restarts(name, mode, cycles):
         def restart(quiet=False):
             """The back-end killed and started again; with @quiet, the
             gauges read as soon as fjord's rings are restarted, before the
-            kernel's side is up: the tx ring is empty then (a ring frees
-            what it sent only when it needs the room), the rx ring full."""
+            kernel's side is up: the tx ring is all but empty then (a ring
+            frees what it sent only when it needs the room), the rx ring
+            all but full."""
             mark = len(env.echo.output())
             env.bridge.kill()
             env.bridge.wait(10)
@@ -1251,13 +1252,23 @@ def backend_restarts(name, mode, cycles):
         while tcp_gauges(env)[0] != base[0] and time.time() < deadline:
             time.sleep(0.2)
         _, after = restart(quiet=True)
-        check(after == base, f"flows/mbufs {after} after {cycles} restarts, {base} before")
+        # (give or take a refill batch of the rx ring and what the tx ring
+        # has not yet reclaimed: a buffer lost a restart would show as 100)
+        check(after[0] == base[0] and abs(after[1] - base[1]) <= 32,
+              f"flows/mbufs {after} after {cycles} restarts, {base} before")
         now = len(os.listdir(f"/proc/{pid}/fd"))
         check(now == fds, f"fjord-echo holds {now} file descriptors, {fds} before")
+        # The stack saw the link go and come back (sampled four times a
+        # second, so a short gap may pass unseen) and announced itself.
+        st = telemetry(env.echo.prefix, "/fjord/stack")["/fjord/stack"]
+        check(st["port_link_ups"] >= cycles // 2 and
+              st["port_link_ups"] <= st["port_link_downs"] <= cycles + 2,
+              f"link downs {st['port_link_downs']}, ups {st['port_link_ups']}")
         resumed.sort()
         log(f"{cycles} back-end restarts: ping answered {resumed[0]:.2f}-{resumed[-1]:.2f} s "
             f"(median {resumed[len(resumed) // 2]:.2f}) after the new back-end started; the held "
-            f"TCP connection echoed each time (at most {max(echoed):.0f} ms)")
+            f"TCP connection echoed each time (at most {max(echoed):.0f} ms); the stack saw "
+            f"{st['port_link_downs']} link downs")
 
 
 def test_pmd_backend_restarts():
@@ -1478,7 +1489,12 @@ def one_way(name, mode="tap", msl="1", sizes=(1 << 20, 64 << 20), link=None, sta
         base = steady_gauges(env) if mode != "socket" else None
         for size in sizes:
             xfer_client(env, "read", size, seed=1, host=host)
-        env.echo.wait_for(r"(source \d+ bytes\n.*){%d}" % len(sizes), 30)
+        # (other lines, the stack's notices, may come between them)
+        deadline = time.time() + 30
+        while len(re.findall(r"^source \d+ bytes", env.echo.output(), re.M)) < len(sizes):
+            check(time.time() < deadline and env.echo.alive(),
+                  f"not every source finished:\n{env.echo.tail()}")
+            time.sleep(0.1)
         check(" FAILED" not in env.echo.output(), env.echo.tail())
         if base:
             after = wait_gauges(env, base, timeout=15)
