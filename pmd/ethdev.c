@@ -156,23 +156,42 @@ fj_link_update(struct rte_eth_dev *eth_dev, int wait)
 	};
 
 	RTE_SET_USED(wait);
+	/* (an application's query on its lcore and the transport's news on
+	 * EAL's interrupt thread may meet here) */
+	rte_spinlock_lock(&dev->link_lock);
 	link.link_status = dev->started && dev->ops->link_up(dev) ? RTE_ETH_LINK_UP
 								   : RTE_ETH_LINK_DOWN;
 	/* Only a started port's link can go down; a stop is not counted. */
 	if (dev->link && !link.link_status && dev->started)
 		dev->link_down_events++;
 	dev->link = link.link_status;
-	return rte_eth_linkstatus_set(eth_dev, &link);
+	int rc = rte_eth_linkstatus_set(eth_dev, &link);
+	rte_spinlock_unlock(&dev->link_lock);
+	return rc;
 }
 
 void
 fj_ethdev_link_changed(struct fj_dev *dev)
 {
-	bool was = dev->link;
-
 	fj_link_update(dev->eth_dev, 0);
-	if (was != dev->link)
+	/* The event goes for a state the application has not been told of
+	 * (a query may have seen the change first). */
+	rte_spinlock_lock(&dev->link_lock);
+	bool news = dev->link != dev->link_told;
+	dev->link_told = dev->link;
+	rte_spinlock_unlock(&dev->link_lock);
+	if (news)
 		rte_eth_dev_callback_process(dev->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/* A start or stop: the application made the change, no event tells it. */
+static void
+link_update_quietly(struct fj_dev *dev)
+{
+	fj_link_update(dev->eth_dev, 0);
+	rte_spinlock_lock(&dev->link_lock);
+	dev->link_told = dev->link;
+	rte_spinlock_unlock(&dev->link_lock);
 }
 
 static void
@@ -298,7 +317,7 @@ start_locked(struct rte_eth_dev *eth_dev)
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
 		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
 	dev->started = true;
-	fj_link_update(eth_dev, 0);
+	link_update_quietly(dev);
 	return 0;
 }
 
@@ -383,7 +402,7 @@ stop_locked(struct rte_eth_dev *eth_dev)
 		eth_dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (uint16_t q = 0; q < fj_dev_nb_txq(dev); q++)
 		eth_dev->data->tx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
-	fj_link_update(eth_dev, 0);
+	link_update_quietly(dev);
 	return 0;
 }
 
@@ -556,6 +575,7 @@ fj_ethdev_init(struct rte_eth_dev *eth_dev, struct fj_dev *dev)
 	dev->eth_dev = eth_dev;
 	dev->port_id = eth_dev->data->port_id;
 	pthread_mutex_init(&dev->ctl_lock, NULL);
+	rte_spinlock_init(&dev->link_lock);
 
 	/* VIRTIO 1.2 §3.1.1 steps 4-6: read the offer, accept a subset. */
 	rc = dev->ops->get_features(dev, &dev->offered);

@@ -290,6 +290,8 @@ struct fj_dev {
 	bool promisc;
 	bool allmulti;
 	bool link;                /* last reported link state */
+	bool link_told;           /* the state the last LSC event told */
+	rte_spinlock_t link_lock; /* link, link_told, link_down_events */
 	uint64_t link_down_events;
 	uint64_t restarts;        /* rings restarted for a new back-end (fj_ethdev_restart) */
 	/* The transport may restart the rings while the application runs

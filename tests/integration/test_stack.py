@@ -1258,11 +1258,12 @@ def backend_restarts(name, mode, cycles):
               f"flows/mbufs {after} after {cycles} restarts, {base} before")
         now = len(os.listdir(f"/proc/{pid}/fd"))
         check(now == fds, f"fjord-echo holds {now} file descriptors, {fds} before")
-        # The stack saw the link go and come back (sampled four times a
-        # second, so a short gap may pass unseen) and announced itself.
+        # The stack saw the link go and come back and announced itself
+        # (sampled four times a second: the moments up between two of
+        # these back-to-back restarts are often shorter than that, and a
+        # down then up again unseen is one change to it).
         st = telemetry(env.echo.prefix, "/fjord/stack")["/fjord/stack"]
-        check(st["port_link_ups"] >= cycles // 2 and
-              st["port_link_ups"] <= st["port_link_downs"] <= cycles + 2,
+        check(1 <= st["port_link_ups"] <= st["port_link_downs"] <= cycles + 2,
               f"link downs {st['port_link_downs']}, ups {st['port_link_ups']}")
         resumed.sort()
         log(f"{cycles} back-end restarts: ping answered {resumed[0]:.2f}-{resumed[-1]:.2f} s "
