@@ -62,12 +62,11 @@ capture_burst(struct capture_queue *cq, uint16_t qid, struct rte_mbuf **pkts, ui
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = rte_pcapng_copy(c->port, qid, pkts[i], c->mp, c->snaplen, now,
 						     dir);
-		if (m == NULL) {
+		if (m == NULL)
 			cq->lost++;
-			continue;
-		}
-		copy[k++] = m;
-		if (k == RTE_DIM(copy) || i + 1 == n) {
+		else
+			copy[k++] = m;
+		if (k == RTE_DIM(copy) || (i + 1 == n && k > 0)) {
 			if (rte_pcapng_write_packets(c->w, copy, k) < 0)
 				cq->lost += k;
 			else
