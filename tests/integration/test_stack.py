@@ -102,17 +102,7 @@ class Env:
         if mode == "socket":
             ns_run(self.ns, "ip", "addr", "add", f"{FJ_IP}/32", "dev", "lo")
         else:
-            deadline = time.time() + 20
-            while ns_run(self.ns, "ip", "link", "show", "fj0", check_rc=False).returncode:
-                check(time.time() < deadline, "tap fj0 did not appear")
-                time.sleep(0.1)
-            ns_run(self.ns, "ip", "addr", "add", f"{KERNEL_IP}/24", "dev", "fj0")
-            if mode == "tap":
-                # net_tap gives the kernel's interface fjord's own MAC, and
-                # so its link-local address: a MAC of its own first, or
-                # fjord's duplicate address detection finds it in use.
-                ns_run(self.ns, "ip", "link", "set", "fj0", "address", KERNEL_MAC)
-            ns_run(self.ns, "ip", "link", "set", "fj0", "up")
+            self.kernel_side()
         self.mac = None
         m = re.search(r"MAC ([0-9a-f:]{17})", self.echo.output(), re.I)
         if m:
@@ -149,7 +139,9 @@ class Env:
 
     def kernel_side(self):
         """The tap's kernel end, once it is there: its address, a MAC of
-        its own, up."""
+        its own (net_tap gives it its port's MAC, which in tap mode is
+        fjord's, and so fjord's link-local address: fjord's duplicate
+        address detection would find that in use), up."""
         deadline = time.time() + 20
         while ns_run(self.ns, "ip", "link", "show", "fj0", check_rc=False).returncode:
             check(time.time() < deadline, "tap fj0 did not appear")

@@ -251,6 +251,31 @@ def rx_of(be):
     return be.port_stats()["rx"]
 
 
+def replace_backends(fj, be, cycles, new_backend):
+    """@cycles times: the receiving back-end @be is killed and
+    new_backend(i) started (rxonly) while fjord's testpmd sends, untouched;
+    each time the PMD logs the rings restarted and the new back-end
+    receives. The last back-end, and how long after each was up fjord
+    was back."""
+    took = []
+    for i in range(cycles):
+        time.sleep(0.5)
+        check(rx_of(be) > 1000, f"cycle {i}: the back-end received only {rx_of(be)}")
+        be.kill()
+        be.wait(10)
+        be.close()
+        mark = len(fj.output())
+        be = new_backend(i)
+        t0 = time.time()
+        be.cmd("start")
+        fj.wait_for(r"net_fjord_vhost0: vhost-user back-end at \S+ is back, rings restarted",
+                    15, mark)
+        took.append(time.time() - t0)
+    time.sleep(1)
+    check(rx_of(be) > 1000, f"the last back-end received only {rx_of(be)}")
+    return be, took
+
+
 def test_backend_restart_resumes(devargs="", cycles=5):
     """The back-end is killed and another starts on the socket, @cycles
     times, while fjord's testpmd sends (txonly) and is never touched: the
@@ -263,23 +288,8 @@ def test_backend_restart_resumes(devargs="", cycles=5):
         fj = p.add(h.fjord(p.sock, devargs=devargs, fwd_args=["--forward-mode=txonly"]))
         fj.wait_link(True)
         fj.cmd("start")
-        took = []
-        for i in range(cycles):
-            time.sleep(0.5)
-            check(rx_of(be) > 1000, f"cycle {i}: the back-end received only {rx_of(be)}")
-            be.kill()
-            be.wait(10)
-            be.close()
-            mark = len(fj.output())
-            be = p.add(h.backend(p.sock, name=f"backend{i + 2}",
-                                 fwd_args=["--forward-mode=rxonly"]))
-            t0 = time.time()
-            be.cmd("start")
-            fj.wait_for(r"net_fjord_vhost0: vhost-user back-end at \S+ is back, rings restarted",
-                        10, mark)
-            took.append(time.time() - t0)
-        time.sleep(1)
-        check(rx_of(be) > 1000, f"the last back-end received only {rx_of(be)}")
+        be, took = replace_backends(fj, be, cycles, lambda i: p.add(h.backend(
+            p.sock, name=f"backend{i + 2}", fwd_args=["--forward-mode=rxonly"])))
         fj.cmd("stop")
         xs = fj.xstats()
         check(xs.get("link_down_events") == cycles and xs.get("restarts") == cycles,
@@ -303,18 +313,7 @@ def test_server_mode_back_end_reconnects(cycles=3):
         fj.wait_link(True)
         be.cmd("start")
         fj.cmd("start")
-        for i in range(cycles):
-            time.sleep(0.5)
-            check(rx_of(be) > 1000, f"cycle {i}: the back-end received only {rx_of(be)}")
-            be.kill()
-            be.wait(10)
-            be.close()
-            mark = len(fj.output())
-            be = client_backend(f"backend{i + 2}")
-            be.cmd("start")
-            fj.wait_for(r"is back, rings restarted", 15, mark)
-        time.sleep(1)
-        check(rx_of(be) > 1000, f"the last back-end received only {rx_of(be)}")
+        be, _ = replace_backends(fj, be, cycles, lambda i: client_backend(f"backend{i + 2}"))
         fj.cmd("stop")
         check(fj.xstats().get("restarts") == cycles, f"xstats {fj.xstats()}")
         check(fj.quit() == 0, "fjord's testpmd did not exit cleanly")

@@ -887,6 +887,29 @@ expect_dad_probe(struct fixture *fx, const struct fj_ip6 *target)
 	assert_false(nd.has_sll);
 }
 
+/* The gratuitous ARP, then the first tick's DAD probes for both
+ * addresses. */
+static void
+dad_start(struct fixture *fx)
+{
+	uint32_t flen;
+	next_frame(fx, &flen);
+	advance(fx, MS);
+	expect_dad_probe(fx, &US_LL);
+	expect_dad_probe(fx, &US6);
+}
+
+/* PEER advertises tentative US6 as its own (RFC 4862 §5.4.4): counted a
+ * duplicate. */
+static void
+peer_has_us6(struct fixture *fx)
+{
+	uint8_t f[256], na[32];
+	size_t n = fj_nd_build_na(na, &US6, FJ_ND_NA_OVERRIDE, &PEER);
+	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &ALL_NODES_T, 255, na, n));
+	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 1);
+}
+
 /* PEER solicits US6 from its own address; the answer, if any. */
 static void
 peer_solicits_us(struct fixture *fx)
@@ -908,11 +931,7 @@ test_dad_probes_then_the_addresses_are_ours(void **state)
 {
 	struct fixture *fx = *state;
 	addrs();
-	uint32_t flen;
-	next_frame(fx, &flen); /* the gratuitous ARP */
-	advance(fx, MS);       /* the first tick */
-	expect_dad_probe(fx, &US_LL);
-	expect_dad_probe(fx, &US6);
+	dad_start(fx);
 	expect_nothing(fx);
 	peer_solicits_us(fx);
 	peer_echo(fx, 1);
@@ -942,20 +961,13 @@ test_dad_duplicates_are_not_used(void **state)
 {
 	struct fixture *fx = *state;
 	addrs();
-	uint32_t flen;
-	next_frame(fx, &flen);
-	advance(fx, MS);
-	expect_dad_probe(fx, &US_LL);
-	expect_dad_probe(fx, &US6);
-	uint8_t f[256], na[32];
-	size_t n = fj_nd_build_na(na, &US6, FJ_ND_NA_OVERRIDE, &PEER);
-	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &ALL_NODES_T, 255, na, n));
-	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 1);
+	dad_start(fx);
+	peer_has_us6(fx);
 	static const struct fj_ip6 unspecified;
-	uint8_t ns[32];
+	uint8_t f[256], ns[32];
 	struct fj_ip6 sn = fj_ip6_solicited_node(&US_LL);
 	struct fj_mac mm = fj_ip6_multicast_mac(&sn);
-	n = fj_nd_build_ns(ns, &US_LL, NULL);
+	size_t n = fj_nd_build_ns(ns, &US_LL, NULL);
 	fj_stack_input(fx->stack, f, mk_icmp6(f, &mm, &unspecified, &sn, 255, ns, n));
 	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 2);
 	advance(fx, 5 * SEC);
@@ -980,11 +992,7 @@ test_dad_a_connect_at_start_waits_for_its_source(void **state)
 	memcpy(to.ip6, PEER6.b, 16);
 	struct fj_flow *c = fj_connect_tcp(fx->stack, &to, client6, NULL);
 	assert_non_null(c);
-	uint32_t flen;
-	next_frame(fx, &flen); /* the gratuitous ARP */
-	advance(fx, MS);
-	expect_dad_probe(fx, &US_LL);
-	expect_dad_probe(fx, &US6);
+	dad_start(fx);
 	expect_nothing(fx); /* no SYN, no solicitation from US6 */
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_ip6_source_unusable"), 0);
 	advance(fx, 1001 * MS);
@@ -1018,15 +1026,8 @@ test_dad_nothing_leaves_from_a_duplicate(void **state)
 	memcpy(to.ip6, PEER6.b, 16);
 	struct fj_flow *c = fj_connect_tcp(fx->stack, &to, client6, NULL);
 	assert_non_null(c);
-	uint32_t flen;
-	next_frame(fx, &flen);
-	advance(fx, MS);
-	expect_dad_probe(fx, &US_LL);
-	expect_dad_probe(fx, &US6);
-	uint8_t f[256], na[32];
-	size_t n = fj_nd_build_na(na, &US6, FJ_ND_NA_OVERRIDE, &PEER);
-	fj_stack_input(fx->stack, f, mk_icmp6(f, &US, &PEER6, &ALL_NODES_T, 255, na, n));
-	assert_int_equal(fj_stack_counter(fx->stack, "ip6_dad_duplicates"), 1);
+	dad_start(fx);
+	peer_has_us6(fx);
 	assert_int_equal(fj_stack_counter(fx->stack, "drop_ip6_source_unusable"), 1);
 	advance(fx, 1001 * MS);
 	const uint8_t *msg;
